@@ -1,0 +1,150 @@
+import * as aws from "@pulumi/aws";
+import * as eks from "@pulumi/eks";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { AccessEntryConfig, AccessPolicy, ClusterConfig } from "../config";
+import { awsProviderOf } from "./iam";
+import type { OidcIdentity } from "./irsa";
+
+/** Every EKS control-plane log type: audits and authenticator logs are what incident reviews need. */
+export const controlPlaneLogTypes = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
+
+const accessPolicyNames: Record<AccessPolicy, string> = {
+  "cluster-admin": "AmazonEKSClusterAdminPolicy",
+  admin: "AmazonEKSAdminPolicy",
+  edit: "AmazonEKSEditPolicy",
+  view: "AmazonEKSViewPolicy",
+};
+
+/**
+ * EKS access entries for the configured principals, keyed by a stable name derived from the ARN
+ * (account + principal path), so reordering the config list never replaces an entry.
+ */
+export function accessEntries(
+  entries: readonly AccessEntryConfig[],
+  partition: pulumi.Input<string>,
+): Record<string, eks.types.input.AccessEntryArgs> {
+  return Object.fromEntries(
+    entries.map((e) => {
+      const [, , , , account, resource] = e.principalArn.split(":");
+      const key = `${account}-${resource}`.replace(/[^A-Za-z0-9-]+/g, "-").toLowerCase();
+      const scope = e.namespaces ? { type: "namespace", namespaces: [...e.namespaces] } : { type: "cluster" };
+      return [
+        key,
+        {
+          principalArn: e.principalArn,
+          accessPolicies: {
+            [e.policy]: {
+              policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/${accessPolicyNames[e.policy]}`,
+              accessScope: scope,
+            },
+          },
+        },
+      ];
+    }),
+  );
+}
+
+export interface ClusterArgs {
+  /** Physical EKS cluster name. */
+  readonly clusterName: string;
+  /** Version, endpoint access, access entries, logging and upgrade policy (defaulted by config). */
+  readonly cluster: ClusterConfig;
+  readonly vpcId: pulumi.Input<string>;
+  readonly publicSubnetIds: pulumi.Input<string[]>;
+  /** Nodes and the control plane's ENIs live here. */
+  readonly privateSubnetIds: pulumi.Input<string[]>;
+  /** AWS partition (aws, aws-cn, aws-us-gov) for access policy ARNs. */
+  readonly partition: pulumi.Input<string>;
+}
+
+/**
+ * The EKS control plane: API-only authentication with access entries, an IAM OIDC provider for IRSA,
+ * secrets envelope-encrypted with a rotating customer KMS key, all control-plane logs with retention,
+ * no default node group, and the one kubernetes Provider every in-cluster resource uses.
+ *
+ * Add-ons are not managed here (pulumi-eks only manages CoreDNS with its default node group, and its
+ * VPC CNI options cannot take an IRSA role from the cluster's own OIDC provider): see addons.ts.
+ */
+export class Cluster extends pulumi.ComponentResource {
+  /** Resolves once the control plane exists; use it to order resources after the cluster. */
+  readonly clusterName: pulumi.Output<string>;
+  readonly kubeconfig: pulumi.Output<string>;
+  readonly oidc: OidcIdentity & { readonly providerArn: pulumi.Output<string>; readonly issuer: pulumi.Output<string> };
+  /** The EKS-created security group shared by the control plane and managed nodes. */
+  readonly clusterSecurityGroupId: pulumi.Output<string>;
+  readonly secretsKeyArn: pulumi.Output<string>;
+  /** The kubernetes Provider for everything in-cluster. */
+  readonly provider: k8s.Provider;
+
+  constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llmplatform:aws:Cluster", name, {}, opts);
+    const c = args.cluster;
+
+    const secretsKey = new aws.kms.Key(
+      `${name}-secrets`,
+      {
+        description: `EKS secrets envelope encryption for ${args.clusterName}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+      },
+      { parent: this },
+    );
+    new aws.kms.Alias(
+      `${name}-secrets`,
+      { name: `alias/${args.clusterName}-eks-secrets`, targetKeyId: secretsKey.keyId },
+      { parent: this },
+    );
+
+    // EKS writes to this group; creating it first gives the logs a retention instead of "never expire".
+    const controlPlaneLogs = new aws.cloudwatch.LogGroup(
+      `${name}-control-plane`,
+      { name: `/aws/eks/${args.clusterName}/cluster`, retentionInDays: c.logRetentionDays },
+      { parent: this },
+    );
+
+    const cluster = new eks.Cluster(
+      `${name}-eks`,
+      {
+        name: args.clusterName,
+        version: c.kubernetesVersion,
+        vpcId: args.vpcId,
+        publicSubnetIds: args.publicSubnetIds,
+        privateSubnetIds: args.privateSubnetIds,
+        nodeAssociatePublicIpAddress: false,
+        endpointPublicAccess: c.endpoint.publicAccess,
+        endpointPrivateAccess: c.endpoint.privateAccess,
+        ...(c.endpoint.publicAccess ? { publicAccessCidrs: [...c.endpoint.publicAccessCidrs] } : {}),
+        authenticationMode: eks.AuthenticationMode.Api,
+        accessEntries: accessEntries(c.accessEntries, args.partition),
+        createOidcProvider: true,
+        encryptionConfigKeyArn: secretsKey.arn,
+        enabledClusterLogTypes: controlPlaneLogTypes,
+        skipDefaultNodeGroup: true,
+        // Managed node groups use the EKS-created cluster security group; the extra groups
+        // pulumi-eks makes are for self-managed nodes.
+        skipDefaultSecurityGroups: true,
+        // The EKS-bootstrapped vpc-cni, kube-proxy and CoreDNS are adopted as managed add-ons in addons.ts.
+        useDefaultVpcCni: true,
+        kubeProxyAddonOptions: { enabled: false },
+        corednsAddonOptions: { enabled: false },
+        upgradePolicy: { supportType: c.upgradeSupport },
+        deletionProtection: c.deletionProtection,
+      },
+      { parent: this, providers: awsProviderOf(this), dependsOn: [controlPlaneLogs] },
+    );
+
+    this.clusterName = cluster.eksCluster.name;
+    this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
+    this.oidc = { providerArn: cluster.oidcProviderArn, issuer: cluster.oidcIssuer };
+    this.clusterSecurityGroupId = cluster.clusterSecurityGroupId;
+    this.secretsKeyArn = secretsKey.arn;
+    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
+
+    this.registerOutputs({
+      clusterName: this.clusterName,
+      kubeconfig: this.kubeconfig,
+      oidcProviderArn: this.oidc.providerArn,
+    });
+  }
+}

@@ -1,0 +1,424 @@
+/**
+ * Stack configuration: the ONLY module that reads `pulumi.Config`.
+ *
+ * `loadConfig()` reads the stack's keys, validates them against one schema and returns a typed,
+ * defaulted object. Any problem throws `ConfigError` listing every bad key path and what was expected,
+ * before the program registers a single resource. `parseConfig()` is the pure part, tested directly.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { gpuInstanceShapes, shapeKey } from "./aws/gpuInstances";
+import { defaultKubernetesVersion, supportedKubernetesVersions } from "./versions";
+
+/** The Pulumi project name, and so the namespace of this program's config keys. */
+export const project = "llm-platform";
+
+/** Retention values CloudWatch Logs accepts (PutRetentionPolicy). */
+const logRetentionDays = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Small value schemas
+// ---------------------------------------------------------------------------------------------
+
+/** Parses `a.b.c.d/n` into its integer address and prefix length, or undefined. */
+export function parseCidr(cidr: string): { base: number; prefix: number } | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!m) return undefined;
+  const octets = m.slice(1, 5).map(Number);
+  const prefix = Number(m[5]);
+  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
+  const base = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const hostBits = 2 ** (32 - prefix);
+  if (base % hostBits !== 0) return undefined; // host bits set: 10.0.0.1/16 is not a network
+  return { base, prefix };
+}
+
+const cidr = z
+  .string()
+  .refine((v) => parseCidr(v) !== undefined, "expected an IPv4 network in CIDR form, e.g. 10.0.0.0/16");
+
+const dnsLabel = (max: number) =>
+  z
+    .string()
+    .max(max, `expected at most ${max} characters`)
+    .regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, "expected lowercase letters, digits and '-', starting with a letter");
+
+const retention = z
+  .number()
+  .int()
+  .refine((d) => (logRetentionDays as readonly number[]).includes(d), {
+    message: `expected a CloudWatch retention in days: one of ${logRetentionDays.join(", ")}`,
+  });
+
+const instanceType = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "expected an EC2 instance type such as m6i.xlarge");
+
+const count = z.number().int().min(0);
+
+const regionPattern = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+
+// ---------------------------------------------------------------------------------------------
+// Per-concern schemas
+// ---------------------------------------------------------------------------------------------
+
+const networkSchema = z
+  .strictObject({
+    /** VPC CIDR. Pods take VPC addresses (VPC CNI), so size it generously. */
+    cidr: cidr.default("10.0.0.0/16"),
+    /** Availability zones; EKS needs at least 2, the design uses 3. */
+    availabilityZones: z.number().int().min(2).max(6).default(3),
+    /** `single` NAT gateway (cheap, one AZ dependency) or `onePerAz` (zone-redundant egress). */
+    natGateways: z.enum(["single", "onePerAz"]),
+    /** Prefix length of each public subnet (load balancers, NAT). */
+    publicSubnetCidrMask: z.number().int().min(16).max(28).default(22),
+    /** Prefix length of each private subnet (nodes and pods). */
+    privateSubnetCidrMask: z.number().int().min(16).max(28).default(19),
+    /** Days VPC flow logs are kept in CloudWatch Logs. */
+    flowLogRetentionDays: retention.default(30),
+  })
+  .superRefine((n, ctx) => {
+    const vpc = parseCidr(n.cidr);
+    if (!vpc) return;
+    if (vpc.prefix < 16 || vpc.prefix > 22) {
+      ctx.addIssue({ code: "custom", path: ["cidr"], message: "expected a VPC prefix between /16 and /22" });
+      return;
+    }
+    for (const key of ["publicSubnetCidrMask", "privateSubnetCidrMask"] as const) {
+      if (n[key] <= vpc.prefix) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `expected a prefix longer than the VPC's /${vpc.prefix}`,
+        });
+        return;
+      }
+    }
+    const used = n.availabilityZones * (2 ** (32 - n.publicSubnetCidrMask) + 2 ** (32 - n.privateSubnetCidrMask));
+    if (used > 2 ** (32 - vpc.prefix)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message:
+          `${n.availabilityZones} public /${n.publicSubnetCidrMask} + ${n.availabilityZones} private ` +
+          `/${n.privateSubnetCidrMask} subnets do not fit in ${n.cidr}`,
+      });
+    }
+  });
+
+const accessPolicies = ["cluster-admin", "admin", "edit", "view"] as const;
+
+const accessEntrySchema = z
+  .strictObject({
+    /** IAM role or user ARN allowed into the cluster. */
+    principalArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/,
+        "expected an IAM role or user ARN, e.g. arn:aws:iam::<account-id>:role/platform-admins",
+      ),
+    /** EKS access policy: cluster-admin | admin | edit | view. */
+    policy: z.enum(accessPolicies),
+    /** Limit the policy to these namespaces; omitted = the whole cluster. */
+    namespaces: z.array(dnsLabel(63)).min(1).optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.policy === "cluster-admin" && e.namespaces) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["namespaces"],
+        message: "cluster-admin is cluster-wide; use admin, edit or view to scope to namespaces",
+      });
+    }
+  });
+
+const clusterSchema = z
+  .strictObject({
+    /** Kubernetes minor; must have pinned add-ons in components/versions.ts. */
+    kubernetesVersion: z.enum(supportedKubernetesVersions).default(defaultKubernetesVersion),
+    /** API server endpoint access. */
+    endpoint: z.strictObject({
+      publicAccess: z.boolean(),
+      /** CIDRs allowed to reach the public endpoint; required when publicAccess is true. */
+      publicAccessCidrs: z.array(cidr).default([]),
+      privateAccess: z.boolean().default(true),
+    }),
+    /** IAM principals given access to the cluster through EKS access entries. */
+    accessEntries: z.array(accessEntrySchema).default([]),
+    /** Days control-plane logs are kept in CloudWatch Logs. */
+    logRetentionDays: retention.default(90),
+    /** EKS upgrade policy: STANDARD, or EXTENDED support (billed extra once standard support ends). */
+    upgradeSupport: z.enum(["STANDARD", "EXTENDED"]).default("STANDARD"),
+    /** Refuse cluster deletion until this is turned off. */
+    deletionProtection: z.boolean().default(false),
+  })
+  .superRefine((c, ctx) => {
+    const e = c.endpoint;
+    if (!e.publicAccess && !e.privateAccess) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["endpoint"],
+        message: "expected publicAccess or privateAccess (or both) to be true",
+      });
+    }
+    if (e.publicAccess && e.publicAccessCidrs.length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["endpoint", "publicAccessCidrs"],
+        message: "expected at least 1 CIDR when publicAccess is true (0.0.0.0/0 must be explicit)",
+      });
+    }
+    if (!e.publicAccess && e.publicAccessCidrs.length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["endpoint", "publicAccessCidrs"],
+        message: "expected no CIDRs when publicAccess is false",
+      });
+    }
+    duplicates(c.accessEntries.map((a) => a.principalArn)).forEach((i) =>
+      ctx.addIssue({
+        code: "custom",
+        path: ["accessEntries", i, "principalArn"],
+        message: "expected each principal once",
+      }),
+    );
+  });
+
+const scaling = {
+  minSize: count,
+  /** Initial node count; defaults to minSize. After creation the cluster autoscaler owns it. */
+  desiredSize: count.optional(),
+  maxSize: z.number().int().min(1),
+};
+
+const cpuGroupSchema = z.strictObject({
+  instanceTypes: z.array(instanceType).min(1, "expected at least 1 entry"),
+  ...scaling,
+  minSize: z.number().int().min(1, "expected at least 1: cluster add-ons (CoreDNS, EBS CSI) run here"),
+  diskSizeGiB: z.number().int().min(20).max(16384).default(50),
+});
+
+const gpuGroupSchema = z.strictObject({
+  /** Key of the group: names its AWS resources and its `llmplatform.io/node-group` label. */
+  name: dnsLabel(20),
+  /** Interchangeable SPOT instance types of one shape (see components/aws/gpuInstances.ts). */
+  instanceTypes: z.array(instanceType).min(2, "expected at least 2 interchangeable types for SPOT capacity"),
+  ...scaling,
+  /** Root volume: the vLLM image alone is ~10 GiB compressed, CUDA layers add more. */
+  diskSizeGiB: z.number().int().min(100, "expected at least 100 GiB for vLLM images").max(16384).default(200),
+});
+
+const nodeGroupsSchema = z
+  .strictObject({
+    cpu: cpuGroupSchema,
+    gpu: z.array(gpuGroupSchema).min(1, "expected at least 1 SPOT GPU group"),
+  })
+  .superRefine((g, ctx) => {
+    checkScaling(g.cpu, ["cpu"], ctx);
+    g.cpu.instanceTypes.forEach((t, i) => {
+      const problem = gpuInstanceShapes[t]
+        ? `${t} is a GPU type; GPU types belong in nodeGroups.gpu`
+        : isGraviton(t)
+          ? `${t} is an arm64 (Graviton) type; expected x86_64: the CPU group runs the amd64 AL2023 AMI`
+          : undefined;
+      if (problem) ctx.addIssue({ code: "custom", path: ["cpu", "instanceTypes", i], message: problem });
+    });
+    duplicates(g.gpu.map((x) => x.name)).forEach((i) =>
+      ctx.addIssue({ code: "custom", path: ["gpu", i, "name"], message: "expected a unique group name" }),
+    );
+    g.gpu.forEach((group, gi) => {
+      checkScaling(group, ["gpu", gi], ctx);
+      checkGpuShapes(group.instanceTypes, ["gpu", gi, "instanceTypes"], ctx);
+    });
+  });
+
+function checkScaling(
+  s: { minSize: number; desiredSize?: number | undefined; maxSize: number },
+  path: (string | number)[],
+  ctx: z.RefinementCtx,
+): void {
+  if (s.minSize > s.maxSize) {
+    ctx.addIssue({ code: "custom", path: [...path, "minSize"], message: `expected minSize <= maxSize (${s.maxSize})` });
+  }
+  if (s.desiredSize !== undefined && (s.desiredSize < s.minSize || s.desiredSize > s.maxSize)) {
+    ctx.addIssue({
+      code: "custom",
+      path: [...path, "desiredSize"],
+      message: `expected desiredSize between minSize (${s.minSize}) and maxSize (${s.maxSize})`,
+    });
+  }
+}
+
+function checkGpuShapes(types: string[], path: (string | number)[], ctx: z.RefinementCtx): void {
+  duplicates(types).forEach((i) =>
+    ctx.addIssue({ code: "custom", path: [...path, i], message: "expected each instance type once" }),
+  );
+  const shapes = types.map((t) => gpuInstanceShapes[t]);
+  types.forEach((t, i) => {
+    if (!shapes[i]) {
+      ctx.addIssue({
+        code: "custom",
+        path: [...path, i],
+        message: `unknown GPU instance type "${t}"; expected one of the types in components/aws/gpuInstances.ts`,
+      });
+    }
+  });
+  const first = shapes[0];
+  if (!first || shapes.some((s) => !s)) return;
+  shapes.forEach((s, i) => {
+    if (s && shapeKey(s) !== shapeKey(first)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [...path, i],
+        message:
+          `expected the same shape as ${types[0]} (${shapeKey(first)}), got ${shapeKey(s)}: ` +
+          "the cluster autoscaler needs identical vCPU, memory and GPUs within a group",
+      });
+    }
+  });
+}
+
+/** Graviton families carry a `g` after the generation digit: m7g, c6gn, r8gd, t4g, im4gn. */
+export function isGraviton(instanceType: string): boolean {
+  return /^[a-z]+\d+[a-z-]*g[a-z-]*\./.test(instanceType) && !gpuInstanceShapes[instanceType];
+}
+
+/** Indexes of entries that repeat an earlier entry. */
+function duplicates(values: readonly string[]): number[] {
+  return values.flatMap((v, i) => (values.indexOf(v) !== i ? [i] : []));
+}
+
+/** Tags the program sets itself; config may not override them. */
+const reservedTags = ["Project", "Environment", "ManagedBy"];
+
+const tagsSchema = z
+  .record(
+    z.string().regex(/^(?!aws:)[\w .:/=+@-]{1,128}$/, "expected a tag key (1-128 chars, not starting with aws:)"),
+    z.string().max(256, "expected a tag value of at most 256 characters"),
+  )
+  .superRefine((t, ctx) => {
+    for (const key of reservedTags) {
+      if (key in t) ctx.addIssue({ code: "custom", path: [key], message: "is set by the program; remove it" });
+    }
+  });
+
+/** The raw stack config the schema reads, keyed by full config key (namespace = `project`). */
+const rawSchema = z.strictObject({
+  "aws:region": z.string({ error: "required: the AWS region, e.g. us-west-2" }).regex(regionPattern, "expected an AWS region such as us-west-2"),
+  "llm-platform:namePrefix": z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{2,22}[a-z0-9]$/, "expected 4-24 lowercase letters, digits or '-' (IAM role names derive from it)")
+    .optional(),
+  "llm-platform:tags": tagsSchema.default({}),
+  "llm-platform:network": networkSchema,
+  "llm-platform:cluster": clusterSchema,
+  "llm-platform:nodeGroups": nodeGroupsSchema,
+});
+
+/** The config keys this program reads. */
+export const configKeys = Object.keys(rawSchema.shape);
+
+// ---------------------------------------------------------------------------------------------
+// Typed result
+// ---------------------------------------------------------------------------------------------
+
+type Raw = z.output<typeof rawSchema>;
+export type NetworkConfig = z.output<typeof networkSchema>;
+export type ClusterConfig = z.output<typeof clusterSchema>;
+export type AccessEntryConfig = z.output<typeof accessEntrySchema>;
+export type AccessPolicy = (typeof accessPolicies)[number];
+/** A node group with its initial size resolved. */
+export type CpuNodeGroupConfig = Omit<z.output<typeof cpuGroupSchema>, "desiredSize"> & { desiredSize: number };
+export type GpuNodeGroupConfig = Omit<z.output<typeof gpuGroupSchema>, "desiredSize"> & { desiredSize: number };
+
+/** The validated, defaulted configuration of one stack. */
+export interface PlatformConfig {
+  /** Stack name, used as the `Environment` tag and label. */
+  readonly stack: string;
+  readonly region: string;
+  /** Prefix of physical names; also the EKS cluster name. */
+  readonly namePrefix: string;
+  /** Tags on every AWS resource (program tags + config tags). */
+  readonly tags: Readonly<Record<string, string>>;
+  readonly network: NetworkConfig;
+  readonly cluster: ClusterConfig;
+  readonly nodeGroups: { readonly cpu: CpuNodeGroupConfig; readonly gpu: readonly GpuNodeGroupConfig[] };
+}
+
+/** Thrown for invalid stack config; the message lists every problem as `key.path: expected ...`. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid stack configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** `llm-platform:nodeGroups` + ["gpu", 1, "instanceTypes"] -> `llm-platform:nodeGroups.gpu[1].instanceTypes`. */
+function formatPath(path: readonly PropertyKey[]): string {
+  const [head, ...rest] = path;
+  return rest.reduce<string>(
+    (acc, p) => (typeof p === "number" ? `${acc}[${p}]` : `${acc}.${String(p)}`),
+    head === undefined ? "(stack config)" : String(head),
+  );
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown key (check its spelling)`).join("; ");
+  }
+  if (issue.code === "invalid_type" && /received undefined$/.test(issue.message)) {
+    return `${formatPath(issue.path)}: required (${issue.message.replace(/^Invalid input: /, "").replace(/, received undefined$/, "")})`;
+  }
+  return `${formatPath(issue.path)}: ${issue.message.replace(/^Invalid input: /, "")}`;
+}
+
+/**
+ * Validates raw stack config (full key -> YAML value) and returns the typed platform config.
+ * Pure: no Pulumi runtime needed.
+ */
+export function parseConfig(raw: Record<string, unknown>, stack: string): PlatformConfig {
+  const result = rawSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(result.error.issues.map(describeIssue));
+  const r: Raw = result.data;
+  const groups = r["llm-platform:nodeGroups"];
+  const withDesired = <G extends { minSize: number; desiredSize?: number | undefined }>(g: G) => ({
+    ...g,
+    desiredSize: g.desiredSize ?? g.minSize,
+  });
+    return {
+    stack,
+    region: r["aws:region"],
+    namePrefix: r["llm-platform:namePrefix"] ?? `llmplatform-${stack}`,
+    tags: { Project: project, Environment: stack, ManagedBy: "pulumi", ...r["llm-platform:tags"] },
+    network: r["llm-platform:network"],
+    cluster: r["llm-platform:cluster"],
+    nodeGroups: { cpu: withDesired(groups.cpu), gpu: groups.gpu.map(withDesired) },
+  };
+}
+
+/**
+ * Reads this stack's config (every `llm-platform:*` key plus `aws:region`) and validates it.
+ * Unknown `llm-platform:*` keys are errors, so a typo cannot silently fall back to a default.
+ */
+export function loadConfig(): PlatformConfig {
+  const all = pulumi.runtime.allConfig();
+  const raw: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(all)) {
+    if (k !== "aws:region" && !k.startsWith(`${project}:`)) continue;
+    raw[k] = decode(v);
+  }
+  return parseConfig(raw, pulumi.getStack());
+}
+
+/** Pulumi hands structured values over as JSON text and scalars as plain text. */
+function decode(value: string): unknown {
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return typeof parsed === "object" && parsed !== null ? parsed : value;
+  } catch {
+    return value;
+  }
+}

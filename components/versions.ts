@@ -1,0 +1,56 @@
+/**
+ * The one table of versions. Every Kubernetes version, EKS add-on, Helm chart and container image the
+ * platform deploys is pinned here, so an upgrade is a reviewed one-line diff.
+ *
+ * EKS add-on builds are specific to a Kubernetes minor, so they are pinned per minor; the stack config
+ * may only choose a minor listed here (components/config.ts enforces it).
+ *
+ * Sources (checked 2026-11-23): AWS EKS user guide add-on tables (managing-kube-proxy, managing-coredns,
+ * managing-vpc-cni) cross-checked against configs verified with `aws eks describe-addon-versions`.
+ * To bump: `aws eks describe-addon-versions --kubernetes-version <minor> --addon-name <name>`.
+ */
+
+/** EKS managed add-on builds for one Kubernetes minor. */
+export interface AddonVersions {
+  readonly "vpc-cni": string;
+  readonly "kube-proxy": string;
+  readonly coredns: string;
+  readonly "aws-ebs-csi-driver": string;
+}
+
+/** Everything pinned to one Kubernetes minor. */
+export interface KubernetesMinorPins {
+  readonly addons: AddonVersions;
+}
+
+/**
+ * Kubernetes minors this program supports. 1.34 leaves EKS standard support on 2026-12-02,
+ * 1.35 on 2027-03-27: new stacks use 1.35.
+ */
+export const kubernetesMinors = {
+  "1.34": {
+    addons: {
+      "vpc-cni": "v1.21.1-eksbuild.7",
+      "kube-proxy": "v1.34.6-eksbuild.2",
+      coredns: "v1.13.2-eksbuild.7",
+      "aws-ebs-csi-driver": "v1.59.0-eksbuild.1",
+    },
+  },
+  "1.35": {
+    addons: {
+      "vpc-cni": "v1.21.1-eksbuild.7",
+      "kube-proxy": "v1.35.3-eksbuild.2",
+      coredns: "v1.13.2-eksbuild.4",
+      "aws-ebs-csi-driver": "v1.59.0-eksbuild.1",
+    },
+  },
+} as const satisfies Record<string, KubernetesMinorPins>;
+
+/** A Kubernetes minor with pinned add-ons. */
+export type KubernetesMinor = keyof typeof kubernetesMinors;
+
+/** The Kubernetes minor a stack gets when its config does not name one. */
+export const defaultKubernetesVersion: KubernetesMinor = "1.35";
+
+/** The list of supported minors, for validation messages. */
+export const supportedKubernetesVersions = Object.keys(kubernetesMinors) as KubernetesMinor[];

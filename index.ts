@@ -1,0 +1,72 @@
+/**
+ * llm-platform: composition only. Load and validate the stack config, build the components in the
+ * order data flows through them, export what operators and later stacks need.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { addonSpecs, EksAddons } from "./components/aws/addons";
+import { Cluster } from "./components/aws/cluster";
+import { Network } from "./components/aws/network";
+import { NodeGroups } from "./components/aws/nodeGroups";
+import { loadConfig } from "./components/config";
+import { DefaultStorageClass } from "./components/k8s/storage";
+
+export = async () => {
+  // Invalid config throws here, before any resource is registered.
+  const config = loadConfig();
+  const name = config.namePrefix;
+
+  // One explicit AWS provider: the validated region, and the platform's tags on every resource.
+  const awsProvider = new aws.Provider(name, { region: config.region, defaultTags: { tags: { ...config.tags } } });
+  const opts = { providers: { aws: awsProvider } };
+  const partition = aws.getPartitionOutput({}, { provider: awsProvider }).partition;
+  const accountId = aws.getCallerIdentityOutput({}, { provider: awsProvider }).accountId;
+
+  const network = new Network(name, { network: config.network, accountId }, opts);
+
+  const cluster = new Cluster(
+    name,
+    {
+      clusterName: name,
+      cluster: config.cluster,
+      vpcId: network.vpcId,
+      publicSubnetIds: network.publicSubnetIds,
+      privateSubnetIds: network.privateSubnetIds,
+      partition,
+    },
+    opts,
+  );
+
+  const addons = addonSpecs(config.cluster.kubernetesVersion);
+  const addonArgs = { clusterName: cluster.clusterName, oidc: cluster.oidc, partition, roleNamePrefix: name };
+  const networking = new EksAddons(`${name}-networking`, { ...addonArgs, addons: addons.beforeNodes }, opts);
+
+  const nodeGroups = new NodeGroups(
+    name,
+    {
+      clusterName: name,
+      kubernetesVersion: config.cluster.kubernetesVersion,
+      subnetIds: network.privateSubnetIds,
+      partition,
+      cpu: config.nodeGroups.cpu,
+      gpu: config.nodeGroups.gpu,
+      dependsOn: [networking],
+    },
+    opts,
+  );
+
+  new EksAddons(`${name}-compute`, { ...addonArgs, addons: addons.afterNodes, dependsOn: [nodeGroups.cpu] }, opts);
+
+  new DefaultStorageClass(name, { provider: cluster.provider });
+
+  return {
+    region: config.region,
+    clusterName: cluster.clusterName,
+    kubeconfig: cluster.kubeconfig,
+    oidcProviderArn: cluster.oidc.providerArn,
+    vpcId: network.vpcId,
+    publicSubnetIds: network.publicSubnetIds,
+    privateSubnetIds: network.privateSubnetIds,
+    nodeGroupNames: nodeGroups.names,
+  } satisfies Record<string, pulumi.Input<unknown>>;
+};

@@ -1,0 +1,290 @@
+import * as assert from "node:assert/strict";
+import { ConfigError, parseConfig, parseCidr, type PlatformConfig } from "../components/config";
+import { cloneStackConfig, runProgram, type RawConfig } from "./harness";
+
+/** Parses a copy of the real dev stack config after `edit` breaks it; returns the error lines. */
+function problemsAfter(edit: (raw: RawConfig & Record<string, any>) => void): string[] {
+  const raw = cloneStackConfig("dev") as Record<string, any>;
+  edit(raw);
+  try {
+    parseConfig(raw, "dev");
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
+    return e.problems;
+  }
+  assert.fail("expected the config to be rejected");
+}
+
+describe("config: the real stack files", () => {
+  const dev: PlatformConfig = parseConfig(cloneStackConfig("dev"), "dev");
+  const prod: PlatformConfig = parseConfig(cloneStackConfig("prod"), "prod");
+
+  it("derives the name prefix and tags from the stack", () => {
+    assert.equal(dev.namePrefix, "llmplatform-dev");
+    assert.equal(prod.namePrefix, "llmplatform-prod");
+    assert.deepEqual(dev.tags, {
+      Project: "llm-platform",
+      Environment: "dev",
+      ManagedBy: "pulumi",
+      Owner: "llm-platform-team",
+      CostCenter: "llm-platform-dev",
+    });
+    assert.equal(prod.tags.Environment, "prod");
+  });
+
+  it("reads region, network and cluster settings with defaults applied", () => {
+    assert.equal(dev.region, "us-west-2");
+    assert.deepEqual(dev.network, {
+      cidr: "10.10.0.0/16",
+      availabilityZones: 3,
+      natGateways: "single",
+      publicSubnetCidrMask: 22,
+      privateSubnetCidrMask: 19,
+      flowLogRetentionDays: 14,
+    });
+    assert.equal(prod.network.natGateways, "onePerAz");
+    assert.equal(prod.network.flowLogRetentionDays, 90);
+    assert.deepEqual(dev.cluster, {
+      kubernetesVersion: "1.35",
+      endpoint: { publicAccess: true, publicAccessCidrs: ["0.0.0.0/0"], privateAccess: true },
+      accessEntries: [],
+      logRetentionDays: 30,
+      upgradeSupport: "STANDARD",
+      deletionProtection: false,
+    });
+    assert.equal(prod.cluster.deletionProtection, true);
+    assert.equal(prod.cluster.logRetentionDays, 365);
+  });
+
+  it("reads the node groups", () => {
+    assert.deepEqual(dev.nodeGroups.cpu, { instanceTypes: ["m6i.xlarge"], minSize: 2, desiredSize: 2, maxSize: 4, diskSizeGiB: 50 });
+    assert.deepEqual(dev.nodeGroups.gpu, [
+      { name: "nvidia-24gb", instanceTypes: ["g5.xlarge", "g6.xlarge"], minSize: 0, desiredSize: 0, maxSize: 4, diskSizeGiB: 200 },
+    ]);
+    assert.deepEqual(prod.nodeGroups.gpu, [
+      { name: "nvidia-24gb", instanceTypes: ["g5.2xlarge", "g6.2xlarge"], minSize: 4, desiredSize: 4, maxSize: 8, diskSizeGiB: 200 },
+    ]);
+    assert.equal(prod.nodeGroups.cpu.minSize, 3);
+  });
+
+  it("defaults optional keys", () => {
+    const raw = cloneStackConfig("dev") as Record<string, any>;
+    delete raw["llm-platform:tags"];
+    delete raw["llm-platform:cluster"].kubernetesVersion;
+    delete raw["llm-platform:cluster"].logRetentionDays;
+    delete raw["llm-platform:nodeGroups"].gpu[0].desiredSize;
+    delete raw["llm-platform:nodeGroups"].gpu[0].diskSizeGiB;
+    raw["llm-platform:network"] = { natGateways: "single" };
+    const c = parseConfig(raw, "staging");
+    assert.equal(c.namePrefix, "llmplatform-staging");
+    assert.equal(c.cluster.kubernetesVersion, "1.35");
+    assert.equal(c.cluster.logRetentionDays, 90);
+    assert.equal(c.nodeGroups.gpu[0]?.desiredSize, 0);
+    assert.equal(c.nodeGroups.gpu[0]?.diskSizeGiB, 200);
+    assert.deepEqual(c.network, {
+      cidr: "10.0.0.0/16",
+      availabilityZones: 3,
+      natGateways: "single",
+      publicSubnetCidrMask: 22,
+      privateSubnetCidrMask: 19,
+      flowLogRetentionDays: 30,
+    });
+    assert.deepEqual(Object.keys(c.tags), ["Project", "Environment", "ManagedBy"]);
+  });
+
+  it("accepts access entries, cluster-wide or namespace-scoped", () => {
+    const raw = cloneStackConfig("dev") as Record<string, any>;
+    raw["llm-platform:cluster"].accessEntries = [
+      { principalArn: "arn:aws:iam::111122223333:role/platform-admins", policy: "cluster-admin" },
+      { principalArn: "arn:aws:iam::111122223333:role/quant-team", policy: "edit", namespaces: ["quant"] },
+    ];
+    assert.equal(parseConfig(raw, "dev").cluster.accessEntries.length, 2);
+  });
+});
+
+describe("config: bad input names the key and what was expected", () => {
+  const cases: { what: string; edit: (raw: Record<string, any>) => void; expect: string }[] = [
+    {
+      what: "missing region",
+      edit: (r) => delete r["aws:region"],
+      expect: "aws:region: required",
+    },
+    {
+      what: "malformed region",
+      edit: (r) => (r["aws:region"] = "oregon"),
+      expect: "aws:region: expected an AWS region such as us-west-2",
+    },
+    {
+      what: "wrong type",
+      edit: (r) => (r["llm-platform:nodeGroups"].cpu.minSize = "two"),
+      expect: "llm-platform:nodeGroups.cpu.minSize: expected number, received string",
+    },
+    {
+      what: "GPU types of different shapes in one group",
+      edit: (r) => (r["llm-platform:nodeGroups"].gpu[0].instanceTypes = ["g5.xlarge", "g6.2xlarge"]),
+      expect:
+        "llm-platform:nodeGroups.gpu[0].instanceTypes[1]: expected the same shape as g5.xlarge " +
+        "(4 vCPU / 16 GiB / 1 GPU x 24 GiB), got 8 vCPU / 32 GiB / 1 GPU x 24 GiB",
+    },
+    {
+      what: "GPU types with different GPU memory",
+      edit: (r) => (r["llm-platform:nodeGroups"].gpu[0].instanceTypes = ["g5.xlarge", "g4dn.xlarge"]),
+      expect: "llm-platform:nodeGroups.gpu[0].instanceTypes[1]: expected the same shape as g5.xlarge",
+    },
+    {
+      what: "unknown GPU type",
+      edit: (r) => (r["llm-platform:nodeGroups"].gpu[0].instanceTypes = ["g5.xlarge", "g9.mega"]),
+      expect: 'llm-platform:nodeGroups.gpu[0].instanceTypes[1]: unknown GPU instance type "g9.mega"',
+    },
+    {
+      what: "a single GPU type (no SPOT diversity)",
+      edit: (r) => (r["llm-platform:nodeGroups"].gpu[0].instanceTypes = ["g5.xlarge"]),
+      expect: "llm-platform:nodeGroups.gpu[0].instanceTypes: expected at least 2 interchangeable types for SPOT capacity",
+    },
+    {
+      what: "min > max",
+      edit: (r) => Object.assign(r["llm-platform:nodeGroups"].gpu[0], { minSize: 5, desiredSize: 5, maxSize: 4 }),
+      expect: "llm-platform:nodeGroups.gpu[0].minSize: expected minSize <= maxSize (4)",
+    },
+    {
+      what: "desired outside min..max",
+      edit: (r) => (r["llm-platform:nodeGroups"].cpu.desiredSize = 9),
+      expect: "llm-platform:nodeGroups.cpu.desiredSize: expected desiredSize between minSize (2) and maxSize (4)",
+    },
+    {
+      what: "malformed CIDR",
+      edit: (r) => (r["llm-platform:network"].cidr = "10.0.0/16"),
+      expect: "llm-platform:network.cidr: expected an IPv4 network in CIDR form, e.g. 10.0.0.0/16",
+    },
+    {
+      what: "CIDR with host bits set",
+      edit: (r) => (r["llm-platform:network"].cidr = "10.0.0.1/16"),
+      expect: "llm-platform:network.cidr: expected an IPv4 network in CIDR form",
+    },
+    {
+      what: "subnets that do not fit the VPC",
+      edit: (r) => Object.assign(r["llm-platform:network"], { cidr: "10.0.0.0/20", privateSubnetCidrMask: 21 }),
+      expect: "llm-platform:network: 3 public /22 + 3 private /21 subnets do not fit in 10.0.0.0/20",
+    },
+    {
+      what: "empty instance list",
+      edit: (r) => (r["llm-platform:nodeGroups"].cpu.instanceTypes = []),
+      expect: "llm-platform:nodeGroups.cpu.instanceTypes: expected at least 1 entry",
+    },
+    {
+      what: "duplicate group names",
+      edit: (r) => r["llm-platform:nodeGroups"].gpu.push({ ...r["llm-platform:nodeGroups"].gpu[0] }),
+      expect: "llm-platform:nodeGroups.gpu[1].name: expected a unique group name",
+    },
+    {
+      what: "a GPU disk too small for vLLM images",
+      edit: (r) => (r["llm-platform:nodeGroups"].gpu[0].diskSizeGiB = 50),
+      expect: "llm-platform:nodeGroups.gpu[0].diskSizeGiB: expected at least 100 GiB for vLLM images",
+    },
+    {
+      what: "a Graviton type in the x86 CPU group",
+      edit: (r) => (r["llm-platform:nodeGroups"].cpu.instanceTypes = ["m7g.xlarge"]),
+      expect: "llm-platform:nodeGroups.cpu.instanceTypes[0]: m7g.xlarge is an arm64 (Graviton) type",
+    },
+    {
+      what: "a GPU type in the CPU group",
+      edit: (r) => (r["llm-platform:nodeGroups"].cpu.instanceTypes = ["g5.xlarge"]),
+      expect: "llm-platform:nodeGroups.cpu.instanceTypes[0]: g5.xlarge is a GPU type",
+    },
+    {
+      what: "a misspelt top-level key",
+      edit: (r) => (r["llm-platform:nodegroups"] = {}),
+      expect: 'llm-platform:nodegroups: unknown key (check its spelling)',
+    },
+    {
+      what: "a misspelt nested key",
+      edit: (r) => (r["llm-platform:network"].natGateway = "single"),
+      expect: "llm-platform:network.natGateway: unknown key (check its spelling)",
+    },
+    {
+      what: "an unsupported NAT strategy",
+      edit: (r) => (r["llm-platform:network"].natGateways = "none"),
+      expect: 'llm-platform:network.natGateways: Invalid option: expected one of "single"|"onePerAz"',
+    },
+    {
+      what: "a public endpoint without an allow-list",
+      edit: (r) => (r["llm-platform:cluster"].endpoint.publicAccessCidrs = []),
+      expect: "llm-platform:cluster.endpoint.publicAccessCidrs: expected at least 1 CIDR when publicAccess is true",
+    },
+    {
+      what: "no endpoint at all",
+      edit: (r) => (r["llm-platform:cluster"].endpoint = { publicAccess: false, privateAccess: false }),
+      expect: "llm-platform:cluster.endpoint: expected publicAccess or privateAccess (or both) to be true",
+    },
+    {
+      what: "a Kubernetes version without pinned add-ons",
+      edit: (r) => (r["llm-platform:cluster"].kubernetesVersion = "1.29"),
+      expect: 'llm-platform:cluster.kubernetesVersion: Invalid option: expected one of "1.34"|"1.35"',
+    },
+    {
+      what: "a log retention CloudWatch does not offer",
+      edit: (r) => (r["llm-platform:cluster"].logRetentionDays = 10),
+      expect: "llm-platform:cluster.logRetentionDays: expected a CloudWatch retention in days",
+    },
+    {
+      what: "an access entry that is not an IAM ARN",
+      edit: (r) => (r["llm-platform:cluster"].accessEntries = [{ principalArn: "admins", policy: "view" }]),
+      expect: "llm-platform:cluster.accessEntries[0].principalArn: expected an IAM role or user ARN",
+    },
+    {
+      what: "a namespace-scoped cluster-admin",
+      edit: (r) =>
+        (r["llm-platform:cluster"].accessEntries = [
+          { principalArn: "arn:aws:iam::111122223333:role/x", policy: "cluster-admin", namespaces: ["quant"] },
+        ]),
+      expect: "llm-platform:cluster.accessEntries[0].namespaces: cluster-admin is cluster-wide",
+    },
+    {
+      what: "overriding a program tag",
+      edit: (r) => (r["llm-platform:tags"] = { Environment: "qa" }),
+      expect: "llm-platform:tags.Environment: is set by the program; remove it",
+    },
+    {
+      what: "a name prefix too long for IAM role names",
+      edit: (r) => (r["llm-platform:namePrefix"] = "llmplatform-development-eu-west"),
+      expect: "llm-platform:namePrefix: expected 4-24 lowercase letters",
+    },
+  ];
+
+  for (const c of cases) {
+    it(`rejects ${c.what}`, () => {
+      const problems = problemsAfter(c.edit);
+      assert.ok(
+        problems.some((p) => p.startsWith(c.expect)),
+        `expected a problem starting with\n  ${c.expect}\ngot\n  ${problems.join("\n  ")}`,
+      );
+    });
+  }
+
+  it("reports every problem at once, not just the first", () => {
+    const problems = problemsAfter((r) => {
+      delete r["aws:region"];
+      r["llm-platform:nodeGroups"].cpu.instanceTypes = [];
+      r["llm-platform:network"].cidr = "nope";
+    });
+    assert.equal(problems.length, 3, problems.join("\n"));
+  });
+
+  it("stops the whole program before any resource is registered", async () => {
+    const raw = cloneStackConfig("prod") as Record<string, any>;
+    raw["llm-platform:nodeGroups"].gpu[0].instanceTypes = ["g5.2xlarge", "g6e.2xlarge"];
+    const run = await runProgram("prod", raw);
+    assert.ok(run.error instanceof ConfigError, `expected ConfigError, got ${String(run.error)}`);
+    assert.match(String((run.error as Error).message), /llm-platform:nodeGroups\.gpu\[0\]\.instanceTypes\[1\]: expected the same shape/);
+    assert.deepEqual(run.resources, []);
+  });
+});
+
+describe("config: parseCidr", () => {
+  it("parses networks and rejects non-networks", () => {
+    assert.deepEqual(parseCidr("10.20.0.0/16"), { base: 10 * 2 ** 24 + 20 * 2 ** 16, prefix: 16 });
+    assert.equal(parseCidr("10.20.0.0/33"), undefined);
+    assert.equal(parseCidr("256.0.0.0/8"), undefined);
+    assert.equal(parseCidr("10.0.0.128/24"), undefined);
+  });
+});
