@@ -29,7 +29,10 @@ export type RawConfig = Record<string, unknown>;
 export interface RecordedResource {
   readonly type: string;
   readonly name: string;
+  /** Inputs as plain values (secrets unwrapped; see `secretPaths`). */
   readonly inputs: Record<string, any>;
+  /** Paths of the inputs that arrived as secrets, e.g. `kubeconfig` or `stringData.token`. */
+  readonly secretPaths: string[];
   /** Name of the provider that manages it, explicit or inherited from its parent chain. */
   readonly provider?: string;
   /** Providers passed explicitly in `providers` (what remote components receive). */
@@ -144,6 +147,22 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
   }
 }
 
+/** The marker Pulumi's wire format puts on secret values. */
+const secretSig = "4dabf18193072939515e22adb298388d";
+const secretMarker = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Replaces wire-format secrets with their values, collecting the paths where they were. */
+function unwrapSecrets(v: unknown, at: string, paths: string[]): unknown {
+  if (Array.isArray(v)) return v.map((x, i) => unwrapSecrets(x, `${at}[${i}]`, paths));
+  if (typeof v !== "object" || v === null) return v;
+  const o = v as Record<string, unknown>;
+  if (o[secretSig] === secretMarker) {
+    paths.push(at);
+    return unwrapSecrets(o.value, at, []);
+  }
+  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x, at ? `${at}.${k}` : k, paths)]));
+}
+
 function nameOf(r: unknown): string {
   const res = r as { __name?: string; __pulumiType?: string };
   return `${res.__pulumiType}::${res.__name}`;
@@ -206,10 +225,12 @@ export async function runProgram(stack: string, raw?: RawConfig): Promise<StackR
       const explicit = Array.isArray(opts.providers) ? opts.providers : Object.values(opts.providers ?? {});
       const parent = opts.parent as unknown as { __name?: string; __pulumiType?: string } | undefined;
       const dependsOn = ([] as unknown[]).concat(opts.dependsOn ?? []);
+      const secretPaths: string[] = [];
       return {
         type: r.type,
         name: r.name,
-        inputs: r.inputs,
+        inputs: unwrapSecrets(r.inputs, "", secretPaths) as Record<string, any>,
+        secretPaths,
         provider: provider ? nameOf(provider).split("::")[1] : undefined,
         explicitProviders: explicit.map((p) => nameOf(p).split("::")[1] ?? ""),
         dependsOn: dependsOn.map(nameOf),

@@ -1,0 +1,48 @@
+import * as assert from "node:assert/strict";
+import { irsaTrustPolicy } from "../components/aws/iam";
+import { runStack, stacks, testOidcIssuer, testOidcProviderArn } from "./harness";
+
+describe("IRSA", () => {
+  it("trusts one service account of one cluster, with :sub and :aud", () => {
+    assert.deepEqual(irsaTrustPolicy("arn:aws:iam::111122223333:oidc-provider/oidc.example/id/X", "https://oidc.example/id/X", "kube-system", "aws-node"), {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Federated: "arn:aws:iam::111122223333:oidc-provider/oidc.example/id/X" },
+          Action: "sts:AssumeRoleWithWebIdentity",
+          Condition: {
+            StringEquals: {
+              "oidc.example/id/X:sub": "system:serviceaccount:kube-system:aws-node",
+              "oidc.example/id/X:aud": "sts.amazonaws.com",
+            },
+          },
+        },
+      ],
+    });
+  });
+
+  for (const stack of stacks) {
+    it(`${stack}: every web-identity role is scoped with StringEquals on :sub and :aud`, async () => {
+      const run = await runStack(stack);
+      const irsa = run
+        .ofType("aws:iam/role:Role")
+        .map((r) => ({ name: r.name, inputs: r.inputs, doc: JSON.parse(r.inputs.assumeRolePolicy) }))
+        .filter((r) => r.doc.Statement.some((s: any) => s.Action === "sts:AssumeRoleWithWebIdentity"));
+      assert.deepEqual(
+        irsa.map((r) => [r.inputs.name, r.doc.Statement[0].Condition.StringEquals[`${testOidcIssuer}:sub`]]),
+        [
+          [`llmplatform-${stack}-vpc-cni-irsa`, "system:serviceaccount:kube-system:aws-node"],
+          [`llmplatform-${stack}-aws-ebs-csi-driver-irsa`, "system:serviceaccount:kube-system:ebs-csi-controller-sa"],
+        ],
+      );
+      for (const r of irsa) {
+        assert.equal(r.doc.Statement.length, 1);
+        const s = r.doc.Statement[0];
+        assert.deepEqual(s.Principal, { Federated: testOidcProviderArn });
+        assert.deepEqual(Object.keys(s.Condition), ["StringEquals"]);
+        assert.equal(s.Condition.StringEquals[`${testOidcIssuer}:aud`], "sts.amazonaws.com");
+      }
+    });
+  }
+});

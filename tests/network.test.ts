@@ -1,0 +1,71 @@
+import * as assert from "node:assert/strict";
+import { natStrategy, subnetRoleTags } from "../components/aws/network";
+import { runStack, stacks, testAccountId } from "./harness";
+
+describe("network", () => {
+  it("maps the NAT choice to awsx strategies", () => {
+    assert.equal(natStrategy("single"), "Single");
+    assert.equal(natStrategy("onePerAz"), "OnePerAz");
+  });
+
+  for (const stack of stacks) {
+    describe(stack, () => {
+      it("builds a 3-AZ VPC with ELB-tagged public and private subnets", async () => {
+        const run = await runStack(stack);
+        const vpc = run.get("awsx:ec2:Vpc", `llmplatform-${stack}-vpc`);
+        assert.equal(vpc.inputs.cidrBlock, stack === "dev" ? "10.10.0.0/16" : "10.20.0.0/16");
+        assert.equal(vpc.inputs.numberOfAvailabilityZones, 3);
+        assert.equal(vpc.inputs.enableDnsHostnames, true);
+        assert.equal(vpc.inputs.subnetStrategy, "Auto");
+        assert.deepEqual(vpc.inputs.subnetSpecs, [
+          { type: "Private", cidrMask: 19, tags: { "kubernetes.io/role/internal-elb": "1" } },
+          { type: "Public", cidrMask: 22, tags: { "kubernetes.io/role/elb": "1" } },
+        ]);
+        assert.deepEqual(subnetRoleTags.public, { "kubernetes.io/role/elb": "1" });
+      });
+
+      it(`uses ${stack === "dev" ? "one NAT gateway" : "one NAT gateway per AZ"}`, async () => {
+        const run = await runStack(stack);
+        const vpc = run.get("awsx:ec2:Vpc", `llmplatform-${stack}-vpc`);
+        assert.deepEqual(vpc.inputs.natGateways, { strategy: stack === "dev" ? "Single" : "OnePerAz" });
+      });
+
+      it("sends all VPC traffic to flow logs with the configured retention", async () => {
+        const run = await runStack(stack);
+        const name = `llmplatform-${stack}-flow-logs`;
+        const group = run.get("aws:cloudwatch/logGroup:LogGroup", name);
+        assert.equal(group.inputs.name, `/aws/vpc/llmplatform-${stack}/flow-logs`);
+        assert.equal(group.inputs.retentionInDays, stack === "dev" ? 14 : 90);
+        const flow = run.get("aws:ec2/flowLog:FlowLog", name);
+        assert.equal(flow.inputs.trafficType, "ALL");
+        assert.equal(flow.inputs.logDestinationType, "cloud-watch-logs");
+        assert.equal(flow.inputs.vpcId, "vpc-0mock0000000001");
+        assert.equal(flow.inputs.maxAggregationInterval, 60);
+        assert.deepEqual(flow.dependsOn, [`aws:iam/rolePolicy:RolePolicy::${name}`]);
+      });
+
+      it("lets only this account's flow-log service write only to its log group", async () => {
+        const run = await runStack(stack);
+        const name = `llmplatform-${stack}-flow-logs`;
+        const trust = JSON.parse(run.get("aws:iam/role:Role", name).inputs.assumeRolePolicy);
+        assert.deepEqual(trust.Statement, [
+          {
+            Effect: "Allow",
+            Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+            Action: "sts:AssumeRole",
+            Condition: { StringEquals: { "aws:SourceAccount": testAccountId } },
+          },
+        ]);
+        const policy = JSON.parse(run.get("aws:iam/rolePolicy:RolePolicy", name).inputs.policy);
+        const groupArn = `arn:aws:mock:us-west-2:${testAccountId}:LogGroup/${name}`;
+        assert.deepEqual(policy.Statement, [
+          {
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            Resource: [groupArn, `${groupArn}:*`],
+          },
+        ]);
+      });
+    });
+  }
+});

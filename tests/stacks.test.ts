@@ -1,0 +1,114 @@
+/**
+ * Whole-program checks per stack: what exists, who manages it, what is exported, and that every
+ * Kubernetes object is valid against the upstream schema.
+ */
+import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { isKubernetesObject, runStack, stacks, validateKubernetesObject } from "./harness";
+
+function isSecret(o: unknown): Promise<boolean> {
+  return pulumi.Output.isInstance(o) ? pulumi.isSecret(o as pulumi.Output<unknown>) : Promise.resolve(false);
+}
+
+for (const stack of stacks) {
+  describe(`stack ${stack}`, () => {
+    const prefix = `llmplatform-${stack}`;
+
+    it("registers the expected resources, by type", async () => {
+      const run = await runStack(stack);
+      const counts: Record<string, number> = {};
+      for (const r of run.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
+      assert.deepEqual(counts, {
+        "pulumi:providers:aws": 1,
+        "pulumi:providers:kubernetes": 1,
+        "llmplatform:aws:Network": 1,
+        "llmplatform:aws:Cluster": 1,
+        "llmplatform:aws:EksAddons": 2,
+        "llmplatform:aws:NodeGroups": 1,
+        "llmplatform:aws:IrsaRole": 2,
+        "llmplatform:k8s:DefaultStorageClass": 1,
+        "awsx:ec2:Vpc": 1,
+        "eks:index:Cluster": 1,
+        "aws:cloudwatch/logGroup:LogGroup": 2,
+        "aws:ec2/flowLog:FlowLog": 1,
+        "aws:iam/role:Role": 4,
+        "aws:iam/rolePolicy:RolePolicy": 1,
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 5,
+        "aws:kms/key:Key": 1,
+        "aws:kms/alias:Alias": 1,
+        "aws:eks/addon:Addon": 4,
+        "aws:ec2/launchTemplate:LaunchTemplate": 2,
+        "aws:eks/nodeGroup:NodeGroup": 2,
+        "aws:autoscaling/tag:Tag": 16,
+        "kubernetes:storage.k8s.io/v1:StorageClass": 1,
+      });
+    });
+
+    it("manages every AWS resource through the one explicit, tagged provider", async () => {
+      const run = await runStack(stack);
+      const provider = run.get("pulumi:providers:aws", prefix);
+      assert.equal(provider.inputs.region, "us-west-2");
+      assert.deepEqual(JSON.parse(provider.inputs.defaultTags).tags, {
+        Project: "llm-platform",
+        Environment: stack,
+        ManagedBy: "pulumi",
+        Owner: "llm-platform-team",
+        CostCenter: `llm-platform-${stack}`,
+      });
+      for (const r of run.resources.filter((x) => x.type.startsWith("aws:"))) {
+        assert.equal(r.provider, prefix, `${r.type} ${r.name} uses provider ${r.provider}`);
+      }
+      // Remote components receive only explicitly passed providers.
+      for (const type of ["eks:index:Cluster", "awsx:ec2:Vpc"]) {
+        for (const r of run.ofType(type)) assert.deepEqual(r.explicitProviders, [prefix], `${type} ${r.name}`);
+      }
+    });
+
+    it("creates every Kubernetes object through the cluster's provider, valid against the upstream schema", async () => {
+      const run = await runStack(stack);
+      const objects = run.resources.filter((r) => isKubernetesObject(r.type));
+      assert.ok(objects.length > 0);
+      for (const r of objects) {
+        assert.equal(r.provider, `${prefix}-k8s`, `${r.type} ${r.name}`);
+        await validateKubernetesObject(r);
+      }
+    });
+
+    it("exports the cluster's identity, network and node groups, with the kubeconfig secret", async () => {
+      const run = await runStack(stack);
+      assert.deepEqual(Object.keys(run.outputs).sort(), [
+        "clusterName",
+        "kubeconfig",
+        "nodeGroupNames",
+        "oidcProviderArn",
+        "privateSubnetIds",
+        "publicSubnetIds",
+        "region",
+        "vpcId",
+      ]);
+      assert.equal(run.outputs.clusterName, prefix);
+      assert.equal(run.outputs.region, "us-west-2");
+      assert.equal(run.outputs.vpcId, "vpc-0mock0000000001");
+      assert.equal(run.outputs.privateSubnetIds.length, 3);
+      assert.equal(await isSecret(run.rawOutputs.kubeconfig), true);
+      assert.equal(await isSecret(run.rawOutputs.clusterName), false);
+    });
+  });
+}
+
+describe("schema validation catches invalid objects", () => {
+  it("rejects a StorageClass with a wrong field type", async () => {
+    await assert.rejects(
+      validateKubernetesObject({
+        type: "kubernetes:storage.k8s.io/v1:StorageClass",
+        name: "broken",
+        inputs: { apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: "x" }, provisioner: "p", allowVolumeExpansion: "yes" },
+        secretPaths: [],
+        explicitProviders: [],
+        dependsOn: [],
+        ignoreChanges: [],
+      }),
+      /fails the Kubernetes schema/,
+    );
+  });
+});
