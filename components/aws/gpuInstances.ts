@@ -21,61 +21,32 @@ export interface GpuInstanceShape {
 
 type Family = { gpuModel: string; gpuMemoryGiB: number; sizes: Record<string, [number, number, number]> };
 
-// [vCPU, memory GiB, GPUs] per size.
+// [vCPU, memory GiB, GPUs] per size. G5 and G6 share one size ladder, which is what makes them
+// interchangeable within a SPOT group.
+const g5g6Sizes: Family["sizes"] = {
+  xlarge: [4, 16, 1],
+  "2xlarge": [8, 32, 1],
+  "4xlarge": [16, 64, 1],
+  "8xlarge": [32, 128, 1],
+  "12xlarge": [48, 192, 4],
+  "16xlarge": [64, 256, 1],
+  "24xlarge": [96, 384, 4],
+  "48xlarge": [192, 768, 8],
+};
+
 const families: Record<string, Family> = {
   g4dn: {
     gpuModel: "t4",
     gpuMemoryGiB: 16,
-    sizes: {
-      xlarge: [4, 16, 1],
-      "2xlarge": [8, 32, 1],
-      "4xlarge": [16, 64, 1],
-      "8xlarge": [32, 128, 1],
-      "12xlarge": [48, 192, 4],
-      "16xlarge": [64, 256, 1],
-    },
+    sizes: Object.fromEntries(Object.entries(g5g6Sizes).filter(([size]) => !["24xlarge", "48xlarge"].includes(size))),
   },
-  g5: {
-    gpuModel: "a10g",
-    gpuMemoryGiB: 24,
-    sizes: {
-      xlarge: [4, 16, 1],
-      "2xlarge": [8, 32, 1],
-      "4xlarge": [16, 64, 1],
-      "8xlarge": [32, 128, 1],
-      "12xlarge": [48, 192, 4],
-      "16xlarge": [64, 256, 1],
-      "24xlarge": [96, 384, 4],
-      "48xlarge": [192, 768, 8],
-    },
-  },
-  g6: {
-    gpuModel: "l4",
-    gpuMemoryGiB: 24,
-    sizes: {
-      xlarge: [4, 16, 1],
-      "2xlarge": [8, 32, 1],
-      "4xlarge": [16, 64, 1],
-      "8xlarge": [32, 128, 1],
-      "12xlarge": [48, 192, 4],
-      "16xlarge": [64, 256, 1],
-      "24xlarge": [96, 384, 4],
-      "48xlarge": [192, 768, 8],
-    },
-  },
+  g5: { gpuModel: "a10g", gpuMemoryGiB: 24, sizes: g5g6Sizes },
+  g6: { gpuModel: "l4", gpuMemoryGiB: 24, sizes: g5g6Sizes },
+  // G6e doubles memory per vCPU.
   g6e: {
     gpuModel: "l40s",
     gpuMemoryGiB: 48,
-    sizes: {
-      xlarge: [4, 32, 1],
-      "2xlarge": [8, 64, 1],
-      "4xlarge": [16, 128, 1],
-      "8xlarge": [32, 256, 1],
-      "12xlarge": [48, 384, 4],
-      "16xlarge": [64, 512, 1],
-      "24xlarge": [96, 768, 4],
-      "48xlarge": [192, 1536, 8],
-    },
+    sizes: Object.fromEntries(Object.entries(g5g6Sizes).map(([size, [cpu, mem, gpus]]) => [size, [cpu, mem * 2, gpus]])),
   },
   p4d: { gpuModel: "a100", gpuMemoryGiB: 40, sizes: { "24xlarge": [96, 1152, 8] } },
   p5: { gpuModel: "h100", gpuMemoryGiB: 80, sizes: { "48xlarge": [192, 2048, 8] } },
