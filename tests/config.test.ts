@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
-import { ConfigError, parseConfig, parseCidr, type PlatformConfig } from "../components/config";
+import { ConfigError, parseConfig, type PlatformConfig } from "../components/config";
+import { parseCidr } from "../components/schema/primitives";
 import { cloneStackConfig, runProgram, type RawConfig } from "./harness";
 
 /** Parses a copy of the real dev stack config after `edit` breaks it; returns the error lines. */
