@@ -9,7 +9,9 @@ import { Cluster } from "./components/aws/cluster";
 import { Network } from "./components/aws/network";
 import { NodeGroups } from "./components/aws/nodeGroups";
 import { loadConfig } from "./components/config";
+import { Namespaces } from "./components/k8s/namespaces";
 import { DefaultStorageClass } from "./components/k8s/storage";
+import { PlatformServices } from "./components/platformServices";
 
 export = async () => {
   // Invalid config throws here, before any resource is registered.
@@ -59,6 +61,30 @@ export = async () => {
 
   new DefaultStorageClass(name, { provider: cluster.provider });
 
+  const namespaces = new Namespaces(name, {
+    stack: config.stack,
+    kubernetesVersion: config.cluster.kubernetesVersion,
+    namespaces: config.namespaces,
+    provider: cluster.provider,
+  });
+
+  const services = new PlatformServices(
+    name,
+    {
+      stack: config.stack,
+      namePrefix: name,
+      region: config.region,
+      vpcCidr: config.network.cidr,
+      partition,
+      accountId,
+      oidc: cluster.oidc,
+      services: config.services,
+      namespaces: namespaces.names,
+      provider: cluster.provider,
+    },
+    opts,
+  );
+
   return {
     region: config.region,
     clusterName: cluster.clusterName,
@@ -68,5 +94,8 @@ export = async () => {
     publicSubnetIds: network.publicSubnetIds,
     privateSubnetIds: network.privateSubnetIds,
     nodeGroupNames: nodeGroups.names,
+    repositoryUrls: services.repositoryUrls,
+    adapterBucket: services.buckets.adapters,
+    resultsBucket: services.buckets.results,
   } satisfies Record<string, pulumi.Input<unknown>>;
 };

@@ -17,7 +17,9 @@ import {
   nodeGroupsSchema,
   tagsSchema,
 } from "./schema/aws";
-import { regionPattern } from "./schema/primitives";
+import { serviceDesign, serviceNames } from "./catalog";
+import { namespacesSchema, servicesSchema, type NamespacesConfig, type ServicesConfig } from "./schema/platform";
+import { cpuMillis, fitsWithin, memoryBytes, regionPattern } from "./schema/primitives";
 
 /** The Pulumi project name, and so the namespace of this program's config keys. */
 export const project = "llm-platform";
@@ -33,7 +35,68 @@ const rawSchema = z.strictObject({
   "llm-platform:network": networkSchema,
   "llm-platform:cluster": clusterSchema,
   "llm-platform:nodeGroups": nodeGroupsSchema,
+  "llm-platform:namespaces": namespacesSchema,
+  "llm-platform:services": servicesSchema,
+}).superRefine((r, ctx) => {
+  for (const problem of servicesOutsideNamespaceLimits(r["llm-platform:namespaces"], r["llm-platform:services"])) {
+    ctx.addIssue({ code: "custom", path: ["llm-platform:services", ...problem.path], message: problem.message });
+  }
 });
+
+/**
+ * Each service must fit its namespace: its containers within the LimitRange bounds, and its peak
+ * (max replicas + the one pod a rolling update adds) within the ResourceQuota. Otherwise the API
+ * server rejects its pods at run time, long after `pulumi up` reported success.
+ */
+export function servicesOutsideNamespaceLimits(
+  namespaces: NamespacesConfig,
+  services: ServicesConfig,
+): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  for (const name of serviceNames) {
+    const svc = services[name];
+    const nsName = serviceDesign[name].namespace;
+    const ns = namespaces[nsName];
+    for (const kind of ["requests", "limits"] as const) {
+      if (!fitsWithin(ns.limits.min, svc.resources[kind]) || !fitsWithin(svc.resources[kind], ns.limits.max)) {
+        problems.push({
+          path: [name, "resources", kind],
+          message: `expected within namespace ${nsName}'s LimitRange min ${fmt(ns.limits.min)} and max ${fmt(ns.limits.max)}`,
+        });
+      }
+    }
+    const peak = (svc.hpa?.maxReplicas ?? svc.replicas ?? 0) + 1;
+    const q = ns.quota;
+    const need = {
+      "requests.cpu": peak * cpuMillis(svc.resources.requests.cpu)!,
+      "limits.cpu": peak * cpuMillis(svc.resources.limits.cpu)!,
+      "requests.memory": peak * memoryBytes(svc.resources.requests.memory)!,
+      "limits.memory": peak * memoryBytes(svc.resources.limits.memory)!,
+    };
+    const have = {
+      "requests.cpu": cpuMillis(q["requests.cpu"])!,
+      "limits.cpu": cpuMillis(q["limits.cpu"])!,
+      "requests.memory": memoryBytes(q["requests.memory"])!,
+      "limits.memory": memoryBytes(q["limits.memory"])!,
+    };
+    for (const key of Object.keys(need) as (keyof typeof need)[]) {
+      if (need[key] > have[key]) {
+        problems.push({
+          path: [name],
+          message: `at peak (${peak} pods incl. rolling-update surge) needs ${key} ${key.includes("cpu") ? `${need[key]}m` : `${need[key] / 2 ** 30}Gi`}, namespace ${nsName}'s quota allows ${q[key]}`,
+        });
+      }
+    }
+    if (peak > q.pods) {
+      problems.push({ path: [name], message: `at peak needs ${peak} pods, namespace ${nsName}'s quota allows ${q.pods}` });
+    }
+  }
+  return problems;
+}
+
+function fmt(r: { cpu: string; memory: string }): string {
+  return `${r.cpu}/${r.memory}`;
+}
 
 /** The config keys this program reads. */
 export const configKeys = Object.keys(rawSchema.shape);
@@ -63,6 +126,10 @@ export interface PlatformConfig {
   readonly network: NetworkConfig;
   readonly cluster: ClusterConfig;
   readonly nodeGroups: { readonly cpu: CpuNodeGroupConfig; readonly gpu: readonly GpuNodeGroupConfig[] };
+  /** Quota and LimitRange per namespace. */
+  readonly namespaces: NamespacesConfig;
+  /** The gateway and the three team APIs. */
+  readonly services: ServicesConfig;
 }
 
 /** Thrown for invalid stack config; the message lists every problem as `key.path: expected ...`. */
@@ -113,6 +180,8 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Platfo
     network: r["llm-platform:network"],
     cluster: r["llm-platform:cluster"],
     nodeGroups: { cpu: withDesired(groups.cpu), gpu: groups.gpu.map(withDesired) },
+    namespaces: r["llm-platform:namespaces"],
+    services: r["llm-platform:services"],
   };
 }
 

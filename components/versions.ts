@@ -16,6 +16,8 @@ export interface AddonVersions {
   readonly "kube-proxy": string;
   readonly coredns: string;
   readonly "aws-ebs-csi-driver": string;
+  /** EKS community add-on: resource metrics for HPAs and `kubectl top`. */
+  readonly "metrics-server": string;
 }
 
 /** Everything pinned to one Kubernetes minor. */
@@ -34,6 +36,7 @@ export const kubernetesMinors = {
       "kube-proxy": "v1.34.6-eksbuild.2",
       coredns: "v1.13.2-eksbuild.7",
       "aws-ebs-csi-driver": "v1.59.0-eksbuild.1",
+      "metrics-server": "v0.8.1-eksbuild.6",
     },
   },
   "1.35": {
@@ -42,6 +45,7 @@ export const kubernetesMinors = {
       "kube-proxy": "v1.35.3-eksbuild.2",
       coredns: "v1.13.2-eksbuild.4",
       "aws-ebs-csi-driver": "v1.59.0-eksbuild.1",
+      "metrics-server": "v0.8.1-eksbuild.6",
     },
   },
 } as const satisfies Record<string, KubernetesMinorPins>;

@@ -15,7 +15,7 @@ describe("EKS add-ons", () => {
   it("installs DaemonSet add-ons before nodes and Deployment add-ons after them", () => {
     const specs = addonSpecs("1.35");
     assert.deepEqual(specs.beforeNodes.map((a) => a.name), ["vpc-cni", "kube-proxy"]);
-    assert.deepEqual(specs.afterNodes.map((a) => a.name), ["coredns", "aws-ebs-csi-driver"]);
+    assert.deepEqual(specs.afterNodes.map((a) => a.name), ["coredns", "aws-ebs-csi-driver", "metrics-server"]);
     assert.deepEqual(specs.beforeNodes[0]?.configurationValues, { enableNetworkPolicy: "true" });
   });
 
@@ -27,9 +27,10 @@ describe("EKS add-ons", () => {
         [`${prefix}-networking-kube-proxy`]: ["kube-proxy", "v1.35.3-eksbuild.2"],
         [`${prefix}-compute-coredns`]: ["coredns", "v1.13.2-eksbuild.4"],
         [`${prefix}-compute-aws-ebs-csi-driver`]: ["aws-ebs-csi-driver", "v1.59.0-eksbuild.1"],
+        [`${prefix}-compute-metrics-server`]: ["metrics-server", "v0.8.1-eksbuild.6"],
       };
 
-      it("installs the four managed add-ons at their pinned versions, adopting EKS's copies", async () => {
+      it("installs the five managed add-ons at their pinned versions, adopting EKS's copies", async () => {
         const run = await runStack(stack);
         const addons = run.ofType("aws:eks/addon:Addon");
         assert.deepEqual(
@@ -71,6 +72,7 @@ describe("EKS add-ons", () => {
         const run = await runStack(stack);
         const cpu = `aws:eks/nodeGroup:NodeGroup::${prefix}-cpu`;
         assert.deepEqual(run.get("aws:eks/addon:Addon", `${prefix}-compute-coredns`).dependsOn, [cpu]);
+        assert.deepEqual(run.get("aws:eks/addon:Addon", `${prefix}-compute-metrics-server`).dependsOn, [cpu]);
         assert.deepEqual(run.get("aws:eks/addon:Addon", `${prefix}-compute-aws-ebs-csi-driver`).dependsOn, [
           cpu,
           `llmplatform:aws:IrsaRole::${prefix}-compute-aws-ebs-csi-driver`,

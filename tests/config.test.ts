@@ -250,6 +250,76 @@ describe("config: bad input names the key and what was expected", () => {
       edit: (r) => (r["llm-platform:namePrefix"] = "llmplatform-development-eu-west"),
       expect: "llm-platform:namePrefix: expected 4-24 lowercase letters",
     },
+    {
+      what: "A/B weights that do not sum to 100",
+      edit: (r) => (r["llm-platform:services"].gateway.routes.finetune.variants[1].weight = 30),
+      expect: "llm-platform:services.gateway.routes.finetune.variants: expected weights summing to 100, got 110",
+    },
+    {
+      what: "duplicate A/B variant names",
+      edit: (r) => (r["llm-platform:services"].gateway.routes.finetune.variants[1].name = "lora-v1"),
+      expect: "llm-platform:services.gateway.routes.finetune.variants[1].name: expected a unique variant name",
+    },
+    {
+      what: "fixed replicas next to an HPA",
+      edit: (r) => (r["llm-platform:services"].gateway.hpa = { minReplicas: 2, maxReplicas: 3 }),
+      expect: "llm-platform:services.gateway.replicas: expected no fixed replicas when hpa is set",
+    },
+    {
+      what: "a PDB that would block every drain",
+      edit: (r) => (r["llm-platform:services"]["eval-api"].pdb = { minAvailable: 2 }),
+      expect: "llm-platform:services.eval-api.pdb.minAvailable: expected fewer than the 2 guaranteed replicas",
+    },
+    {
+      what: "a container limit above the namespace LimitRange",
+      edit: (r) => (r["llm-platform:services"]["quant-api"].resources.limits.memory = "9Gi"),
+      expect: "llm-platform:services.quant-api.resources.limits: expected within namespace quant's LimitRange min 100m/128Mi and max 4/8Gi",
+    },
+    {
+      what: "a service whose peak exceeds its namespace quota",
+      edit: (r) => (r["llm-platform:services"]["eval-api"].replicas = 8),
+      expect: "llm-platform:services.eval-api: at peak (9 pods incl. rolling-update surge) needs limits.cpu 18000m, namespace eval's quota allows 16",
+    },
+    {
+      what: "requests above limits",
+      edit: (r) => (r["llm-platform:services"].gateway.resources.requests.cpu = "2"),
+      expect: "llm-platform:services.gateway.resources: expected requests <= limits for cpu and memory",
+    },
+    {
+      what: "a LimitRange whose default exceeds its max",
+      edit: (r) => (r["llm-platform:namespaces"].platform.limits.default.memory = "8Gi"),
+      expect: "llm-platform:namespaces.platform.limits.default: expected default <= max for cpu and memory",
+    },
+    {
+      what: "a malformed quantity",
+      edit: (r) => (r["llm-platform:namespaces"].quant.quota["requests.memory"] = "16 gigs"),
+      expect: "llm-platform:namespaces.quant.quota.requests.memory: expected a memory quantity such as 512Mi or 4Gi",
+    },
+    {
+      what: "a model namespace without a GPU cap",
+      edit: (r) => delete r["llm-platform:namespaces"]["llm-baseline"].quota["requests.nvidia.com/gpu"],
+      expect: "llm-platform:namespaces.llm-baseline.quota.requests.nvidia.com/gpu: required",
+    },
+    {
+      what: "a missing namespace",
+      edit: (r) => delete r["llm-platform:namespaces"].eval,
+      expect: "llm-platform:namespaces.eval: required",
+    },
+    {
+      what: "a moving image tag in an immutable repository",
+      edit: (r) => Object.assign(r["llm-platform:services"], { immutableImageTags: true }),
+      expect: "llm-platform:services.gateway.imageTag: expected a release tag",
+    },
+    {
+      what: "services running as root",
+      edit: (r) => (r["llm-platform:services"].runAsUser = 0),
+      expect: "llm-platform:services.runAsUser: expected a non-root UID (>= 1)",
+    },
+    {
+      what: "a SageMaker endpoint name with invalid characters",
+      edit: (r) => (r["llm-platform:services"]["quant-api"].sagemaker.endpointName = "quant_awq"),
+      expect: "llm-platform:services.quant-api.sagemaker.endpointName: expected a SageMaker endpoint name",
+    },
   ];
 
   for (const c of cases) {

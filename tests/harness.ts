@@ -119,6 +119,12 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknow
       const name = inputs.name ?? `${args.name}-generated`;
       return { ...inputs, name, arn: `arn:aws:iam::${testAccountId}:role/${name}` };
     }
+    case "aws:s3/bucket:Bucket": {
+      const bucket = `${inputs.bucketPrefix}20261123`;
+      return { ...inputs, bucket, id: bucket, arn: `arn:aws:s3:::${bucket}` };
+    }
+    case "aws:ecr/repository:Repository":
+      return { ...inputs, arn, repositoryUrl: `${testAccountId}.dkr.ecr.us-west-2.amazonaws.com/${inputs.name}` };
     case "aws:kms/key:Key":
       return { ...inputs, arn, keyId: `${args.name}-key-id` };
     case "aws:ec2/launchTemplate:LaunchTemplate":

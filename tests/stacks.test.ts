@@ -18,30 +18,55 @@ for (const stack of stacks) {
       const run = await runStack(stack);
       const counts: Record<string, number> = {};
       for (const r of run.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
-      assert.deepEqual(counts, {
+      const expected: Record<string, number> = {
         "pulumi:providers:aws": 1,
         "pulumi:providers:kubernetes": 1,
         "llmplatform:aws:Network": 1,
         "llmplatform:aws:Cluster": 1,
         "llmplatform:aws:EksAddons": 2,
         "llmplatform:aws:NodeGroups": 1,
-        "llmplatform:aws:IrsaRole": 2,
+        "llmplatform:aws:IrsaRole": 6,
+        "llmplatform:aws:PrivateBucket": 2,
         "llmplatform:k8s:DefaultStorageClass": 1,
+        "llmplatform:k8s:Namespaces": 1,
+        "llmplatform:k8s:Microservice": 4,
+        "llmplatform:PlatformServices": 1,
         "awsx:ec2:Vpc": 1,
         "eks:index:Cluster": 1,
         "aws:cloudwatch/logGroup:LogGroup": 2,
         "aws:ec2/flowLog:FlowLog": 1,
-        "aws:iam/role:Role": 4,
-        "aws:iam/rolePolicy:RolePolicy": 1,
+        "aws:iam/role:Role": 8,
+        "aws:iam/rolePolicy:RolePolicy": 4,
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 5,
         "aws:kms/key:Key": 1,
         "aws:kms/alias:Alias": 1,
-        "aws:eks/addon:Addon": 4,
+        "aws:eks/addon:Addon": 5,
         "aws:ec2/launchTemplate:LaunchTemplate": 2,
         "aws:eks/nodeGroup:NodeGroup": 2,
         "aws:autoscaling/tag:Tag": 16,
+        "aws:ecr/repository:Repository": 4,
+        "aws:ecr/lifecyclePolicy:LifecyclePolicy": 4,
+        "aws:s3/bucket:Bucket": 2,
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 2,
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 2,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 2,
+        "aws:s3/bucketVersioning:BucketVersioning": 2,
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 2,
+        "aws:s3/bucketPolicy:BucketPolicy": 2,
         "kubernetes:storage.k8s.io/v1:StorageClass": 1,
-      });
+        "kubernetes:core/v1:Namespace": 6,
+        "kubernetes:core/v1:ResourceQuota": 6,
+        "kubernetes:core/v1:LimitRange": 6,
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 32,
+        "kubernetes:core/v1:ConfigMap": 4,
+        "kubernetes:core/v1:ServiceAccount": 4,
+        "kubernetes:apps/v1:Deployment": 4,
+        "kubernetes:core/v1:Service": 4,
+        // prod only: PDBs for all four services, HPAs for the gateway and quant-api.
+        ...(stack === "prod" ? { "kubernetes:policy/v1:PodDisruptionBudget": 4, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 2 } : {}),
+      };
+      assert.deepEqual(counts, expected);
+      assert.equal(run.resources.length, stack === "dev" ? 160 : 166);
     });
 
     it("manages every AWS resource through the one explicit, tagged provider", async () => {
@@ -77,6 +102,7 @@ for (const stack of stacks) {
     it("exports the cluster's identity, network and node groups, with the kubeconfig secret", async () => {
       const run = await runStack(stack);
       assert.deepEqual(Object.keys(run.outputs).sort(), [
+        "adapterBucket",
         "clusterName",
         "kubeconfig",
         "nodeGroupNames",
@@ -84,12 +110,16 @@ for (const stack of stacks) {
         "privateSubnetIds",
         "publicSubnetIds",
         "region",
+        "repositoryUrls",
+        "resultsBucket",
         "vpcId",
       ]);
       assert.equal(run.outputs.clusterName, prefix);
       assert.equal(run.outputs.region, "us-west-2");
       assert.equal(run.outputs.vpcId, "vpc-0mock0000000001");
       assert.equal(run.outputs.privateSubnetIds.length, 3);
+      assert.equal(run.outputs.adapterBucket, `${prefix}-adapters-20261123`);
+      assert.equal(run.outputs.repositoryUrls.gateway, `111122223333.dkr.ecr.us-west-2.amazonaws.com/${prefix}/gateway`);
       assert.equal(await isSecret(run.rawOutputs.kubeconfig), true);
       assert.equal(await isSecret(run.rawOutputs.clusterName), false);
     });

@@ -46,6 +46,8 @@ export function addonSpecs(minor: KubernetesMinor): { beforeNodes: AddonSpec[]; 
           managedPolicy: "service-role/AmazonEBSCSIDriverPolicy",
         },
       },
+      // HPAs scale on the resource metrics API it serves; no AWS permissions needed.
+      { name: "metrics-server", version: v["metrics-server"] },
     ],
   };
 }

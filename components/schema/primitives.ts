@@ -52,3 +52,50 @@ export function duplicates(values: readonly string[]): number[] {
   return values.flatMap((v, i) => (values.indexOf(v) !== i ? [i] : []));
 }
 
+
+/** CPU quantity in millicores: "500m" -> 500, "2" -> 2000, "0.5" -> 500; undefined if malformed. */
+export function cpuMillis(q: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(q);
+  if (!m) return undefined;
+  return m[2] ? Number(m[1]) : Math.round(Number(m[1]) * 1000);
+}
+
+const memoryUnits: Record<string, number> = {
+  "": 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+};
+
+/** Memory quantity in bytes: "512Mi", "1Gi", "1G", "1000"; undefined if malformed. */
+export function memoryBytes(q: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(q);
+  if (!m) return undefined;
+  return Number(m[1]) * memoryUnits[m[2] ?? ""]!;
+}
+
+/** A CPU quantity; YAML numbers (`2`) are accepted and kept as Kubernetes strings ("2"). */
+export const cpuQuantity = z
+  .union([z.string(), z.number()])
+  .transform(String)
+  .refine((v) => cpuMillis(v) !== undefined, "expected a CPU quantity such as 500m or 2");
+
+/** A memory quantity such as 512Mi or 4Gi. */
+export const memoryQuantity = z
+  .union([z.string(), z.number()])
+  .transform(String)
+  .refine((v) => memoryBytes(v) !== undefined, "expected a memory quantity such as 512Mi or 4Gi");
+
+/** A CPU + memory pair. */
+export const cpuMemory = z.strictObject({ cpu: cpuQuantity, memory: memoryQuantity });
+export type CpuMemory = z.output<typeof cpuMemory>;
+
+/** True when a <= b for both CPU and memory. */
+export function fitsWithin(a: CpuMemory, b: CpuMemory): boolean {
+  return cpuMillis(a.cpu)! <= cpuMillis(b.cpu)! && memoryBytes(a.memory)! <= memoryBytes(b.memory)!;
+}

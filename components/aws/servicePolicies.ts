@@ -1,0 +1,47 @@
+/**
+ * Least-privilege IAM policies of the platform services, as pure functions of plain values.
+ */
+import type { PolicyDocument } from "./iam";
+
+/** quant-api: invoke exactly one SageMaker endpoint (sync and streaming). SageMaker ARNs are lower-case. */
+export function sagemakerInvokePolicy(partition: string, region: string, accountId: string, endpointName: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "InvokeConfiguredEndpoint",
+        Effect: "Allow",
+        Action: ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
+        Resource: `arn:${partition}:sagemaker:${region}:${accountId}:endpoint/${endpointName.toLowerCase()}`,
+      },
+    ],
+  };
+}
+
+/** Read (list + get) or read-write (list + get + put) on one bucket's objects. No delete, no bucket admin. */
+export function bucketAccessPolicy(bucketArn: string, access: "read" | "readwrite"): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "ListBucket", Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn },
+      {
+        Sid: access === "read" ? "ReadObjects" : "ReadWriteObjects",
+        Effect: "Allow",
+        Action: access === "read" ? "s3:GetObject" : ["s3:GetObject", "s3:PutObject"],
+        Resource: `${bucketArn}/*`,
+      },
+    ],
+  };
+}
+
+/** ECR lifecycle: untagged images (superseded pushes, failed builds) expire after 14 days. */
+export const ecrLifecyclePolicy = {
+  rules: [
+    {
+      rulePriority: 1,
+      description: "Expire untagged images after 14 days",
+      selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 14 },
+      action: { type: "expire" },
+    },
+  ],
+};

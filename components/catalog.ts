@@ -1,0 +1,90 @@
+/**
+ * The platform's fixed shape from the design: which namespaces exist, who owns them, how strict their
+ * Pod Security is and why, and which services run where. Sizes, replicas and tags are stack config;
+ * this catalog is the same in every environment.
+ */
+
+/** Pod Security Standards level (https://kubernetes.io/docs/concepts/security/pod-security-standards/). */
+export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
+
+export interface NamespaceDesign {
+  /** `tier` label: platform, team, observability or models. */
+  readonly tier: "platform" | "team" | "observability" | "models";
+  /** `team` label, where the design names an owning team. */
+  readonly team?: string;
+  /** Enforced Pod Security level; audit and warn are always `restricted`, so every exception is visible. */
+  readonly podSecurity: PodSecurityLevel;
+  /** Why the namespace cannot enforce `restricted` (required when it does not). */
+  readonly exception?: string;
+}
+
+export const namespaceNames = ["platform", "quant", "finetune", "eval", "observability", "llm-baseline"] as const;
+export type NamespaceName = (typeof namespaceNames)[number];
+
+export const namespaceDesign: Record<NamespaceName, NamespaceDesign> = {
+  platform: { tier: "platform", team: "platform", podSecurity: "restricted" },
+  quant: { tier: "team", team: "quant", podSecurity: "restricted" },
+  finetune: { tier: "team", team: "finetune", podSecurity: "restricted" },
+  eval: { tier: "team", team: "eval", podSecurity: "restricted" },
+  observability: {
+    tier: "observability",
+    team: "platform",
+    podSecurity: "privileged",
+    exception:
+      "node-level agents live here: node-exporter needs hostNetwork/hostPID and read-only hostPath /proc and " +
+      "/sys, the log agent needs read-only hostPath /var/log/pods; both are forbidden even by `baseline`. " +
+      "Audit and warn stay `restricted`, so any other workload that is not restricted is reported.",
+  },
+  // vLLM runs as its image's non-root `vllm` user (UID 2000) with a read-only root filesystem and
+  // writable caches on volumes, so the model namespace can be restricted.
+  "llm-baseline": { tier: "models", team: "platform", podSecurity: "restricted" },
+};
+
+/** The four HTTP services of the design, one component used four times. */
+export const serviceNames = ["gateway", "quant-api", "finetune-api", "eval-api"] as const;
+export type ServiceName = (typeof serviceNames)[number];
+
+export interface ServiceDesign {
+  readonly namespace: NamespaceName;
+  readonly team: string;
+  /** `component` label. */
+  readonly component: string;
+  readonly serviceAccount: string;
+  readonly configMap: string;
+}
+
+export const serviceDesign: Record<ServiceName, ServiceDesign> = {
+  gateway: { namespace: "platform", team: "platform", component: "gateway", serviceAccount: "gateway-sa", configMap: "gateway-config" },
+  "quant-api": { namespace: "quant", team: "quant", component: "api", serviceAccount: "quant-sa", configMap: "quant-config" },
+  "finetune-api": { namespace: "finetune", team: "finetune", component: "api", serviceAccount: "finetune-sa", configMap: "finetune-config" },
+  "eval-api": { namespace: "eval", team: "eval", component: "api", serviceAccount: "eval-sa", configMap: "eval-config" },
+};
+
+/** The team APIs the gateway routes to, by route key. */
+export const teamApis = { quant: "quant-api", finetune: "finetune-api", eval: "eval-api" } as const satisfies Record<
+  string,
+  ServiceName
+>;
+
+/** Label every platform object carries. */
+export const partOf = "llm-optimization-platform";
+
+/** Every service listens here (named port `http`); the Service exposes it on 80. */
+export const servicePort = 8000;
+
+/** In-cluster URL of a service (its ClusterIP Service on port 80). */
+export function serviceUrl(service: ServiceName): string {
+  return `http://${service}.${serviceDesign[service].namespace}.svc.cluster.local`;
+}
+
+/** The OpenTelemetry Collector every service exports to (gRPC). Its Service is `otel-collector`. */
+export const otelCollector = {
+  namespace: "observability" as NamespaceName,
+  grpcEndpoint: "http://otel-collector.observability.svc.cluster.local:4317",
+  ports: [4317, 4318],
+  /** Pod label the collector chart sets (chart name), used by NetworkPolicies. */
+  podLabels: { "app.kubernetes.io/name": "opentelemetry-collector" },
+};
+
+/** Prometheus pods (Prometheus Operator sets this label), allowed to scrape `/metrics` on 8000. */
+export const prometheusPodLabels = { "app.kubernetes.io/name": "prometheus" };

@@ -1,0 +1,238 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import { partOf, serviceDesign, servicePort, type ServiceName } from "../catalog";
+import type { HpaConfig, ServiceConfig } from "../schema/platform";
+import { createNetworkPolicies } from "./namespaces";
+import type { NetworkPolicyDef } from "./networkPolicies";
+
+/** Liveness and readiness are the same for every service (design); only startup timing varies. */
+export const livenessProbe = { path: "/health", periodSeconds: 15, failureThreshold: 3, timeoutSeconds: 5 };
+export const readinessProbe = { path: "/ready", periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 3 };
+export const startupProbePath = "/startup";
+
+/** Labels of every object of a service. The selector uses only `app`, which never changes. */
+export function serviceLabels(service: ServiceName, stack: string): Record<string, string> {
+  const d = serviceDesign[service];
+  return {
+    app: service,
+    component: d.component,
+    team: d.team,
+    "app.kubernetes.io/name": service,
+    "app.kubernetes.io/part-of": partOf,
+    "app.kubernetes.io/managed-by": "pulumi",
+    environment: stack,
+  };
+}
+
+/** Stable hash of ConfigMap data; on the pod template it rolls the pods when the config changes. */
+export function configHash(data: Record<string, string>): string {
+  const sorted = Object.keys(data)
+    .sort()
+    .map((k) => [k, data[k]]);
+  return createHash("sha256").update(JSON.stringify(sorted)).digest("hex");
+}
+
+export interface PodTemplateParams {
+  readonly service: ServiceName;
+  readonly stack: string;
+  readonly image: pulumi.Input<string>;
+  readonly configHash: pulumi.Input<string>;
+  readonly config: ServiceConfig;
+  readonly runAsUser: number;
+}
+
+/**
+ * The Deployment spec of a service: rolling update that never drops below the desired count, probes on
+ * the design's paths, restricted security context with a writable /tmp, spread over nodes and zones,
+ * CPU nodes only, scraped by Prometheus. `replicas` is left out when an HPA owns the count.
+ */
+export function deploymentSpec(p: PodTemplateParams): k8s.types.input.apps.v1.DeploymentSpec {
+  const d = serviceDesign[p.service];
+  const labels = serviceLabels(p.service, p.stack);
+  const selector = { app: p.service };
+  const httpGet = (path: string) => ({ path, port: "http" });
+  return {
+    ...(p.config.hpa ? {} : { replicas: p.config.replicas }),
+    revisionHistoryLimit: 5,
+    selector: { matchLabels: selector },
+    strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+    template: {
+      metadata: {
+        labels: { app: labels.app!, component: labels.component!, team: labels.team!, "app.kubernetes.io/part-of": partOf, environment: p.stack },
+        annotations: {
+          "prometheus.io/scrape": "true",
+          "prometheus.io/port": String(servicePort),
+          "prometheus.io/path": "/metrics",
+          "llmplatform.io/config-hash": p.configHash,
+        },
+      },
+      spec: {
+        serviceAccountName: d.serviceAccount,
+        // The app never calls the Kubernetes API; IRSA mounts its own token regardless.
+        automountServiceAccountToken: false,
+        terminationGracePeriodSeconds: 30,
+        nodeSelector: { workload: "cpu" },
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: p.runAsUser,
+          runAsGroup: p.runAsUser,
+          fsGroup: p.runAsUser,
+          seccompProfile: { type: "RuntimeDefault" },
+        },
+        affinity: {
+          podAntiAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+              { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } } },
+            ],
+          },
+        },
+        topologySpreadConstraints: [
+          { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
+        ],
+        containers: [
+          {
+            name: p.service,
+            image: p.image,
+            imagePullPolicy: "IfNotPresent",
+            ports: [{ name: "http", containerPort: servicePort, protocol: "TCP" }],
+            envFrom: [{ configMapRef: { name: d.configMap } }],
+            resources: { requests: { ...p.config.resources.requests }, limits: { ...p.config.resources.limits } },
+            startupProbe: { httpGet: httpGet(startupProbePath), ...p.config.startupProbe, timeoutSeconds: 3 },
+            livenessProbe: {
+              httpGet: httpGet(livenessProbe.path),
+              periodSeconds: livenessProbe.periodSeconds,
+              failureThreshold: livenessProbe.failureThreshold,
+              timeoutSeconds: livenessProbe.timeoutSeconds,
+            },
+            readinessProbe: {
+              httpGet: httpGet(readinessProbe.path),
+              periodSeconds: readinessProbe.periodSeconds,
+              failureThreshold: readinessProbe.failureThreshold,
+              timeoutSeconds: readinessProbe.timeoutSeconds,
+            },
+            // Let endpoints and load balancers stop sending before the process gets SIGTERM.
+            lifecycle: { preStop: { sleep: { seconds: 5 } } },
+            securityContext: {
+              runAsNonRoot: true,
+              readOnlyRootFilesystem: true,
+              allowPrivilegeEscalation: false,
+              capabilities: { drop: ["ALL"] },
+              seccompProfile: { type: "RuntimeDefault" },
+            },
+            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+          },
+        ],
+        volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
+      },
+    },
+  };
+}
+
+/** autoscaling/v2 HPA spec: utilization targets and asymmetric scale-up/scale-down behaviour. */
+export function hpaSpec(service: ServiceName, h: HpaConfig): k8s.types.input.autoscaling.v2.HorizontalPodAutoscalerSpec {
+  const utilization = (name: string, averageUtilization: number) => ({
+    type: "Resource",
+    resource: { name, target: { type: "Utilization", averageUtilization } },
+  });
+  const rules = (r: HpaConfig["scaleUp"]) => ({
+    stabilizationWindowSeconds: r.stabilizationSeconds,
+    policies: [{ type: "Percent", value: r.percent, periodSeconds: r.periodSeconds }],
+  });
+  return {
+    scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: service },
+    minReplicas: h.minReplicas,
+    maxReplicas: h.maxReplicas,
+    metrics: [
+      utilization("cpu", h.cpuUtilization),
+      ...(h.memoryUtilization !== undefined ? [utilization("memory", h.memoryUtilization)] : []),
+    ],
+    behavior: { scaleUp: rules(h.scaleUp), scaleDown: rules(h.scaleDown) },
+  };
+}
+
+export interface MicroserviceArgs {
+  readonly service: ServiceName;
+  readonly stack: string;
+  /** The service's namespace (an Output of the Namespace, so everything waits for it). */
+  readonly namespace: pulumi.Input<string>;
+  readonly image: pulumi.Input<string>;
+  readonly config: ServiceConfig;
+  readonly runAsUser: number;
+  /** ConfigMap data, exposed to the container with envFrom. Never secrets. */
+  readonly env: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** IRSA role of the service account. */
+  readonly roleArn: pulumi.Input<string>;
+  /** Service-specific NetworkPolicies (the namespace's baseline comes from Namespaces). */
+  readonly networkPolicies: readonly NetworkPolicyDef[];
+  readonly provider: k8s.Provider;
+  /** What the pods need before they start, e.g. the IRSA role's policies. Default none. */
+  readonly dependsOn?: pulumi.Resource[];
+}
+
+/**
+ * One platform HTTP service: ConfigMap, IRSA ServiceAccount, Deployment, ClusterIP Service (80 -> http),
+ * its NetworkPolicies, and, when configured, an HPA and a PodDisruptionBudget.
+ */
+export class Microservice extends pulumi.ComponentResource {
+  readonly serviceName: pulumi.Output<string>;
+
+  constructor(name: string, args: MicroserviceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llmplatform:k8s:Microservice", name, {}, opts);
+    const o = { parent: this, provider: args.provider };
+    const d = serviceDesign[args.service];
+    const labels = serviceLabels(args.service, args.stack);
+    const meta = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
+    const data = pulumi.output(args.env);
+
+    const configMap = new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: meta(d.configMap), data }, o);
+    const serviceAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-sa`,
+      {
+        metadata: { ...meta(d.serviceAccount), annotations: { "eks.amazonaws.com/role-arn": args.roleArn } },
+        automountServiceAccountToken: false,
+      },
+      o,
+    );
+    const deployment = new k8s.apps.v1.Deployment(
+      name,
+      {
+        metadata: meta(args.service),
+        spec: deploymentSpec({
+          service: args.service,
+          stack: args.stack,
+          image: args.image,
+          configHash: data.apply(configHash),
+          config: args.config,
+          runAsUser: args.runAsUser,
+        }),
+      },
+      { ...o, dependsOn: [configMap, serviceAccount, ...(args.dependsOn ?? [])] },
+    );
+    const service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: meta(args.service),
+        spec: { type: "ClusterIP", selector: { app: args.service }, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] },
+      },
+      o,
+    );
+    createNetworkPolicies(name, args.namespace, args.networkPolicies, o);
+    if (args.config.hpa) {
+      new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+        `${name}-hpa`,
+        { metadata: meta(args.service), spec: hpaSpec(args.service, args.config.hpa) },
+        { ...o, dependsOn: [deployment] },
+      );
+    }
+    if (args.config.pdb) {
+      new k8s.policy.v1.PodDisruptionBudget(
+        `${name}-pdb`,
+        { metadata: meta(args.service), spec: { minAvailable: args.config.pdb.minAvailable, selector: { matchLabels: { app: args.service } } } },
+        o,
+      );
+    }
+    this.serviceName = service.metadata.name;
+    this.registerOutputs({ serviceName: this.serviceName });
+  }
+}

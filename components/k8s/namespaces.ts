@@ -1,0 +1,97 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { namespaceDesign, namespaceNames, partOf, type NamespaceName } from "../catalog";
+import type { NamespaceConfig, NamespacesConfig } from "../schema/platform";
+import { namespaceBaselinePolicies, type NetworkPolicyDef } from "./networkPolicies";
+
+/**
+ * Labels of a namespace: ownership, environment, and Pod Security Admission. Enforcement follows the
+ * catalog; audit and warn are always `restricted`, pinned to the cluster's minor so a Kubernetes
+ * upgrade cannot silently change what is enforced.
+ */
+export function namespaceLabels(name: NamespaceName, stack: string, kubernetesVersion: string): Record<string, string> {
+  const d = namespaceDesign[name];
+  if (d.podSecurity !== "restricted" && !d.exception) {
+    throw new Error(`namespace ${name} enforces ${d.podSecurity} without a documented exception`);
+  }
+  const version = `v${kubernetesVersion}`;
+  return {
+    tier: d.tier,
+    ...(d.team ? { team: d.team } : {}),
+    "app.kubernetes.io/part-of": partOf,
+    "app.kubernetes.io/managed-by": "pulumi",
+    environment: stack,
+    "pod-security.kubernetes.io/enforce": d.podSecurity,
+    "pod-security.kubernetes.io/enforce-version": version,
+    "pod-security.kubernetes.io/audit": "restricted",
+    "pod-security.kubernetes.io/audit-version": version,
+    "pod-security.kubernetes.io/warn": "restricted",
+    "pod-security.kubernetes.io/warn-version": version,
+  };
+}
+
+/** The ResourceQuota `hard` map, exactly as configured. */
+export function quotaHard(q: NamespaceConfig["quota"]): Record<string, string> {
+  return Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+}
+
+/** The container LimitRange item. */
+export function limitRangeItem(l: NamespaceConfig["limits"]) {
+  return { type: "Container", default: { ...l.default }, defaultRequest: { ...l.defaultRequest }, max: { ...l.max }, min: { ...l.min } };
+}
+
+export interface NamespacesArgs {
+  readonly stack: string;
+  readonly kubernetesVersion: string;
+  readonly namespaces: NamespacesConfig;
+  readonly provider: k8s.Provider;
+}
+
+/**
+ * The six namespaces, each with its quota, container limits and baseline NetworkPolicies
+ * (default-deny, DNS, OTLP export, Prometheus scrape). `names` resolve once a namespace exists, so
+ * objects created in it wait for it.
+ */
+export class Namespaces extends pulumi.ComponentResource {
+  readonly names: Record<NamespaceName, pulumi.Output<string>>;
+
+  constructor(name: string, args: NamespacesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llmplatform:k8s:Namespaces", name, {}, opts);
+    const o = { parent: this, provider: args.provider };
+    const names = {} as Record<NamespaceName, pulumi.Output<string>>;
+    for (const ns of namespaceNames) {
+      const cfg = args.namespaces[ns];
+      const labels = namespaceLabels(ns, args.stack, args.kubernetesVersion);
+      const namespace = new k8s.core.v1.Namespace(`${ns}-namespace`, { metadata: { name: ns, labels } }, o);
+      const nsName = namespace.metadata.name;
+      const meta = (suffix: string) => ({ name: `${ns}-${suffix}`, namespace: nsName, labels: { "app.kubernetes.io/part-of": partOf } });
+      new k8s.core.v1.ResourceQuota(`${ns}-quota`, { metadata: meta("quota"), spec: { hard: quotaHard(cfg.quota) } }, o);
+      new k8s.core.v1.LimitRange(`${ns}-limits`, { metadata: meta("limits"), spec: { limits: [limitRangeItem(cfg.limits)] } }, o);
+      const baseline = namespaceBaselinePolicies({
+        servesHttp: ns !== "observability",
+        hostsOtelCollector: ns === "observability",
+      });
+      createNetworkPolicies(ns, nsName, baseline, o);
+      names[ns] = nsName;
+    }
+    this.names = names;
+    this.registerOutputs({ names });
+  }
+}
+
+/** Creates NetworkPolicies in a namespace, named `<namespace>-<policy>` in Pulumi and `<policy>` in Kubernetes. */
+export function createNetworkPolicies(
+  prefix: string,
+  namespace: pulumi.Input<string>,
+  policies: readonly NetworkPolicyDef[],
+  opts: pulumi.CustomResourceOptions,
+): k8s.networking.v1.NetworkPolicy[] {
+  return policies.map(
+    (p) =>
+      new k8s.networking.v1.NetworkPolicy(
+        `${prefix}-${p.name}`,
+        { metadata: { name: p.name, namespace, labels: { "app.kubernetes.io/part-of": partOf } }, spec: p.spec },
+        opts,
+      ),
+  );
+}

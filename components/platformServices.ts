@@ -1,0 +1,170 @@
+import * as aws from "@pulumi/aws";
+import type * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { PrivateBucket } from "./aws/bucket";
+import type { PolicyDocument } from "./aws/iam";
+import { IrsaRole, type OidcIdentity } from "./aws/irsa";
+import { bucketAccessPolicy, ecrLifecyclePolicy, sagemakerInvokePolicy } from "./aws/servicePolicies";
+import { otelCollector, serviceDesign, serviceNames, serviceUrl, teamApis, type NamespaceName, type ServiceName } from "./catalog";
+import { Microservice } from "./k8s/microservice";
+import {
+  allowEgressToApps,
+  allowHttpsToAwsApis,
+  allowIngressFromApp,
+  allowLoadBalancerTo,
+  type NetworkPolicyDef,
+} from "./k8s/networkPolicies";
+import type { GatewayRoutes, ServicesConfig } from "./schema/platform";
+
+/** The gateway's route table: one route per team API, with timeouts and the finetune A/B split. */
+export function routeTable(routes: GatewayRoutes) {
+  return {
+    routes: [
+      { name: "quant", pathPrefix: "/v1/quant", upstream: serviceUrl(teamApis.quant), timeoutMs: routes.quant.timeoutMs },
+      {
+        name: "finetune",
+        pathPrefix: "/v1/finetune",
+        upstream: serviceUrl(teamApis.finetune),
+        timeoutMs: routes.finetune.timeoutMs,
+        variants: routes.finetune.variants.map((v) => ({ name: v.name, weight: v.weight })),
+      },
+      { name: "eval", pathPrefix: "/v1/eval", upstream: serviceUrl(teamApis.eval), timeoutMs: routes.eval.timeoutMs },
+    ],
+  };
+}
+
+/** Settings every service gets: log level, region and OpenTelemetry export. */
+export function commonEnv(service: ServiceName, stack: string, region: string, logLevel: string): Record<string, string> {
+  return {
+    LOG_LEVEL: logLevel,
+    AWS_REGION: region,
+    PORT: "8000",
+    OTEL_EXPORTER_OTLP_ENDPOINT: otelCollector.grpcEndpoint,
+    OTEL_SERVICE_NAME: service,
+    OTEL_RESOURCE_ATTRIBUTES: `deployment.environment=${stack},service.namespace=${serviceDesign[service].namespace}`,
+  };
+}
+
+/** The gateway's own settings: where the team APIs are and how to route to them. */
+export function gatewayEnv(routes: GatewayRoutes): Record<string, string> {
+  return {
+    QUANT_SERVICE_URL: serviceUrl(teamApis.quant),
+    FINETUNE_SERVICE_URL: serviceUrl(teamApis.finetune),
+    EVAL_SERVICE_URL: serviceUrl(teamApis.eval),
+    ROUTE_TABLE: JSON.stringify(routeTable(routes)),
+  };
+}
+
+export interface PlatformServicesArgs {
+  readonly stack: string;
+  /** Prefix of ECR repositories, IAM roles and buckets. */
+  readonly namePrefix: string;
+  readonly region: string;
+  readonly vpcCidr: string;
+  readonly partition: pulumi.Input<string>;
+  readonly accountId: pulumi.Input<string>;
+  readonly oidc: OidcIdentity;
+  readonly services: ServicesConfig;
+  readonly namespaces: Record<NamespaceName, pulumi.Output<string>>;
+  readonly provider: k8s.Provider;
+}
+
+/**
+ * The gateway and the three team APIs. Per service: an ECR repository (scan on push, KMS, tag
+ * immutability from config), a least-privilege IRSA role `<prefix>-<service>-irsa`, the Microservice
+ * and its NetworkPolicies. finetune-api reads LoRA adapters from its bucket; eval-api writes results
+ * to its own; quant-api may invoke one SageMaker endpoint; the gateway has no AWS permissions.
+ */
+export class PlatformServices extends pulumi.ComponentResource {
+  /** ECR repository URL per service. */
+  readonly repositoryUrls: Record<ServiceName, pulumi.Output<string>>;
+  readonly buckets: { adapters: pulumi.Output<string>; results: pulumi.Output<string> };
+
+  constructor(name: string, args: PlatformServicesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llmplatform:PlatformServices", name, {}, opts);
+    const s = args.services;
+    const adapters = new PrivateBucket(`${args.namePrefix}-adapters`, {}, { parent: this });
+    const results = new PrivateBucket(`${args.namePrefix}-results`, {}, { parent: this });
+
+    const awsPolicies: Record<ServiceName, Record<string, pulumi.Input<PolicyDocument>>> = {
+      gateway: {},
+      "quant-api": {
+        "sagemaker-invoke": pulumi
+          .all([args.partition, args.accountId])
+          .apply(([partition, account]) => sagemakerInvokePolicy(partition, args.region, account, s["quant-api"].sagemaker.endpointName)),
+      },
+      "finetune-api": { "adapters-read": adapters.arn.apply((arn) => bucketAccessPolicy(arn, "read")) },
+      "eval-api": { "results-readwrite": results.arn.apply((arn) => bucketAccessPolicy(arn, "readwrite")) },
+    };
+
+    const ownEnv: Record<ServiceName, Record<string, pulumi.Input<string>>> = {
+      gateway: gatewayEnv(s.gateway.routes),
+      "quant-api": {
+        SAGEMAKER_ENDPOINT_NAME: s["quant-api"].sagemaker.endpointName,
+        SAGEMAKER_TIMEOUT_MS: String(s["quant-api"].sagemaker.timeoutMs),
+        ENABLE_FALLBACK: String(s["quant-api"].sagemaker.enableFallback),
+      },
+      "finetune-api": {
+        ADAPTER_BUCKET: adapters.bucketName,
+        LORA_VARIANTS: s.gateway.routes.finetune.variants.map((v) => v.name).join(","),
+      },
+      "eval-api": { RESULTS_BUCKET: results.bucketName },
+    };
+
+    const gatewayNs = serviceDesign.gateway.namespace;
+    const teamTargets = Object.values(teamApis).map((api) => ({ namespace: serviceDesign[api].namespace, app: api }));
+    const policies = (service: ServiceName): NetworkPolicyDef[] =>
+      service === "gateway"
+        ? [allowLoadBalancerTo("gateway", args.vpcCidr), allowEgressToApps("gateway", teamTargets, "allow-gateway-to-team-apis-8000")]
+        : [allowIngressFromApp(service, { namespace: gatewayNs, app: "gateway" }), allowHttpsToAwsApis(service, args.vpcCidr)];
+
+    const repositoryUrls = {} as Record<ServiceName, pulumi.Output<string>>;
+    for (const service of serviceNames) {
+      const cfg = s[service];
+      const repo = new aws.ecr.Repository(
+        `${name}-${service}`,
+        {
+          name: `${args.namePrefix}/${service}`,
+          imageTagMutability: s.immutableImageTags ? "IMMUTABLE" : "MUTABLE",
+          imageScanningConfiguration: { scanOnPush: true },
+          encryptionConfigurations: [{ encryptionType: "KMS" }],
+        },
+        { parent: this },
+      );
+      new aws.ecr.LifecyclePolicy(`${name}-${service}`, { repository: repo.name, policy: JSON.stringify(ecrLifecyclePolicy) }, { parent: this });
+      const role = new IrsaRole(
+        `${name}-${service}`,
+        {
+          oidc: args.oidc,
+          namespace: serviceDesign[service].namespace,
+          serviceAccount: serviceDesign[service].serviceAccount,
+          roleName: `${args.namePrefix}-${service}-irsa`,
+          inlinePolicies: awsPolicies[service],
+        },
+        { parent: this },
+      );
+      new Microservice(
+        service,
+        {
+          service,
+          stack: args.stack,
+          namespace: args.namespaces[serviceDesign[service].namespace],
+          image: pulumi.interpolate`${repo.repositoryUrl}:${cfg.imageTag}`,
+          config: cfg,
+          runAsUser: s.runAsUser,
+          env: { ...commonEnv(service, args.stack, args.region, s.logLevel), ...ownEnv[service] },
+          roleArn: role.roleArn,
+          networkPolicies: policies(service),
+          provider: args.provider,
+          // The role's policies must be attached before the pods first call AWS.
+          dependsOn: [role],
+        },
+        { parent: this },
+      );
+      repositoryUrls[service] = repo.repositoryUrl;
+    }
+    this.repositoryUrls = repositoryUrls;
+    this.buckets = { adapters: adapters.bucketName, results: results.bucketName };
+    this.registerOutputs({ repositoryUrls, buckets: this.buckets });
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * Schemas of the in-cluster platform config: namespace quotas and limits, and the four services.
+ */
+import { z } from "zod";
+import { cpuMemory, cpuMillis, cpuQuantity, dnsLabel, duplicates, fitsWithin, memoryBytes, memoryQuantity } from "./primitives";
+
+// ---------------------------------------------------------------------------------------------
+// Namespaces
+// ---------------------------------------------------------------------------------------------
+
+const quotaSchema = z.strictObject({
+  "requests.cpu": cpuQuantity,
+  "requests.memory": memoryQuantity,
+  "limits.cpu": cpuQuantity,
+  "limits.memory": memoryQuantity,
+  pods: z.number().int().min(1),
+  services: z.number().int().min(0),
+  configmaps: z.number().int().min(1, "expected at least 1 (every namespace gets kube-root-ca.crt)"),
+  secrets: z.number().int().min(0),
+  persistentvolumeclaims: z.number().int().min(0).optional(),
+  /** GPUs the namespace may request (extended resources are quota'd by `requests.` only). */
+  "requests.nvidia.com/gpu": z.number().int().min(0).optional(),
+});
+
+const limitRangeSchema = z
+  .strictObject({
+    /** Limits given to containers that set none. */
+    default: cpuMemory,
+    /** Requests given to containers that set none. */
+    defaultRequest: cpuMemory,
+    max: cpuMemory,
+    min: cpuMemory,
+  })
+  .superRefine((l, ctx) => {
+    // The API server rejects a LimitRange whose bounds are out of order; say which one here.
+    const order: (keyof typeof l)[] = ["min", "defaultRequest", "default", "max"];
+    for (let i = 0; i + 1 < order.length; i++) {
+      const [lo, hi] = [order[i]!, order[i + 1]!];
+      if (!fitsWithin(l[lo], l[hi])) {
+        ctx.addIssue({ code: "custom", path: [lo], message: `expected ${lo} <= ${hi} for cpu and memory` });
+      }
+    }
+  });
+
+const namespaceSchema = z
+  .strictObject({ quota: quotaSchema, limits: limitRangeSchema })
+  .superRefine((n, ctx) => {
+    const q = n.quota;
+    if (cpuMillis(q["requests.cpu"])! > cpuMillis(q["limits.cpu"])!) {
+      ctx.addIssue({ code: "custom", path: ["quota", "requests.cpu"], message: "expected requests.cpu <= limits.cpu" });
+    }
+    if (memoryBytes(q["requests.memory"])! > memoryBytes(q["limits.memory"])!) {
+      ctx.addIssue({ code: "custom", path: ["quota", "requests.memory"], message: "expected requests.memory <= limits.memory" });
+    }
+  });
+
+export const namespacesSchema = z
+  .strictObject({
+    platform: namespaceSchema,
+    quant: namespaceSchema,
+    finetune: namespaceSchema,
+    eval: namespaceSchema,
+    observability: namespaceSchema,
+    "llm-baseline": namespaceSchema,
+  })
+  .superRefine((n, ctx) => {
+    if (n["llm-baseline"].quota["requests.nvidia.com/gpu"] === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["llm-baseline", "quota", "requests.nvidia.com/gpu"],
+        message: "required: the model namespace's quota must cap GPUs",
+      });
+    }
+  });
+
+export type NamespaceConfig = z.output<typeof namespaceSchema>;
+export type NamespacesConfig = z.output<typeof namespacesSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Services
+// ---------------------------------------------------------------------------------------------
+
+const resourcesSchema = z
+  .strictObject({ requests: cpuMemory, limits: cpuMemory })
+  .refine((r) => fitsWithin(r.requests, r.limits), { message: "expected requests <= limits for cpu and memory" });
+
+const startupProbeSchema = z.strictObject({
+  initialDelaySeconds: z.number().int().min(0),
+  periodSeconds: z.number().int().min(1),
+  failureThreshold: z.number().int().min(1),
+});
+
+const scalingPolicy = (stabilizationSeconds: number, percent: number, periodSeconds: number) =>
+  z
+    .strictObject({
+      stabilizationSeconds: z.number().int().min(0).max(3600).default(stabilizationSeconds),
+      /** Change at most this percent of current replicas ... */
+      percent: z.number().int().min(1).default(percent),
+      /** ... per this many seconds. */
+      periodSeconds: z.number().int().min(1).max(1800).default(periodSeconds),
+    })
+    .default({ stabilizationSeconds, percent, periodSeconds });
+
+const hpaSchema = z
+  .strictObject({
+    minReplicas: z.number().int().min(1),
+    maxReplicas: z.number().int().min(1),
+    /** Target average CPU utilization (% of requests). */
+    cpuUtilization: z.number().int().min(1).max(100).default(70),
+    /** Target average memory utilization (% of requests); omit to scale on CPU only. */
+    memoryUtilization: z.number().int().min(1).max(100).optional(),
+    /** Defaults: scale down slowly (300 s window, 10 % per 60 s) ... */
+    scaleDown: scalingPolicy(300, 10, 60),
+    /** ... and up fast (60 s window, 100 % per 15 s). */
+    scaleUp: scalingPolicy(60, 100, 15),
+  })
+  .refine((h) => h.minReplicas <= h.maxReplicas, { message: "expected minReplicas <= maxReplicas", path: ["minReplicas"] });
+
+const serviceBase = {
+  /** Image tag in the service's ECR repository. */
+  imageTag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "expected a container image tag"),
+  /** Fixed replica count; omit when `hpa` manages the Deployment. */
+  replicas: z.number().int().min(1).optional(),
+  resources: resourcesSchema,
+  /** Startup probe timing on /startup (budget = initialDelay + period x failureThreshold). */
+  startupProbe: startupProbeSchema,
+  hpa: hpaSchema.optional(),
+  pdb: z.strictObject({ minAvailable: z.number().int().min(1) }).optional(),
+};
+
+const routeSchema = z.strictObject({ timeoutMs: z.number().int().min(100).max(900_000) });
+
+const variantSchema = z.strictObject({ name: dnsLabel(63), weight: z.number().int().min(0).max(100) });
+
+const gatewaySchema = z.strictObject({
+  ...serviceBase,
+  /** Per-route timeouts; the finetune route splits traffic between LoRA variants by weight. */
+  routes: z.strictObject({
+    quant: routeSchema,
+    finetune: routeSchema
+      .extend({ variants: z.array(variantSchema).min(1) })
+      .superRefine((r, ctx) => {
+        const sum = r.variants.reduce((s, v) => s + v.weight, 0);
+        if (sum !== 100) {
+          ctx.addIssue({ code: "custom", path: ["variants"], message: `expected weights summing to 100, got ${sum}` });
+        }
+        duplicates(r.variants.map((v) => v.name)).forEach((i) =>
+          ctx.addIssue({ code: "custom", path: ["variants", i, "name"], message: "expected a unique variant name" }),
+        );
+      }),
+    eval: routeSchema,
+  }),
+});
+
+const quantSchema = z.strictObject({
+  ...serviceBase,
+  /** The SageMaker endpoint quant-api invokes (its IRSA role may invoke only this one). */
+  sagemaker: z.strictObject({
+    endpointName: z
+      .string()
+      .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, "expected a SageMaker endpoint name (letters, digits, '-', max 63)"),
+    timeoutMs: z.number().int().min(100).max(900_000),
+    /** Fall back to the baseline model when the endpoint fails. */
+    enableFallback: z.boolean(),
+  }),
+});
+
+const plainServiceSchema = z.strictObject(serviceBase);
+
+export const servicesSchema = z
+  .strictObject({
+    /** LOG_LEVEL of every service. */
+    logLevel: z.enum(["DEBUG", "INFO", "WARNING", "ERROR"]),
+    /** UID (and GID) the service containers run as; never root. */
+    runAsUser: z.number().int().min(1, "expected a non-root UID (>= 1)").default(1000),
+    /** ECR tag immutability: a pushed tag can never be overwritten (prod). */
+    immutableImageTags: z.boolean(),
+    gateway: gatewaySchema,
+    "quant-api": quantSchema,
+    "finetune-api": plainServiceSchema,
+    "eval-api": plainServiceSchema,
+  })
+  .superRefine((s, ctx) => {
+    for (const name of ["gateway", "quant-api", "finetune-api", "eval-api"] as const) {
+      const svc = s[name];
+      if (svc.hpa && svc.replicas !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name, "replicas"],
+          message: "expected no fixed replicas when hpa is set: the HPA owns the replica count (set hpa.minReplicas)",
+        });
+      }
+      if (!svc.hpa && svc.replicas === undefined) {
+        ctx.addIssue({ code: "custom", path: [name, "replicas"], message: "required unless hpa is set" });
+      }
+      const floor = svc.hpa?.minReplicas ?? svc.replicas ?? 0;
+      if (svc.pdb && svc.pdb.minAvailable >= floor) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name, "pdb", "minAvailable"],
+          message: `expected fewer than the ${floor} guaranteed replicas, or node drains could never evict a pod`,
+        });
+      }
+      if (s.immutableImageTags && /latest/.test(svc.imageTag)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name, "imageTag"],
+          message: "expected a release tag: a moving tag cannot be updated in an immutable repository",
+        });
+      }
+    }
+  });
+
+export type ServicesConfig = z.output<typeof servicesSchema>;
+export type ServiceConfig = z.output<typeof plainServiceSchema>;
+export type HpaConfig = z.output<typeof hpaSchema>;
+export type GatewayRoutes = z.output<typeof gatewaySchema>["routes"];
+export type SageMakerConfig = z.output<typeof quantSchema>["sagemaker"];
