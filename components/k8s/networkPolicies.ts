@@ -1,7 +1,8 @@
 /**
  * NetworkPolicies as plain data. Every namespace starts from default-deny (ingress and egress); each
  * further policy allows one named flow. The VPC CNI's network policy agent enforces them (enabled in
- * the vpc-cni add-on config).
+ * the vpc-cni add-on config). Kubelet probes need no rule: the agent always allows traffic from the
+ * pod's own node IP (aws-network-policy-agent PR #65, in every VPC CNI since v1.15.1).
  */
 import type * as k8s from "@pulumi/kubernetes";
 import { otelCollector, prometheusPodLabels, servicePort } from "../catalog";
