@@ -11,6 +11,8 @@ import { NodeGroups } from "./components/aws/nodeGroups";
 import { loadConfig } from "./components/config";
 import { Namespaces } from "./components/k8s/namespaces";
 import { DefaultStorageClass } from "./components/k8s/storage";
+import { GpuRuntime } from "./components/gpuRuntime";
+import { ModelServing } from "./components/modelServing";
 import { PlatformServices } from "./components/platformServices";
 
 export = async () => {
@@ -57,7 +59,7 @@ export = async () => {
     opts,
   );
 
-  new EksAddons(`${name}-compute`, { ...addonArgs, addons: addons.afterNodes, dependsOn: [nodeGroups.cpu] }, opts);
+  const compute = new EksAddons(`${name}-compute`, { ...addonArgs, addons: addons.afterNodes, dependsOn: [nodeGroups.cpu] }, opts);
 
   new DefaultStorageClass(name, { provider: cluster.provider });
 
@@ -79,7 +81,42 @@ export = async () => {
       accountId,
       oidc: cluster.oidc,
       services: config.services,
+      models: config.models,
       namespaces: namespaces.names,
+      provider: cluster.provider,
+    },
+    opts,
+  );
+
+  new GpuRuntime(
+    `${name}-gpu`,
+    {
+      clusterName: name,
+      region: config.region,
+      kubernetesVersion: config.cluster.kubernetesVersion,
+      partition,
+      accountId,
+      oidc: cluster.oidc,
+      observabilityNamespace: namespaces.names.observability,
+      dependsOn: [nodeGroups.cpu],
+      provider: cluster.provider,
+    },
+    opts,
+  );
+
+  const models = new ModelServing(
+    `${name}-models`,
+    {
+      stack: config.stack,
+      namePrefix: name,
+      vpcId: network.vpcId,
+      vpcCidr: config.network.cidr,
+      privateSubnetIds: network.privateSubnetIds,
+      availabilityZones: config.network.availabilityZones,
+      models: config.models,
+      ...(config.hfToken ? { hfToken: config.hfToken } : {}),
+      namespace: namespaces.names["llm-baseline"],
+      efsDriver: compute.addons["aws-efs-csi-driver"]!,
       provider: cluster.provider,
     },
     opts,
@@ -97,5 +134,6 @@ export = async () => {
     repositoryUrls: services.repositoryUrls,
     adapterBucket: services.buckets.adapters,
     resultsBucket: services.buckets.results,
+    modelCacheFileSystemId: models.fileSystemId,
   } satisfies Record<string, pulumi.Input<unknown>>;
 };

@@ -88,3 +88,27 @@ export const otelCollector = {
 
 /** Prometheus pods (Prometheus Operator sets this label), allowed to scrape `/metrics` on 8000. */
 export const prometheusPodLabels = { "app.kubernetes.io/name": "prometheus" };
+
+/** The four model endpoints of the design: which team owns each and which service calls it. */
+export const modelDesign = {
+  baseline: { team: "platform", client: "gateway" },
+  awq: { team: "quant", client: "quant-api" },
+  lora: { team: "finetune", client: "finetune-api" },
+  judge: { team: "eval", client: "eval-api" },
+} as const satisfies Record<string, { team: string; client: ServiceName }>;
+
+/** Namespace of the model servers. */
+export const modelNamespace: NamespaceName = "llm-baseline";
+
+/** Label shared by every model server pod: the required anti-affinity keeps them on separate nodes. */
+export const modelServerLabel = "llmplatform.io/model-server";
+
+/** Deployment/Service name of a model variant. */
+export function modelServerName(variant: string): string {
+  return `vllm-${variant}`;
+}
+
+/** In-cluster URL of a model variant's Service (port 80). */
+export function modelUrl(variant: string): string {
+  return `http://${modelServerName(variant)}.${modelNamespace}.svc.cluster.local`;
+}

@@ -17,7 +17,9 @@ import {
   nodeGroupsSchema,
   tagsSchema,
 } from "./schema/aws";
+import { gpuInstanceShapes } from "./aws/gpuInstances";
 import { serviceDesign, serviceNames } from "./catalog";
+import { modelVariants, modelsSchema, type ModelsConfig } from "./schema/models";
 import { namespacesSchema, servicesSchema, type NamespacesConfig, type ServicesConfig } from "./schema/platform";
 import { cpuMillis, fitsWithin, memoryBytes, regionPattern } from "./schema/primitives";
 
@@ -37,11 +39,93 @@ const rawSchema = z.strictObject({
   "llm-platform:nodeGroups": nodeGroupsSchema,
   "llm-platform:namespaces": namespacesSchema,
   "llm-platform:services": servicesSchema,
+  "llm-platform:models": modelsSchema,
+  /** Hugging Face token (secret) for gated models. */
+  "llm-platform:hfToken": z.string().min(8, "expected a Hugging Face access token").optional(),
 }).superRefine((r, ctx) => {
   for (const problem of servicesOutsideNamespaceLimits(r["llm-platform:namespaces"], r["llm-platform:services"])) {
     ctx.addIssue({ code: "custom", path: ["llm-platform:services", ...problem.path], message: problem.message });
   }
+  for (const problem of modelsOutsideCapacity(r)) {
+    ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
+  }
 });
+
+type Problem = { path: (string | number)[]; message: string };
+
+/**
+ * Models must fit what runs them: their GPU group (one model pod per node, and each pod within a
+ * node's shape after system reservations), the llm-baseline quota and LimitRange; the gateway's LoRA
+ * variants must be adapters the LoRA server knows; gated models need the Hugging Face token.
+ */
+function modelsOutsideCapacity(r: {
+  "llm-platform:nodeGroups": { gpu: { name: string; instanceTypes: string[]; maxSize: number }[] };
+  "llm-platform:namespaces": NamespacesConfig;
+  "llm-platform:services": ServicesConfig;
+  "llm-platform:models": ModelsConfig;
+  "llm-platform:hfToken"?: string | undefined;
+}): Problem[] {
+  const problems: Problem[] = [];
+  const m = r["llm-platform:models"];
+  const at = (...path: (string | number)[]) => ["llm-platform:models", ...path];
+  const group = r["llm-platform:nodeGroups"].gpu.find((g) => g.name === m.nodeGroup);
+  if (!group) {
+    const names = r["llm-platform:nodeGroups"].gpu.map((g) => g.name).join(", ");
+    return [{ path: at("nodeGroup"), message: `expected one of the GPU node groups (${names})` }];
+  }
+  const shape = gpuInstanceShapes[group.instanceTypes[0]!]!;
+  const total = modelVariants.reduce((n, v) => n + m.variants[v].replicas, 0);
+  if (total > group.maxSize) {
+    problems.push({
+      path: at("variants"),
+      message: `${total} model replicas need ${total} GPU nodes (one model per node), nodeGroups.gpu ${group.name} allows maxSize ${group.maxSize}`,
+    });
+  }
+  const ns = r["llm-platform:namespaces"]["llm-baseline"];
+  const gpuQuota = ns.quota["requests.nvidia.com/gpu"] ?? 0;
+  if (total > gpuQuota) {
+    problems.push({ path: at("variants"), message: `${total} model replicas need ${total} GPUs, the llm-baseline quota allows ${gpuQuota}` });
+  }
+  let cpu = 0;
+  let memory = 0;
+  for (const v of modelVariants) {
+    const res = m.variants[v].resources;
+    // Leave 1 vCPU and 4 GiB of every node to the kubelet reservation and the node agents.
+    if (cpuMillis(res.cpu)! > (shape.vcpu - 1) * 1000 || memoryBytes(res.memory)! > (shape.memoryGiB - 4) * 2 ** 30) {
+      problems.push({
+        path: at("variants", v, "resources"),
+        message: `expected at most ${shape.vcpu - 1} CPU and ${shape.memoryGiB - 4}Gi to fit a ${group.instanceTypes[0]} node (${shape.vcpu} vCPU / ${shape.memoryGiB} GiB) beside its system pods`,
+      });
+    }
+    if (!fitsWithin(res, ns.limits.max) || !fitsWithin(ns.limits.min, res)) {
+      problems.push({ path: at("variants", v, "resources"), message: `expected within llm-baseline's LimitRange max ${fmt(ns.limits.max)}` });
+    }
+    cpu += m.variants[v].replicas * cpuMillis(res.cpu)!;
+    memory += m.variants[v].replicas * memoryBytes(res.memory)!;
+  }
+  if (cpu > cpuMillis(ns.quota["requests.cpu"])! || memory > memoryBytes(ns.quota["requests.memory"])!) {
+    problems.push({ path: at("variants"), message: `all model replicas need ${cpu}m CPU and ${memory / 2 ** 30}Gi, more than the llm-baseline quota` });
+  }
+  const adapters = m.variants.lora.lora?.adapters ?? [];
+  r["llm-platform:services"].gateway.routes.finetune.variants.forEach((variant, i) => {
+    if (!adapters.includes(variant.name)) {
+      problems.push({
+        path: ["llm-platform:services", "gateway", "routes", "finetune", "variants", i, "name"],
+        message: `expected one of the LoRA server's adapters (${adapters.join(", ")})`,
+      });
+    }
+  });
+  const gated = modelVariants.filter((v) => m.variants[v].gated);
+  if (gated.length > 0 && r["llm-platform:hfToken"] === undefined) {
+    problems.push({
+      path: ["llm-platform:hfToken"],
+      message:
+        `required: models.variants ${gated.join(", ")} use gated Hugging Face models; ` +
+        "set it with `pulumi config set --secret llm-platform:hfToken <token>`",
+    });
+  }
+  return problems;
+}
 
 /**
  * Each service must fit its namespace: its containers within the LimitRange bounds, and its peak
@@ -130,6 +214,10 @@ export interface PlatformConfig {
   readonly namespaces: NamespacesConfig;
   /** The gateway and the three team APIs. */
   readonly services: ServicesConfig;
+  /** The four vLLM variants and the shared model cache. */
+  readonly models: ModelsConfig;
+  /** Hugging Face token, a secret Output end to end. */
+  readonly hfToken?: pulumi.Output<string>;
 }
 
 /** Thrown for invalid stack config; the message lists every problem as `key.path: expected ...`. */
@@ -182,6 +270,8 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Platfo
     nodeGroups: { cpu: withDesired(groups.cpu), gpu: groups.gpu.map(withDesired) },
     namespaces: r["llm-platform:namespaces"],
     services: r["llm-platform:services"],
+    models: r["llm-platform:models"],
+    ...(r["llm-platform:hfToken"] !== undefined ? { hfToken: pulumi.secret(r["llm-platform:hfToken"]) } : {}),
   };
 }
 

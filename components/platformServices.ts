@@ -5,7 +5,19 @@ import { PrivateBucket } from "./aws/bucket";
 import type { PolicyDocument } from "./aws/iam";
 import { IrsaRole, type OidcIdentity } from "./aws/irsa";
 import { bucketAccessPolicy, ecrLifecyclePolicy, sagemakerInvokePolicy } from "./aws/servicePolicies";
-import { otelCollector, serviceDesign, serviceNames, serviceUrl, teamApis, type NamespaceName, type ServiceName } from "./catalog";
+import {
+  modelDesign,
+  modelNamespace,
+  modelServerName,
+  modelUrl,
+  otelCollector,
+  serviceDesign,
+  serviceNames,
+  serviceUrl,
+  teamApis,
+  type NamespaceName,
+  type ServiceName,
+} from "./catalog";
 import { Microservice } from "./k8s/microservice";
 import {
   allowEgressToApps,
@@ -14,11 +26,21 @@ import {
   allowLoadBalancerTo,
   type NetworkPolicyDef,
 } from "./k8s/networkPolicies";
+import { modelVariants, type ModelsConfig } from "./schema/models";
 import type { GatewayRoutes, ServicesConfig } from "./schema/platform";
 
-/** The gateway's route table: one route per team API, with timeouts and the finetune A/B split. */
-export function routeTable(routes: GatewayRoutes) {
+/**
+ * The gateway's route table: one route per team API (timeouts, the finetune A/B split) and the four
+ * model endpoints (OpenAI-compatible, selected by served model name; replicas 0 = not serving).
+ */
+export function routeTable(routes: GatewayRoutes, models: ModelsConfig) {
   return {
+    models: modelVariants.map((variant) => ({
+      variant,
+      model: models.variants[variant].servedModelName,
+      upstream: modelUrl(variant),
+      serving: models.variants[variant].replicas > 0,
+    })),
     routes: [
       { name: "quant", pathPrefix: "/v1/quant", upstream: serviceUrl(teamApis.quant), timeoutMs: routes.quant.timeoutMs },
       {
@@ -46,13 +68,19 @@ export function commonEnv(service: ServiceName, stack: string, region: string, l
 }
 
 /** The gateway's own settings: where the team APIs are and how to route to them. */
-export function gatewayEnv(routes: GatewayRoutes): Record<string, string> {
+export function gatewayEnv(routes: GatewayRoutes, models: ModelsConfig): Record<string, string> {
   return {
     QUANT_SERVICE_URL: serviceUrl(teamApis.quant),
     FINETUNE_SERVICE_URL: serviceUrl(teamApis.finetune),
     EVAL_SERVICE_URL: serviceUrl(teamApis.eval),
-    ROUTE_TABLE: JSON.stringify(routeTable(routes)),
+    ROUTE_TABLE: JSON.stringify(routeTable(routes, models)),
   };
+}
+
+/** A team API's own model endpoint (quant -> AWQ, finetune -> LoRA, eval -> judge). */
+export function teamModelEnv(service: ServiceName, models: ModelsConfig): Record<string, string> {
+  const variant = modelVariants.find((v) => modelDesign[v].client === service && service !== "gateway");
+  return variant ? { MODEL_ENDPOINT: `${modelUrl(variant)}/v1`, MODEL_NAME: models.variants[variant].servedModelName } : {};
 }
 
 export interface PlatformServicesArgs {
@@ -65,6 +93,8 @@ export interface PlatformServicesArgs {
   readonly accountId: pulumi.Input<string>;
   readonly oidc: OidcIdentity;
   readonly services: ServicesConfig;
+  /** The model variants: the gateway routes to them, each team API calls its own. */
+  readonly models: ModelsConfig;
   readonly namespaces: Record<NamespaceName, pulumi.Output<string>>;
   readonly provider: k8s.Provider;
 }
@@ -98,7 +128,7 @@ export class PlatformServices extends pulumi.ComponentResource {
     };
 
     const ownEnv: Record<ServiceName, Record<string, pulumi.Input<string>>> = {
-      gateway: gatewayEnv(s.gateway.routes),
+      gateway: gatewayEnv(s.gateway.routes, args.models),
       "quant-api": {
         SAGEMAKER_ENDPOINT_NAME: s["quant-api"].sagemaker.endpointName,
         SAGEMAKER_TIMEOUT_MS: String(s["quant-api"].sagemaker.timeoutMs),
@@ -113,10 +143,16 @@ export class PlatformServices extends pulumi.ComponentResource {
 
     const gatewayNs = serviceDesign.gateway.namespace;
     const teamTargets = Object.values(teamApis).map((api) => ({ namespace: serviceDesign[api].namespace, app: api }));
-    const policies = (service: ServiceName): NetworkPolicyDef[] =>
-      service === "gateway"
+    const modelTargets = (client: ServiceName) =>
+      modelVariants
+        .filter((v) => client === "gateway" || modelDesign[v].client === client)
+        .map((v) => ({ namespace: modelNamespace, app: modelServerName(v) }));
+    const policies = (service: ServiceName): NetworkPolicyDef[] => [
+      ...(service === "gateway"
         ? [allowLoadBalancerTo("gateway", args.vpcCidr), allowEgressToApps("gateway", teamTargets, "allow-gateway-to-team-apis-8000")]
-        : [allowIngressFromApp(service, { namespace: gatewayNs, app: "gateway" }), allowHttpsToAwsApis(service, args.vpcCidr)];
+        : [allowIngressFromApp(service, { namespace: gatewayNs, app: "gateway" }), allowHttpsToAwsApis(service, args.vpcCidr)]),
+      allowEgressToApps(service, modelTargets(service), `allow-${service}-to-model-servers-8000`),
+    ];
 
     const repositoryUrls = {} as Record<ServiceName, pulumi.Output<string>>;
     for (const service of serviceNames) {
@@ -152,7 +188,7 @@ export class PlatformServices extends pulumi.ComponentResource {
           image: pulumi.interpolate`${repo.repositoryUrl}:${cfg.imageTag}`,
           config: cfg,
           runAsUser: s.runAsUser,
-          env: { ...commonEnv(service, args.stack, args.region, s.logLevel), ...ownEnv[service] },
+          env: { ...commonEnv(service, args.stack, args.region, s.logLevel), ...ownEnv[service], ...teamModelEnv(service, args.models) },
           roleArn: role.roleArn,
           networkPolicies: policies(service),
           provider: args.provider,

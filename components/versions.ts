@@ -18,11 +18,14 @@ export interface AddonVersions {
   readonly "aws-ebs-csi-driver": string;
   /** EKS community add-on: resource metrics for HPAs and `kubectl top`. */
   readonly "metrics-server": string;
+  readonly "aws-efs-csi-driver": string;
 }
 
 /** Everything pinned to one Kubernetes minor. */
 export interface KubernetesMinorPins {
   readonly addons: AddonVersions;
+  /** registry.k8s.io/autoscaling/cluster-autoscaler tag: the autoscaler's minor must match the cluster's. */
+  readonly clusterAutoscalerTag: string;
 }
 
 /**
@@ -37,7 +40,9 @@ export const kubernetesMinors = {
       coredns: "v1.13.2-eksbuild.7",
       "aws-ebs-csi-driver": "v1.59.0-eksbuild.1",
       "metrics-server": "v0.8.1-eksbuild.6",
+      "aws-efs-csi-driver": "v3.1.0-eksbuild.1",
     },
+    clusterAutoscalerTag: "v1.34.5",
   },
   "1.35": {
     addons: {
@@ -46,7 +51,9 @@ export const kubernetesMinors = {
       coredns: "v1.13.2-eksbuild.4",
       "aws-ebs-csi-driver": "v1.59.0-eksbuild.1",
       "metrics-server": "v0.8.1-eksbuild.6",
+      "aws-efs-csi-driver": "v3.1.0-eksbuild.1",
     },
+    clusterAutoscalerTag: "v1.35.2",
   },
 } as const satisfies Record<string, KubernetesMinorPins>;
 
@@ -58,3 +65,24 @@ export const defaultKubernetesVersion: KubernetesMinor = "1.35";
 
 /** The list of supported minors, for validation messages. */
 export const supportedKubernetesVersions = Object.keys(kubernetesMinors) as KubernetesMinor[];
+
+/** A Helm chart pinned to one version. */
+export interface ChartPin {
+  readonly repo: string;
+  readonly chart: string;
+  readonly version: string;
+}
+
+/** Third-party Helm charts (chart facts of 2026-08-22, shared/reference/chart-facts.md). */
+export const charts = {
+  nvidiaDevicePlugin: { repo: "https://nvidia.github.io/k8s-device-plugin", chart: "nvidia-device-plugin", version: "0.20.0" },
+  dcgmExporter: { repo: "https://nvidia.github.io/dcgm-exporter/helm-charts", chart: "dcgm-exporter", version: "4.8.2" },
+  clusterAutoscaler: { repo: "https://kubernetes.github.io/autoscaler", chart: "cluster-autoscaler", version: "9.59.0" },
+} as const satisfies Record<string, ChartPin>;
+
+/** Container images the program references directly (chart images are pinned by their chart version). */
+export const images = {
+  // CUDA 13 build (plain tag since v0.20): needs an R580+ driver, which the EKS AL2023 NVIDIA AMIs
+  // ship for g5/g6 since late 2025. Runs as the image's `vllm` user (UID 2000, GID 0).
+  vllm: "vllm/vllm-openai:v0.29.0",
+} as const;

@@ -15,7 +15,7 @@ describe("EKS add-ons", () => {
   it("installs DaemonSet add-ons before nodes and Deployment add-ons after them", () => {
     const specs = addonSpecs("1.35");
     assert.deepEqual(specs.beforeNodes.map((a) => a.name), ["vpc-cni", "kube-proxy"]);
-    assert.deepEqual(specs.afterNodes.map((a) => a.name), ["coredns", "aws-ebs-csi-driver", "metrics-server"]);
+    assert.deepEqual(specs.afterNodes.map((a) => a.name), ["coredns", "aws-ebs-csi-driver", "metrics-server", "aws-efs-csi-driver"]);
     assert.deepEqual(specs.beforeNodes[0]?.configurationValues, { enableNetworkPolicy: "true" });
   });
 
@@ -28,9 +28,10 @@ describe("EKS add-ons", () => {
         [`${prefix}-compute-coredns`]: ["coredns", "v1.13.2-eksbuild.4"],
         [`${prefix}-compute-aws-ebs-csi-driver`]: ["aws-ebs-csi-driver", "v1.59.0-eksbuild.1"],
         [`${prefix}-compute-metrics-server`]: ["metrics-server", "v0.8.1-eksbuild.6"],
+        [`${prefix}-compute-aws-efs-csi-driver`]: ["aws-efs-csi-driver", "v3.1.0-eksbuild.1"],
       };
 
-      it("installs the five managed add-ons at their pinned versions, adopting EKS's copies", async () => {
+      it("installs the six managed add-ons at their pinned versions, adopting EKS's copies", async () => {
         const run = await runStack(stack);
         const addons = run.ofType("aws:eks/addon:Addon");
         assert.deepEqual(
@@ -55,6 +56,18 @@ describe("EKS add-ons", () => {
           `${prefix}-networking-vpc-cni-amazoneks-cni-policy`,
         );
         assert.equal(attach.inputs.policyArn, "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy");
+      });
+
+      it("gives the EFS CSI driver its IRSA role with the AWS-managed policy", async () => {
+        const run = await runStack(stack);
+        const efs = run.get("aws:eks/addon:Addon", `${prefix}-compute-aws-efs-csi-driver`);
+        assert.equal(efs.inputs.serviceAccountRoleArn, `arn:aws:iam::111122223333:role/${prefix}-aws-efs-csi-driver-irsa`);
+        assert.equal(efs.inputs.configurationValues, undefined, "the node DaemonSet tolerates every taint by default (GPU nodes included)");
+        const attach = run.get(
+          "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+          `${prefix}-compute-aws-efs-csi-driver-amazonefscsidriverpolicy`,
+        );
+        assert.equal(attach.inputs.policyArn, "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy");
       });
 
       it("gives the EBS CSI driver its IRSA role with the AWS-managed policy", async () => {

@@ -59,16 +59,37 @@ export interface StackRun {
   get(type: string, name: string): RecordedResource;
 }
 
-/** Reads `Pulumi.<stack>.yaml`; `secure:` values become fake secrets so nothing real is needed. */
+/**
+ * Secret keys Pulumi.yaml declares (`secret: true`). Operators set them with `pulumi config set
+ * --secret`, so the committed stack files do not hold them; the harness supplies fakes.
+ */
+export function declaredSecretKeys(): string[] {
+  const project = yaml.load(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as { config: Record<string, { secret?: boolean }> };
+  return Object.entries(project.config).flatMap(([k, v]) => (v.secret ? [k] : []));
+}
+
+/** The fake value the harness uses for a secret config key. */
+export function fakeSecret(key: string): string {
+  return `fake-secret-${key}`;
+}
+
+/**
+ * Reads `Pulumi.<stack>.yaml`; `secure:` values, and declared secrets the file does not hold, become
+ * fake secrets so nothing real is needed.
+ */
 export function readStackConfig(stack: string): { raw: RawConfig; secretKeys: string[] } {
   const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
   const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config?: RawConfig };
   const secretKeys: string[] = [];
   const raw: RawConfig = {};
+  for (const key of declaredSecretKeys()) {
+    raw[key] = fakeSecret(key);
+    secretKeys.push(key);
+  }
   for (const [key, value] of Object.entries(doc.config ?? {})) {
     if (isSecure(value)) {
-      raw[key] = `fake-secret-${key}`;
-      secretKeys.push(key);
+      raw[key] = fakeSecret(key);
+      if (!secretKeys.includes(key)) secretKeys.push(key);
     } else {
       raw[key] = fakeNestedSecrets(value, key);
     }

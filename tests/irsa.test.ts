@@ -34,10 +34,12 @@ describe("IRSA", () => {
         [
           [`llmplatform-${stack}-vpc-cni-irsa`, "system:serviceaccount:kube-system:aws-node"],
           [`llmplatform-${stack}-aws-ebs-csi-driver-irsa`, "system:serviceaccount:kube-system:ebs-csi-controller-sa"],
+          [`llmplatform-${stack}-aws-efs-csi-driver-irsa`, "system:serviceaccount:kube-system:efs-csi-controller-sa"],
           [`llmplatform-${stack}-gateway-irsa`, "system:serviceaccount:platform:gateway-sa"],
           [`llmplatform-${stack}-quant-api-irsa`, "system:serviceaccount:quant:quant-sa"],
           [`llmplatform-${stack}-finetune-api-irsa`, "system:serviceaccount:finetune:finetune-sa"],
           [`llmplatform-${stack}-eval-api-irsa`, "system:serviceaccount:eval:eval-sa"],
+          [`llmplatform-${stack}-cluster-autoscaler-irsa`, "system:serviceaccount:kube-system:cluster-autoscaler"],
         ],
       );
       for (const r of irsa) {

@@ -1,9 +1,12 @@
 import * as assert from "node:assert/strict";
 import { configHash, hpaSpec } from "../components/k8s/microservice";
 import { routeTable } from "../components/platformServices";
-import { runStack, stacks, testAccountId, testOidcIssuer } from "./harness";
+import { parseConfig } from "../components/config";
+import { cloneStackConfig, runStack, stacks, testAccountId, testOidcIssuer } from "./harness";
 
 const D = "kubernetes:apps/v1:Deployment";
+/** The four platform services (model servers have their own tests). */
+const platformOnly = <R extends { inputs: any }>(rs: R[]) => rs.filter((r) => r.inputs.metadata.namespace !== "llm-baseline");
 const NP = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 const apis = [
   ["quant-api", "quant", "quant-sa", "quant-config"],
@@ -17,9 +20,18 @@ const routes = {
   eval: { timeoutMs: 120000 },
 };
 
+const devModels = parseConfig(cloneStackConfig("dev"), "dev").models;
+const modelRoutes = (serving: boolean[]) => [
+  { variant: "baseline", model: "mistral-7b-instruct", upstream: "http://vllm-baseline.llm-baseline.svc.cluster.local", serving: serving[0] },
+  { variant: "awq", model: "mistral-7b-instruct-awq", upstream: "http://vllm-awq.llm-baseline.svc.cluster.local", serving: serving[1] },
+  { variant: "lora", model: "mistral-7b-instruct-lora", upstream: "http://vllm-lora.llm-baseline.svc.cluster.local", serving: serving[2] },
+  { variant: "judge", model: "qwen2.5-7b-instruct-judge", upstream: "http://vllm-judge.llm-baseline.svc.cluster.local", serving: serving[3] },
+];
+
 describe("services: pure parts", () => {
-  it("builds the route table with per-route timeouts and the finetune A/B split", () => {
-    assert.deepEqual(routeTable(routes), {
+  it("builds the route table: team routes with timeouts and the A/B split, and the four model endpoints", () => {
+    assert.deepEqual(routeTable(routes, devModels), {
+      models: modelRoutes([true, true, false, false]),
       routes: [
         { name: "quant", pathPrefix: "/v1/quant", upstream: "http://quant-api.quant.svc.cluster.local", timeoutMs: 30000 },
         {
@@ -110,7 +122,7 @@ for (const stack of stacks) {
 
     it("runs every service non-root, read-only, without privileges, with a writable /tmp", async () => {
       const run = await runStack(stack);
-      for (const dep of run.ofType(D)) {
+      for (const dep of platformOnly(run.ofType(D))) {
         const pod = dep.inputs.spec.template.spec;
         assert.deepEqual(pod.securityContext, { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } }, dep.name);
         assert.equal(pod.automountServiceAccountToken, false);
@@ -130,7 +142,7 @@ for (const stack of stacks) {
 
     it("spreads pods over nodes and zones, and annotates them for Prometheus and config rollouts", async () => {
       const run = await runStack(stack);
-      for (const dep of run.ofType(D)) {
+      for (const dep of platformOnly(run.ofType(D))) {
         const app = dep.inputs.metadata.name;
         const pod = dep.inputs.spec.template;
         assert.deepEqual(pod.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution, [
@@ -152,7 +164,7 @@ for (const stack of stacks) {
 
     it("exposes each service as ClusterIP 80 -> http", async () => {
       const run = await runStack(stack);
-      const svcs = run.ofType("kubernetes:core/v1:Service");
+      const svcs = platformOnly(run.ofType("kubernetes:core/v1:Service"));
       assert.deepEqual(svcs.map((s) => `${s.inputs.metadata.namespace}/${s.inputs.metadata.name}`), ["platform/gateway", "quant/quant-api", "finetune/finetune-api", "eval/eval-api"]);
       for (const s of svcs) {
         assert.deepEqual(s.inputs.spec, { type: "ClusterIP", selector: { app: s.inputs.metadata.name }, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] });
@@ -228,7 +240,9 @@ for (const stack of stacks) {
         FINETUNE_SERVICE_URL: "http://finetune-api.finetune.svc.cluster.local",
         EVAL_SERVICE_URL: "http://eval-api.eval.svc.cluster.local",
       });
-      assert.deepEqual(JSON.parse(ROUTE_TABLE), routeTable(routes));
+      const table = JSON.parse(ROUTE_TABLE);
+      assert.deepEqual(table.routes, routeTable(routes, devModels).routes);
+      assert.deepEqual(table.models, modelRoutes(stack === "dev" ? [true, true, false, false] : [true, true, true, true]));
     });
 
     it("configures the team APIs (SageMaker endpoint, adapter and results buckets)", async () => {

@@ -48,6 +48,15 @@ export function addonSpecs(minor: KubernetesMinor): { beforeNodes: AddonSpec[]; 
       },
       // HPAs scale on the resource metrics API it serves; no AWS permissions needed.
       { name: "metrics-server", version: v["metrics-server"] },
+      {
+        name: "aws-efs-csi-driver",
+        version: v["aws-efs-csi-driver"],
+        irsa: {
+          namespace: "kube-system",
+          serviceAccount: "efs-csi-controller-sa",
+          managedPolicy: "service-role/AmazonEFSCSIDriverPolicy",
+        },
+      },
     ],
   };
 }

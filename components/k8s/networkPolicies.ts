@@ -112,16 +112,21 @@ export function allowIngressFromApp(app: string, client: { namespace: string; ap
 }
 
 /**
- * HTTPS egress for a service that calls AWS APIs (STS for IRSA, SageMaker, S3) through the NAT
- * gateways. Addresses inside the VPC are excluded: this opens the internet on 443, not the VPC.
+ * HTTPS egress to the internet (through the NAT gateways) for the selected pods. Addresses inside the
+ * VPC are excluded: this opens the internet on 443, not the VPC.
  */
-export function allowHttpsToAwsApis(app: string, vpcCidr: string): NetworkPolicyDef {
+export function allowHttpsEgress(name: string, podLabels: Record<string, string>, vpcCidr: string): NetworkPolicyDef {
   return {
-    name: "allow-https-to-aws-apis",
+    name,
     spec: {
-      podSelector: { matchLabels: { app } },
+      podSelector: { matchLabels: podLabels },
       policyTypes: ["Egress"],
       egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [vpcCidr] } }], ports: tcp(443) }],
     },
   };
+}
+
+/** HTTPS egress for a service that calls AWS APIs (STS for IRSA, SageMaker, S3). */
+export function allowHttpsToAwsApis(app: string, vpcCidr: string): NetworkPolicyDef {
+  return allowHttpsEgress("allow-https-to-aws-apis", { app }, vpcCidr);
 }

@@ -1,0 +1,182 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { PolicyDocument } from "./aws/iam";
+import { IrsaRole, type OidcIdentity } from "./aws/irsa";
+import { gpuTaint } from "./aws/nodeGroupSpecs";
+import { createNetworkPolicies } from "./k8s/namespaces";
+import { podsIn } from "./k8s/networkPolicies";
+import { prometheusPodLabels } from "./catalog";
+import { charts, kubernetesMinors, type ChartPin, type KubernetesMinor } from "./versions";
+
+/** Schedules a DaemonSet onto GPU nodes only, through their taint. */
+export const onGpuNodes = {
+  nodeSelector: { workload: "gpu" },
+  tolerations: [{ key: gpuTaint.key, operator: "Exists", effect: "NoSchedule" }],
+};
+
+/**
+ * The cluster autoscaler's permissions, scoped to this cluster: it may change the size of, or
+ * terminate instances in, only Auto Scaling groups tagged as owned by this cluster; the read-only
+ * calls cannot be scoped by resource in IAM, except DescribeNodegroup (this cluster's groups), which
+ * it uses to build scale-from-zero templates from the managed node group's labels and taints.
+ */
+export function clusterAutoscalerPolicy(partition: string, region: string, accountId: string, clusterName: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "ScaleOwnedGroupsOnly",
+        Effect: "Allow",
+        Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+        Resource: "*",
+        Condition: {
+          StringEquals: {
+            [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: "owned",
+            "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true",
+          },
+        },
+      },
+      {
+        Sid: "Discover",
+        Effect: "Allow",
+        Action: [
+          "autoscaling:DescribeAutoScalingGroups",
+          "autoscaling:DescribeAutoScalingInstances",
+          "autoscaling:DescribeLaunchConfigurations",
+          "autoscaling:DescribeScalingActivities",
+          "autoscaling:DescribeTags",
+          "ec2:DescribeImages",
+          "ec2:DescribeInstanceTypes",
+          "ec2:DescribeLaunchTemplateVersions",
+          "ec2:GetInstanceTypesFromInstanceRequirements",
+        ],
+        Resource: "*",
+      },
+      {
+        Sid: "ReadThisClustersNodeGroups",
+        Effect: "Allow",
+        Action: "eks:DescribeNodegroup",
+        Resource: `arn:${partition}:eks:${region}:${accountId}:nodegroup/${clusterName}/*/*`,
+      },
+    ],
+  };
+}
+
+/** Helm values of the cluster autoscaler. */
+export function clusterAutoscalerValues(clusterName: string, region: string, minor: KubernetesMinor, roleArn: string) {
+  return {
+    cloudProvider: "aws",
+    awsRegion: region,
+    autoDiscovery: { clusterName },
+    image: { tag: kubernetesMinors[minor].clusterAutoscalerTag },
+    rbac: { serviceAccount: { create: true, name: "cluster-autoscaler", annotations: { "eks.amazonaws.com/role-arn": roleArn } } },
+    extraArgs: {
+      // The g5/g6 types of a group are interchangeable: spread scale-ups across similar groups.
+      "balance-similar-node-groups": true,
+      expander: "least-waste",
+      "skip-nodes-with-system-pods": false,
+      "scale-down-unneeded-time": "10m",
+      "scale-down-delay-after-add": "10m",
+      // Pods with local emptyDir scratch (vLLM caches) must not pin idle GPU nodes forever.
+      "skip-nodes-with-local-storage": false,
+    },
+    nodeSelector: { workload: "cpu" },
+    replicaCount: 1,
+    resources: { requests: { cpu: "100m", memory: "300Mi" }, limits: { cpu: "1", memory: "600Mi" } },
+  };
+}
+
+export interface GpuRuntimeArgs {
+  readonly clusterName: string;
+  readonly region: string;
+  readonly kubernetesVersion: KubernetesMinor;
+  readonly partition: pulumi.Input<string>;
+  readonly accountId: pulumi.Input<string>;
+  readonly oidc: OidcIdentity;
+  /** The observability namespace (DCGM exporter needs its privileged Pod Security level). */
+  readonly observabilityNamespace: pulumi.Output<string>;
+  /** What the Helm releases wait for (the CPU node group: their controllers run there). */
+  readonly dependsOn: pulumi.Resource[];
+  readonly provider: k8s.Provider;
+}
+
+function release(name: string, pin: ChartPin, namespace: pulumi.Input<string>, values: pulumi.Input<Record<string, unknown>>, opts: pulumi.CustomResourceOptions) {
+  return new k8s.helm.v3.Release(
+    name,
+    {
+      name,
+      namespace,
+      chart: pin.chart,
+      version: pin.version,
+      repositoryOpts: { repo: pin.repo },
+      values,
+      atomic: true,
+      timeout: 600,
+    },
+    opts,
+  );
+}
+
+/**
+ * What GPU workloads need from the cluster: the NVIDIA device plugin (advertises `nvidia.com/gpu`),
+ * the DCGM exporter (GPU metrics), and the cluster autoscaler (scales SPOT GPU groups from zero).
+ * Spot interruptions need no extra handler: managed node groups cordon and drain on rebalance
+ * recommendations and interruption notices themselves.
+ */
+export class GpuRuntime extends pulumi.ComponentResource {
+  constructor(name: string, args: GpuRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llmplatform:GpuRuntime", name, {}, opts);
+    const o = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
+
+    release("nvidia-device-plugin", charts.nvidiaDevicePlugin, "kube-system", { ...onGpuNodes, gfd: { enabled: false } }, o);
+
+    // DCGM needs root and SYS_ADMIN for profiling metrics: it runs in observability, the one namespace
+    // that enforces `privileged` (see catalog.ts). ServiceMonitor off until the Prometheus Operator's CRDs exist.
+    release(
+      "dcgm-exporter",
+      charts.dcgmExporter,
+      args.observabilityNamespace,
+      { ...onGpuNodes, serviceMonitor: { enabled: false }, podAnnotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "9400" } },
+      o,
+    );
+    createNetworkPolicies(
+      "dcgm-exporter",
+      args.observabilityNamespace,
+      [
+        {
+          name: "allow-prometheus-scrape-dcgm-9400",
+          spec: {
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "dcgm-exporter" } },
+            policyTypes: ["Ingress"],
+            ingress: [{ from: [podsIn("observability", prometheusPodLabels)], ports: [{ protocol: "TCP", port: 9400 }] }],
+          },
+        },
+      ],
+      { parent: this, provider: args.provider },
+    );
+
+    const role = new IrsaRole(
+      `${name}-cluster-autoscaler`,
+      {
+        oidc: args.oidc,
+        namespace: "kube-system",
+        serviceAccount: "cluster-autoscaler",
+        roleName: `${args.clusterName}-cluster-autoscaler-irsa`,
+        inlinePolicies: {
+          "scale-node-groups": pulumi
+            .all([args.partition, args.accountId])
+            .apply(([partition, account]) => clusterAutoscalerPolicy(partition, args.region, account, args.clusterName)),
+        },
+      },
+      { parent: this },
+    );
+    release(
+      "cluster-autoscaler",
+      charts.clusterAutoscaler,
+      "kube-system",
+      role.roleArn.apply((arn) => clusterAutoscalerValues(args.clusterName, args.region, args.kubernetesVersion, arn)),
+      { ...o, dependsOn: [...args.dependsOn, role] },
+    );
+    this.registerOutputs({});
+  }
+}

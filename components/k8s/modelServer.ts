@@ -1,0 +1,228 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { modelDesign, modelServerLabel, modelServerName, partOf, servicePort } from "../catalog";
+import type { ModelVariant, ModelVariantConfig } from "../schema/models";
+import { gpuTaint, nodeGroupLabel } from "../aws/nodeGroupSpecs";
+
+/** UID of the `vllm` user the vLLM image ships (GID 0, OpenShift-style group-writable image files). */
+export const vllmUser = { uid: 2000, gid: 0 };
+
+/** Where things live inside a model server pod. */
+export const modelPaths = {
+  cache: "/models",
+  hfHome: "/models/huggingface",
+  adapters: "/models/adapters",
+  home: "/home/vllm",
+  tokenDir: "/var/run/secrets/huggingface",
+};
+
+/**
+ * Startup allows a cold start: download of a 7B model (~15 GiB) into the shared cache, load to GPU and
+ * CUDA-graph capture. 10 s x 90 = 15 minutes. Liveness and readiness differ: liveness asks the engine
+ * (`/health`), readiness asks that the model is being served (`/v1/models`).
+ */
+export const modelProbes = {
+  startup: { path: "/health", periodSeconds: 10, failureThreshold: 90, timeoutSeconds: 5 },
+  liveness: { path: "/health", periodSeconds: 15, failureThreshold: 3, timeoutSeconds: 5 },
+  readiness: { path: "/v1/models", periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
+};
+
+/**
+ * Spot interruptions give 2 minutes; the node is drained when the notice arrives. 10 s of preStop lets
+ * endpoints drop the pod, then vLLM gets the rest of 60 s to finish in-flight requests: well inside
+ * the notice.
+ */
+export const modelShutdown = { preStopSeconds: 10, terminationGracePeriodSeconds: 60 };
+
+/** The vLLM engine flags of a variant (the image's entrypoint is `vllm serve`). */
+export function vllmArgs(v: ModelVariantConfig): string[] {
+  const args = [
+    "--model", v.model,
+    "--served-model-name", v.servedModelName,
+    "--port", String(servicePort),
+    "--max-model-len", String(v.maxModelLen),
+    "--gpu-memory-utilization", String(v.gpuMemoryUtilization),
+  ];
+  if (v.quantization) args.push("--quantization", v.quantization);
+  if (v.lora) args.push("--enable-lora", "--max-loras", String(v.lora.maxLoras), "--max-lora-rank", String(v.lora.maxLoraRank));
+  return args;
+}
+
+/**
+ * Environment: every cache vLLM and its libraries write points into a volume, so the root filesystem
+ * stays read-only; the HF token is read from a mounted file, never an env value; usage stats are off.
+ */
+export function vllmEnv(v: ModelVariantConfig): { name: string; value: string }[] {
+  const env: Record<string, string> = {
+    HOME: modelPaths.home,
+    HF_HOME: modelPaths.hfHome,
+    XDG_CACHE_HOME: `${modelPaths.home}/.cache`,
+    XDG_CONFIG_HOME: `${modelPaths.home}/.config`,
+    VLLM_CACHE_ROOT: `${modelPaths.home}/.cache/vllm`,
+    VLLM_CONFIG_ROOT: `${modelPaths.home}/.config/vllm`,
+    TRITON_CACHE_DIR: `${modelPaths.home}/.cache/triton`,
+    TORCHINDUCTOR_CACHE_DIR: `${modelPaths.home}/.cache/torchinductor`,
+    OUTLINES_CACHE_DIR: `${modelPaths.home}/.cache/outlines`,
+    NUMBA_CACHE_DIR: "/tmp/numba",
+    TMPDIR: "/tmp",
+    VLLM_NO_USAGE_STATS: "1",
+    DO_NOT_TRACK: "1",
+  };
+  if (v.gated) env.HF_TOKEN_PATH = `${modelPaths.tokenDir}/token`;
+  if (v.lora) {
+    // Adapters are loaded by name at request time from the shared cache (vLLM's filesystem resolver).
+    env.VLLM_ALLOW_RUNTIME_LORA_UPDATING = "True";
+    env.VLLM_PLUGINS = "lora_filesystem_resolver";
+    env.VLLM_LORA_RESOLVER_CACHE_DIR = modelPaths.adapters;
+  }
+  return Object.entries(env).map(([name, value]) => ({ name, value }));
+}
+
+/** Labels of a model server; `llmplatform.io/model-server` is shared by all four variants. */
+export function modelServerLabels(variant: ModelVariant, stack: string): Record<string, string> {
+  return {
+    app: modelServerName(variant),
+    component: "model-server",
+    team: modelDesign[variant].team,
+    [modelServerLabel]: "true",
+    "llmplatform.io/model-variant": variant,
+    "app.kubernetes.io/part-of": partOf,
+    environment: stack,
+  };
+}
+
+export interface ModelServerParams {
+  readonly variant: ModelVariant;
+  readonly stack: string;
+  readonly image: string;
+  readonly config: ModelVariantConfig;
+  /** GPU node group key (label `llmplatform.io/node-group`). */
+  readonly nodeGroup: string;
+  readonly cacheClaim: pulumi.Input<string>;
+  readonly tokenSecret: pulumi.Input<string>;
+  readonly serviceAccount: pulumi.Input<string>;
+}
+
+/**
+ * Deployment spec of one vLLM variant: one GPU (limit = request), Guaranteed QoS, SPOT GPU nodes only,
+ * never two model pods on one node, non-root with a read-only root filesystem.
+ * Updates replace pods in place (maxSurge 0): the GPU pool holds one node per model, and a surge pod
+ * could only wait for a node the autoscaler may not be allowed to add.
+ */
+export function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input.apps.v1.DeploymentSpec {
+  const v = p.config;
+  const labels = modelServerLabels(p.variant, p.stack);
+  const compute = { cpu: v.resources.cpu, memory: v.resources.memory, "nvidia.com/gpu": "1" };
+  const httpGet = (path: string) => ({ path, port: "http" });
+  const probe = (x: { path: string; periodSeconds: number; failureThreshold: number; timeoutSeconds: number }) => ({
+    httpGet: httpGet(x.path),
+    periodSeconds: x.periodSeconds,
+    failureThreshold: x.failureThreshold,
+    timeoutSeconds: x.timeoutSeconds,
+  });
+  return {
+    replicas: v.replicas,
+    revisionHistoryLimit: 3,
+    selector: { matchLabels: { app: labels.app! } },
+    strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } },
+    template: {
+      metadata: {
+        labels,
+        annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(servicePort), "prometheus.io/path": "/metrics" },
+      },
+      spec: {
+        serviceAccountName: p.serviceAccount,
+        automountServiceAccountToken: false,
+        terminationGracePeriodSeconds: modelShutdown.terminationGracePeriodSeconds,
+        nodeSelector: { workload: "gpu", [nodeGroupLabel]: p.nodeGroup },
+        tolerations: [{ key: gpuTaint.key, operator: "Exists", effect: "NoSchedule" }],
+        affinity: {
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { [modelServerLabel]: "true" } } },
+            ],
+          },
+        },
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: vllmUser.uid,
+          runAsGroup: vllmUser.gid,
+          seccompProfile: { type: "RuntimeDefault" },
+        },
+        containers: [
+          {
+            name: "vllm",
+            image: p.image,
+            imagePullPolicy: "IfNotPresent",
+            args: vllmArgs(v),
+            env: vllmEnv(v),
+            ports: [{ name: "http", containerPort: servicePort, protocol: "TCP" }],
+            resources: { requests: compute, limits: compute },
+            startupProbe: probe(modelProbes.startup),
+            livenessProbe: probe(modelProbes.liveness),
+            readinessProbe: probe(modelProbes.readiness),
+            lifecycle: { preStop: { sleep: { seconds: modelShutdown.preStopSeconds } } },
+            securityContext: {
+              runAsNonRoot: true,
+              readOnlyRootFilesystem: true,
+              allowPrivilegeEscalation: false,
+              capabilities: { drop: ["ALL"] },
+              seccompProfile: { type: "RuntimeDefault" },
+            },
+            volumeMounts: [
+              { name: "model-cache", mountPath: modelPaths.cache },
+              { name: "home", mountPath: modelPaths.home },
+              { name: "tmp", mountPath: "/tmp" },
+              { name: "shm", mountPath: "/dev/shm" },
+              ...(v.gated ? [{ name: "hf-token", mountPath: modelPaths.tokenDir, readOnly: true }] : []),
+            ],
+          },
+        ],
+        volumes: [
+          { name: "model-cache", persistentVolumeClaim: { claimName: p.cacheClaim } },
+          { name: "home", emptyDir: { sizeLimit: "20Gi" } },
+          { name: "tmp", emptyDir: { sizeLimit: "10Gi" } },
+          { name: "shm", emptyDir: { medium: "Memory", sizeLimit: v.shmSize } },
+          ...(v.gated ? [{ name: "hf-token", secret: { secretName: p.tokenSecret, defaultMode: 0o440, items: [{ key: "token", path: "token" }] } }] : []),
+        ],
+      },
+    },
+  };
+}
+
+export interface ModelServerArgs extends ModelServerParams {
+  readonly namespace: pulumi.Input<string>;
+  readonly provider: k8s.Provider;
+}
+
+/**
+ * One vLLM variant: Deployment and ClusterIP Service (80 -> http). Single-replica servers get no
+ * PodDisruptionBudget on purpose: minAvailable 1 on one pod would block every node drain (spot
+ * rebalancing, AMI upgrades) forever. With 2+ replicas a PDB keeps all but one serving.
+ */
+export class ModelServer extends pulumi.ComponentResource {
+  readonly serviceName: pulumi.Output<string>;
+
+  constructor(name: string, args: ModelServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llmplatform:k8s:ModelServer", name, {}, opts);
+    const o = { parent: this, provider: args.provider };
+    const labels = modelServerLabels(args.variant, args.stack);
+    const objectName = modelServerName(args.variant);
+    const meta = { name: objectName, namespace: args.namespace, labels };
+    new k8s.apps.v1.Deployment(name, { metadata: meta, spec: modelServerDeploymentSpec(args) }, o);
+    const service = new k8s.core.v1.Service(
+      `${name}-service`,
+      { metadata: meta, spec: { type: "ClusterIP", selector: { app: objectName }, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] } },
+      o,
+    );
+    if (args.config.replicas >= 2) {
+      new k8s.policy.v1.PodDisruptionBudget(
+        `${name}-pdb`,
+        { metadata: meta, spec: { maxUnavailable: 1, selector: { matchLabels: { app: objectName } } } },
+        o,
+      );
+    }
+    this.serviceName = service.metadata.name;
+    this.registerOutputs({ serviceName: this.serviceName });
+  }
+}
