@@ -1,0 +1,273 @@
+import * as assert from "node:assert/strict";
+import { ConfigError, parseConfig } from "../components/config";
+import { modelProbes, modelShutdown, vllmArgs } from "../components/k8s/modelServer";
+import { efsStorageClassParameters } from "../components/modelServing";
+import { images } from "../components/versions";
+import { cloneStackConfig, fakeSecret, runProgram, runStack, stacks } from "./harness";
+
+const D = "kubernetes:apps/v1:Deployment";
+const variants = ["baseline", "awq", "lora", "judge"] as const;
+
+describe("models: pure parts", () => {
+  const dev = parseConfig(cloneStackConfig("dev"), "dev").models.variants;
+
+  it("turns each variant's config into vLLM flags", () => {
+    assert.deepEqual(vllmArgs(dev.baseline), [
+      "--model", "mistralai/Mistral-7B-Instruct-v0.3",
+      "--served-model-name", "mistral-7b-instruct",
+      "--port", "8000",
+      "--max-model-len", "8192",
+      "--gpu-memory-utilization", "0.9",
+    ]);
+    assert.deepEqual(vllmArgs(dev.awq).slice(-2), ["--quantization", "awq_marlin"]);
+    assert.deepEqual(vllmArgs(dev.lora).slice(-5), ["--enable-lora", "--max-loras", "2", "--max-lora-rank", "16"]);
+    assert.equal(vllmArgs(dev.judge)[1], "Qwen/Qwen2.5-7B-Instruct");
+  });
+
+  it("fits cold start in the startup budget and shutdown inside the 2-minute spot notice", () => {
+    assert.equal(modelProbes.startup.periodSeconds * modelProbes.startup.failureThreshold, 900);
+    assert.notDeepEqual(modelProbes.liveness.path, modelProbes.readiness.path);
+    assert.ok(modelShutdown.terminationGracePeriodSeconds < 120);
+    assert.ok(modelShutdown.preStopSeconds < modelShutdown.terminationGracePeriodSeconds);
+  });
+
+  it("provisions EFS access points owned by the vLLM user", () => {
+    assert.deepEqual(efsStorageClassParameters("fs-123"), {
+      provisioningMode: "efs-ap",
+      fileSystemId: "fs-123",
+      directoryPerms: "770",
+      uid: "2000",
+      gid: "0",
+      basePath: "/llm-baseline",
+    });
+  });
+});
+
+for (const stack of stacks) {
+  describe(`models (${stack})`, () => {
+    const replicas = stack === "dev" ? [1, 1, 0, 0] : [1, 1, 1, 1];
+    const cpu = stack === "dev" ? "3" : "6";
+    const memory = stack === "dev" ? "12Gi" : "24Gi";
+
+    it("runs the four variants with their replica counts, one GPU each, Guaranteed QoS", async () => {
+      const run = await runStack(stack);
+      variants.forEach((v, i) => {
+        const dep = run.get(D, `vllm-${v}`).inputs;
+        assert.equal(dep.metadata.name, `vllm-${v}`);
+        assert.equal(dep.metadata.namespace, "llm-baseline");
+        assert.equal(dep.spec.replicas, replicas[i]);
+        const c = dep.spec.template.spec.containers[0];
+        assert.equal(c.image, images.vllm);
+        const compute = { cpu, memory, "nvidia.com/gpu": "1" };
+        assert.deepEqual(c.resources, { requests: compute, limits: compute });
+        assert.deepEqual(dep.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
+      });
+    });
+
+    it("schedules only onto the SPOT GPU group, never two model pods per node", async () => {
+      const run = await runStack(stack);
+      for (const v of variants) {
+        const pod = run.get(D, `vllm-${v}`).inputs.spec.template.spec;
+        assert.deepEqual(pod.nodeSelector, { workload: "gpu", "llmplatform.io/node-group": "nvidia-24gb" });
+        assert.deepEqual(pod.tolerations, [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
+        assert.deepEqual(pod.affinity, {
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { "llmplatform.io/model-server": "true" } } },
+            ],
+          },
+        });
+        assert.equal(run.get(D, `vllm-${v}`).inputs.spec.template.metadata.labels["llmplatform.io/model-server"], "true");
+      }
+    });
+
+    it("probes /health and /v1/models, and stops within the spot notice", async () => {
+      const run = await runStack(stack);
+      const pod = run.get(D, "vllm-baseline").inputs.spec.template.spec;
+      const c = pod.containers[0];
+      assert.deepEqual(c.startupProbe, { httpGet: { path: "/health", port: "http" }, periodSeconds: 10, failureThreshold: 90, timeoutSeconds: 5 });
+      assert.deepEqual(c.livenessProbe, { httpGet: { path: "/health", port: "http" }, periodSeconds: 15, failureThreshold: 3, timeoutSeconds: 5 });
+      assert.deepEqual(c.readinessProbe, { httpGet: { path: "/v1/models", port: "http" }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 });
+      assert.deepEqual(c.lifecycle, { preStop: { sleep: { seconds: 10 } } });
+      assert.equal(pod.terminationGracePeriodSeconds, 60);
+      assert.deepEqual(c.ports, [{ name: "http", containerPort: 8000, protocol: "TCP" }]);
+    });
+
+    it("runs as the non-root vllm user with a read-only root and every cache on a volume", async () => {
+      const run = await runStack(stack);
+      const pod = run.get(D, "vllm-baseline").inputs.spec.template.spec;
+      const c = pod.containers[0];
+      assert.deepEqual(pod.securityContext, { runAsNonRoot: true, runAsUser: 2000, runAsGroup: 0, seccompProfile: { type: "RuntimeDefault" } });
+      assert.deepEqual(c.securityContext, {
+        runAsNonRoot: true,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+      });
+      assert.equal(pod.automountServiceAccountToken, false);
+      assert.equal(pod.serviceAccountName, "model-server");
+      assert.deepEqual(c.volumeMounts, [
+        { name: "model-cache", mountPath: "/models" },
+        { name: "home", mountPath: "/home/vllm" },
+        { name: "tmp", mountPath: "/tmp" },
+        { name: "shm", mountPath: "/dev/shm" },
+        { name: "hf-token", mountPath: "/var/run/secrets/huggingface", readOnly: true },
+      ]);
+      assert.deepEqual(pod.volumes, [
+        { name: "model-cache", persistentVolumeClaim: { claimName: "model-cache" } },
+        { name: "home", emptyDir: { sizeLimit: "20Gi" } },
+        { name: "tmp", emptyDir: { sizeLimit: "10Gi" } },
+        { name: "shm", emptyDir: { medium: "Memory", sizeLimit: "2Gi" } },
+        { name: "hf-token", secret: { secretName: "hf-token", defaultMode: 0o440, items: [{ key: "token", path: "token" }] } },
+      ]);
+      const env = Object.fromEntries(c.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+      assert.deepEqual(env, {
+        HOME: "/home/vllm",
+        HF_HOME: "/models/huggingface",
+        XDG_CACHE_HOME: "/home/vllm/.cache",
+        XDG_CONFIG_HOME: "/home/vllm/.config",
+        VLLM_CACHE_ROOT: "/home/vllm/.cache/vllm",
+        VLLM_CONFIG_ROOT: "/home/vllm/.config/vllm",
+        TRITON_CACHE_DIR: "/home/vllm/.cache/triton",
+        TORCHINDUCTOR_CACHE_DIR: "/home/vllm/.cache/torchinductor",
+        OUTLINES_CACHE_DIR: "/home/vllm/.cache/outlines",
+        NUMBA_CACHE_DIR: "/tmp/numba",
+        TMPDIR: "/tmp",
+        VLLM_NO_USAGE_STATS: "1",
+        DO_NOT_TRACK: "1",
+        HF_TOKEN_PATH: "/var/run/secrets/huggingface/token",
+      });
+      assert.ok(!("HF_TOKEN" in env), "the token is never an env value");
+    });
+
+    it("mounts the token only where the model is gated, and loads LoRA adapters from the cache", async () => {
+      const run = await runStack(stack);
+      const awq = run.get(D, "vllm-awq").inputs.spec.template.spec;
+      assert.ok(!awq.volumes.some((v: { name: string }) => v.name === "hf-token"));
+      const lora = run.get(D, "vllm-lora").inputs.spec.template.spec.containers[0];
+      const env = Object.fromEntries(lora.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+      assert.equal(env.VLLM_ALLOW_RUNTIME_LORA_UPDATING, "True");
+      assert.equal(env.VLLM_PLUGINS, "lora_filesystem_resolver");
+      assert.equal(env.VLLM_LORA_RESOLVER_CACHE_DIR, "/models/adapters");
+    });
+
+    it("keeps the HF token a secret end to end", async () => {
+      const run = await runStack(stack);
+      const secret = run.get("kubernetes:core/v1:Secret", "llmplatform-" + stack + "-models-hf-token");
+      assert.deepEqual(secret.secretPaths, ["stringData"], "the token travels as a Pulumi secret");
+      assert.equal(secret.inputs.stringData.token, fakeSecret("llm-platform:hfToken"));
+      assert.equal(secret.inputs.metadata.name, "hf-token");
+      const leaks = run.resources.filter((r) => r !== secret && JSON.stringify(r.inputs).includes(fakeSecret("llm-platform:hfToken")));
+      assert.deepEqual(leaks.map((r) => r.name), []);
+    });
+
+    it("shares one multi-AZ, encrypted EFS cache through a ReadWriteMany claim", async () => {
+      const run = await runStack(stack);
+      const fs = run.get("aws:efs/fileSystem:FileSystem", `llmplatform-${stack}-models`).inputs;
+      assert.equal(fs.encrypted, true);
+      assert.equal(fs.throughputMode, "elastic");
+      assert.equal(fs.availabilityZoneName, undefined, "regional, not One Zone");
+      const targets = run.ofType("aws:efs/mountTarget:MountTarget");
+      assert.deepEqual(targets.map((t) => t.inputs.subnetId), ["subnet-private-1", "subnet-private-2", "subnet-private-3"]);
+      const sg = run.get("aws:ec2/securityGroup:SecurityGroup", `llmplatform-${stack}-models-nfs`).inputs;
+      assert.deepEqual(sg.ingress.map((r: any) => [r.protocol, r.fromPort, r.toPort, r.cidrBlocks]), [["tcp", 2049, 2049, [stack === "dev" ? "10.10.0.0/16" : "10.20.0.0/16"]]]);
+      const sc = run.get("kubernetes:storage.k8s.io/v1:StorageClass", `llmplatform-${stack}-models-efs`).inputs;
+      assert.equal(sc.provisioner, "efs.csi.aws.com");
+      assert.equal(sc.reclaimPolicy, "Retain");
+      assert.equal(sc.parameters.fileSystemId, `llmplatform-${stack}-models-id`);
+      const pvc = run.get("kubernetes:core/v1:PersistentVolumeClaim", `llmplatform-${stack}-models-cache`);
+      assert.deepEqual(pvc.inputs.spec, { accessModes: ["ReadWriteMany"], storageClassName: "efs-models", resources: { requests: { storage: "500Gi" } } });
+      assert.deepEqual(pvc.dependsOn, [`aws:eks/addon:Addon::llmplatform-${stack}-compute-aws-efs-csi-driver`, `llmplatform:aws:ModelCacheFileSystem::llmplatform-${stack}-models`]);
+    });
+
+    it("exposes each variant on ClusterIP 80 and lets only its clients and the gateway in", async () => {
+      const run = await runStack(stack);
+      for (const v of variants) {
+        const svc = run.get("kubernetes:core/v1:Service", `vllm-${v}-service`).inputs;
+        assert.deepEqual(svc.spec, { type: "ClusterIP", selector: { app: `vllm-${v}` }, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] });
+      }
+      const np = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+      const ingress = run.get(np, "llm-baseline-allow-platform-clients-to-model-servers-8000").inputs.spec;
+      assert.deepEqual(
+        ingress.ingress[0].from.map((p: any) => `${p.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]}/${p.podSelector.matchLabels.app}`),
+        ["platform/gateway", "quant/quant-api", "finetune/finetune-api", "eval/eval-api"],
+      );
+      const quantEgress = run.get(np, "quant-api-allow-quant-api-to-model-servers-8000").inputs.spec.egress[0].to;
+      assert.deepEqual(quantEgress.map((p: any) => p.podSelector.matchLabels.app), ["vllm-awq"]);
+      const gatewayEgress = run.get(np, "gateway-allow-gateway-to-model-servers-8000").inputs.spec.egress[0].to;
+      assert.deepEqual(gatewayEgress.map((p: any) => p.podSelector.matchLabels.app), ["vllm-baseline", "vllm-awq", "vllm-lora", "vllm-judge"]);
+      const hub = run.get(np, "llm-baseline-allow-https-to-hugging-face-hub").inputs.spec;
+      assert.deepEqual(hub.podSelector, { matchLabels: { "llmplatform.io/model-server": "true" } });
+      assert.deepEqual(hub.egress[0].ports, [{ protocol: "TCP", port: 443 }]);
+    });
+
+    it("points each team API at its own model endpoint", async () => {
+      const run = await runStack(stack);
+      const data = (n: string) => run.get("kubernetes:core/v1:ConfigMap", `${n}-config`).inputs.data;
+      assert.equal(data("quant-api").MODEL_ENDPOINT, "http://vllm-awq.llm-baseline.svc.cluster.local/v1");
+      assert.equal(data("finetune-api").MODEL_NAME, "mistral-7b-instruct-lora");
+      assert.equal(data("eval-api").MODEL_ENDPOINT, "http://vllm-judge.llm-baseline.svc.cluster.local/v1");
+      assert.equal(data("gateway").MODEL_ENDPOINT, undefined);
+    });
+
+    it("sets no PodDisruptionBudget on single-replica model servers (it would block drains forever)", async () => {
+      const run = await runStack(stack);
+      assert.deepEqual(run.ofType("kubernetes:policy/v1:PodDisruptionBudget").filter((p) => p.inputs.metadata.namespace === "llm-baseline"), []);
+    });
+  });
+}
+
+describe("models: bad input", () => {
+  function problems(edit: (r: Record<string, any>) => void): string[] {
+    const raw = cloneStackConfig("prod") as Record<string, any>;
+    edit(raw);
+    try {
+      parseConfig(raw, "prod");
+    } catch (e) {
+      return (e as ConfigError).problems;
+    }
+    return [];
+  }
+
+  it("requires the HF token when a gated model is configured, naming the key and the fix", () => {
+    const p = problems((r) => delete r["llm-platform:hfToken"]);
+    assert.deepEqual(p, [
+      "llm-platform:hfToken: required: models.variants baseline, lora use gated Hugging Face models; set it with `pulumi config set --secret llm-platform:hfToken <token>`",
+    ]);
+  });
+
+  it("stops `pulumi up` without the token before any resource", async () => {
+    const raw = cloneStackConfig("dev");
+    delete raw["llm-platform:hfToken"];
+    const run = await runProgram("dev", raw);
+    assert.ok(run.error instanceof ConfigError);
+    assert.deepEqual(run.resources, []);
+  });
+
+  it("rejects more model replicas than GPU nodes (one model per node) or the GPU quota", () => {
+    const p = problems((r) => (r["llm-platform:models"].variants.baseline.replicas = 6));
+    assert.ok(p.includes("llm-platform:models.variants: 9 model replicas need 9 GPU nodes (one model per node), nodeGroups.gpu nvidia-24gb allows maxSize 8"), p.join("\n"));
+    assert.ok(p.includes("llm-platform:models.variants: 9 model replicas need 9 GPUs, the llm-baseline quota allows 8"), p.join("\n"));
+  });
+
+  it("rejects a model pod larger than its node", () => {
+    const p = problems((r) => (r["llm-platform:models"].variants.judge.resources.memory = "30Gi"));
+    assert.ok(p.some((x) => x.startsWith("llm-platform:models.variants.judge.resources: expected at most 7 CPU and 28Gi to fit a g5.2xlarge node")), p.join("\n"));
+  });
+
+  it("rejects an A/B variant the LoRA server does not serve", () => {
+    const p = problems((r) => (r["llm-platform:services"].gateway.routes.finetune.variants[1].name = "lora-v3"));
+    assert.deepEqual(p, ["llm-platform:services.gateway.routes.finetune.variants[1].name: expected one of the LoRA server's adapters (lora-v1, lora-v2)"]);
+  });
+
+  it("rejects an unknown GPU node group", () => {
+    const p = problems((r) => (r["llm-platform:models"].nodeGroup = "nvidia-80gb"));
+    assert.deepEqual(p, ["llm-platform:models.nodeGroup: expected one of the GPU node groups (nvidia-24gb)"]);
+  });
+
+  it("rejects two variants serving the same model name", () => {
+    const p = problems((r) => (r["llm-platform:models"].variants.judge.servedModelName = "mistral-7b-instruct"));
+    assert.deepEqual(p, ["llm-platform:models.variants.judge.servedModelName: expected a name no other variant serves"]);
+  });
+});
