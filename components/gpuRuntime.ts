@@ -65,6 +65,8 @@ export function clusterAutoscalerPolicy(partition: string, region: string, accou
 /** Helm values of the cluster autoscaler. */
 export function clusterAutoscalerValues(clusterName: string, region: string, minor: KubernetesMinor, roleArn: string) {
   return {
+    // Predictable object names (deploy/cluster-autoscaler) instead of <release>-aws-cluster-autoscaler.
+    fullnameOverride: "cluster-autoscaler",
     cloudProvider: "aws",
     awsRegion: region,
     autoDiscovery: { clusterName },

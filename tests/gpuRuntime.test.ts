@@ -67,6 +67,7 @@ for (const stack of stacks) {
       assert.deepEqual(r.values.autoDiscovery, { clusterName: prefix });
       assert.equal(r.values.awsRegion, "us-west-2");
       assert.equal(r.values.cloudProvider, "aws");
+      assert.equal(r.values.fullnameOverride, "cluster-autoscaler");
       assert.deepEqual(r.values.rbac.serviceAccount, {
         create: true,
         name: "cluster-autoscaler",
