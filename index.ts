@@ -11,7 +11,9 @@ import { NodeGroups } from "./components/aws/nodeGroups";
 import { loadConfig } from "./components/config";
 import { Namespaces } from "./components/k8s/namespaces";
 import { DefaultStorageClass } from "./components/k8s/storage";
+import { Edge } from "./components/edge";
 import { GpuRuntime } from "./components/gpuRuntime";
+import { LoadBalancerController } from "./components/loadBalancerController";
 import { ModelServing } from "./components/modelServing";
 import { PlatformServices } from "./components/platformServices";
 
@@ -70,6 +72,21 @@ export = async () => {
     provider: cluster.provider,
   });
 
+  const loadBalancerController = new LoadBalancerController(
+    `${name}-alb-controller`,
+    {
+      clusterName: name,
+      region: config.region,
+      vpcId: network.vpcId,
+      partition,
+      oidc: cluster.oidc,
+      tags: { ...config.tags },
+      dependsOn: [nodeGroups.cpu],
+      provider: cluster.provider,
+    },
+    opts,
+  );
+
   const services = new PlatformServices(
     name,
     {
@@ -83,6 +100,23 @@ export = async () => {
       services: config.services,
       models: config.models,
       namespaces: namespaces.names,
+      loadBalancerController: loadBalancerController.release,
+      provider: cluster.provider,
+    },
+    opts,
+  );
+
+  const edge = new Edge(
+    `${name}-edge`,
+    {
+      namePrefix: name,
+      region: config.region,
+      accountId,
+      edge: config.edge,
+      tags: { ...config.tags },
+      gateway: { namespace: namespaces.names.platform, service: "gateway", port: 80 },
+      grafana: { namespace: namespaces.names.observability, service: "grafana", port: 3000 },
+      controller: loadBalancerController.release,
       provider: cluster.provider,
     },
     opts,
@@ -135,5 +169,9 @@ export = async () => {
     adapterBucket: services.buckets.adapters,
     resultsBucket: services.buckets.results,
     modelCacheFileSystemId: models.fileSystemId,
+    albHostname: edge.albHostname,
+    gatewayUrl: edge.gatewayUrl,
+    grafanaUrl: edge.grafanaUrl,
+    dnsRecords: edge.dnsRecords,
   } satisfies Record<string, pulumi.Input<unknown>>;
 };

@@ -16,13 +16,15 @@ export interface NamespaceDesign {
   readonly podSecurity: PodSecurityLevel;
   /** Why the namespace cannot enforce `restricted` (required when it does not). */
   readonly exception?: string;
+  /** Pods here sit behind the ALB: the controller injects its readiness gate into them. */
+  readonly behindLoadBalancer?: boolean;
 }
 
 export const namespaceNames = ["platform", "quant", "finetune", "eval", "observability", "llm-baseline"] as const;
 export type NamespaceName = (typeof namespaceNames)[number];
 
 export const namespaceDesign: Record<NamespaceName, NamespaceDesign> = {
-  platform: { tier: "platform", team: "platform", podSecurity: "restricted" },
+  platform: { tier: "platform", team: "platform", podSecurity: "restricted", behindLoadBalancer: true },
   quant: { tier: "team", team: "quant", podSecurity: "restricted" },
   finetune: { tier: "team", team: "finetune", podSecurity: "restricted" },
   eval: { tier: "team", team: "eval", podSecurity: "restricted" },
@@ -30,6 +32,7 @@ export const namespaceDesign: Record<NamespaceName, NamespaceDesign> = {
     tier: "observability",
     team: "platform",
     podSecurity: "privileged",
+    behindLoadBalancer: true,
     exception:
       "node-level agents live here: node-exporter needs hostNetwork/hostPID and read-only hostPath /proc and " +
       "/sys, the log agent needs read-only hostPath /var/log/pods; both are forbidden even by `baseline`. " +
@@ -65,6 +68,13 @@ export const teamApis = { quant: "quant-api", finetune: "finetune-api", eval: "e
   string,
   ServiceName
 >;
+
+/**
+ * Namespace label of the AWS Load Balancer Controller: pods get a readiness gate that turns true only
+ * once the ALB target group reports them healthy, so a rolling update never removes the last pod the
+ * ALB can reach.
+ */
+export const readinessGateLabel = { "elbv2.k8s.aws/pod-readiness-gate-inject": "enabled" };
 
 /** Label every platform object carries. */
 export const partOf = "llm-optimization-platform";

@@ -19,6 +19,7 @@ import {
 } from "./schema/aws";
 import { gpuInstanceShapes } from "./aws/gpuInstances";
 import { serviceDesign, serviceNames } from "./catalog";
+import { edgeSchema, type EdgeConfig } from "./schema/edge";
 import { modelVariants, modelsSchema, type ModelsConfig } from "./schema/models";
 import { namespacesSchema, servicesSchema, type NamespacesConfig, type ServicesConfig } from "./schema/platform";
 import { cpuMillis, fitsWithin, memoryBytes, regionPattern } from "./schema/primitives";
@@ -40,6 +41,7 @@ const rawSchema = z.strictObject({
   "llm-platform:namespaces": namespacesSchema,
   "llm-platform:services": servicesSchema,
   "llm-platform:models": modelsSchema,
+  "llm-platform:edge": edgeSchema,
   /** Hugging Face token (secret) for gated models. */
   "llm-platform:hfToken": z.string().min(8, "expected a Hugging Face access token").optional(),
 }).superRefine((r, ctx) => {
@@ -216,6 +218,8 @@ export interface PlatformConfig {
   readonly services: ServicesConfig;
   /** The four vLLM variants and the shared model cache. */
   readonly models: ModelsConfig;
+  /** Public hosts, TLS, DNS, access logs and WAF of the load balancer. */
+  readonly edge: EdgeConfig;
   /** Hugging Face token, a secret Output end to end. */
   readonly hfToken?: pulumi.Output<string>;
 }
@@ -271,6 +275,7 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Platfo
     namespaces: r["llm-platform:namespaces"],
     services: r["llm-platform:services"],
     models: r["llm-platform:models"],
+    edge: r["llm-platform:edge"],
     ...(r["llm-platform:hfToken"] !== undefined ? { hfToken: pulumi.secret(r["llm-platform:hfToken"]) } : {}),
   };
 }

@@ -6,7 +6,8 @@ import { gpuTaint } from "./aws/nodeGroupSpecs";
 import { createNetworkPolicies } from "./k8s/namespaces";
 import { podsIn } from "./k8s/networkPolicies";
 import { prometheusPodLabels } from "./catalog";
-import { charts, kubernetesMinors, type ChartPin, type KubernetesMinor } from "./versions";
+import { helmRelease } from "./k8s/helm";
+import { charts, kubernetesMinors, type KubernetesMinor } from "./versions";
 
 /** Schedules a DaemonSet onto GPU nodes only, through their taint. */
 export const onGpuNodes = {
@@ -102,23 +103,6 @@ export interface GpuRuntimeArgs {
   readonly provider: k8s.Provider;
 }
 
-function release(name: string, pin: ChartPin, namespace: pulumi.Input<string>, values: pulumi.Input<Record<string, unknown>>, opts: pulumi.CustomResourceOptions) {
-  return new k8s.helm.v3.Release(
-    name,
-    {
-      name,
-      namespace,
-      chart: pin.chart,
-      version: pin.version,
-      repositoryOpts: { repo: pin.repo },
-      values,
-      atomic: true,
-      timeout: 600,
-    },
-    opts,
-  );
-}
-
 /**
  * What GPU workloads need from the cluster: the NVIDIA device plugin (advertises `nvidia.com/gpu`),
  * the DCGM exporter (GPU metrics), and the cluster autoscaler (scales SPOT GPU groups from zero).
@@ -130,11 +114,11 @@ export class GpuRuntime extends pulumi.ComponentResource {
     super("llmplatform:GpuRuntime", name, {}, opts);
     const o = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
 
-    release("nvidia-device-plugin", charts.nvidiaDevicePlugin, "kube-system", { ...onGpuNodes, gfd: { enabled: false } }, o);
+    helmRelease("nvidia-device-plugin", charts.nvidiaDevicePlugin, "kube-system", { ...onGpuNodes, gfd: { enabled: false } }, o);
 
     // DCGM needs root and SYS_ADMIN for profiling metrics: it runs in observability, the one namespace
     // that enforces `privileged` (see catalog.ts). ServiceMonitor off until the Prometheus Operator's CRDs exist.
-    release(
+    helmRelease(
       "dcgm-exporter",
       charts.dcgmExporter,
       args.observabilityNamespace,
@@ -172,7 +156,7 @@ export class GpuRuntime extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    release(
+    helmRelease(
       "cluster-autoscaler",
       charts.clusterAutoscaler,
       "kube-system",

@@ -6,6 +6,7 @@ import type { PolicyDocument } from "./aws/iam";
 import { IrsaRole, type OidcIdentity } from "./aws/irsa";
 import { bucketAccessPolicy, ecrLifecyclePolicy, sagemakerInvokePolicy } from "./aws/servicePolicies";
 import {
+  namespaceDesign,
   modelDesign,
   modelNamespace,
   modelServerName,
@@ -96,6 +97,8 @@ export interface PlatformServicesArgs {
   /** The model variants: the gateway routes to them, each team API calls its own. */
   readonly models: ModelsConfig;
   readonly namespaces: Record<NamespaceName, pulumi.Output<string>>;
+  /** The load balancer controller: its webhook must admit pods in namespaces behind the ALB. */
+  readonly loadBalancerController: pulumi.Resource;
   readonly provider: k8s.Provider;
 }
 
@@ -192,8 +195,9 @@ export class PlatformServices extends pulumi.ComponentResource {
           roleArn: role.roleArn,
           networkPolicies: policies(service),
           provider: args.provider,
-          // The role's policies must be attached before the pods first call AWS.
-          dependsOn: [role],
+          // The role's policies must be attached before the pods first call AWS; behind the ALB, the
+          // controller's webhook must be up to admit (and readiness-gate) the pods.
+          dependsOn: [role, ...(namespaceDesign[serviceDesign[service].namespace].behindLoadBalancer ? [args.loadBalancerController] : [])],
         },
         { parent: this },
       );

@@ -78,6 +78,8 @@ export const charts = {
   nvidiaDevicePlugin: { repo: "https://nvidia.github.io/k8s-device-plugin", chart: "nvidia-device-plugin", version: "0.20.0" },
   dcgmExporter: { repo: "https://nvidia.github.io/dcgm-exporter/helm-charts", chart: "dcgm-exporter", version: "4.8.2" },
   clusterAutoscaler: { repo: "https://kubernetes.github.io/autoscaler", chart: "cluster-autoscaler", version: "9.59.0" },
+  // IAM policy in components/aws/loadBalancerControllerPolicy.ts matches this generation (3.5.x).
+  awsLoadBalancerController: { repo: "https://aws.github.io/eks-charts", chart: "aws-load-balancer-controller", version: "3.5.0" },
 } as const satisfies Record<string, ChartPin>;
 
 /** Container images the program references directly (chart images are pinned by their chart version). */

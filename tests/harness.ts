@@ -146,6 +146,23 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknow
     }
     case "aws:ecr/repository:Repository":
       return { ...inputs, arn, repositoryUrl: `${testAccountId}.dkr.ecr.us-west-2.amazonaws.com/${inputs.name}` };
+    case "aws:acm/certificate:Certificate":
+      return {
+        ...inputs,
+        arn: `arn:aws:acm:us-west-2:${testAccountId}:certificate/00000000-0000-4000-8000-000000000001`,
+        domainValidationOptions: [inputs.domainName, ...(inputs.subjectAlternativeNames ?? [])].map((d: string) => ({
+          domainName: d,
+          resourceRecordName: `_x1.${d}.`,
+          resourceRecordType: "CNAME",
+          resourceRecordValue: `_x2.acm-validations.aws.`,
+        })),
+      };
+    case "aws:acm/certificateValidation:CertificateValidation":
+      return { ...inputs };
+    case "aws:route53/record:Record":
+      return { ...inputs, fqdn: String(inputs.name).replace(/\.$/, "") };
+    case "kubernetes:networking.k8s.io/v1:Ingress":
+      return { ...inputs, status: { loadBalancer: { ingress: [{ hostname: "k8s-llmplatform-0123456789.us-west-2.elb.amazonaws.com" }] } } };
     case "aws:kms/key:Key":
       return { ...inputs, arn, keyId: `${args.name}-key-id` };
     case "aws:ec2/launchTemplate:LaunchTemplate":
@@ -167,6 +184,12 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
   switch (args.token) {
     case "aws:index/getPartition:getPartition":
       return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+    case "aws:route53/getZone:getZone":
+      return { zoneId: "Z0MOCKZONE00000001", name: args.inputs.name, id: "Z0MOCKZONE00000001" };
+    case "aws:lb/getHostedZoneId:getHostedZoneId":
+      return { id: "Z1H1FL5HABSF5" };
+    case "aws:elb/getServiceAccount:getServiceAccount":
+      return { id: "797873946194", arn: "arn:aws:iam::797873946194:root" };
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { accountId: testAccountId, arn: `arn:aws:iam::${testAccountId}:user/ci`, userId: "AIDAEXAMPLE", id: testAccountId };
     default:

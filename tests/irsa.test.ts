@@ -30,7 +30,7 @@ describe("IRSA", () => {
         .map((r) => ({ name: r.name, inputs: r.inputs, doc: JSON.parse(r.inputs.assumeRolePolicy) }))
         .filter((r) => r.doc.Statement.some((s: any) => s.Action === "sts:AssumeRoleWithWebIdentity"));
       assert.deepEqual(
-        irsa.map((r) => [r.inputs.name, r.doc.Statement[0].Condition.StringEquals[`${testOidcIssuer}:sub`]]),
+        irsa.map((r) => [r.inputs.name, r.doc.Statement[0].Condition.StringEquals[`${testOidcIssuer}:sub`]]).sort(),
         [
           [`llmplatform-${stack}-vpc-cni-irsa`, "system:serviceaccount:kube-system:aws-node"],
           [`llmplatform-${stack}-aws-ebs-csi-driver-irsa`, "system:serviceaccount:kube-system:ebs-csi-controller-sa"],
@@ -40,7 +40,8 @@ describe("IRSA", () => {
           [`llmplatform-${stack}-finetune-api-irsa`, "system:serviceaccount:finetune:finetune-sa"],
           [`llmplatform-${stack}-eval-api-irsa`, "system:serviceaccount:eval:eval-sa"],
           [`llmplatform-${stack}-cluster-autoscaler-irsa`, "system:serviceaccount:kube-system:cluster-autoscaler"],
-        ],
+          [`llmplatform-${stack}-aws-load-balancer-controller-irsa`, "system:serviceaccount:kube-system:aws-load-balancer-controller"],
+        ].sort(),
       );
       for (const r of irsa) {
         assert.equal(r.doc.Statement.length, 1);

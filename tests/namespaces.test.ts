@@ -41,6 +41,13 @@ describe("namespaces", () => {
     });
   });
 
+  it("opts the namespaces behind the ALB into the controller's pod readiness gate", () => {
+    for (const ns of namespaceNames) {
+      const gated = namespaceLabels(ns, "dev", "1.35")["elbv2.k8s.aws/pod-readiness-gate-inject"];
+      assert.equal(gated, ns === "platform" || ns === "observability" ? "enabled" : undefined, ns);
+    }
+  });
+
   it("enforces restricted everywhere except observability, whose exception is written down", () => {
     for (const ns of namespaceNames) {
       const d = namespaceDesign[ns];
@@ -58,7 +65,7 @@ describe("namespaces", () => {
       it("creates the six namespaces with their labels", async () => {
         const run = await runStack(stack);
         const nss = run.ofType(`${K}Namespace`);
-        assert.deepEqual(nss.map((n) => n.inputs.metadata.name), [...namespaceNames]);
+        assert.deepEqual(nss.map((n) => n.inputs.metadata.name).sort(), [...namespaceNames].sort());
         for (const n of nss) assert.deepEqual(n.inputs.metadata.labels, namespaceLabels(n.inputs.metadata.name, stack, "1.35"));
         assert.equal(run.get(`${K}Namespace`, "observability-namespace").inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "privileged");
         assert.equal(run.get(`${K}Namespace`, "platform-namespace").inputs.metadata.labels.tier, "platform");

@@ -165,7 +165,7 @@ for (const stack of stacks) {
     it("exposes each service as ClusterIP 80 -> http", async () => {
       const run = await runStack(stack);
       const svcs = platformOnly(run.ofType("kubernetes:core/v1:Service"));
-      assert.deepEqual(svcs.map((s) => `${s.inputs.metadata.namespace}/${s.inputs.metadata.name}`), ["platform/gateway", "quant/quant-api", "finetune/finetune-api", "eval/eval-api"]);
+      assert.deepEqual(svcs.map((s) => `${s.inputs.metadata.namespace}/${s.inputs.metadata.name}`).sort(), ["eval/eval-api", "finetune/finetune-api", "platform/gateway", "quant/quant-api"]);
       for (const s of svcs) {
         assert.deepEqual(s.inputs.spec, { type: "ClusterIP", selector: { app: s.inputs.metadata.name }, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] });
       }
@@ -263,7 +263,7 @@ for (const stack of stacks) {
     it("creates one ECR repository per service: scanned, KMS-encrypted, immutable tags in prod", async () => {
       const run = await runStack(stack);
       const repos = run.ofType("aws:ecr/repository:Repository");
-      assert.deepEqual(repos.map((r) => r.inputs.name), ["gateway", "quant-api", "finetune-api", "eval-api"].map((s) => `${prefix}/${s}`));
+      assert.deepEqual(repos.map((r) => r.inputs.name).sort(), ["eval-api", "finetune-api", "gateway", "quant-api"].map((s) => `${prefix}/${s}`));
       for (const r of repos) {
         assert.equal(r.inputs.imageTagMutability, stack === "dev" ? "MUTABLE" : "IMMUTABLE");
         assert.deepEqual(r.inputs.imageScanningConfiguration, { scanOnPush: true });

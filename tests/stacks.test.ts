@@ -18,6 +18,8 @@ for (const stack of stacks) {
       const run = await runStack(stack);
       const counts: Record<string, number> = {};
       for (const r of run.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
+      // adapters + results; prod adds the ALB access-log bucket.
+      const buckets = stack === "dev" ? 2 : 3;
       const expected: Record<string, number> = {
         "pulumi:providers:aws": 1,
         "pulumi:providers:kubernetes": 1,
@@ -25,13 +27,15 @@ for (const stack of stacks) {
         "llmplatform:aws:Cluster": 1,
         "llmplatform:aws:EksAddons": 2,
         "llmplatform:aws:NodeGroups": 1,
-        "llmplatform:aws:IrsaRole": 8,
-        "llmplatform:aws:PrivateBucket": 2,
+        "llmplatform:aws:IrsaRole": 9,
+        "llmplatform:aws:PrivateBucket": buckets,
         "llmplatform:k8s:DefaultStorageClass": 1,
         "llmplatform:k8s:Namespaces": 1,
         "llmplatform:k8s:Microservice": 4,
         "llmplatform:PlatformServices": 1,
         "llmplatform:GpuRuntime": 1,
+        "llmplatform:LoadBalancerController": 1,
+        "llmplatform:Edge": 1,
         "llmplatform:ModelServing": 1,
         "llmplatform:aws:ModelCacheFileSystem": 1,
         "llmplatform:k8s:ModelServer": 4,
@@ -39,8 +43,8 @@ for (const stack of stacks) {
         "eks:index:Cluster": 1,
         "aws:cloudwatch/logGroup:LogGroup": 2,
         "aws:ec2/flowLog:FlowLog": 1,
-        "aws:iam/role:Role": 10,
-        "aws:iam/rolePolicy:RolePolicy": 5,
+        "aws:iam/role:Role": 11,
+        "aws:iam/rolePolicy:RolePolicy": 6,
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 6,
         "aws:kms/key:Key": 1,
         "aws:kms/alias:Alias": 1,
@@ -50,13 +54,16 @@ for (const stack of stacks) {
         "aws:autoscaling/tag:Tag": 16,
         "aws:ecr/repository:Repository": 4,
         "aws:ecr/lifecyclePolicy:LifecyclePolicy": 4,
-        "aws:s3/bucket:Bucket": 2,
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 2,
-        "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 2,
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 2,
-        "aws:s3/bucketVersioning:BucketVersioning": 2,
-        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 2,
-        "aws:s3/bucketPolicy:BucketPolicy": 2,
+        "aws:s3/bucket:Bucket": buckets,
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": buckets,
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls": buckets,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": buckets,
+        "aws:s3/bucketVersioning:BucketVersioning": buckets,
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": buckets,
+        "aws:s3/bucketPolicy:BucketPolicy": buckets,
+        "aws:acm/certificate:Certificate": 1,
+        "aws:acm/certificateValidation:CertificateValidation": 1,
+        "aws:route53/record:Record": 4,
         "aws:efs/fileSystem:FileSystem": 1,
         "aws:efs/backupPolicy:BackupPolicy": 1,
         "aws:efs/mountTarget:MountTarget": 3,
@@ -72,12 +79,13 @@ for (const stack of stacks) {
         "kubernetes:core/v1:Service": 8,
         "kubernetes:core/v1:Secret": 1,
         "kubernetes:core/v1:PersistentVolumeClaim": 1,
-        "kubernetes:helm.sh/v3:Release": 3,
+        "kubernetes:helm.sh/v3:Release": 4,
+        "kubernetes:networking.k8s.io/v1:Ingress": 2,
         // prod only: PDBs for all four services, HPAs for the gateway and quant-api.
         ...(stack === "prod" ? { "kubernetes:policy/v1:PodDisruptionBudget": 4, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 2 } : {}),
       };
       assert.deepEqual(counts, expected);
-      assert.equal(run.resources.length, stack === "dev" ? 202 : 208);
+      assert.equal(run.resources.length, stack === "dev" ? 216 : 230);
     });
 
     it("manages every AWS resource through the one explicit, tagged provider", async () => {
@@ -114,7 +122,11 @@ for (const stack of stacks) {
       const run = await runStack(stack);
       assert.deepEqual(Object.keys(run.outputs).sort(), [
         "adapterBucket",
+        "albHostname",
         "clusterName",
+        "dnsRecords",
+        "gatewayUrl",
+        "grafanaUrl",
         "kubeconfig",
         "modelCacheFileSystemId",
         "nodeGroupNames",

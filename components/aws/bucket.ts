@@ -1,20 +1,28 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { PolicyDocument, PolicyStatement } from "./iam";
 
 export interface PrivateBucketArgs {
   /** Days noncurrent object versions are kept. Default 30. */
   readonly noncurrentVersionDays?: number;
+  /** Days current objects are kept (logs). Default: forever. */
+  readonly expirationDays?: number;
+  /** SSE-KMS with the AWS-managed key (default), or SSE-S3 where a writer supports only that (ALB logs). */
+  readonly encryption?: "aws:kms" | "AES256";
+  /** Extra bucket policy statements (e.g. a log-delivery grant), given the bucket ARN. Default none. */
+  readonly statements?: (bucketArn: pulumi.Output<string>) => pulumi.Input<PolicyStatement[]>;
 }
 
-/** Bucket policy that refuses any request not made over TLS. */
-export function denyInsecureTransport(bucketArn: string) {
+/** Bucket policy: the extra grants, plus a refusal of any request not made over TLS. */
+export function bucketPolicy(bucketArn: string, statements: PolicyStatement[] = []): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
+      ...statements,
       {
         Sid: "DenyInsecureTransport",
         Effect: "Deny",
-        Principal: "*",
+        Principal: { AWS: "*" },
         Action: "s3:*",
         Resource: [bucketArn, `${bucketArn}/*`],
         Condition: { Bool: { "aws:SecureTransport": "false" } },
@@ -25,8 +33,9 @@ export function denyInsecureTransport(bucketArn: string) {
 
 /**
  * An S3 bucket nobody outside the account can reach: all public access blocked, ACLs disabled
- * (bucket owner enforced), SSE-KMS with bucket keys (AWS-managed key), versioning with noncurrent
- * versions expiring, and TLS required. Access is granted only through IAM (IRSA roles).
+ * (bucket owner enforced), encrypted (SSE-KMS with bucket keys by default), versioning with noncurrent
+ * versions expiring, and TLS required. Access is granted through IAM (IRSA roles) and, where a service
+ * must write (log delivery), an explicit bucket policy statement.
  */
 export class PrivateBucket extends pulumi.ComponentResource {
   readonly bucketName: pulumi.Output<string>;
@@ -45,7 +54,14 @@ export class PrivateBucket extends pulumi.ComponentResource {
     new aws.s3.BucketOwnershipControls(name, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, parent);
     new aws.s3.BucketServerSideEncryptionConfiguration(
       name,
-      { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }] },
+      {
+        bucket: bucket.id,
+        rules: [
+          (args.encryption ?? "aws:kms") === "aws:kms"
+            ? { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }
+            : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
+        ],
+      },
       parent,
     );
     const versioning = new aws.s3.BucketVersioning(name, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, parent);
@@ -59,13 +75,23 @@ export class PrivateBucket extends pulumi.ComponentResource {
             status: "Enabled",
             filter: {},
             noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionDays ?? 30 },
+            ...(args.expirationDays ? { expiration: { days: args.expirationDays } } : {}),
             abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
           },
         ],
       },
       { parent: this, dependsOn: [versioning] },
     );
-    new aws.s3.BucketPolicy(name, { bucket: bucket.id, policy: bucket.arn.apply((arn) => JSON.stringify(denyInsecureTransport(arn))) }, parent);
+    new aws.s3.BucketPolicy(
+      name,
+      {
+        bucket: bucket.id,
+        policy: pulumi
+          .all([bucket.arn, args.statements?.(bucket.arn) ?? []])
+          .apply(([arn, extra]) => JSON.stringify(bucketPolicy(arn, extra as PolicyStatement[]))),
+      },
+      parent,
+    );
 
     this.bucketName = bucket.bucket;
     this.arn = bucket.arn;

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { namespaceDesign, namespaceNames, partOf, type NamespaceName } from "../catalog";
+import { namespaceDesign, namespaceNames, partOf, readinessGateLabel, type NamespaceName } from "../catalog";
 import type { NamespaceConfig, NamespacesConfig } from "../schema/platform";
 import { namespaceBaselinePolicies, type NetworkPolicyDef } from "./networkPolicies";
 
@@ -27,6 +27,7 @@ export function namespaceLabels(name: NamespaceName, stack: string, kubernetesVe
     "pod-security.kubernetes.io/audit-version": version,
     "pod-security.kubernetes.io/warn": "restricted",
     "pod-security.kubernetes.io/warn-version": version,
+    ...(d.behindLoadBalancer ? readinessGateLabel : {}),
   };
 }
 

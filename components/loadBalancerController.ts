@@ -1,0 +1,74 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { IrsaRole, type OidcIdentity } from "./aws/irsa";
+import { loadBalancerControllerPolicy } from "./aws/loadBalancerControllerPolicy";
+import { helmRelease } from "./k8s/helm";
+import { charts } from "./versions";
+
+/** Helm values of the controller: explicit cluster, region and VPC (nodes' IMDS is closed to pods). */
+export function loadBalancerControllerValues(args: { clusterName: string; region: string; vpcId: string; roleArn: string; tags: Record<string, string> }) {
+  return {
+    clusterName: args.clusterName,
+    region: args.region,
+    vpcId: args.vpcId,
+    replicaCount: 2,
+    serviceAccount: { create: true, name: "aws-load-balancer-controller", annotations: { "eks.amazonaws.com/role-arn": args.roleArn } },
+    nodeSelector: { workload: "cpu" },
+    podDisruptionBudget: { maxUnavailable: 1 },
+    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+    // Only Ingresses are used; do not intercept every Service of type LoadBalancer.
+    enableServiceMutatorWebhook: false,
+    // Cost allocation: the ALBs, target groups and security groups it creates carry the stack's tags.
+    defaultTags: args.tags,
+  };
+}
+
+export interface LoadBalancerControllerArgs {
+  readonly clusterName: string;
+  readonly region: string;
+  readonly vpcId: pulumi.Input<string>;
+  readonly partition: pulumi.Input<string>;
+  readonly oidc: OidcIdentity;
+  readonly tags: Record<string, string>;
+  /** The CPU node group (the controller runs there). */
+  readonly dependsOn: pulumi.Resource[];
+  readonly provider: k8s.Provider;
+}
+
+/**
+ * The AWS Load Balancer Controller in kube-system (2 replicas, CPU nodes), with its IRSA role carrying
+ * the upstream policy. Its webhook injects the ALB readiness gate into pods of labelled namespaces, so
+ * Deployments there, and every Ingress, depend on this release; on destroy the Ingresses (and so the
+ * ALBs and target groups) go first, before the controller that removes them.
+ */
+export class LoadBalancerController extends pulumi.ComponentResource {
+  /** The Helm release: depend on it to order after the controller (and before it on destroy). */
+  readonly release: k8s.helm.v3.Release;
+
+  constructor(name: string, args: LoadBalancerControllerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llmplatform:LoadBalancerController", name, {}, opts);
+    const role = new IrsaRole(
+      name,
+      {
+        oidc: args.oidc,
+        namespace: "kube-system",
+        serviceAccount: "aws-load-balancer-controller",
+        roleName: `${args.clusterName}-aws-load-balancer-controller-irsa`,
+        inlinePolicies: { "load-balancer-controller": pulumi.output(args.partition).apply(loadBalancerControllerPolicy) },
+      },
+      { parent: this },
+    );
+    this.release = helmRelease(
+      "aws-load-balancer-controller",
+      charts.awsLoadBalancerController,
+      "kube-system",
+      pulumi
+        .all([args.vpcId, role.roleArn])
+        .apply(([vpcId, roleArn]) =>
+          loadBalancerControllerValues({ clusterName: args.clusterName, region: args.region, vpcId, roleArn, tags: args.tags }),
+        ),
+      { parent: this, provider: args.provider, dependsOn: [...args.dependsOn, role] },
+    );
+    this.registerOutputs({});
+  }
+}
