@@ -15,6 +15,8 @@ import { Edge } from "./components/edge";
 import { GpuRuntime } from "./components/gpuRuntime";
 import { LoadBalancerController } from "./components/loadBalancerController";
 import { ModelServing } from "./components/modelServing";
+import { Observability } from "./components/observability/stack";
+import { serviceCidr } from "./components/aws/cluster";
 import { PlatformServices } from "./components/platformServices";
 
 export = async () => {
@@ -133,6 +135,26 @@ export = async () => {
       oidc: cluster.oidc,
       observabilityNamespace: namespaces.names.observability,
       dependsOn: [nodeGroups.cpu],
+      observabilityDependsOn: [loadBalancerController.release],
+      provider: cluster.provider,
+    },
+    opts,
+  );
+
+  const observability = new Observability(
+    `${name}-observability`,
+    {
+      stack: config.stack,
+      clusterName: name,
+      region: config.region,
+      vpcCidr: config.network.cidr,
+      serviceCidr,
+      o: config.observability,
+      grafanaUrl: edge.grafanaUrl,
+      ...(config.alertWebhookUrl ? { alertWebhookUrl: config.alertWebhookUrl } : {}),
+      oidc: cluster.oidc,
+      namespace: namespaces.names.observability,
+      dependsOn: [nodeGroups.cpu, loadBalancerController.release],
       provider: cluster.provider,
     },
     opts,
@@ -173,5 +195,6 @@ export = async () => {
     gatewayUrl: edge.gatewayUrl,
     grafanaUrl: edge.grafanaUrl,
     dnsRecords: edge.dnsRecords,
+    grafanaAdminPassword: pulumi.secret(observability.grafanaAdminPassword),
   } satisfies Record<string, pulumi.Input<unknown>>;
 };

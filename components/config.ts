@@ -20,6 +20,7 @@ import {
 import { gpuInstanceShapes } from "./aws/gpuInstances";
 import { serviceDesign, serviceNames } from "./catalog";
 import { edgeSchema, type EdgeConfig } from "./schema/edge";
+import { observabilitySchema, type ObservabilityConfig } from "./schema/observability";
 import { modelVariants, modelsSchema, type ModelsConfig } from "./schema/models";
 import { namespacesSchema, servicesSchema, type NamespacesConfig, type ServicesConfig } from "./schema/platform";
 import { cpuMillis, fitsWithin, memoryBytes, regionPattern } from "./schema/primitives";
@@ -42,6 +43,9 @@ const rawSchema = z.strictObject({
   "llm-platform:services": servicesSchema,
   "llm-platform:models": modelsSchema,
   "llm-platform:edge": edgeSchema,
+  "llm-platform:observability": observabilitySchema,
+  /** Alertmanager webhook (secret): where alerts are sent; none = visible in Grafana only. */
+  "llm-platform:alertWebhookUrl": z.string().regex(/^https:\/\/\S+$/, "expected an https:// URL").optional(),
   /** Hugging Face token (secret) for gated models. */
   "llm-platform:hfToken": z.string().min(8, "expected a Hugging Face access token").optional(),
 }).superRefine((r, ctx) => {
@@ -220,8 +224,12 @@ export interface PlatformConfig {
   readonly models: ModelsConfig;
   /** Public hosts, TLS, DNS, access logs and WAF of the load balancer. */
   readonly edge: EdgeConfig;
+  /** Metrics, logs, traces, dashboards and alerting. */
+  readonly observability: ObservabilityConfig;
   /** Hugging Face token, a secret Output end to end. */
   readonly hfToken?: pulumi.Output<string>;
+  /** Alertmanager webhook URL, a secret Output end to end. */
+  readonly alertWebhookUrl?: pulumi.Output<string>;
 }
 
 /** Thrown for invalid stack config; the message lists every problem as `key.path: expected ...`. */
@@ -276,6 +284,8 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Platfo
     services: r["llm-platform:services"],
     models: r["llm-platform:models"],
     edge: r["llm-platform:edge"],
+    observability: r["llm-platform:observability"],
+    ...(r["llm-platform:alertWebhookUrl"] !== undefined ? { alertWebhookUrl: pulumi.secret(r["llm-platform:alertWebhookUrl"]) } : {}),
     ...(r["llm-platform:hfToken"] !== undefined ? { hfToken: pulumi.secret(r["llm-platform:hfToken"]) } : {}),
   };
 }

@@ -100,6 +100,8 @@ export interface GpuRuntimeArgs {
   readonly observabilityNamespace: pulumi.Output<string>;
   /** What the Helm releases wait for (the CPU node group: their controllers run there). */
   readonly dependsOn: pulumi.Resource[];
+  /** What pods in the observability namespace also wait for (the load balancer controller's webhook). */
+  readonly observabilityDependsOn: pulumi.Resource[];
   readonly provider: k8s.Provider;
 }
 
@@ -117,13 +119,14 @@ export class GpuRuntime extends pulumi.ComponentResource {
     helmRelease("nvidia-device-plugin", charts.nvidiaDevicePlugin, "kube-system", { ...onGpuNodes, gfd: { enabled: false } }, o);
 
     // DCGM needs root and SYS_ADMIN for profiling metrics: it runs in observability, the one namespace
-    // that enforces `privileged` (see catalog.ts). ServiceMonitor off until the Prometheus Operator's CRDs exist.
+    // that enforces `privileged` (see catalog.ts).
     helmRelease(
       "dcgm-exporter",
       charts.dcgmExporter,
       args.observabilityNamespace,
-      { ...onGpuNodes, serviceMonitor: { enabled: false }, podAnnotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "9400" } },
-      o,
+      // Scraped through the PodMonitor the observability stack defines.
+      { ...onGpuNodes, serviceMonitor: { enabled: false } },
+      { ...o, dependsOn: [...args.dependsOn, ...args.observabilityDependsOn] },
     );
     createNetworkPolicies(
       "dcgm-exporter",

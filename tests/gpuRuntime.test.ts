@@ -53,7 +53,7 @@ for (const stack of stacks) {
       assert.deepEqual(r.values.nodeSelector, { workload: "gpu" });
       assert.deepEqual(r.values.tolerations, [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
       assert.deepEqual(r.values.serviceMonitor, { enabled: false });
-      assert.deepEqual(r.values.podAnnotations, { "prometheus.io/scrape": "true", "prometheus.io/port": "9400" });
+      assert.equal(r.values.podAnnotations, undefined, "scraped through the observability stack's PodMonitor");
       const np = run.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", "dcgm-exporter-allow-prometheus-scrape-dcgm-9400").inputs;
       assert.equal(np.metadata.namespace, "observability");
       assert.deepEqual(np.spec.ingress[0].ports, [{ protocol: "TCP", port: 9400 }]);
@@ -82,7 +82,7 @@ for (const stack of stacks) {
       const run = await runStack(stack);
       const cpu = `aws:eks/nodeGroup:NodeGroup::${prefix}-cpu`;
       assert.deepEqual(run.get(R, "nvidia-device-plugin").dependsOn, [cpu]);
-      assert.deepEqual(run.get(R, "dcgm-exporter").dependsOn, [cpu]);
+      assert.deepEqual(run.get(R, "dcgm-exporter").dependsOn, [cpu, "kubernetes:helm.sh/v3:Release::aws-load-balancer-controller"]);
       assert.deepEqual(run.get(R, "cluster-autoscaler").dependsOn, [cpu, `llmplatform:aws:IrsaRole::${prefix}-gpu-cluster-autoscaler`]);
     });
 

@@ -59,18 +59,22 @@ export interface StackRun {
   get(type: string, name: string): RecordedResource;
 }
 
-/**
- * Secret keys Pulumi.yaml declares (`secret: true`). Operators set them with `pulumi config set
- * --secret`, so the committed stack files do not hold them; the harness supplies fakes.
- */
+/** Secret keys Pulumi.yaml declares (`secret: true`). */
 export function declaredSecretKeys(): string[] {
   const project = yaml.load(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as { config: Record<string, { secret?: boolean }> };
   return Object.entries(project.config).flatMap(([k, v]) => (v.secret ? [k] : []));
 }
 
-/** The fake value the harness uses for a secret config key. */
+/**
+ * Secrets both stacks need and operators set with `pulumi config set --secret` (so the committed
+ * stack files cannot hold them): the harness supplies fakes. Optional secrets (the alert webhook)
+ * stay unset, as in a fresh stack; tests that need them add them.
+ */
+export const operatorSecrets = ["llm-platform:hfToken"];
+
+/** The fake value the harness uses for a secret config key (shaped like the real thing where validated). */
 export function fakeSecret(key: string): string {
-  return `fake-secret-${key}`;
+  return key.endsWith("Url") ? `https://alerts.example.test/hooks/fake-secret-${key}` : `fake-secret-${key}`;
 }
 
 /**
@@ -82,7 +86,7 @@ export function readStackConfig(stack: string): { raw: RawConfig; secretKeys: st
   const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config?: RawConfig };
   const secretKeys: string[] = [];
   const raw: RawConfig = {};
-  for (const key of declaredSecretKeys()) {
+  for (const key of operatorSecrets) {
     raw[key] = fakeSecret(key);
     secretKeys.push(key);
   }
@@ -163,6 +167,8 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknow
       return { ...inputs, fqdn: String(inputs.name).replace(/\.$/, "") };
     case "kubernetes:networking.k8s.io/v1:Ingress":
       return { ...inputs, status: { loadBalancer: { ingress: [{ hostname: "k8s-llmplatform-0123456789.us-west-2.elb.amazonaws.com" }] } } };
+    case "random:index/randomPassword:RandomPassword":
+      return { ...inputs, result: "mock-generated-password-0123456789ab" };
     case "aws:kms/key:Key":
       return { ...inputs, arn, keyId: `${args.name}-key-id` };
     case "aws:ec2/launchTemplate:LaunchTemplate":
@@ -225,6 +231,8 @@ function nameOf(r: unknown): string {
  */
 export async function runProgram(stack: string, raw?: RawConfig): Promise<StackRun> {
   const file = readStackConfig(stack);
+  // Every declared secret the run sets is handed over as a secret, as the Pulumi CLI would.
+  const secretKeys = [...new Set([...file.secretKeys, ...declaredSecretKeys().filter((k) => raw && k in raw)])];
   const config = raw ?? file.raw;
   const registered: pulumi.runtime.MockResourceArgs[] = [];
   const options = new Map<string, { opts: pulumi.ResourceOptions; resource: pulumi.Resource }>();
@@ -243,7 +251,7 @@ export async function runProgram(stack: string, raw?: RawConfig): Promise<StackR
   );
   pulumi.runtime.setAllConfig(
     Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
-    file.secretKeys,
+    secretKeys,
   );
 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -334,7 +342,10 @@ export async function validateKubernetesObject(r: RecordedResource): Promise<voi
   const m = /^kubernetes:(?:([^/]+)\/)?([^:]+):(\w+)$/.exec(r.type);
   if (!m) throw new Error(`not a Kubernetes type: ${r.type}`);
   const [, group, version, kind] = m;
-  const modulePath = !group || group === "core" ? `kubernetes-models/${version}` : `kubernetes-models/${group}/${version}`;
+  // Custom resources validate against their operator's published schema.
+  const crdPackages: Record<string, string> = { "monitoring.coreos.com": "@kubernetes-models/prometheus-operator" };
+  const pkg = crdPackages[group ?? ""] ?? "kubernetes-models";
+  const modulePath = !group || group === "core" ? `${pkg}/${version}` : `${pkg}/${group}/${version}`;
   const mod = (await import(modulePath)) as Record<string, new (data: unknown) => { validate(): void }>;
   const Model = mod[kind!];
   if (!Model) throw new Error(`${modulePath} has no ${kind}`);

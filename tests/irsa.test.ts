@@ -41,6 +41,10 @@ describe("IRSA", () => {
           [`llmplatform-${stack}-eval-api-irsa`, "system:serviceaccount:eval:eval-sa"],
           [`llmplatform-${stack}-cluster-autoscaler-irsa`, "system:serviceaccount:kube-system:cluster-autoscaler"],
           [`llmplatform-${stack}-aws-load-balancer-controller-irsa`, "system:serviceaccount:kube-system:aws-load-balancer-controller"],
+          // prod keeps metrics, logs and traces in S3
+          ...(stack === "prod"
+            ? ["mimir", "loki", "tempo"].map((c) => [`llmplatform-prod-${c}-irsa`, `system:serviceaccount:observability:${c}`])
+            : []),
         ].sort(),
       );
       for (const r of irsa) {

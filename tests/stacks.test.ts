@@ -18,8 +18,10 @@ for (const stack of stacks) {
       const run = await runStack(stack);
       const counts: Record<string, number> = {};
       for (const r of run.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
-      // adapters + results; prod adds the ALB access-log bucket.
-      const buckets = stack === "dev" ? 2 : 3;
+      // adapters + results; prod adds the ALB access logs, Mimir blocks + ruler, Loki and Tempo.
+      const buckets = stack === "dev" ? 2 : 7;
+      // prod adds IRSA roles (and their policies) for Mimir, Loki and Tempo.
+      const s3Stores = stack === "dev" ? 0 : 3;
       const expected: Record<string, number> = {
         "pulumi:providers:aws": 1,
         "pulumi:providers:kubernetes": 1,
@@ -27,7 +29,7 @@ for (const stack of stacks) {
         "llmplatform:aws:Cluster": 1,
         "llmplatform:aws:EksAddons": 2,
         "llmplatform:aws:NodeGroups": 1,
-        "llmplatform:aws:IrsaRole": 9,
+        "llmplatform:aws:IrsaRole": 9 + s3Stores,
         "llmplatform:aws:PrivateBucket": buckets,
         "llmplatform:k8s:DefaultStorageClass": 1,
         "llmplatform:k8s:Namespaces": 1,
@@ -43,8 +45,8 @@ for (const stack of stacks) {
         "eks:index:Cluster": 1,
         "aws:cloudwatch/logGroup:LogGroup": 2,
         "aws:ec2/flowLog:FlowLog": 1,
-        "aws:iam/role:Role": 11,
-        "aws:iam/rolePolicy:RolePolicy": 6,
+        "aws:iam/role:Role": 11 + s3Stores,
+        "aws:iam/rolePolicy:RolePolicy": 6 + s3Stores,
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 6,
         "aws:kms/key:Key": 1,
         "aws:kms/alias:Alias": 1,
@@ -72,20 +74,26 @@ for (const stack of stacks) {
         "kubernetes:core/v1:Namespace": 6,
         "kubernetes:core/v1:ResourceQuota": 6,
         "kubernetes:core/v1:LimitRange": 6,
-        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 39,
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 45,
         "kubernetes:core/v1:ConfigMap": 4,
         "kubernetes:core/v1:ServiceAccount": 5,
         "kubernetes:apps/v1:Deployment": 8,
         "kubernetes:core/v1:Service": 8,
-        "kubernetes:core/v1:Secret": 1,
+        // hf-token, grafana-admin (the alert webhook Secret exists only when its URL is set)
+        "kubernetes:core/v1:Secret": 2,
         "kubernetes:core/v1:PersistentVolumeClaim": 1,
-        "kubernetes:helm.sh/v3:Release": 4,
+        // device plugin, DCGM, autoscaler, LB controller, kube-prometheus-stack, Loki, Tempo, 2 collectors, Grafana (+ Mimir in prod)
+        "kubernetes:helm.sh/v3:Release": stack === "dev" ? 10 : 11,
+        "kubernetes:monitoring.coreos.com/v1:PodMonitor": 3,
+        "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1,
+        "llmplatform:Observability": 1,
+        "random:index/randomPassword:RandomPassword": 1,
         "kubernetes:networking.k8s.io/v1:Ingress": 2,
         // prod only: PDBs for all four services, HPAs for the gateway and quant-api.
         ...(stack === "prod" ? { "kubernetes:policy/v1:PodDisruptionBudget": 4, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 2 } : {}),
       };
       assert.deepEqual(counts, expected);
-      assert.equal(run.resources.length, stack === "dev" ? 216 : 230);
+      assert.equal(run.resources.length, stack === "dev" ? 235 : 291);
     });
 
     it("manages every AWS resource through the one explicit, tagged provider", async () => {
@@ -126,6 +134,7 @@ for (const stack of stacks) {
         "clusterName",
         "dnsRecords",
         "gatewayUrl",
+        "grafanaAdminPassword",
         "grafanaUrl",
         "kubeconfig",
         "modelCacheFileSystemId",
@@ -145,6 +154,7 @@ for (const stack of stacks) {
       assert.equal(run.outputs.adapterBucket, `${prefix}-adapters-20261123`);
       assert.equal(run.outputs.repositoryUrls.gateway, `111122223333.dkr.ecr.us-west-2.amazonaws.com/${prefix}/gateway`);
       assert.equal(await isSecret(run.rawOutputs.kubeconfig), true);
+      assert.equal(await isSecret(run.rawOutputs.grafanaAdminPassword), true);
       assert.equal(await isSecret(run.rawOutputs.clusterName), false);
     });
   });

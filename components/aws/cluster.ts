@@ -6,6 +6,12 @@ import type { AccessEntryConfig, AccessPolicy, ClusterConfig } from "../config";
 import { awsProviderOf } from "./iam";
 import type { OidcIdentity } from "./irsa";
 
+/**
+ * The Services' ClusterIP range, fixed rather than chosen by EKS, so NetworkPolicies can name the
+ * Kubernetes API's service address (config validation keeps the VPC out of it).
+ */
+export const serviceCidr = "172.20.0.0/16";
+
 /** Every EKS control-plane log type: audits and authenticator logs are what incident reviews need. */
 export const controlPlaneLogTypes = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
 
@@ -115,6 +121,7 @@ export class Cluster extends pulumi.ComponentResource {
         endpointPublicAccess: c.endpoint.publicAccess,
         endpointPrivateAccess: c.endpoint.privateAccess,
         ...(c.endpoint.publicAccess ? { publicAccessCidrs: [...c.endpoint.publicAccessCidrs] } : {}),
+        kubernetesServiceIpAddressRange: serviceCidr,
         authenticationMode: eks.AuthenticationMode.Api,
         accessEntries: accessEntries(c.accessEntries, args.partition),
         createOidcProvider: true,

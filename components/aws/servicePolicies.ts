@@ -34,6 +34,22 @@ export function bucketAccessPolicy(bucketArn: string, access: "read" | "readwrit
   };
 }
 
+/** Full object access (list, get, put, delete) for a store that owns its buckets (Loki, Tempo, Mimir compactors delete). */
+export function bucketOwnerPolicy(bucketArns: readonly string[]): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "ListBuckets", Effect: "Allow", Action: "s3:ListBucket", Resource: [...bucketArns] },
+      {
+        Sid: "ManageObjects",
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+        Resource: bucketArns.map((arn) => `${arn}/*`),
+      },
+    ],
+  };
+}
+
 /** ECR lifecycle: untagged images (superseded pushes, failed builds) expire after 14 days. */
 export const ecrLifecyclePolicy = {
   rules: [

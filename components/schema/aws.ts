@@ -24,6 +24,13 @@ export const networkSchema = z
   .superRefine((n, ctx) => {
     const vpc = parseCidr(n.cidr);
     if (!vpc) return;
+    // 172.20.0.0/16 is the cluster's Service range (components/aws/cluster.ts).
+    const services = parseCidr("172.20.0.0/16")!;
+    const overlaps = vpc.base < services.base + 2 ** 16 && services.base < vpc.base + 2 ** (32 - vpc.prefix);
+    if (overlaps) {
+      ctx.addIssue({ code: "custom", path: ["cidr"], message: "expected a range outside 172.20.0.0/16 (the cluster's Service addresses)" });
+      return;
+    }
     if (vpc.prefix < 16 || vpc.prefix > 22) {
       ctx.addIssue({ code: "custom", path: ["cidr"], message: "expected a VPC prefix between /16 and /22" });
       return;

@@ -1,0 +1,42 @@
+/**
+ * Schema of the observability config: retention, storage, replicas and backends per environment.
+ */
+import { z } from "zod";
+
+const gi = (min: number) => z.number().int().min(min);
+/** Prometheus/Loki-style duration: 12h, 7d, 2w. */
+const duration = z.string().regex(/^\d+(h|d|w)$/, "expected a duration such as 72h, 15d or 2w");
+
+export const observabilitySchema = z
+  .strictObject({
+    prometheus: z.strictObject({
+      replicas: z.number().int().min(1).max(3),
+      /** Local TSDB retention (with Mimir this is only the short-term window). */
+      retention: duration,
+      storageGi: gi(10),
+    }),
+    /** Long-term metrics in S3 through Mimir (classic architecture, see components/observability/values.ts). */
+    mimir: z.strictObject({ enabled: z.boolean(), retentionDays: z.number().int().min(1).default(395) }),
+    loki: z.strictObject({
+      /** `filesystem` on a persistent volume (single replica only), or `s3` via IRSA. */
+      storage: z.enum(["filesystem", "s3"]),
+      replicas: z.number().int().min(1).max(5),
+      storageGi: gi(10),
+      retentionDays: z.number().int().min(1),
+    }),
+    tempo: z.strictObject({
+      storage: z.enum(["local", "s3"]),
+      storageGi: gi(5),
+      retentionHours: z.number().int().min(1),
+    }),
+    alertmanager: z.strictObject({ replicas: z.number().int().min(1).max(3) }),
+    otelCollector: z.strictObject({ replicas: z.number().int().min(1).max(10) }),
+    grafana: z.strictObject({ persistenceGi: gi(1) }),
+  })
+  .superRefine((o, ctx) => {
+    if (o.loki.storage === "filesystem" && o.loki.replicas > 1) {
+      ctx.addIssue({ code: "custom", path: ["loki", "replicas"], message: "expected 1 with filesystem storage (replicas > 1 need s3)" });
+    }
+  });
+
+export type ObservabilityConfig = z.output<typeof observabilitySchema>;
