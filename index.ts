@@ -25,7 +25,10 @@ export = async () => {
   const name = config.namePrefix;
 
   // One explicit AWS provider: the validated region, and the platform's tags on every resource.
-  const awsProvider = new aws.Provider(name, { region: config.region, defaultTags: { tags: { ...config.tags } } });
+  const awsProvider = new aws.Provider(name, {
+    region: config.region,
+    defaultTags: { tags: { ...config.tags } },
+  });
   const opts = { providers: { aws: awsProvider } };
   const partition = aws.getPartitionOutput({}, { provider: awsProvider }).partition;
   const accountId = aws.getCallerIdentityOutput({}, { provider: awsProvider }).accountId;
@@ -46,8 +49,17 @@ export = async () => {
   );
 
   const addons = addonSpecs(config.cluster.kubernetesVersion);
-  const addonArgs = { clusterName: cluster.clusterName, oidc: cluster.oidc, partition, roleNamePrefix: name };
-  const networking = new EksAddons(`${name}-networking`, { ...addonArgs, addons: addons.beforeNodes }, opts);
+  const addonArgs = {
+    clusterName: cluster.clusterName,
+    oidc: cluster.oidc,
+    partition,
+    roleNamePrefix: name,
+  };
+  const networking = new EksAddons(
+    `${name}-networking`,
+    { ...addonArgs, addons: addons.beforeNodes },
+    opts,
+  );
 
   const nodeGroups = new NodeGroups(
     name,
@@ -63,7 +75,11 @@ export = async () => {
     opts,
   );
 
-  const compute = new EksAddons(`${name}-compute`, { ...addonArgs, addons: addons.afterNodes, dependsOn: [nodeGroups.cpu] }, opts);
+  const compute = new EksAddons(
+    `${name}-compute`,
+    { ...addonArgs, addons: addons.afterNodes, dependsOn: [nodeGroups.cpu] },
+    opts,
+  );
 
   new DefaultStorageClass(name, { provider: cluster.provider });
 

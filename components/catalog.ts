@@ -20,11 +20,23 @@ export interface NamespaceDesign {
   readonly behindLoadBalancer?: boolean;
 }
 
-export const namespaceNames = ["platform", "quant", "finetune", "eval", "observability", "llm-baseline"] as const;
+export const namespaceNames = [
+  "platform",
+  "quant",
+  "finetune",
+  "eval",
+  "observability",
+  "llm-baseline",
+] as const;
 export type NamespaceName = (typeof namespaceNames)[number];
 
 export const namespaceDesign: Record<NamespaceName, NamespaceDesign> = {
-  platform: { tier: "platform", team: "platform", podSecurity: "restricted", behindLoadBalancer: true },
+  platform: {
+    tier: "platform",
+    team: "platform",
+    podSecurity: "restricted",
+    behindLoadBalancer: true,
+  },
   quant: { tier: "team", team: "quant", podSecurity: "restricted" },
   finetune: { tier: "team", team: "finetune", podSecurity: "restricted" },
   eval: { tier: "team", team: "eval", podSecurity: "restricted" },
@@ -57,17 +69,42 @@ export interface ServiceDesign {
 }
 
 export const serviceDesign: Record<ServiceName, ServiceDesign> = {
-  gateway: { namespace: "platform", team: "platform", component: "gateway", serviceAccount: "gateway-sa", configMap: "gateway-config" },
-  "quant-api": { namespace: "quant", team: "quant", component: "api", serviceAccount: "quant-sa", configMap: "quant-config" },
-  "finetune-api": { namespace: "finetune", team: "finetune", component: "api", serviceAccount: "finetune-sa", configMap: "finetune-config" },
-  "eval-api": { namespace: "eval", team: "eval", component: "api", serviceAccount: "eval-sa", configMap: "eval-config" },
+  gateway: {
+    namespace: "platform",
+    team: "platform",
+    component: "gateway",
+    serviceAccount: "gateway-sa",
+    configMap: "gateway-config",
+  },
+  "quant-api": {
+    namespace: "quant",
+    team: "quant",
+    component: "api",
+    serviceAccount: "quant-sa",
+    configMap: "quant-config",
+  },
+  "finetune-api": {
+    namespace: "finetune",
+    team: "finetune",
+    component: "api",
+    serviceAccount: "finetune-sa",
+    configMap: "finetune-config",
+  },
+  "eval-api": {
+    namespace: "eval",
+    team: "eval",
+    component: "api",
+    serviceAccount: "eval-sa",
+    configMap: "eval-config",
+  },
 };
 
 /** The team APIs the gateway routes to, by route key. */
-export const teamApis = { quant: "quant-api", finetune: "finetune-api", eval: "eval-api" } as const satisfies Record<
-  string,
-  ServiceName
->;
+export const teamApis = {
+  quant: "quant-api",
+  finetune: "finetune-api",
+  eval: "eval-api",
+} as const satisfies Record<string, ServiceName>;
 
 /**
  * Namespace label of the AWS Load Balancer Controller: pods get a readiness gate that turns true only

@@ -22,40 +22,62 @@ import { serviceDesign, serviceNames } from "./catalog";
 import { edgeSchema, type EdgeConfig } from "./schema/edge";
 import { observabilitySchema, type ObservabilityConfig } from "./schema/observability";
 import { modelVariants, modelsSchema, type ModelsConfig } from "./schema/models";
-import { namespacesSchema, servicesSchema, type NamespacesConfig, type ServicesConfig } from "./schema/platform";
+import {
+  namespacesSchema,
+  servicesSchema,
+  type NamespacesConfig,
+  type ServicesConfig,
+} from "./schema/platform";
 import { cpuMillis, fitsWithin, memoryBytes, regionPattern } from "./schema/primitives";
 
 /** The Pulumi project name, and so the namespace of this program's config keys. */
 export const project = "llm-platform";
 
 /** The raw stack config the schema reads, keyed by full config key (namespace = `project`). */
-const rawSchema = z.strictObject({
-  "aws:region": z.string({ error: "required: the AWS region, e.g. us-west-2" }).regex(regionPattern, "expected an AWS region such as us-west-2"),
-  "llm-platform:namePrefix": z
-    .string()
-    .regex(/^[a-z][a-z0-9-]{2,22}[a-z0-9]$/, "expected 4-24 lowercase letters, digits or '-' (IAM role names derive from it)")
-    .optional(),
-  "llm-platform:tags": tagsSchema.default({}),
-  "llm-platform:network": networkSchema,
-  "llm-platform:cluster": clusterSchema,
-  "llm-platform:nodeGroups": nodeGroupsSchema,
-  "llm-platform:namespaces": namespacesSchema,
-  "llm-platform:services": servicesSchema,
-  "llm-platform:models": modelsSchema,
-  "llm-platform:edge": edgeSchema,
-  "llm-platform:observability": observabilitySchema,
-  /** Alertmanager webhook (secret): where alerts are sent; none = visible in Grafana only. */
-  "llm-platform:alertWebhookUrl": z.string().regex(/^https:\/\/\S+$/, "expected an https:// URL").optional(),
-  /** Hugging Face token (secret) for gated models. */
-  "llm-platform:hfToken": z.string().min(8, "expected a Hugging Face access token").optional(),
-}).superRefine((r, ctx) => {
-  for (const problem of servicesOutsideNamespaceLimits(r["llm-platform:namespaces"], r["llm-platform:services"])) {
-    ctx.addIssue({ code: "custom", path: ["llm-platform:services", ...problem.path], message: problem.message });
-  }
-  for (const problem of modelsOutsideCapacity(r)) {
-    ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
-  }
-});
+const rawSchema = z
+  .strictObject({
+    "aws:region": z
+      .string({ error: "required: the AWS region, e.g. us-west-2" })
+      .regex(regionPattern, "expected an AWS region such as us-west-2"),
+    "llm-platform:namePrefix": z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9-]{2,22}[a-z0-9]$/,
+        "expected 4-24 lowercase letters, digits or '-' (IAM role names derive from it)",
+      )
+      .optional(),
+    "llm-platform:tags": tagsSchema.default({}),
+    "llm-platform:network": networkSchema,
+    "llm-platform:cluster": clusterSchema,
+    "llm-platform:nodeGroups": nodeGroupsSchema,
+    "llm-platform:namespaces": namespacesSchema,
+    "llm-platform:services": servicesSchema,
+    "llm-platform:models": modelsSchema,
+    "llm-platform:edge": edgeSchema,
+    "llm-platform:observability": observabilitySchema,
+    /** Alertmanager webhook (secret): where alerts are sent; none = visible in Grafana only. */
+    "llm-platform:alertWebhookUrl": z
+      .string()
+      .regex(/^https:\/\/\S+$/, "expected an https:// URL")
+      .optional(),
+    /** Hugging Face token (secret) for gated models. */
+    "llm-platform:hfToken": z.string().min(8, "expected a Hugging Face access token").optional(),
+  })
+  .superRefine((r, ctx) => {
+    for (const problem of servicesOutsideNamespaceLimits(
+      r["llm-platform:namespaces"],
+      r["llm-platform:services"],
+    )) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["llm-platform:services", ...problem.path],
+        message: problem.message,
+      });
+    }
+    for (const problem of modelsOutsideCapacity(r)) {
+      ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
+    }
+  });
 
 type Problem = { path: (string | number)[]; message: string };
 
@@ -90,27 +112,42 @@ function modelsOutsideCapacity(r: {
   const ns = r["llm-platform:namespaces"]["llm-baseline"];
   const gpuQuota = ns.quota["requests.nvidia.com/gpu"] ?? 0;
   if (total > gpuQuota) {
-    problems.push({ path: at("variants"), message: `${total} model replicas need ${total} GPUs, the llm-baseline quota allows ${gpuQuota}` });
+    problems.push({
+      path: at("variants"),
+      message: `${total} model replicas need ${total} GPUs, the llm-baseline quota allows ${gpuQuota}`,
+    });
   }
   let cpu = 0;
   let memory = 0;
   for (const v of modelVariants) {
     const res = m.variants[v].resources;
     // Leave 1 vCPU and 4 GiB of every node to the kubelet reservation and the node agents.
-    if (cpuMillis(res.cpu)! > (shape.vcpu - 1) * 1000 || memoryBytes(res.memory)! > (shape.memoryGiB - 4) * 2 ** 30) {
+    if (
+      cpuMillis(res.cpu)! > (shape.vcpu - 1) * 1000 ||
+      memoryBytes(res.memory)! > (shape.memoryGiB - 4) * 2 ** 30
+    ) {
       problems.push({
         path: at("variants", v, "resources"),
         message: `expected at most ${shape.vcpu - 1} CPU and ${shape.memoryGiB - 4}Gi to fit a ${group.instanceTypes[0]} node (${shape.vcpu} vCPU / ${shape.memoryGiB} GiB) beside its system pods`,
       });
     }
     if (!fitsWithin(res, ns.limits.max) || !fitsWithin(ns.limits.min, res)) {
-      problems.push({ path: at("variants", v, "resources"), message: `expected within llm-baseline's LimitRange max ${fmt(ns.limits.max)}` });
+      problems.push({
+        path: at("variants", v, "resources"),
+        message: `expected within llm-baseline's LimitRange max ${fmt(ns.limits.max)}`,
+      });
     }
     cpu += m.variants[v].replicas * cpuMillis(res.cpu)!;
     memory += m.variants[v].replicas * memoryBytes(res.memory)!;
   }
-  if (cpu > cpuMillis(ns.quota["requests.cpu"])! || memory > memoryBytes(ns.quota["requests.memory"])!) {
-    problems.push({ path: at("variants"), message: `all model replicas need ${cpu}m CPU and ${memory / 2 ** 30}Gi, more than the llm-baseline quota` });
+  if (
+    cpu > cpuMillis(ns.quota["requests.cpu"])! ||
+    memory > memoryBytes(ns.quota["requests.memory"])!
+  ) {
+    problems.push({
+      path: at("variants"),
+      message: `all model replicas need ${cpu}m CPU and ${memory / 2 ** 30}Gi, more than the llm-baseline quota`,
+    });
   }
   const adapters = m.variants.lora.lora?.adapters ?? [];
   r["llm-platform:services"].gateway.routes.finetune.variants.forEach((variant, i) => {
@@ -148,7 +185,10 @@ export function servicesOutsideNamespaceLimits(
     const nsName = serviceDesign[name].namespace;
     const ns = namespaces[nsName];
     for (const kind of ["requests", "limits"] as const) {
-      if (!fitsWithin(ns.limits.min, svc.resources[kind]) || !fitsWithin(svc.resources[kind], ns.limits.max)) {
+      if (
+        !fitsWithin(ns.limits.min, svc.resources[kind]) ||
+        !fitsWithin(svc.resources[kind], ns.limits.max)
+      ) {
         problems.push({
           path: [name, "resources", kind],
           message: `expected within namespace ${nsName}'s LimitRange min ${fmt(ns.limits.min)} and max ${fmt(ns.limits.max)}`,
@@ -178,7 +218,10 @@ export function servicesOutsideNamespaceLimits(
       }
     }
     if (peak > q.pods) {
-      problems.push({ path: [name], message: `at peak needs ${peak} pods, namespace ${nsName}'s quota allows ${q.pods}` });
+      problems.push({
+        path: [name],
+        message: `at peak needs ${peak} pods, namespace ${nsName}'s quota allows ${q.pods}`,
+      });
     }
   }
   return problems;
@@ -201,8 +244,12 @@ export type ClusterConfig = z.output<typeof clusterSchema>;
 export type AccessEntryConfig = z.output<typeof accessEntrySchema>;
 export type AccessPolicy = (typeof accessPolicies)[number];
 /** A node group with its initial size resolved. */
-export type CpuNodeGroupConfig = Omit<z.output<typeof cpuGroupSchema>, "desiredSize"> & { desiredSize: number };
-export type GpuNodeGroupConfig = Omit<z.output<typeof gpuGroupSchema>, "desiredSize"> & { desiredSize: number };
+export type CpuNodeGroupConfig = Omit<z.output<typeof cpuGroupSchema>, "desiredSize"> & {
+  desiredSize: number;
+};
+export type GpuNodeGroupConfig = Omit<z.output<typeof gpuGroupSchema>, "desiredSize"> & {
+  desiredSize: number;
+};
 
 /** The validated, defaulted configuration of one stack. */
 export interface PlatformConfig {
@@ -215,7 +262,10 @@ export interface PlatformConfig {
   readonly tags: Readonly<Record<string, string>>;
   readonly network: NetworkConfig;
   readonly cluster: ClusterConfig;
-  readonly nodeGroups: { readonly cpu: CpuNodeGroupConfig; readonly gpu: readonly GpuNodeGroupConfig[] };
+  readonly nodeGroups: {
+    readonly cpu: CpuNodeGroupConfig;
+    readonly gpu: readonly GpuNodeGroupConfig[];
+  };
   /** Quota and LimitRange per namespace. */
   readonly namespaces: NamespacesConfig;
   /** The gateway and the three team APIs. */
@@ -251,7 +301,9 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "unrecognized_keys") {
-    return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown key (check its spelling)`).join("; ");
+    return issue.keys
+      .map((k) => `${formatPath([...issue.path, k])}: unknown key (check its spelling)`)
+      .join("; ");
   }
   if (issue.code === "invalid_type" && /received undefined$/.test(issue.message)) {
     return `${formatPath(issue.path)}: required (${issue.message.replace(/^Invalid input: /, "").replace(/, received undefined$/, "")})`;
@@ -272,7 +324,7 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Platfo
     ...g,
     desiredSize: g.desiredSize ?? g.minSize,
   });
-    return {
+  return {
     stack,
     region: r["aws:region"],
     namePrefix: r["llm-platform:namePrefix"] ?? `llmplatform-${stack}`,
@@ -285,8 +337,12 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Platfo
     models: r["llm-platform:models"],
     edge: r["llm-platform:edge"],
     observability: r["llm-platform:observability"],
-    ...(r["llm-platform:alertWebhookUrl"] !== undefined ? { alertWebhookUrl: pulumi.secret(r["llm-platform:alertWebhookUrl"]) } : {}),
-    ...(r["llm-platform:hfToken"] !== undefined ? { hfToken: pulumi.secret(r["llm-platform:hfToken"]) } : {}),
+    ...(r["llm-platform:alertWebhookUrl"] !== undefined
+      ? { alertWebhookUrl: pulumi.secret(r["llm-platform:alertWebhookUrl"]) }
+      : {}),
+    ...(r["llm-platform:hfToken"] !== undefined
+      ? { hfToken: pulumi.secret(r["llm-platform:hfToken"]) }
+      : {}),
   };
 }
 

@@ -19,7 +19,13 @@ export interface HealthCheck {
 }
 
 /** The design's health check (gateway and Grafana alike, on their own paths). */
-export const healthCheck = (path: string): HealthCheck => ({ path, intervalSeconds: 15, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3 });
+export const healthCheck = (path: string): HealthCheck => ({
+  path,
+  intervalSeconds: 15,
+  timeoutSeconds: 5,
+  healthyThreshold: 2,
+  unhealthyThreshold: 3,
+});
 
 export interface AlbAnnotationParams {
   /** Ingress group: every member shares one ALB. */
@@ -44,14 +50,22 @@ export function albAnnotations(p: AlbAnnotationParams): Record<string, string> {
   const attributes = [
     "routing.http.drop_invalid_header_fields.enabled=true",
     `deletion_protection.enabled=${p.edge.deletionProtection}`,
-    ...(p.accessLogBucket ? ["access_logs.s3.enabled=true", `access_logs.s3.bucket=${p.accessLogBucket}`, "access_logs.s3.prefix=alb"] : []),
+    ...(p.accessLogBucket
+      ? [
+          "access_logs.s3.enabled=true",
+          `access_logs.s3.bucket=${p.accessLogBucket}`,
+          "access_logs.s3.prefix=alb",
+        ]
+      : []),
   ];
   return {
     [`${prefix}/group.name`]: p.group,
     [`${prefix}/group.order`]: String(p.order),
     [`${prefix}/scheme`]: "internet-facing",
     [`${prefix}/target-type`]: "ip",
-    [`${prefix}/listen-ports`]: JSON.stringify(p.httpRedirect ? [{ HTTP: 80 }, { HTTPS: 443 }] : [{ HTTPS: 443 }]),
+    [`${prefix}/listen-ports`]: JSON.stringify(
+      p.httpRedirect ? [{ HTTP: 80 }, { HTTPS: 443 }] : [{ HTTPS: 443 }],
+    ),
     ...(p.httpRedirect ? { [`${prefix}/ssl-redirect`]: "443" } : {}),
     [`${prefix}/certificate-arn`]: p.certificateArn,
     [`${prefix}/ssl-policy`]: sslPolicy,
@@ -71,7 +85,11 @@ export function albAnnotations(p: AlbAnnotationParams): Record<string, string> {
 }
 
 /** Lets the regional Elastic Load Balancing account write ALB access logs under `alb/`. */
-export function albLogDeliveryStatement(bucketArn: string, elbAccountArn: string, accountId: string): PolicyStatement {
+export function albLogDeliveryStatement(
+  bucketArn: string,
+  elbAccountArn: string,
+  accountId: string,
+): PolicyStatement {
   return {
     Sid: "AlbAccessLogDelivery",
     Effect: "Allow",
@@ -117,7 +135,9 @@ export class Edge extends pulumi.ComponentResource {
     super("llmplatform:Edge", name, {}, opts);
     const e = args.edge;
     const a = { parent: this };
-    const zone = e.hostedZone ? aws.route53.getZoneOutput({ name: e.hostedZone, privateZone: false }, a) : undefined;
+    const zone = e.hostedZone
+      ? aws.route53.getZoneOutput({ name: e.hostedZone, privateZone: false }, a)
+      : undefined;
 
     let certificateArn: pulumi.Output<string>;
     if (e.certificateArn) {
@@ -127,7 +147,11 @@ export class Edge extends pulumi.ComponentResource {
       const zoneId = zone!.zoneId;
       const cert = new aws.acm.Certificate(
         `${name}-cert`,
-        { domainName: e.gatewayHost, subjectAlternativeNames: [e.grafanaHost], validationMethod: "DNS" },
+        {
+          domainName: e.gatewayHost,
+          subjectAlternativeNames: [e.grafanaHost],
+          validationMethod: "DNS",
+        },
         { parent: this },
       );
       const records = [e.gatewayHost, e.grafanaHost].map((host, i) => {
@@ -138,7 +162,14 @@ export class Edge extends pulumi.ComponentResource {
         });
         return new aws.route53.Record(
           `${name}-cert-validation-${i + 1}`,
-          { zoneId, name: dvo.resourceRecordName, type: dvo.resourceRecordType, records: [dvo.resourceRecordValue], ttl: 300, allowOverwrite: true },
+          {
+            zoneId,
+            name: dvo.resourceRecordName,
+            type: dvo.resourceRecordType,
+            records: [dvo.resourceRecordValue],
+            ttl: 300,
+            allowOverwrite: true,
+          },
           a,
         );
       });
@@ -158,7 +189,9 @@ export class Edge extends pulumi.ComponentResource {
           encryption: "AES256", // ALB log delivery supports SSE-S3 only
           expirationDays: e.accessLogs.retentionDays,
           statements: (bucketArn) =>
-            pulumi.all([bucketArn, elbAccount, args.accountId]).apply(([arn, elb, account]) => [albLogDeliveryStatement(arn, elb, account)]),
+            pulumi
+              .all([bucketArn, elbAccount, args.accountId])
+              .apply(([arn, elb, account]) => [albLogDeliveryStatement(arn, elb, account)]),
         },
         a,
       );
@@ -166,7 +199,14 @@ export class Edge extends pulumi.ComponentResource {
     }
 
     const k = { parent: this, provider: args.provider, dependsOn: [args.controller] };
-    const ingress = (ingressName: string, host: string, backend: Backend, order: number, health: HealthCheck, httpRedirect: boolean) =>
+    const ingress = (
+      ingressName: string,
+      host: string,
+      backend: Backend,
+      order: number,
+      health: HealthCheck,
+      httpRedirect: boolean,
+    ) =>
       new k8s.networking.v1.Ingress(
         ingressName,
         {
@@ -193,33 +233,59 @@ export class Edge extends pulumi.ComponentResource {
             rules: [
               {
                 host,
-                http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: backend.service, port: { number: backend.port } } } }] },
+                http: {
+                  paths: [
+                    {
+                      path: "/",
+                      pathType: "Prefix",
+                      backend: {
+                        service: { name: backend.service, port: { number: backend.port } },
+                      },
+                    },
+                  ],
+                },
               },
             ],
           },
         },
         k,
       );
-    const gateway = ingress("platform-ingress", e.gatewayHost, args.gateway, 10, healthCheck("/health"), true);
+    const gateway = ingress(
+      "platform-ingress",
+      e.gatewayHost,
+      args.gateway,
+      10,
+      healthCheck("/health"),
+      true,
+    );
     ingress("grafana-ingress", e.grafanaHost, args.grafana, 20, healthCheck("/api/health"), false);
 
     this.albHostname = gateway.status.loadBalancer.ingress.apply((i) => {
       const hostname = i?.[0]?.hostname;
-      if (!hostname) throw new Error("platform-ingress has no load balancer hostname in its status");
+      if (!hostname)
+        throw new Error("platform-ingress has no load balancer hostname in its status");
       return hostname;
     });
     if (zone) {
       const albZoneId = aws.lb.getHostedZoneIdOutput({ loadBalancerType: "application" }, a).id;
-      [e.gatewayHost, e.grafanaHost].forEach((host, i) =>
-        new aws.route53.Record(
-          `${name}-alias-${i + 1}`,
-          { zoneId: zone.zoneId, name: host, type: "A", aliases: [{ name: this.albHostname, zoneId: albZoneId, evaluateTargetHealth: true }] },
-          a,
-        ),
+      [e.gatewayHost, e.grafanaHost].forEach(
+        (host, i) =>
+          new aws.route53.Record(
+            `${name}-alias-${i + 1}`,
+            {
+              zoneId: zone.zoneId,
+              name: host,
+              type: "A",
+              aliases: [{ name: this.albHostname, zoneId: albZoneId, evaluateTargetHealth: true }],
+            },
+            a,
+          ),
       );
       this.dnsRecords = pulumi.output([]);
     } else {
-      this.dnsRecords = this.albHostname.apply((alb) => [e.gatewayHost, e.grafanaHost].map((name) => ({ name, type: "CNAME", value: alb })));
+      this.dnsRecords = this.albHostname.apply((alb) =>
+        [e.gatewayHost, e.grafanaHost].map((name) => ({ name, type: "CNAME", value: alb })),
+      );
     }
     this.gatewayUrl = `https://${e.gatewayHost}`;
     this.grafanaUrl = `https://${e.grafanaHost}`;

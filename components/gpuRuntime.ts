@@ -21,14 +21,22 @@ export const onGpuNodes = {
  * calls cannot be scoped by resource in IAM, except DescribeNodegroup (this cluster's groups), which
  * it uses to build scale-from-zero templates from the managed node group's labels and taints.
  */
-export function clusterAutoscalerPolicy(partition: string, region: string, accountId: string, clusterName: string): PolicyDocument {
+export function clusterAutoscalerPolicy(
+  partition: string,
+  region: string,
+  accountId: string,
+  clusterName: string,
+): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
       {
         Sid: "ScaleOwnedGroupsOnly",
         Effect: "Allow",
-        Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+        Action: [
+          "autoscaling:SetDesiredCapacity",
+          "autoscaling:TerminateInstanceInAutoScalingGroup",
+        ],
         Resource: "*",
         Condition: {
           StringEquals: {
@@ -64,7 +72,12 @@ export function clusterAutoscalerPolicy(partition: string, region: string, accou
 }
 
 /** Helm values of the cluster autoscaler. */
-export function clusterAutoscalerValues(clusterName: string, region: string, minor: KubernetesMinor, roleArn: string) {
+export function clusterAutoscalerValues(
+  clusterName: string,
+  region: string,
+  minor: KubernetesMinor,
+  roleArn: string,
+) {
   return {
     // Predictable object names (deploy/cluster-autoscaler) instead of <release>-aws-cluster-autoscaler.
     fullnameOverride: "cluster-autoscaler",
@@ -72,7 +85,13 @@ export function clusterAutoscalerValues(clusterName: string, region: string, min
     awsRegion: region,
     autoDiscovery: { clusterName },
     image: { tag: kubernetesMinors[minor].clusterAutoscalerTag },
-    rbac: { serviceAccount: { create: true, name: "cluster-autoscaler", annotations: { "eks.amazonaws.com/role-arn": roleArn } } },
+    rbac: {
+      serviceAccount: {
+        create: true,
+        name: "cluster-autoscaler",
+        annotations: { "eks.amazonaws.com/role-arn": roleArn },
+      },
+    },
     extraArgs: {
       // The g5/g6 types of a group are interchangeable: spread scale-ups across similar groups.
       "balance-similar-node-groups": true,
@@ -85,7 +104,10 @@ export function clusterAutoscalerValues(clusterName: string, region: string, min
     },
     nodeSelector: { workload: "cpu" },
     replicaCount: 1,
-    resources: { requests: { cpu: "100m", memory: "300Mi" }, limits: { cpu: "1", memory: "600Mi" } },
+    resources: {
+      requests: { cpu: "100m", memory: "300Mi" },
+      limits: { cpu: "1", memory: "600Mi" },
+    },
   };
 }
 
@@ -116,7 +138,13 @@ export class GpuRuntime extends pulumi.ComponentResource {
     super("llmplatform:GpuRuntime", name, {}, opts);
     const o = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
 
-    helmRelease("nvidia-device-plugin", charts.nvidiaDevicePlugin, "kube-system", { ...onGpuNodes, gfd: { enabled: false } }, o);
+    helmRelease(
+      "nvidia-device-plugin",
+      charts.nvidiaDevicePlugin,
+      "kube-system",
+      { ...onGpuNodes, gfd: { enabled: false } },
+      o,
+    );
 
     // DCGM needs root and SYS_ADMIN for profiling metrics: it runs in observability, the one namespace
     // that enforces `privileged` (see catalog.ts).
@@ -137,7 +165,12 @@ export class GpuRuntime extends pulumi.ComponentResource {
           spec: {
             podSelector: { matchLabels: { "app.kubernetes.io/name": "dcgm-exporter" } },
             policyTypes: ["Ingress"],
-            ingress: [{ from: [podsIn("observability", prometheusPodLabels)], ports: [{ protocol: "TCP", port: 9400 }] }],
+            ingress: [
+              {
+                from: [podsIn("observability", prometheusPodLabels)],
+                ports: [{ protocol: "TCP", port: 9400 }],
+              },
+            ],
           },
         },
       ],
@@ -154,7 +187,9 @@ export class GpuRuntime extends pulumi.ComponentResource {
         inlinePolicies: {
           "scale-node-groups": pulumi
             .all([args.partition, args.accountId])
-            .apply(([partition, account]) => clusterAutoscalerPolicy(partition, args.region, account, args.clusterName)),
+            .apply(([partition, account]) =>
+              clusterAutoscalerPolicy(partition, args.region, account, args.clusterName),
+            ),
         },
       },
       { parent: this },
@@ -163,7 +198,9 @@ export class GpuRuntime extends pulumi.ComponentResource {
       "cluster-autoscaler",
       charts.clusterAutoscaler,
       "kube-system",
-      role.roleArn.apply((arn) => clusterAutoscalerValues(args.clusterName, args.region, args.kubernetesVersion, arn)),
+      role.roleArn.apply((arn) =>
+        clusterAutoscalerValues(args.clusterName, args.region, args.kubernetesVersion, arn),
+      ),
       { ...o, dependsOn: [...args.dependsOn, role] },
     );
     this.registerOutputs({});

@@ -6,16 +6,29 @@ import { helmRelease } from "./k8s/helm";
 import { charts } from "./versions";
 
 /** Helm values of the controller: explicit cluster, region and VPC (nodes' IMDS is closed to pods). */
-export function loadBalancerControllerValues(args: { clusterName: string; region: string; vpcId: string; roleArn: string; tags: Record<string, string> }) {
+export function loadBalancerControllerValues(args: {
+  clusterName: string;
+  region: string;
+  vpcId: string;
+  roleArn: string;
+  tags: Record<string, string>;
+}) {
   return {
     clusterName: args.clusterName,
     region: args.region,
     vpcId: args.vpcId,
     replicaCount: 2,
-    serviceAccount: { create: true, name: "aws-load-balancer-controller", annotations: { "eks.amazonaws.com/role-arn": args.roleArn } },
+    serviceAccount: {
+      create: true,
+      name: "aws-load-balancer-controller",
+      annotations: { "eks.amazonaws.com/role-arn": args.roleArn },
+    },
     nodeSelector: { workload: "cpu" },
     podDisruptionBudget: { maxUnavailable: 1 },
-    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+    resources: {
+      requests: { cpu: "100m", memory: "128Mi" },
+      limits: { cpu: "500m", memory: "512Mi" },
+    },
     // Only Ingresses are used; do not intercept every Service of type LoadBalancer.
     enableServiceMutatorWebhook: false,
     // Cost allocation: the ALBs, target groups and security groups it creates carry the stack's tags.
@@ -45,7 +58,11 @@ export class LoadBalancerController extends pulumi.ComponentResource {
   /** The Helm release: depend on it to order after the controller (and before it on destroy). */
   readonly release: k8s.helm.v3.Release;
 
-  constructor(name: string, args: LoadBalancerControllerArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: LoadBalancerControllerArgs,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
     super("llmplatform:LoadBalancerController", name, {}, opts);
     const role = new IrsaRole(
       name,
@@ -54,7 +71,11 @@ export class LoadBalancerController extends pulumi.ComponentResource {
         namespace: "kube-system",
         serviceAccount: "aws-load-balancer-controller",
         roleName: `${args.clusterName}-aws-load-balancer-controller-irsa`,
-        inlinePolicies: { "load-balancer-controller": pulumi.output(args.partition).apply(loadBalancerControllerPolicy) },
+        inlinePolicies: {
+          "load-balancer-controller": pulumi
+            .output(args.partition)
+            .apply(loadBalancerControllerPolicy),
+        },
       },
       { parent: this },
     );
@@ -62,11 +83,15 @@ export class LoadBalancerController extends pulumi.ComponentResource {
       "aws-load-balancer-controller",
       charts.awsLoadBalancerController,
       "kube-system",
-      pulumi
-        .all([args.vpcId, role.roleArn])
-        .apply(([vpcId, roleArn]) =>
-          loadBalancerControllerValues({ clusterName: args.clusterName, region: args.region, vpcId, roleArn, tags: args.tags }),
-        ),
+      pulumi.all([args.vpcId, role.roleArn]).apply(([vpcId, roleArn]) =>
+        loadBalancerControllerValues({
+          clusterName: args.clusterName,
+          region: args.region,
+          vpcId,
+          roleArn,
+          tags: args.tags,
+        }),
+      ),
       { parent: this, provider: args.provider, dependsOn: [...args.dependsOn, role] },
     );
     this.registerOutputs({});

@@ -1,7 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ModelCacheFileSystem } from "./aws/modelCache";
-import { modelDesign, modelNamespace, modelServerLabel, partOf, serviceDesign, servicePort } from "./catalog";
+import {
+  modelDesign,
+  modelNamespace,
+  modelServerLabel,
+  partOf,
+  serviceDesign,
+  servicePort,
+} from "./catalog";
 import { createNetworkPolicies } from "./k8s/namespaces";
 import { ModelServer, modelPaths, vllmUser } from "./k8s/modelServer";
 import { allowHttpsEgress, podsIn, type NetworkPolicyDef } from "./k8s/networkPolicies";
@@ -28,13 +35,20 @@ export function efsStorageClassParameters(fileSystemId: string): Record<string, 
 
 /** Who may call the model servers: each variant's client service and the gateway. */
 export function modelClientPolicy(): NetworkPolicyDef {
-  const clients = [...new Set(["gateway", ...Object.values(modelDesign).map((m) => m.client)])] as (keyof typeof serviceDesign)[];
+  const clients = [
+    ...new Set(["gateway", ...Object.values(modelDesign).map((m) => m.client)]),
+  ] as (keyof typeof serviceDesign)[];
   return {
     name: `allow-platform-clients-to-model-servers-${servicePort}`,
     spec: {
       podSelector: { matchLabels: { [modelServerLabel]: "true" } },
       policyTypes: ["Ingress"],
-      ingress: [{ from: clients.map((c) => podsIn(serviceDesign[c].namespace, { app: c })), ports: [{ protocol: "TCP", port: servicePort }] }],
+      ingress: [
+        {
+          from: clients.map((c) => podsIn(serviceDesign[c].namespace, { app: c })),
+          ports: [{ protocol: "TCP", port: servicePort }],
+        },
+      ],
     },
   };
 }
@@ -108,14 +122,21 @@ export class ModelServing extends pulumi.ComponentResource {
     const tokenSecret = args.hfToken
       ? new k8s.core.v1.Secret(
           `${name}-hf-token`,
-          { metadata: { name: "hf-token", namespace: args.namespace, labels }, type: "Opaque", stringData: { token: args.hfToken } },
+          {
+            metadata: { name: "hf-token", namespace: args.namespace, labels },
+            type: "Opaque",
+            stringData: { token: args.hfToken },
+          },
           k,
         )
       : undefined;
 
     const serviceAccount = new k8s.core.v1.ServiceAccount(
       `${name}-sa`,
-      { metadata: { name: "model-server", namespace: args.namespace, labels }, automountServiceAccountToken: false },
+      {
+        metadata: { name: "model-server", namespace: args.namespace, labels },
+        automountServiceAccountToken: false,
+      },
       k,
     );
 
@@ -145,7 +166,11 @@ export class ModelServing extends pulumi.ComponentResource {
       [
         modelClientPolicy(),
         // Model weights come from the Hugging Face Hub (and its CDN) over HTTPS.
-        allowHttpsEgress("allow-https-to-hugging-face-hub", { [modelServerLabel]: "true" }, args.vpcCidr),
+        allowHttpsEgress(
+          "allow-https-to-hugging-face-hub",
+          { [modelServerLabel]: "true" },
+          args.vpcCidr,
+        ),
       ],
       k,
     );

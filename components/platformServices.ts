@@ -4,7 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { PrivateBucket } from "./aws/bucket";
 import type { PolicyDocument } from "./aws/iam";
 import { IrsaRole, type OidcIdentity } from "./aws/irsa";
-import { bucketAccessPolicy, ecrLifecyclePolicy, sagemakerInvokePolicy } from "./aws/servicePolicies";
+import {
+  bucketAccessPolicy,
+  ecrLifecyclePolicy,
+  sagemakerInvokePolicy,
+} from "./aws/servicePolicies";
 import {
   namespaceDesign,
   modelDesign,
@@ -43,7 +47,12 @@ export function routeTable(routes: GatewayRoutes, models: ModelsConfig) {
       serving: models.variants[variant].replicas > 0,
     })),
     routes: [
-      { name: "quant", pathPrefix: "/v1/quant", upstream: serviceUrl(teamApis.quant), timeoutMs: routes.quant.timeoutMs },
+      {
+        name: "quant",
+        pathPrefix: "/v1/quant",
+        upstream: serviceUrl(teamApis.quant),
+        timeoutMs: routes.quant.timeoutMs,
+      },
       {
         name: "finetune",
         pathPrefix: "/v1/finetune",
@@ -51,13 +60,23 @@ export function routeTable(routes: GatewayRoutes, models: ModelsConfig) {
         timeoutMs: routes.finetune.timeoutMs,
         variants: routes.finetune.variants.map((v) => ({ name: v.name, weight: v.weight })),
       },
-      { name: "eval", pathPrefix: "/v1/eval", upstream: serviceUrl(teamApis.eval), timeoutMs: routes.eval.timeoutMs },
+      {
+        name: "eval",
+        pathPrefix: "/v1/eval",
+        upstream: serviceUrl(teamApis.eval),
+        timeoutMs: routes.eval.timeoutMs,
+      },
     ],
   };
 }
 
 /** Settings every service gets: log level, region and OpenTelemetry export. */
-export function commonEnv(service: ServiceName, stack: string, region: string, logLevel: string): Record<string, string> {
+export function commonEnv(
+  service: ServiceName,
+  stack: string,
+  region: string,
+  logLevel: string,
+): Record<string, string> {
   return {
     LOG_LEVEL: logLevel,
     AWS_REGION: region,
@@ -80,8 +99,15 @@ export function gatewayEnv(routes: GatewayRoutes, models: ModelsConfig): Record<
 
 /** A team API's own model endpoint (quant -> AWQ, finetune -> LoRA, eval -> judge). */
 export function teamModelEnv(service: ServiceName, models: ModelsConfig): Record<string, string> {
-  const variant = modelVariants.find((v) => modelDesign[v].client === service && service !== "gateway");
-  return variant ? { MODEL_ENDPOINT: `${modelUrl(variant)}/v1`, MODEL_NAME: models.variants[variant].servedModelName } : {};
+  const variant = modelVariants.find(
+    (v) => modelDesign[v].client === service && service !== "gateway",
+  );
+  return variant
+    ? {
+        MODEL_ENDPOINT: `${modelUrl(variant)}/v1`,
+        MODEL_NAME: models.variants[variant].servedModelName,
+      }
+    : {};
 }
 
 export interface PlatformServicesArgs {
@@ -124,10 +150,21 @@ export class PlatformServices extends pulumi.ComponentResource {
       "quant-api": {
         "sagemaker-invoke": pulumi
           .all([args.partition, args.accountId])
-          .apply(([partition, account]) => sagemakerInvokePolicy(partition, args.region, account, s["quant-api"].sagemaker.endpointName)),
+          .apply(([partition, account]) =>
+            sagemakerInvokePolicy(
+              partition,
+              args.region,
+              account,
+              s["quant-api"].sagemaker.endpointName,
+            ),
+          ),
       },
-      "finetune-api": { "adapters-read": adapters.arn.apply((arn) => bucketAccessPolicy(arn, "read")) },
-      "eval-api": { "results-readwrite": results.arn.apply((arn) => bucketAccessPolicy(arn, "readwrite")) },
+      "finetune-api": {
+        "adapters-read": adapters.arn.apply((arn) => bucketAccessPolicy(arn, "read")),
+      },
+      "eval-api": {
+        "results-readwrite": results.arn.apply((arn) => bucketAccessPolicy(arn, "readwrite")),
+      },
     };
 
     const ownEnv: Record<ServiceName, Record<string, pulumi.Input<string>>> = {
@@ -145,15 +182,24 @@ export class PlatformServices extends pulumi.ComponentResource {
     };
 
     const gatewayNs = serviceDesign.gateway.namespace;
-    const teamTargets = Object.values(teamApis).map((api) => ({ namespace: serviceDesign[api].namespace, app: api }));
+    const teamTargets = Object.values(teamApis).map((api) => ({
+      namespace: serviceDesign[api].namespace,
+      app: api,
+    }));
     const modelTargets = (client: ServiceName) =>
       modelVariants
         .filter((v) => client === "gateway" || modelDesign[v].client === client)
         .map((v) => ({ namespace: modelNamespace, app: modelServerName(v) }));
     const policies = (service: ServiceName): NetworkPolicyDef[] => [
       ...(service === "gateway"
-        ? [allowLoadBalancerTo("gateway", args.vpcCidr), allowEgressToApps("gateway", teamTargets, "allow-gateway-to-team-apis-8000")]
-        : [allowIngressFromApp(service, { namespace: gatewayNs, app: "gateway" }), allowHttpsToAwsApis(service, args.vpcCidr)]),
+        ? [
+            allowLoadBalancerTo("gateway", args.vpcCidr),
+            allowEgressToApps("gateway", teamTargets, "allow-gateway-to-team-apis-8000"),
+          ]
+        : [
+            allowIngressFromApp(service, { namespace: gatewayNs, app: "gateway" }),
+            allowHttpsToAwsApis(service, args.vpcCidr),
+          ]),
       allowEgressToApps(service, modelTargets(service), `allow-${service}-to-model-servers-8000`),
     ];
 
@@ -170,7 +216,11 @@ export class PlatformServices extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      new aws.ecr.LifecyclePolicy(`${name}-${service}`, { repository: repo.name, policy: JSON.stringify(ecrLifecyclePolicy) }, { parent: this });
+      new aws.ecr.LifecyclePolicy(
+        `${name}-${service}`,
+        { repository: repo.name, policy: JSON.stringify(ecrLifecyclePolicy) },
+        { parent: this },
+      );
       const role = new IrsaRole(
         `${name}-${service}`,
         {
@@ -191,13 +241,22 @@ export class PlatformServices extends pulumi.ComponentResource {
           image: pulumi.interpolate`${repo.repositoryUrl}:${cfg.imageTag}`,
           config: cfg,
           runAsUser: s.runAsUser,
-          env: { ...commonEnv(service, args.stack, args.region, s.logLevel), ...ownEnv[service], ...teamModelEnv(service, args.models) },
+          env: {
+            ...commonEnv(service, args.stack, args.region, s.logLevel),
+            ...ownEnv[service],
+            ...teamModelEnv(service, args.models),
+          },
           roleArn: role.roleArn,
           networkPolicies: policies(service),
           provider: args.provider,
           // The role's policies must be attached before the pods first call AWS; behind the ALB, the
           // controller's webhook must be up to admit (and readiness-gate) the pods.
-          dependsOn: [role, ...(namespaceDesign[serviceDesign[service].namespace].behindLoadBalancer ? [args.loadBalancerController] : [])],
+          dependsOn: [
+            role,
+            ...(namespaceDesign[serviceDesign[service].namespace].behindLoadBalancer
+              ? [args.loadBalancerController]
+              : []),
+          ],
         },
         { parent: this },
       );

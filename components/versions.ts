@@ -75,19 +75,59 @@ export interface ChartPin {
 
 /** Third-party Helm charts (chart facts of 2026-08-22, shared/reference/chart-facts.md). */
 export const charts = {
-  nvidiaDevicePlugin: { repo: "https://nvidia.github.io/k8s-device-plugin", chart: "nvidia-device-plugin", version: "0.20.0" },
-  dcgmExporter: { repo: "https://nvidia.github.io/dcgm-exporter/helm-charts", chart: "dcgm-exporter", version: "4.8.2" },
-  clusterAutoscaler: { repo: "https://kubernetes.github.io/autoscaler", chart: "cluster-autoscaler", version: "9.59.0" },
+  nvidiaDevicePlugin: {
+    repo: "https://nvidia.github.io/k8s-device-plugin",
+    chart: "nvidia-device-plugin",
+    version: "0.20.0",
+  },
+  dcgmExporter: {
+    repo: "https://nvidia.github.io/dcgm-exporter/helm-charts",
+    chart: "dcgm-exporter",
+    version: "4.8.2",
+  },
+  clusterAutoscaler: {
+    repo: "https://kubernetes.github.io/autoscaler",
+    chart: "cluster-autoscaler",
+    version: "9.59.0",
+  },
   // IAM policy in components/aws/loadBalancerControllerPolicy.ts matches this generation (3.5.x).
-  awsLoadBalancerController: { repo: "https://aws.github.io/eks-charts", chart: "aws-load-balancer-controller", version: "3.5.0" },
-  kubePrometheusStack: { repo: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack", version: "88.5.3" },
+  awsLoadBalancerController: {
+    repo: "https://aws.github.io/eks-charts",
+    chart: "aws-load-balancer-controller",
+    version: "3.5.0",
+  },
+  kubePrometheusStack: {
+    repo: "https://prometheus-community.github.io/helm-charts",
+    chart: "kube-prometheus-stack",
+    version: "88.5.3",
+  },
   // Grafana's OSS Loki, Tempo and Grafana charts moved to grafana-community (2026); grafana/helm-charts
   // keeps only frozen or enterprise versions of them.
-  loki: { repo: "https://grafana-community.github.io/helm-charts", chart: "loki", version: "18.11.0" },
-  tempo: { repo: "https://grafana-community.github.io/helm-charts", chart: "tempo", version: "2.2.4" },
-  grafana: { repo: "https://grafana-community.github.io/helm-charts", chart: "grafana", version: "12.11.1" },
-  mimir: { repo: "https://grafana.github.io/helm-charts", chart: "mimir-distributed", version: "6.2.0" },
-  opentelemetryCollector: { repo: "https://open-telemetry.github.io/opentelemetry-helm-charts", chart: "opentelemetry-collector", version: "0.170.0" },
+  loki: {
+    repo: "https://grafana-community.github.io/helm-charts",
+    chart: "loki",
+    version: "18.11.0",
+  },
+  tempo: {
+    repo: "https://grafana-community.github.io/helm-charts",
+    chart: "tempo",
+    version: "2.2.4",
+  },
+  grafana: {
+    repo: "https://grafana-community.github.io/helm-charts",
+    chart: "grafana",
+    version: "12.11.1",
+  },
+  mimir: {
+    repo: "https://grafana.github.io/helm-charts",
+    chart: "mimir-distributed",
+    version: "6.2.0",
+  },
+  opentelemetryCollector: {
+    repo: "https://open-telemetry.github.io/opentelemetry-helm-charts",
+    chart: "opentelemetry-collector",
+    version: "0.170.0",
+  },
 } as const satisfies Record<string, ChartPin>;
 
 /** Container images the program references directly (chart images are pinned by their chart version). */
@@ -97,5 +137,9 @@ export const images = {
   vllm: "vllm/vllm-openai:v0.29.0",
   // The Kubernetes distribution of the collector (otlp/otlphttp exporters, filelog, k8sattributes),
   // matching the collector chart's appVersion.
-  otelCollector: { repository: "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-k8s", tag: "0.158.0" },
+  otelCollector: {
+    repository:
+      "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-k8s",
+    tag: "0.158.0",
+  },
 } as const;

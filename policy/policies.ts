@@ -6,11 +6,21 @@
  * Helm releases are opaque here (their manifests are rendered by Helm at apply time); the charts'
  * settings are asserted by the program's own tests instead.
  */
-import type { Policies, PolicyResource, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type {
+  Policies,
+  PolicyResource,
+  ReportViolation,
+  ResourceValidationPolicy,
+  StackValidationPolicy,
+} from "@pulumi/policy";
 
 type Props = Record<string, any>;
 
-const workloadTypes = ["kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:DaemonSet"];
+const workloadTypes = [
+  "kubernetes:apps/v1:Deployment",
+  "kubernetes:apps/v1:StatefulSet",
+  "kubernetes:apps/v1:DaemonSet",
+];
 
 /** Annotation that names why a workload's root filesystem must stay writable. */
 export const rootFsExceptionAnnotation = "llmplatform.io/root-fs-exception";
@@ -20,7 +30,9 @@ function podSpec(props: Props): Props | undefined {
 }
 
 /** A workload validation over each container of the pod template. */
-function forEachContainer(check: (c: Props, pod: Props, props: Props, report: ReportViolation) => void) {
+function forEachContainer(
+  check: (c: Props, pod: Props, props: Props, report: ReportViolation) => void,
+) {
   return (args: { type: string; props: Props }, report: ReportViolation) => {
     if (!workloadTypes.includes(args.type)) return;
     const pod = podSpec(args.props);
@@ -30,7 +42,8 @@ function forEachContainer(check: (c: Props, pod: Props, props: Props, report: Re
 
 export const workloadProbes: ResourceValidationPolicy = {
   name: "workload-probes",
-  description: "Every container of a Deployment/StatefulSet/DaemonSet has liveness and readiness probes, and a startup probe.",
+  description:
+    "Every container of a Deployment/StatefulSet/DaemonSet has liveness and readiness probes, and a startup probe.",
   enforcementLevel: "mandatory",
   validateResource: forEachContainer((c, _pod, _props, report) => {
     for (const probe of ["livenessProbe", "readinessProbe", "startupProbe"]) {
@@ -46,7 +59,8 @@ export const workloadResources: ResourceValidationPolicy = {
   validateResource: forEachContainer((c, _pod, _props, report) => {
     for (const kind of ["requests", "limits"]) {
       for (const r of ["cpu", "memory"]) {
-        if (c.resources?.[kind]?.[r] === undefined) report(`container ${c.name} has no ${kind}.${r}`);
+        if (c.resources?.[kind]?.[r] === undefined)
+          report(`container ${c.name} has no ${kind}.${r}`);
       }
     }
   }),
@@ -59,17 +73,24 @@ export const workloadSecurity: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   validateResource: forEachContainer((c, pod, props, report) => {
     const sc = c.securityContext ?? {};
-    if (sc.runAsNonRoot !== true && pod.securityContext?.runAsNonRoot !== true) report(`container ${c.name} may run as root`);
+    if (sc.runAsNonRoot !== true && pod.securityContext?.runAsNonRoot !== true)
+      report(`container ${c.name} may run as root`);
     const exception = props?.spec?.template?.metadata?.annotations?.[rootFsExceptionAnnotation];
-    if (sc.readOnlyRootFilesystem !== true && !exception) report(`container ${c.name} has a writable root filesystem and no ${rootFsExceptionAnnotation}`);
-    if (sc.allowPrivilegeEscalation !== false) report(`container ${c.name} allows privilege escalation`);
-    if (!(sc.capabilities?.drop ?? []).includes("ALL")) report(`container ${c.name} does not drop ALL capabilities`);
+    if (sc.readOnlyRootFilesystem !== true && !exception)
+      report(
+        `container ${c.name} has a writable root filesystem and no ${rootFsExceptionAnnotation}`,
+      );
+    if (sc.allowPrivilegeEscalation !== false)
+      report(`container ${c.name} allows privilege escalation`);
+    if (!(sc.capabilities?.drop ?? []).includes("ALL"))
+      report(`container ${c.name} does not drop ALL capabilities`);
   }),
 };
 
 export const imageTags: ResourceValidationPolicy = {
   name: "image-tags",
-  description: "Images are pinned: never `:latest` or untagged; with `forbidMovingTags` (prod) no `*-latest` tag either.",
+  description:
+    "Images are pinned: never `:latest` or untagged; with `forbidMovingTags` (prod) no `*-latest` tag either.",
   enforcementLevel: "mandatory",
   configSchema: { properties: { forbidMovingTags: { type: "boolean", default: false } } },
   validateResource: (args, report) => {
@@ -79,9 +100,11 @@ export const imageTags: ResourceValidationPolicy = {
       const image = c.image;
       if (typeof image !== "string") continue; // unknown at preview (e.g. a new ECR repository)
       const tag = /^[^@]+:([^/:@]+)$/.exec(image)?.[1];
-      if (!tag && !image.includes("@sha256:")) report(`container ${c.name} image ${image} has no tag`);
+      if (!tag && !image.includes("@sha256:"))
+        report(`container ${c.name} image ${image} has no tag`);
       else if (tag === "latest") report(`container ${c.name} uses :latest`);
-      else if (forbidMovingTags && tag && /latest/.test(tag)) report(`container ${c.name} uses the moving tag ${tag}`);
+      else if (forbidMovingTags && tag && /latest/.test(tag))
+        report(`container ${c.name} uses the moving tag ${tag}`);
     }
   },
 };
@@ -104,26 +127,33 @@ export const gpuNodeGroups: ResourceValidationPolicy = {
   validateResource: (args, report) => {
     if (args.type !== "aws:eks/nodeGroup:NodeGroup") return;
     if (!/NVIDIA/.test(args.props.amiType ?? "")) return;
-    if (args.props.capacityType !== "SPOT") report(`GPU node group ${args.name} is ${args.props.capacityType ?? "ON_DEMAND"}, not SPOT`);
-    const tainted = (args.props.taints ?? []).some((t: Props) => t.key === "nvidia.com/gpu" && t.effect === "NO_SCHEDULE");
+    if (args.props.capacityType !== "SPOT")
+      report(`GPU node group ${args.name} is ${args.props.capacityType ?? "ON_DEMAND"}, not SPOT`);
+    const tainted = (args.props.taints ?? []).some(
+      (t: Props) => t.key === "nvidia.com/gpu" && t.effect === "NO_SCHEDULE",
+    );
     if (!tainted) report(`GPU node group ${args.name} lacks the nvidia.com/gpu NoSchedule taint`);
   },
 };
 
 export const irsaTrust: ResourceValidationPolicy = {
   name: "irsa-trust-scoped",
-  description: "Every web-identity (IRSA) trust policy pins both the token subject (:sub) and audience (:aud) with StringEquals.",
+  description:
+    "Every web-identity (IRSA) trust policy pins both the token subject (:sub) and audience (:aud) with StringEquals.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
-    if (args.type !== "aws:iam/role:Role" || typeof args.props.assumeRolePolicy !== "string") return;
+    if (args.type !== "aws:iam/role:Role" || typeof args.props.assumeRolePolicy !== "string")
+      return;
     const doc = JSON.parse(args.props.assumeRolePolicy) as { Statement: Props[] };
     for (const s of doc.Statement) {
       const actions = ([] as string[]).concat(s.Action);
       if (!actions.includes("sts:AssumeRoleWithWebIdentity")) continue;
       const eq = s.Condition?.StringEquals ?? {};
       const keys = Object.keys(eq);
-      if (!keys.some((k) => k.endsWith(":sub"))) report(`role ${args.name}: web identity trust without StringEquals on :sub`);
-      if (!keys.some((k) => k.endsWith(":aud") && eq[k] === "sts.amazonaws.com")) report(`role ${args.name}: web identity trust without :aud = sts.amazonaws.com`);
+      if (!keys.some((k) => k.endsWith(":sub")))
+        report(`role ${args.name}: web identity trust without StringEquals on :sub`);
+      if (!keys.some((k) => k.endsWith(":aud") && eq[k] === "sts.amazonaws.com"))
+        report(`role ${args.name}: web identity trust without :aud = sts.amazonaws.com`);
     }
   },
 };
@@ -132,17 +162,20 @@ const allLogTypes = ["api", "audit", "authenticator", "controllerManager", "sche
 
 export const eksClusterSecure: ResourceValidationPolicy = {
   name: "eks-cluster-secure",
-  description: "The EKS cluster envelope-encrypts secrets with a KMS key and sends all five control-plane log types.",
+  description:
+    "The EKS cluster envelope-encrypts secrets with a KMS key and sends all five control-plane log types.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type === "eks:index:Cluster") {
-      if (!args.props.encryptionConfigKeyArn) report("cluster secrets are not KMS-encrypted (encryptionConfigKeyArn)");
+      if (!args.props.encryptionConfigKeyArn)
+        report("cluster secrets are not KMS-encrypted (encryptionConfigKeyArn)");
       const logs: string[] = args.props.enabledClusterLogTypes ?? [];
       const missing = allLogTypes.filter((l) => !logs.includes(l));
       if (missing.length) report(`cluster does not log ${missing.join(", ")}`);
     }
     if (args.type === "aws:eks/cluster:Cluster") {
-      if (!args.props.encryptionConfig) report("cluster secrets are not KMS-encrypted (encryptionConfig)");
+      if (!args.props.encryptionConfig)
+        report("cluster secrets are not KMS-encrypted (encryptionConfig)");
       const logs: string[] = args.props.enabledClusterLogTypes ?? [];
       const missing = allLogTypes.filter((l) => !logs.includes(l));
       if (missing.length) report(`cluster does not log ${missing.join(", ")}`);
@@ -152,16 +185,31 @@ export const eksClusterSecure: ResourceValidationPolicy = {
 
 export const s3BucketsPrivate: StackValidationPolicy = {
   name: "s3-buckets-private-encrypted",
-  description: "Every S3 bucket has all four public-access blocks on and default encryption configured beside it.",
+  description:
+    "Every S3 bucket has all four public-access blocks on and default encryption configured beside it.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const siblings = (bucket: PolicyResource, type: string) =>
-      args.resources.filter((r) => r.type === type && r.parent?.urn !== undefined && r.parent.urn === bucket.parent?.urn);
+      args.resources.filter(
+        (r) =>
+          r.type === type && r.parent?.urn !== undefined && r.parent.urn === bucket.parent?.urn,
+      );
     for (const bucket of args.resources.filter((r) => r.type === "aws:s3/bucket:Bucket")) {
       const pab = siblings(bucket, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
-      const blocked = pab.some((p) => ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].every((k) => p.props[k] === true));
-      if (!blocked) report(`bucket ${bucket.name} has no public access block with all four settings on`, bucket.urn);
-      const sse = siblings(bucket, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+      const blocked = pab.some((p) =>
+        ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].every(
+          (k) => p.props[k] === true,
+        ),
+      );
+      if (!blocked)
+        report(
+          `bucket ${bucket.name} has no public access block with all four settings on`,
+          bucket.urn,
+        );
+      const sse = siblings(
+        bucket,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      );
       if (sse.length === 0) report(`bucket ${bucket.name} has no default encryption`, bucket.urn);
     }
   },

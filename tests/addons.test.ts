@@ -7,15 +7,25 @@ describe("EKS add-ons", () => {
   it("pins every add-on per Kubernetes minor, matching kube-proxy to the minor", () => {
     for (const minor of supportedKubernetesVersions) {
       const v = kubernetesMinors[minor].addons;
-      for (const version of Object.values(v)) assert.match(version, /^v\d+\.\d+\.\d+-eksbuild\.\d+$/);
-      assert.ok(v["kube-proxy"].startsWith(`v${minor}.`), `kube-proxy ${v["kube-proxy"]} for ${minor}`);
+      for (const version of Object.values(v))
+        assert.match(version, /^v\d+\.\d+\.\d+-eksbuild\.\d+$/);
+      assert.ok(
+        v["kube-proxy"].startsWith(`v${minor}.`),
+        `kube-proxy ${v["kube-proxy"]} for ${minor}`,
+      );
     }
   });
 
   it("installs DaemonSet add-ons before nodes and Deployment add-ons after them", () => {
     const specs = addonSpecs("1.35");
-    assert.deepEqual(specs.beforeNodes.map((a) => a.name), ["vpc-cni", "kube-proxy"]);
-    assert.deepEqual(specs.afterNodes.map((a) => a.name), ["coredns", "aws-ebs-csi-driver", "metrics-server", "aws-efs-csi-driver"]);
+    assert.deepEqual(
+      specs.beforeNodes.map((a) => a.name),
+      ["vpc-cni", "kube-proxy"],
+    );
+    assert.deepEqual(
+      specs.afterNodes.map((a) => a.name),
+      ["coredns", "aws-ebs-csi-driver", "metrics-server", "aws-efs-csi-driver"],
+    );
     assert.deepEqual(specs.beforeNodes[0]?.configurationValues, { enableNetworkPolicy: "true" });
   });
 
@@ -35,7 +45,9 @@ describe("EKS add-ons", () => {
         const run = await runStack(stack);
         const addons = run.ofType("aws:eks/addon:Addon");
         assert.deepEqual(
-          Object.fromEntries(addons.map((a) => [a.name, [a.inputs.addonName, a.inputs.addonVersion]])),
+          Object.fromEntries(
+            addons.map((a) => [a.name, [a.inputs.addonName, a.inputs.addonVersion]]),
+          ),
           expected,
         );
         for (const a of addons) {
@@ -49,7 +61,10 @@ describe("EKS add-ons", () => {
         const run = await runStack(stack);
         const cni = run.get("aws:eks/addon:Addon", `${prefix}-networking-vpc-cni`);
         assert.equal(cni.inputs.configurationValues, '{"enableNetworkPolicy":"true"}');
-        assert.equal(cni.inputs.serviceAccountRoleArn, `arn:aws:iam::111122223333:role/${prefix}-vpc-cni-irsa`);
+        assert.equal(
+          cni.inputs.serviceAccountRoleArn,
+          `arn:aws:iam::111122223333:role/${prefix}-vpc-cni-irsa`,
+        );
         assert.deepEqual(cni.dependsOn, [`llmplatform:aws:IrsaRole::${prefix}-networking-vpc-cni`]);
         const attach = run.get(
           "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
@@ -61,39 +76,66 @@ describe("EKS add-ons", () => {
       it("gives the EFS CSI driver its IRSA role with the AWS-managed policy", async () => {
         const run = await runStack(stack);
         const efs = run.get("aws:eks/addon:Addon", `${prefix}-compute-aws-efs-csi-driver`);
-        assert.equal(efs.inputs.serviceAccountRoleArn, `arn:aws:iam::111122223333:role/${prefix}-aws-efs-csi-driver-irsa`);
-        assert.equal(efs.inputs.configurationValues, undefined, "the node DaemonSet tolerates every taint by default (GPU nodes included)");
+        assert.equal(
+          efs.inputs.serviceAccountRoleArn,
+          `arn:aws:iam::111122223333:role/${prefix}-aws-efs-csi-driver-irsa`,
+        );
+        assert.equal(
+          efs.inputs.configurationValues,
+          undefined,
+          "the node DaemonSet tolerates every taint by default (GPU nodes included)",
+        );
         const attach = run.get(
           "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
           `${prefix}-compute-aws-efs-csi-driver-amazonefscsidriverpolicy`,
         );
-        assert.equal(attach.inputs.policyArn, "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy");
+        assert.equal(
+          attach.inputs.policyArn,
+          "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy",
+        );
       });
 
       it("gives the EBS CSI driver its IRSA role with the AWS-managed policy", async () => {
         const run = await runStack(stack);
         const ebs = run.get("aws:eks/addon:Addon", `${prefix}-compute-aws-ebs-csi-driver`);
-        assert.equal(ebs.inputs.serviceAccountRoleArn, `arn:aws:iam::111122223333:role/${prefix}-aws-ebs-csi-driver-irsa`);
+        assert.equal(
+          ebs.inputs.serviceAccountRoleArn,
+          `arn:aws:iam::111122223333:role/${prefix}-aws-ebs-csi-driver-irsa`,
+        );
         const attach = run.get(
           "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
           `${prefix}-compute-aws-ebs-csi-driver-amazonebscsidriverpolicy`,
         );
-        assert.equal(attach.inputs.policyArn, "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy");
+        assert.equal(
+          attach.inputs.policyArn,
+          "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+        );
       });
 
       it("orders: CoreDNS and EBS CSI wait for the CPU nodes, the nodes wait for networking", async () => {
         const run = await runStack(stack);
         const cpu = `aws:eks/nodeGroup:NodeGroup::${prefix}-cpu`;
-        assert.deepEqual(run.get("aws:eks/addon:Addon", `${prefix}-compute-coredns`).dependsOn, [cpu]);
-        assert.deepEqual(run.get("aws:eks/addon:Addon", `${prefix}-compute-metrics-server`).dependsOn, [cpu]);
-        assert.deepEqual(run.get("aws:eks/addon:Addon", `${prefix}-compute-aws-ebs-csi-driver`).dependsOn, [
+        assert.deepEqual(run.get("aws:eks/addon:Addon", `${prefix}-compute-coredns`).dependsOn, [
           cpu,
-          `llmplatform:aws:IrsaRole::${prefix}-compute-aws-ebs-csi-driver`,
         ]);
+        assert.deepEqual(
+          run.get("aws:eks/addon:Addon", `${prefix}-compute-metrics-server`).dependsOn,
+          [cpu],
+        );
+        assert.deepEqual(
+          run.get("aws:eks/addon:Addon", `${prefix}-compute-aws-ebs-csi-driver`).dependsOn,
+          [cpu, `llmplatform:aws:IrsaRole::${prefix}-compute-aws-ebs-csi-driver`],
+        );
         for (const ng of run.ofType("aws:eks/nodeGroup:NodeGroup")) {
-          assert.ok(ng.dependsOn.includes(`llmplatform:aws:EksAddons::${prefix}-networking`), ng.name);
+          assert.ok(
+            ng.dependsOn.includes(`llmplatform:aws:EksAddons::${prefix}-networking`),
+            ng.name,
+          );
         }
-        assert.deepEqual(run.get("aws:eks/addon:Addon", `${prefix}-networking-kube-proxy`).dependsOn, []);
+        assert.deepEqual(
+          run.get("aws:eks/addon:Addon", `${prefix}-networking-kube-proxy`).dependsOn,
+          [],
+        );
       });
     });
   }

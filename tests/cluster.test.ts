@@ -12,18 +12,31 @@ describe("cluster", () => {
     const entries = accessEntries(
       [
         { principalArn: "arn:aws:iam::111122223333:role/platform-admins", policy: "cluster-admin" },
-        { principalArn: "arn:aws:iam::111122223333:role/teams/quant", policy: "edit", namespaces: ["quant"] },
+        {
+          principalArn: "arn:aws:iam::111122223333:role/teams/quant",
+          policy: "edit",
+          namespaces: ["quant"],
+        },
       ],
       "aws",
     );
-    assert.deepEqual(Object.keys(entries), ["111122223333-role-platform-admins", "111122223333-role-teams-quant"]);
+    assert.deepEqual(Object.keys(entries), [
+      "111122223333-role-platform-admins",
+      "111122223333-role-teams-quant",
+    ]);
     const admin = entries["111122223333-role-platform-admins"]!;
     assert.equal(admin.principalArn, "arn:aws:iam::111122223333:role/platform-admins");
     const adminPolicy = await resolve(admin.accessPolicies!["cluster-admin"]!);
-    assert.equal(await resolve(adminPolicy.policyArn), "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy");
+    assert.equal(
+      await resolve(adminPolicy.policyArn),
+      "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+    );
     assert.deepEqual(adminPolicy.accessScope, { type: "cluster" });
     const quant = await resolve(entries["111122223333-role-teams-quant"]!.accessPolicies!["edit"]!);
-    assert.equal(await resolve(quant.policyArn), "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy");
+    assert.equal(
+      await resolve(quant.policyArn),
+      "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+    );
     assert.deepEqual(quant.accessScope, { type: "namespace", namespaces: ["quant"] });
   });
 
@@ -41,9 +54,18 @@ describe("cluster", () => {
         assert.equal(c.skipDefaultNodeGroup, true);
         assert.equal(c.skipDefaultSecurityGroups, true);
         assert.equal(c.nodeAssociatePublicIpAddress, false);
-        assert.deepEqual(controlPlaneLogTypes, ["api", "audit", "authenticator", "controllerManager", "scheduler"]);
+        assert.deepEqual(controlPlaneLogTypes, [
+          "api",
+          "audit",
+          "authenticator",
+          "controllerManager",
+          "scheduler",
+        ]);
         assert.deepEqual(c.enabledClusterLogTypes, controlPlaneLogTypes);
-        assert.equal(c.encryptionConfigKeyArn, `arn:aws:mock:us-west-2:${testAccountId}:Key/${prefix}-secrets`);
+        assert.equal(
+          c.encryptionConfigKeyArn,
+          `arn:aws:mock:us-west-2:${testAccountId}:Key/${prefix}-secrets`,
+        );
         assert.deepEqual(c.accessEntries, {});
         assert.deepEqual(c.upgradePolicy, { supportType: "STANDARD" });
         assert.equal(c.deletionProtection, stack === "prod");
@@ -53,8 +75,16 @@ describe("cluster", () => {
         const run = await runStack(stack);
         const c = run.get("eks:index:Cluster", `${prefix}-eks`).inputs;
         assert.equal(c.vpcId, "vpc-0mock0000000001");
-        assert.deepEqual(c.privateSubnetIds, ["subnet-private-1", "subnet-private-2", "subnet-private-3"]);
-        assert.deepEqual(c.publicSubnetIds, ["subnet-public-1", "subnet-public-2", "subnet-public-3"]);
+        assert.deepEqual(c.privateSubnetIds, [
+          "subnet-private-1",
+          "subnet-private-2",
+          "subnet-private-3",
+        ]);
+        assert.deepEqual(c.publicSubnetIds, [
+          "subnet-public-1",
+          "subnet-public-2",
+          "subnet-public-3",
+        ]);
         assert.equal(c.endpointPublicAccess, true);
         assert.equal(c.endpointPrivateAccess, true);
         assert.deepEqual(c.publicAccessCidrs, ["0.0.0.0/0"]);
@@ -73,7 +103,10 @@ describe("cluster", () => {
         const key = run.get("aws:kms/key:Key", `${prefix}-secrets`).inputs;
         assert.equal(key.enableKeyRotation, true);
         assert.equal(key.deletionWindowInDays, 30);
-        assert.equal(run.get("aws:kms/alias:Alias", `${prefix}-secrets`).inputs.name, `alias/${prefix}-eks-secrets`);
+        assert.equal(
+          run.get("aws:kms/alias:Alias", `${prefix}-secrets`).inputs.name,
+          `alias/${prefix}-eks-secrets`,
+        );
       });
 
       it("creates the control-plane log group first, with retention", async () => {
@@ -89,7 +122,10 @@ describe("cluster", () => {
       it("derives the one kubernetes provider from the cluster's kubeconfig", async () => {
         const run = await runStack(stack);
         const providers = run.ofType("pulumi:providers:kubernetes");
-        assert.deepEqual(providers.map((p) => p.name), [`${prefix}-k8s`]);
+        assert.deepEqual(
+          providers.map((p) => p.name),
+          [`${prefix}-k8s`],
+        );
         assert.deepEqual(providers[0]!.secretPaths, ["kubeconfig"]);
         assert.deepEqual(JSON.parse(providers[0]!.inputs.kubeconfig), {
           apiVersion: "v1",

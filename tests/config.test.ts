@@ -58,12 +58,32 @@ describe("config: the real stack files", () => {
   });
 
   it("reads the node groups", () => {
-    assert.deepEqual(dev.nodeGroups.cpu, { instanceTypes: ["m6i.xlarge"], minSize: 2, desiredSize: 2, maxSize: 4, diskSizeGiB: 50 });
+    assert.deepEqual(dev.nodeGroups.cpu, {
+      instanceTypes: ["m6i.xlarge"],
+      minSize: 2,
+      desiredSize: 2,
+      maxSize: 4,
+      diskSizeGiB: 50,
+    });
     assert.deepEqual(dev.nodeGroups.gpu, [
-      { name: "nvidia-24gb", instanceTypes: ["g5.xlarge", "g6.xlarge"], minSize: 0, desiredSize: 0, maxSize: 4, diskSizeGiB: 200 },
+      {
+        name: "nvidia-24gb",
+        instanceTypes: ["g5.xlarge", "g6.xlarge"],
+        minSize: 0,
+        desiredSize: 0,
+        maxSize: 4,
+        diskSizeGiB: 200,
+      },
     ]);
     assert.deepEqual(prod.nodeGroups.gpu, [
-      { name: "nvidia-24gb", instanceTypes: ["g5.2xlarge", "g6.2xlarge"], minSize: 4, desiredSize: 4, maxSize: 8, diskSizeGiB: 200 },
+      {
+        name: "nvidia-24gb",
+        instanceTypes: ["g5.2xlarge", "g6.2xlarge"],
+        minSize: 4,
+        desiredSize: 4,
+        maxSize: 8,
+        diskSizeGiB: 200,
+      },
     ]);
     assert.equal(prod.nodeGroups.cpu.minSize, 3);
   });
@@ -97,7 +117,11 @@ describe("config: the real stack files", () => {
     const raw = cloneStackConfig("dev") as Record<string, any>;
     raw["llm-platform:cluster"].accessEntries = [
       { principalArn: "arn:aws:iam::111122223333:role/platform-admins", policy: "cluster-admin" },
-      { principalArn: "arn:aws:iam::111122223333:role/quant-team", policy: "edit", namespaces: ["quant"] },
+      {
+        principalArn: "arn:aws:iam::111122223333:role/quant-team",
+        policy: "edit",
+        namespaces: ["quant"],
+      },
     ];
     assert.equal(parseConfig(raw, "dev").cluster.accessEntries.length, 2);
   });
@@ -122,35 +146,46 @@ describe("config: bad input names the key and what was expected", () => {
     },
     {
       what: "GPU types of different shapes in one group",
-      edit: (r) => (r["llm-platform:nodeGroups"].gpu[0].instanceTypes = ["g5.xlarge", "g6.2xlarge"]),
+      edit: (r) =>
+        (r["llm-platform:nodeGroups"].gpu[0].instanceTypes = ["g5.xlarge", "g6.2xlarge"]),
       expect:
         "llm-platform:nodeGroups.gpu[0].instanceTypes[1]: expected the same shape as g5.xlarge " +
         "(4 vCPU / 16 GiB / 1 GPU x 24 GiB), got 8 vCPU / 32 GiB / 1 GPU x 24 GiB",
     },
     {
       what: "GPU types with different GPU memory",
-      edit: (r) => (r["llm-platform:nodeGroups"].gpu[0].instanceTypes = ["g5.xlarge", "g4dn.xlarge"]),
-      expect: "llm-platform:nodeGroups.gpu[0].instanceTypes[1]: expected the same shape as g5.xlarge",
+      edit: (r) =>
+        (r["llm-platform:nodeGroups"].gpu[0].instanceTypes = ["g5.xlarge", "g4dn.xlarge"]),
+      expect:
+        "llm-platform:nodeGroups.gpu[0].instanceTypes[1]: expected the same shape as g5.xlarge",
     },
     {
       what: "unknown GPU type",
       edit: (r) => (r["llm-platform:nodeGroups"].gpu[0].instanceTypes = ["g5.xlarge", "g9.mega"]),
-      expect: 'llm-platform:nodeGroups.gpu[0].instanceTypes[1]: unknown GPU instance type "g9.mega"',
+      expect:
+        'llm-platform:nodeGroups.gpu[0].instanceTypes[1]: unknown GPU instance type "g9.mega"',
     },
     {
       what: "a single GPU type (no SPOT diversity)",
       edit: (r) => (r["llm-platform:nodeGroups"].gpu[0].instanceTypes = ["g5.xlarge"]),
-      expect: "llm-platform:nodeGroups.gpu[0].instanceTypes: expected at least 2 interchangeable types for SPOT capacity",
+      expect:
+        "llm-platform:nodeGroups.gpu[0].instanceTypes: expected at least 2 interchangeable types for SPOT capacity",
     },
     {
       what: "min > max",
-      edit: (r) => Object.assign(r["llm-platform:nodeGroups"].gpu[0], { minSize: 5, desiredSize: 5, maxSize: 4 }),
+      edit: (r) =>
+        Object.assign(r["llm-platform:nodeGroups"].gpu[0], {
+          minSize: 5,
+          desiredSize: 5,
+          maxSize: 4,
+        }),
       expect: "llm-platform:nodeGroups.gpu[0].minSize: expected minSize <= maxSize (4)",
     },
     {
       what: "desired outside min..max",
       edit: (r) => (r["llm-platform:nodeGroups"].cpu.desiredSize = 9),
-      expect: "llm-platform:nodeGroups.cpu.desiredSize: expected desiredSize between minSize (2) and maxSize (4)",
+      expect:
+        "llm-platform:nodeGroups.cpu.desiredSize: expected desiredSize between minSize (2) and maxSize (4)",
     },
     {
       what: "malformed CIDR",
@@ -164,8 +199,13 @@ describe("config: bad input names the key and what was expected", () => {
     },
     {
       what: "subnets that do not fit the VPC",
-      edit: (r) => Object.assign(r["llm-platform:network"], { cidr: "10.0.0.0/20", privateSubnetCidrMask: 21 }),
-      expect: "llm-platform:network: 3 public /22 + 3 private /21 subnets do not fit in 10.0.0.0/20",
+      edit: (r) =>
+        Object.assign(r["llm-platform:network"], {
+          cidr: "10.0.0.0/20",
+          privateSubnetCidrMask: 21,
+        }),
+      expect:
+        "llm-platform:network: 3 public /22 + 3 private /21 subnets do not fit in 10.0.0.0/20",
     },
     {
       what: "empty instance list",
@@ -174,18 +214,21 @@ describe("config: bad input names the key and what was expected", () => {
     },
     {
       what: "duplicate group names",
-      edit: (r) => r["llm-platform:nodeGroups"].gpu.push({ ...r["llm-platform:nodeGroups"].gpu[0] }),
+      edit: (r) =>
+        r["llm-platform:nodeGroups"].gpu.push({ ...r["llm-platform:nodeGroups"].gpu[0] }),
       expect: "llm-platform:nodeGroups.gpu[1].name: expected a unique group name",
     },
     {
       what: "a GPU disk too small for vLLM images",
       edit: (r) => (r["llm-platform:nodeGroups"].gpu[0].diskSizeGiB = 50),
-      expect: "llm-platform:nodeGroups.gpu[0].diskSizeGiB: expected at least 100 GiB for vLLM images",
+      expect:
+        "llm-platform:nodeGroups.gpu[0].diskSizeGiB: expected at least 100 GiB for vLLM images",
     },
     {
       what: "a Graviton type in the x86 CPU group",
       edit: (r) => (r["llm-platform:nodeGroups"].cpu.instanceTypes = ["m7g.xlarge"]),
-      expect: "llm-platform:nodeGroups.cpu.instanceTypes[0]: m7g.xlarge is an arm64 (Graviton) type",
+      expect:
+        "llm-platform:nodeGroups.cpu.instanceTypes[0]: m7g.xlarge is an arm64 (Graviton) type",
     },
     {
       what: "a GPU type in the CPU group",
@@ -195,7 +238,7 @@ describe("config: bad input names the key and what was expected", () => {
     {
       what: "a misspelt top-level key",
       edit: (r) => (r["llm-platform:nodegroups"] = {}),
-      expect: 'llm-platform:nodegroups: unknown key (check its spelling)',
+      expect: "llm-platform:nodegroups: unknown key (check its spelling)",
     },
     {
       what: "a misspelt nested key",
@@ -205,22 +248,27 @@ describe("config: bad input names the key and what was expected", () => {
     {
       what: "an unsupported NAT strategy",
       edit: (r) => (r["llm-platform:network"].natGateways = "none"),
-      expect: 'llm-platform:network.natGateways: Invalid option: expected one of "single"|"onePerAz"',
+      expect:
+        'llm-platform:network.natGateways: Invalid option: expected one of "single"|"onePerAz"',
     },
     {
       what: "a public endpoint without an allow-list",
       edit: (r) => (r["llm-platform:cluster"].endpoint.publicAccessCidrs = []),
-      expect: "llm-platform:cluster.endpoint.publicAccessCidrs: expected at least 1 CIDR when publicAccess is true",
+      expect:
+        "llm-platform:cluster.endpoint.publicAccessCidrs: expected at least 1 CIDR when publicAccess is true",
     },
     {
       what: "no endpoint at all",
-      edit: (r) => (r["llm-platform:cluster"].endpoint = { publicAccess: false, privateAccess: false }),
-      expect: "llm-platform:cluster.endpoint: expected publicAccess or privateAccess (or both) to be true",
+      edit: (r) =>
+        (r["llm-platform:cluster"].endpoint = { publicAccess: false, privateAccess: false }),
+      expect:
+        "llm-platform:cluster.endpoint: expected publicAccess or privateAccess (or both) to be true",
     },
     {
       what: "a Kubernetes version without pinned add-ons",
       edit: (r) => (r["llm-platform:cluster"].kubernetesVersion = "1.29"),
-      expect: 'llm-platform:cluster.kubernetesVersion: Invalid option: expected one of "1.34"|"1.35"',
+      expect:
+        'llm-platform:cluster.kubernetesVersion: Invalid option: expected one of "1.34"|"1.35"',
     },
     {
       what: "a log retention CloudWatch does not offer",
@@ -229,14 +277,20 @@ describe("config: bad input names the key and what was expected", () => {
     },
     {
       what: "an access entry that is not an IAM ARN",
-      edit: (r) => (r["llm-platform:cluster"].accessEntries = [{ principalArn: "admins", policy: "view" }]),
-      expect: "llm-platform:cluster.accessEntries[0].principalArn: expected an IAM role or user ARN",
+      edit: (r) =>
+        (r["llm-platform:cluster"].accessEntries = [{ principalArn: "admins", policy: "view" }]),
+      expect:
+        "llm-platform:cluster.accessEntries[0].principalArn: expected an IAM role or user ARN",
     },
     {
       what: "a namespace-scoped cluster-admin",
       edit: (r) =>
         (r["llm-platform:cluster"].accessEntries = [
-          { principalArn: "arn:aws:iam::111122223333:role/x", policy: "cluster-admin", namespaces: ["quant"] },
+          {
+            principalArn: "arn:aws:iam::111122223333:role/x",
+            policy: "cluster-admin",
+            namespaces: ["quant"],
+          },
         ]),
       expect: "llm-platform:cluster.accessEntries[0].namespaces: cluster-admin is cluster-wide",
     },
@@ -253,12 +307,15 @@ describe("config: bad input names the key and what was expected", () => {
     {
       what: "A/B weights that do not sum to 100",
       edit: (r) => (r["llm-platform:services"].gateway.routes.finetune.variants[1].weight = 30),
-      expect: "llm-platform:services.gateway.routes.finetune.variants: expected weights summing to 100, got 110",
+      expect:
+        "llm-platform:services.gateway.routes.finetune.variants: expected weights summing to 100, got 110",
     },
     {
       what: "duplicate A/B variant names",
-      edit: (r) => (r["llm-platform:services"].gateway.routes.finetune.variants[1].name = "lora-v1"),
-      expect: "llm-platform:services.gateway.routes.finetune.variants[1].name: expected a unique variant name",
+      edit: (r) =>
+        (r["llm-platform:services"].gateway.routes.finetune.variants[1].name = "lora-v1"),
+      expect:
+        "llm-platform:services.gateway.routes.finetune.variants[1].name: expected a unique variant name",
     },
     {
       what: "fixed replicas next to an HPA",
@@ -268,36 +325,43 @@ describe("config: bad input names the key and what was expected", () => {
     {
       what: "a PDB that would block every drain",
       edit: (r) => (r["llm-platform:services"]["eval-api"].pdb = { minAvailable: 2 }),
-      expect: "llm-platform:services.eval-api.pdb.minAvailable: expected fewer than the 2 guaranteed replicas",
+      expect:
+        "llm-platform:services.eval-api.pdb.minAvailable: expected fewer than the 2 guaranteed replicas",
     },
     {
       what: "a container limit above the namespace LimitRange",
       edit: (r) => (r["llm-platform:services"]["quant-api"].resources.limits.memory = "9Gi"),
-      expect: "llm-platform:services.quant-api.resources.limits: expected within namespace quant's LimitRange min 100m/128Mi and max 4/8Gi",
+      expect:
+        "llm-platform:services.quant-api.resources.limits: expected within namespace quant's LimitRange min 100m/128Mi and max 4/8Gi",
     },
     {
       what: "a service whose peak exceeds its namespace quota",
       edit: (r) => (r["llm-platform:services"]["eval-api"].replicas = 8),
-      expect: "llm-platform:services.eval-api: at peak (9 pods incl. rolling-update surge) needs limits.cpu 18000m, namespace eval's quota allows 16",
+      expect:
+        "llm-platform:services.eval-api: at peak (9 pods incl. rolling-update surge) needs limits.cpu 18000m, namespace eval's quota allows 16",
     },
     {
       what: "requests above limits",
       edit: (r) => (r["llm-platform:services"].gateway.resources.requests.cpu = "2"),
-      expect: "llm-platform:services.gateway.resources: expected requests <= limits for cpu and memory",
+      expect:
+        "llm-platform:services.gateway.resources: expected requests <= limits for cpu and memory",
     },
     {
       what: "a LimitRange whose default exceeds its max",
       edit: (r) => (r["llm-platform:namespaces"].platform.limits.default.memory = "8Gi"),
-      expect: "llm-platform:namespaces.platform.limits.default: expected default <= max for cpu and memory",
+      expect:
+        "llm-platform:namespaces.platform.limits.default: expected default <= max for cpu and memory",
     },
     {
       what: "a malformed quantity",
       edit: (r) => (r["llm-platform:namespaces"].quant.quota["requests.memory"] = "16 gigs"),
-      expect: "llm-platform:namespaces.quant.quota.requests.memory: expected a memory quantity such as 512Mi or 4Gi",
+      expect:
+        "llm-platform:namespaces.quant.quota.requests.memory: expected a memory quantity such as 512Mi or 4Gi",
     },
     {
       what: "a model namespace without a GPU cap",
-      edit: (r) => delete r["llm-platform:namespaces"]["llm-baseline"].quota["requests.nvidia.com/gpu"],
+      edit: (r) =>
+        delete r["llm-platform:namespaces"]["llm-baseline"].quota["requests.nvidia.com/gpu"],
       expect: "llm-platform:namespaces.llm-baseline.quota.requests.nvidia.com/gpu: required",
     },
     {
@@ -318,7 +382,8 @@ describe("config: bad input names the key and what was expected", () => {
     {
       what: "a SageMaker endpoint name with invalid characters",
       edit: (r) => (r["llm-platform:services"]["quant-api"].sagemaker.endpointName = "quant_awq"),
-      expect: "llm-platform:services.quant-api.sagemaker.endpointName: expected a SageMaker endpoint name",
+      expect:
+        "llm-platform:services.quant-api.sagemaker.endpointName: expected a SageMaker endpoint name",
     },
   ];
 
@@ -346,7 +411,10 @@ describe("config: bad input names the key and what was expected", () => {
     raw["llm-platform:nodeGroups"].gpu[0].instanceTypes = ["g5.2xlarge", "g6e.2xlarge"];
     const run = await runProgram("prod", raw);
     assert.ok(run.error instanceof ConfigError, `expected ConfigError, got ${String(run.error)}`);
-    assert.match(String((run.error as Error).message), /llm-platform:nodeGroups\.gpu\[0\]\.instanceTypes\[1\]: expected the same shape/);
+    assert.match(
+      String((run.error as Error).message),
+      /llm-platform:nodeGroups\.gpu\[0\]\.instanceTypes\[1\]: expected the same shape/,
+    );
     assert.deepEqual(run.resources, []);
   });
 });

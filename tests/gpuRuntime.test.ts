@@ -25,8 +25,13 @@ describe("GPU runtime: autoscaler IAM", () => {
       Action: "eks:DescribeNodegroup",
       Resource: "arn:aws:eks:us-west-2:111122223333:nodegroup/llmplatform-dev/*/*",
     });
-    const writes = doc.Statement.flatMap((s) => ([] as string[]).concat(s.Action)).filter((a) => !/:(Describe|Get)/.test(a));
-    assert.deepEqual(writes, ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"]);
+    const writes = doc.Statement.flatMap((s) => ([] as string[]).concat(s.Action)).filter(
+      (a) => !/:(Describe|Get)/.test(a),
+    );
+    assert.deepEqual(writes, [
+      "autoscaling:SetDesiredCapacity",
+      "autoscaling:TerminateInstanceInAutoScalingGroup",
+    ]);
   });
 });
 
@@ -37,7 +42,15 @@ for (const stack of stacks) {
     it("installs the pinned NVIDIA device plugin on GPU nodes only", async () => {
       const run = await runStack(stack);
       const r = run.get(R, "nvidia-device-plugin").inputs;
-      assert.deepEqual([r.chart, r.version, r.repositoryOpts.repo, r.namespace], ["nvidia-device-plugin", "0.20.0", "https://nvidia.github.io/k8s-device-plugin", "kube-system"]);
+      assert.deepEqual(
+        [r.chart, r.version, r.repositoryOpts.repo, r.namespace],
+        [
+          "nvidia-device-plugin",
+          "0.20.0",
+          "https://nvidia.github.io/k8s-device-plugin",
+          "kube-system",
+        ],
+      );
       assert.deepEqual(r.values, {
         nodeSelector: { workload: "gpu" },
         tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
@@ -49,12 +62,24 @@ for (const stack of stacks) {
     it("runs the DCGM exporter on GPU nodes, in the privileged observability namespace, scrapeable", async () => {
       const run = await runStack(stack);
       const r = run.get(R, "dcgm-exporter").inputs;
-      assert.deepEqual([r.chart, r.version, r.namespace], ["dcgm-exporter", "4.8.2", "observability"]);
+      assert.deepEqual(
+        [r.chart, r.version, r.namespace],
+        ["dcgm-exporter", "4.8.2", "observability"],
+      );
       assert.deepEqual(r.values.nodeSelector, { workload: "gpu" });
-      assert.deepEqual(r.values.tolerations, [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
+      assert.deepEqual(r.values.tolerations, [
+        { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
+      ]);
       assert.deepEqual(r.values.serviceMonitor, { enabled: false });
-      assert.equal(r.values.podAnnotations, undefined, "scraped through the observability stack's PodMonitor");
-      const np = run.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", "dcgm-exporter-allow-prometheus-scrape-dcgm-9400").inputs;
+      assert.equal(
+        r.values.podAnnotations,
+        undefined,
+        "scraped through the observability stack's PodMonitor",
+      );
+      const np = run.get(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        "dcgm-exporter-allow-prometheus-scrape-dcgm-9400",
+      ).inputs;
       assert.equal(np.metadata.namespace, "observability");
       assert.deepEqual(np.spec.ingress[0].ports, [{ protocol: "TCP", port: 9400 }]);
     });
@@ -62,7 +87,10 @@ for (const stack of stacks) {
     it("runs the cluster autoscaler matching the Kubernetes minor, with auto-discovery and balancing", async () => {
       const run = await runStack(stack);
       const r = run.get(R, "cluster-autoscaler").inputs;
-      assert.deepEqual([r.chart, r.version, r.repositoryOpts.repo, r.namespace], ["cluster-autoscaler", "9.59.0", "https://kubernetes.github.io/autoscaler", "kube-system"]);
+      assert.deepEqual(
+        [r.chart, r.version, r.repositoryOpts.repo, r.namespace],
+        ["cluster-autoscaler", "9.59.0", "https://kubernetes.github.io/autoscaler", "kube-system"],
+      );
       assert.equal(r.values.image.tag, "v1.35.2");
       assert.deepEqual(r.values.autoDiscovery, { clusterName: prefix });
       assert.equal(r.values.awsRegion, "us-west-2");
@@ -71,7 +99,9 @@ for (const stack of stacks) {
       assert.deepEqual(r.values.rbac.serviceAccount, {
         create: true,
         name: "cluster-autoscaler",
-        annotations: { "eks.amazonaws.com/role-arn": `arn:aws:iam::${testAccountId}:role/${prefix}-cluster-autoscaler-irsa` },
+        annotations: {
+          "eks.amazonaws.com/role-arn": `arn:aws:iam::${testAccountId}:role/${prefix}-cluster-autoscaler-irsa`,
+        },
       });
       assert.equal(r.values.extraArgs["balance-similar-node-groups"], true);
       assert.equal(r.values.extraArgs.expander, "least-waste");
@@ -82,13 +112,24 @@ for (const stack of stacks) {
       const run = await runStack(stack);
       const cpu = `aws:eks/nodeGroup:NodeGroup::${prefix}-cpu`;
       assert.deepEqual(run.get(R, "nvidia-device-plugin").dependsOn, [cpu]);
-      assert.deepEqual(run.get(R, "dcgm-exporter").dependsOn, [cpu, "kubernetes:helm.sh/v3:Release::aws-load-balancer-controller"]);
-      assert.deepEqual(run.get(R, "cluster-autoscaler").dependsOn, [cpu, `llmplatform:aws:IrsaRole::${prefix}-gpu-cluster-autoscaler`]);
+      assert.deepEqual(run.get(R, "dcgm-exporter").dependsOn, [
+        cpu,
+        "kubernetes:helm.sh/v3:Release::aws-load-balancer-controller",
+      ]);
+      assert.deepEqual(run.get(R, "cluster-autoscaler").dependsOn, [
+        cpu,
+        `llmplatform:aws:IrsaRole::${prefix}-gpu-cluster-autoscaler`,
+      ]);
     });
 
     it("binds the autoscaler's role to its service account and this cluster's policy", async () => {
       const run = await runStack(stack);
-      const policy = JSON.parse(run.get("aws:iam/rolePolicy:RolePolicy", `${prefix}-gpu-cluster-autoscaler-scale-node-groups`).inputs.policy);
+      const policy = JSON.parse(
+        run.get(
+          "aws:iam/rolePolicy:RolePolicy",
+          `${prefix}-gpu-cluster-autoscaler-scale-node-groups`,
+        ).inputs.policy,
+      );
       assert.deepEqual(policy, clusterAutoscalerPolicy("aws", "us-west-2", testAccountId, prefix));
     });
   });

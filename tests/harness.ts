@@ -16,7 +16,8 @@ import * as path from "node:path";
 export const repoRoot = path.resolve(__dirname, "..", "..");
 /** AWS account id the mocks report (AWS's documentation example account). */
 export const testAccountId = "111122223333";
-export const testOidcIssuer = "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
+export const testOidcIssuer =
+  "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
 export const testOidcProviderArn = `arn:aws:iam::${testAccountId}:oidc-provider/${testOidcIssuer}`;
 
 export type StackName = "dev" | "prod";
@@ -61,7 +62,9 @@ export interface StackRun {
 
 /** Secret keys Pulumi.yaml declares (`secret: true`). */
 export function declaredSecretKeys(): string[] {
-  const project = yaml.load(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as { config: Record<string, { secret?: boolean }> };
+  const project = yaml.load(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as {
+    config: Record<string, { secret?: boolean }>;
+  };
   return Object.entries(project.config).flatMap(([k, v]) => (v.secret ? [k] : []));
 }
 
@@ -74,7 +77,9 @@ export const operatorSecrets = ["llm-platform:hfToken"];
 
 /** The fake value the harness uses for a secret config key (shaped like the real thing where validated). */
 export function fakeSecret(key: string): string {
-  return key.endsWith("Url") ? `https://alerts.example.test/hooks/fake-secret-${key}` : `fake-secret-${key}`;
+  return key.endsWith("Url")
+    ? `https://alerts.example.test/hooks/fake-secret-${key}`
+    : `fake-secret-${key}`;
 }
 
 /**
@@ -109,7 +114,9 @@ function fakeNestedSecrets(v: unknown, at: string): unknown {
   if (isSecure(v)) return `fake-secret-${at}`;
   if (Array.isArray(v)) return v.map((x, i) => fakeNestedSecrets(x, `${at}[${i}]`));
   if (typeof v === "object" && v !== null) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fakeNestedSecrets(x, `${at}.${k}`)]));
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => [k, fakeNestedSecrets(x, `${at}.${k}`)]),
+    );
   }
   return v;
 }
@@ -127,9 +134,16 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknow
     case "eks:index:Cluster":
       return {
         ...inputs,
-        eksCluster: { name: inputs.name, arn: `arn:aws:eks:us-west-2:${testAccountId}:cluster/${inputs.name}` },
+        eksCluster: {
+          name: inputs.name,
+          arn: `arn:aws:eks:us-west-2:${testAccountId}:cluster/${inputs.name}`,
+        },
         kubeconfig: { apiVersion: "v1", kind: "Config", clusters: [{ name: inputs.name }] },
-        kubeconfigJson: JSON.stringify({ apiVersion: "v1", kind: "Config", clusters: [{ name: inputs.name }] }),
+        kubeconfigJson: JSON.stringify({
+          apiVersion: "v1",
+          kind: "Config",
+          clusters: [{ name: inputs.name }],
+        }),
         oidcProviderArn: testOidcProviderArn,
         oidcIssuer: testOidcIssuer,
         oidcProviderUrl: `https://${testOidcIssuer}`,
@@ -137,8 +151,14 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknow
       };
     case "awsx:ec2:Vpc": {
       const azs = Number(inputs.numberOfAvailabilityZones ?? 3);
-      const ids = (kind: string) => Array.from({ length: azs }, (_, i) => `subnet-${kind}-${i + 1}`);
-      return { ...inputs, vpcId: "vpc-0mock0000000001", publicSubnetIds: ids("public"), privateSubnetIds: ids("private") };
+      const ids = (kind: string) =>
+        Array.from({ length: azs }, (_, i) => `subnet-${kind}-${i + 1}`);
+      return {
+        ...inputs,
+        vpcId: "vpc-0mock0000000001",
+        publicSubnetIds: ids("public"),
+        privateSubnetIds: ids("private"),
+      };
     }
     case "aws:iam/role:Role": {
       const name = inputs.name ?? `${args.name}-generated`;
@@ -149,24 +169,37 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknow
       return { ...inputs, bucket, id: bucket, arn: `arn:aws:s3:::${bucket}` };
     }
     case "aws:ecr/repository:Repository":
-      return { ...inputs, arn, repositoryUrl: `${testAccountId}.dkr.ecr.us-west-2.amazonaws.com/${inputs.name}` };
+      return {
+        ...inputs,
+        arn,
+        repositoryUrl: `${testAccountId}.dkr.ecr.us-west-2.amazonaws.com/${inputs.name}`,
+      };
     case "aws:acm/certificate:Certificate":
       return {
         ...inputs,
         arn: `arn:aws:acm:us-west-2:${testAccountId}:certificate/00000000-0000-4000-8000-000000000001`,
-        domainValidationOptions: [inputs.domainName, ...(inputs.subjectAlternativeNames ?? [])].map((d: string) => ({
-          domainName: d,
-          resourceRecordName: `_x1.${d}.`,
-          resourceRecordType: "CNAME",
-          resourceRecordValue: `_x2.acm-validations.aws.`,
-        })),
+        domainValidationOptions: [inputs.domainName, ...(inputs.subjectAlternativeNames ?? [])].map(
+          (d: string) => ({
+            domainName: d,
+            resourceRecordName: `_x1.${d}.`,
+            resourceRecordType: "CNAME",
+            resourceRecordValue: `_x2.acm-validations.aws.`,
+          }),
+        ),
       };
     case "aws:acm/certificateValidation:CertificateValidation":
       return { ...inputs };
     case "aws:route53/record:Record":
       return { ...inputs, fqdn: String(inputs.name).replace(/\.$/, "") };
     case "kubernetes:networking.k8s.io/v1:Ingress":
-      return { ...inputs, status: { loadBalancer: { ingress: [{ hostname: "k8s-llmplatform-0123456789.us-west-2.elb.amazonaws.com" }] } } };
+      return {
+        ...inputs,
+        status: {
+          loadBalancer: {
+            ingress: [{ hostname: "k8s-llmplatform-0123456789.us-west-2.elb.amazonaws.com" }],
+          },
+        },
+      };
     case "random:index/randomPassword:RandomPassword":
       return { ...inputs, result: "mock-generated-password-0123456789ab" };
     case "aws:kms/key:Key":
@@ -178,7 +211,12 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknow
         ...inputs,
         arn,
         nodeGroupName: `${inputs.nodeGroupNamePrefix}20261123`,
-        resources: [{ autoscalingGroups: [{ name: `eks-${args.name}-asg` }], remoteAccessSecurityGroupId: "" }],
+        resources: [
+          {
+            autoscalingGroups: [{ name: `eks-${args.name}-asg` }],
+            remoteAccessSecurityGroupId: "",
+          },
+        ],
       };
     default:
       return { ...inputs, arn };
@@ -197,7 +235,12 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
     case "aws:elb/getServiceAccount:getServiceAccount":
       return { id: "797873946194", arn: "arn:aws:iam::797873946194:root" };
     case "aws:index/getCallerIdentity:getCallerIdentity":
-      return { accountId: testAccountId, arn: `arn:aws:iam::${testAccountId}:user/ci`, userId: "AIDAEXAMPLE", id: testAccountId };
+      return {
+        accountId: testAccountId,
+        arn: `arn:aws:iam::${testAccountId}:user/ci`,
+        userId: "AIDAEXAMPLE",
+        id: testAccountId,
+      };
     default:
       throw new Error(`unmocked invoke ${args.token}: add it to tests/harness.ts`);
   }
@@ -216,7 +259,9 @@ function unwrapSecrets(v: unknown, at: string, paths: string[]): unknown {
     paths.push(at);
     return unwrapSecrets(o.value, at, []);
   }
-  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x, at ? `${at}.${k}` : k, paths)]));
+  return Object.fromEntries(
+    Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x, at ? `${at}.${k}` : k, paths)]),
+  );
 }
 
 function nameOf(r: unknown): string {
@@ -232,7 +277,9 @@ function nameOf(r: unknown): string {
 export async function runProgram(stack: string, raw?: RawConfig): Promise<StackRun> {
   const file = readStackConfig(stack);
   // Every declared secret the run sets is handed over as a secret, as the Pulumi CLI would.
-  const secretKeys = [...new Set([...file.secretKeys, ...declaredSecretKeys().filter((k) => raw && k in raw)])];
+  const secretKeys = [
+    ...new Set([...file.secretKeys, ...declaredSecretKeys().filter((k) => raw && k in raw)]),
+  ];
   const config = raw ?? file.raw;
   const registered: pulumi.runtime.MockResourceArgs[] = [];
   const options = new Map<string, { opts: pulumi.ResourceOptions; resource: pulumi.Resource }>();
@@ -250,7 +297,9 @@ export async function runProgram(stack: string, raw?: RawConfig): Promise<StackR
     false,
   );
   pulumi.runtime.setAllConfig(
-    Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
+    Object.fromEntries(
+      Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    ),
     secretKeys,
   );
 
@@ -278,10 +327,14 @@ export async function runProgram(stack: string, raw?: RawConfig): Promise<StackR
     .filter((r) => r.type !== "pulumi:pulumi:Stack")
     .map((r): RecordedResource => {
       const o = options.get(`${r.type}::${r.name}`);
-      const opts = (o?.opts ?? {}) as pulumi.CustomResourceOptions & pulumi.ComponentResourceOptions;
+      const opts = (o?.opts ?? {}) as pulumi.CustomResourceOptions &
+        pulumi.ComponentResourceOptions;
       const provider = o?.resource.getProvider(r.type);
-      const explicit = Array.isArray(opts.providers) ? opts.providers : Object.values(opts.providers ?? {});
-      const parent = opts.parent as unknown as { __name?: string; __pulumiType?: string } | undefined;
+      const explicit = Array.isArray(opts.providers)
+        ? opts.providers
+        : Object.values(opts.providers ?? {});
+      const parent = opts.parent as unknown as
+        { __name?: string; __pulumiType?: string } | undefined;
       const dependsOn = ([] as unknown[]).concat(opts.dependsOn ?? []);
       const secretPaths: string[] = [];
       return {
@@ -331,7 +384,11 @@ export function runStack(stack: StackName): Promise<StackRun> {
 
 /** Which resources the program runs under mocks are Kubernetes objects with an upstream schema. */
 export function isKubernetesObject(type: string): boolean {
-  return /^kubernetes:[^:]+:[A-Za-z]+$/.test(type) && !type.startsWith("kubernetes:helm.sh/") && !type.endsWith("Patch");
+  return (
+    /^kubernetes:[^:]+:[A-Za-z]+$/.test(type) &&
+    !type.startsWith("kubernetes:helm.sh/") &&
+    !type.endsWith("Patch")
+  );
 }
 
 /**
@@ -343,10 +400,16 @@ export async function validateKubernetesObject(r: RecordedResource): Promise<voi
   if (!m) throw new Error(`not a Kubernetes type: ${r.type}`);
   const [, group, version, kind] = m;
   // Custom resources validate against their operator's published schema.
-  const crdPackages: Record<string, string> = { "monitoring.coreos.com": "@kubernetes-models/prometheus-operator" };
+  const crdPackages: Record<string, string> = {
+    "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
+  };
   const pkg = crdPackages[group ?? ""] ?? "kubernetes-models";
-  const modulePath = !group || group === "core" ? `${pkg}/${version}` : `${pkg}/${group}/${version}`;
-  const mod = (await import(modulePath)) as Record<string, new (data: unknown) => { validate(): void }>;
+  const modulePath =
+    !group || group === "core" ? `${pkg}/${version}` : `${pkg}/${group}/${version}`;
+  const mod = (await import(modulePath)) as Record<
+    string,
+    new (data: unknown) => { validate(): void }
+  >;
   const Model = mod[kind!];
   if (!Model) throw new Error(`${modulePath} has no ${kind}`);
   try {

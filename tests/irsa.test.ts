@@ -4,22 +4,30 @@ import { runStack, stacks, testOidcIssuer, testOidcProviderArn } from "./harness
 
 describe("IRSA", () => {
   it("trusts one service account of one cluster, with :sub and :aud", () => {
-    assert.deepEqual(irsaTrustPolicy("arn:aws:iam::111122223333:oidc-provider/oidc.example/id/X", "https://oidc.example/id/X", "kube-system", "aws-node"), {
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Effect: "Allow",
-          Principal: { Federated: "arn:aws:iam::111122223333:oidc-provider/oidc.example/id/X" },
-          Action: "sts:AssumeRoleWithWebIdentity",
-          Condition: {
-            StringEquals: {
-              "oidc.example/id/X:sub": "system:serviceaccount:kube-system:aws-node",
-              "oidc.example/id/X:aud": "sts.amazonaws.com",
+    assert.deepEqual(
+      irsaTrustPolicy(
+        "arn:aws:iam::111122223333:oidc-provider/oidc.example/id/X",
+        "https://oidc.example/id/X",
+        "kube-system",
+        "aws-node",
+      ),
+      {
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Federated: "arn:aws:iam::111122223333:oidc-provider/oidc.example/id/X" },
+            Action: "sts:AssumeRoleWithWebIdentity",
+            Condition: {
+              StringEquals: {
+                "oidc.example/id/X:sub": "system:serviceaccount:kube-system:aws-node",
+                "oidc.example/id/X:aud": "sts.amazonaws.com",
+              },
             },
           },
-        },
-      ],
-    });
+        ],
+      },
+    );
   });
 
   for (const stack of stacks) {
@@ -27,23 +35,49 @@ describe("IRSA", () => {
       const run = await runStack(stack);
       const irsa = run
         .ofType("aws:iam/role:Role")
-        .map((r) => ({ name: r.name, inputs: r.inputs, doc: JSON.parse(r.inputs.assumeRolePolicy) }))
-        .filter((r) => r.doc.Statement.some((s: any) => s.Action === "sts:AssumeRoleWithWebIdentity"));
+        .map((r) => ({
+          name: r.name,
+          inputs: r.inputs,
+          doc: JSON.parse(r.inputs.assumeRolePolicy),
+        }))
+        .filter((r) =>
+          r.doc.Statement.some((s: any) => s.Action === "sts:AssumeRoleWithWebIdentity"),
+        );
       assert.deepEqual(
-        irsa.map((r) => [r.inputs.name, r.doc.Statement[0].Condition.StringEquals[`${testOidcIssuer}:sub`]]).sort(),
+        irsa
+          .map((r) => [
+            r.inputs.name,
+            r.doc.Statement[0].Condition.StringEquals[`${testOidcIssuer}:sub`],
+          ])
+          .sort(),
         [
           [`llmplatform-${stack}-vpc-cni-irsa`, "system:serviceaccount:kube-system:aws-node"],
-          [`llmplatform-${stack}-aws-ebs-csi-driver-irsa`, "system:serviceaccount:kube-system:ebs-csi-controller-sa"],
-          [`llmplatform-${stack}-aws-efs-csi-driver-irsa`, "system:serviceaccount:kube-system:efs-csi-controller-sa"],
+          [
+            `llmplatform-${stack}-aws-ebs-csi-driver-irsa`,
+            "system:serviceaccount:kube-system:ebs-csi-controller-sa",
+          ],
+          [
+            `llmplatform-${stack}-aws-efs-csi-driver-irsa`,
+            "system:serviceaccount:kube-system:efs-csi-controller-sa",
+          ],
           [`llmplatform-${stack}-gateway-irsa`, "system:serviceaccount:platform:gateway-sa"],
           [`llmplatform-${stack}-quant-api-irsa`, "system:serviceaccount:quant:quant-sa"],
           [`llmplatform-${stack}-finetune-api-irsa`, "system:serviceaccount:finetune:finetune-sa"],
           [`llmplatform-${stack}-eval-api-irsa`, "system:serviceaccount:eval:eval-sa"],
-          [`llmplatform-${stack}-cluster-autoscaler-irsa`, "system:serviceaccount:kube-system:cluster-autoscaler"],
-          [`llmplatform-${stack}-aws-load-balancer-controller-irsa`, "system:serviceaccount:kube-system:aws-load-balancer-controller"],
+          [
+            `llmplatform-${stack}-cluster-autoscaler-irsa`,
+            "system:serviceaccount:kube-system:cluster-autoscaler",
+          ],
+          [
+            `llmplatform-${stack}-aws-load-balancer-controller-irsa`,
+            "system:serviceaccount:kube-system:aws-load-balancer-controller",
+          ],
           // prod keeps metrics, logs and traces in S3
           ...(stack === "prod"
-            ? ["mimir", "loki", "tempo"].map((c) => [`llmplatform-prod-${c}-irsa`, `system:serviceaccount:observability:${c}`])
+            ? ["mimir", "loki", "tempo"].map((c) => [
+                `llmplatform-prod-${c}-irsa`,
+                `system:serviceaccount:observability:${c}`,
+              ])
             : []),
         ].sort(),
       );

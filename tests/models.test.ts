@@ -13,14 +13,25 @@ describe("models: pure parts", () => {
 
   it("turns each variant's config into vLLM flags", () => {
     assert.deepEqual(vllmArgs(dev.baseline), [
-      "--model", "mistralai/Mistral-7B-Instruct-v0.3",
-      "--served-model-name", "mistral-7b-instruct",
-      "--port", "8000",
-      "--max-model-len", "8192",
-      "--gpu-memory-utilization", "0.9",
+      "--model",
+      "mistralai/Mistral-7B-Instruct-v0.3",
+      "--served-model-name",
+      "mistral-7b-instruct",
+      "--port",
+      "8000",
+      "--max-model-len",
+      "8192",
+      "--gpu-memory-utilization",
+      "0.9",
     ]);
     assert.deepEqual(vllmArgs(dev.awq).slice(-2), ["--quantization", "awq_marlin"]);
-    assert.deepEqual(vllmArgs(dev.lora).slice(-5), ["--enable-lora", "--max-loras", "2", "--max-lora-rank", "16"]);
+    assert.deepEqual(vllmArgs(dev.lora).slice(-5), [
+      "--enable-lora",
+      "--max-loras",
+      "2",
+      "--max-lora-rank",
+      "16",
+    ]);
     assert.equal(vllmArgs(dev.judge)[1], "Qwen/Qwen2.5-7B-Instruct");
   });
 
@@ -60,7 +71,10 @@ for (const stack of stacks) {
         assert.equal(c.image, images.vllm);
         const compute = { cpu, memory, "nvidia.com/gpu": "1" };
         assert.deepEqual(c.resources, { requests: compute, limits: compute });
-        assert.deepEqual(dep.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
+        assert.deepEqual(dep.spec.strategy, {
+          type: "RollingUpdate",
+          rollingUpdate: { maxSurge: 0, maxUnavailable: 1 },
+        });
       });
     });
 
@@ -68,16 +82,29 @@ for (const stack of stacks) {
       const run = await runStack(stack);
       for (const v of variants) {
         const pod = run.get(D, `vllm-${v}`).inputs.spec.template.spec;
-        assert.deepEqual(pod.nodeSelector, { workload: "gpu", "llmplatform.io/node-group": "nvidia-24gb" });
-        assert.deepEqual(pod.tolerations, [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
+        assert.deepEqual(pod.nodeSelector, {
+          workload: "gpu",
+          "llmplatform.io/node-group": "nvidia-24gb",
+        });
+        assert.deepEqual(pod.tolerations, [
+          { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
+        ]);
         assert.deepEqual(pod.affinity, {
           podAntiAffinity: {
             requiredDuringSchedulingIgnoredDuringExecution: [
-              { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { "llmplatform.io/model-server": "true" } } },
+              {
+                topologyKey: "kubernetes.io/hostname",
+                labelSelector: { matchLabels: { "llmplatform.io/model-server": "true" } },
+              },
             ],
           },
         });
-        assert.equal(run.get(D, `vllm-${v}`).inputs.spec.template.metadata.labels["llmplatform.io/model-server"], "true");
+        assert.equal(
+          run.get(D, `vllm-${v}`).inputs.spec.template.metadata.labels[
+            "llmplatform.io/model-server"
+          ],
+          "true",
+        );
       }
     });
 
@@ -85,9 +112,24 @@ for (const stack of stacks) {
       const run = await runStack(stack);
       const pod = run.get(D, "vllm-baseline").inputs.spec.template.spec;
       const c = pod.containers[0];
-      assert.deepEqual(c.startupProbe, { httpGet: { path: "/health", port: "http" }, periodSeconds: 10, failureThreshold: 90, timeoutSeconds: 5 });
-      assert.deepEqual(c.livenessProbe, { httpGet: { path: "/health", port: "http" }, periodSeconds: 15, failureThreshold: 3, timeoutSeconds: 5 });
-      assert.deepEqual(c.readinessProbe, { httpGet: { path: "/v1/models", port: "http" }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 });
+      assert.deepEqual(c.startupProbe, {
+        httpGet: { path: "/health", port: "http" },
+        periodSeconds: 10,
+        failureThreshold: 90,
+        timeoutSeconds: 5,
+      });
+      assert.deepEqual(c.livenessProbe, {
+        httpGet: { path: "/health", port: "http" },
+        periodSeconds: 15,
+        failureThreshold: 3,
+        timeoutSeconds: 5,
+      });
+      assert.deepEqual(c.readinessProbe, {
+        httpGet: { path: "/v1/models", port: "http" },
+        periodSeconds: 10,
+        failureThreshold: 3,
+        timeoutSeconds: 5,
+      });
       assert.deepEqual(c.lifecycle, { preStop: { sleep: { seconds: 10 } } });
       assert.equal(pod.terminationGracePeriodSeconds, 60);
       assert.deepEqual(c.ports, [{ name: "http", containerPort: 8000, protocol: "TCP" }]);
@@ -97,7 +139,12 @@ for (const stack of stacks) {
       const run = await runStack(stack);
       const pod = run.get(D, "vllm-baseline").inputs.spec.template.spec;
       const c = pod.containers[0];
-      assert.deepEqual(pod.securityContext, { runAsNonRoot: true, runAsUser: 2000, runAsGroup: 0, seccompProfile: { type: "RuntimeDefault" } });
+      assert.deepEqual(pod.securityContext, {
+        runAsNonRoot: true,
+        runAsUser: 2000,
+        runAsGroup: 0,
+        seccompProfile: { type: "RuntimeDefault" },
+      });
       assert.deepEqual(c.securityContext, {
         runAsNonRoot: true,
         readOnlyRootFilesystem: true,
@@ -119,9 +166,18 @@ for (const stack of stacks) {
         { name: "home", emptyDir: { sizeLimit: "20Gi" } },
         { name: "tmp", emptyDir: { sizeLimit: "10Gi" } },
         { name: "shm", emptyDir: { medium: "Memory", sizeLimit: "2Gi" } },
-        { name: "hf-token", secret: { secretName: "hf-token", defaultMode: 0o440, items: [{ key: "token", path: "token" }] } },
+        {
+          name: "hf-token",
+          secret: {
+            secretName: "hf-token",
+            defaultMode: 0o440,
+            items: [{ key: "token", path: "token" }],
+          },
+        },
       ]);
-      const env = Object.fromEntries(c.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+      const env = Object.fromEntries(
+        c.env.map((e: { name: string; value: string }) => [e.name, e.value]),
+      );
       assert.deepEqual(env, {
         HOME: "/home/vllm",
         HF_HOME: "/models/huggingface",
@@ -146,7 +202,9 @@ for (const stack of stacks) {
       const awq = run.get(D, "vllm-awq").inputs.spec.template.spec;
       assert.ok(!awq.volumes.some((v: { name: string }) => v.name === "hf-token"));
       const lora = run.get(D, "vllm-lora").inputs.spec.template.spec.containers[0];
-      const env = Object.fromEntries(lora.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+      const env = Object.fromEntries(
+        lora.env.map((e: { name: string; value: string }) => [e.name, e.value]),
+      );
       assert.equal(env.VLLM_ALLOW_RUNTIME_LORA_UPDATING, "True");
       assert.equal(env.VLLM_PLUGINS, "lora_filesystem_resolver");
       assert.equal(env.VLLM_LORA_RESOLVER_CACHE_DIR, "/models/adapters");
@@ -154,12 +212,21 @@ for (const stack of stacks) {
 
     it("keeps the HF token a secret end to end", async () => {
       const run = await runStack(stack);
-      const secret = run.get("kubernetes:core/v1:Secret", "llmplatform-" + stack + "-models-hf-token");
+      const secret = run.get(
+        "kubernetes:core/v1:Secret",
+        "llmplatform-" + stack + "-models-hf-token",
+      );
       assert.deepEqual(secret.secretPaths, ["stringData"], "the token travels as a Pulumi secret");
       assert.equal(secret.inputs.stringData.token, fakeSecret("llm-platform:hfToken"));
       assert.equal(secret.inputs.metadata.name, "hf-token");
-      const leaks = run.resources.filter((r) => r !== secret && JSON.stringify(r.inputs).includes(fakeSecret("llm-platform:hfToken")));
-      assert.deepEqual(leaks.map((r) => r.name), []);
+      const leaks = run.resources.filter(
+        (r) =>
+          r !== secret && JSON.stringify(r.inputs).includes(fakeSecret("llm-platform:hfToken")),
+      );
+      assert.deepEqual(
+        leaks.map((r) => r.name),
+        [],
+      );
     });
 
     it("shares one multi-AZ, encrypted EFS cache through a ReadWriteMany claim", async () => {
@@ -169,34 +236,72 @@ for (const stack of stacks) {
       assert.equal(fs.throughputMode, "elastic");
       assert.equal(fs.availabilityZoneName, undefined, "regional, not One Zone");
       const targets = run.ofType("aws:efs/mountTarget:MountTarget");
-      assert.deepEqual(targets.map((t) => t.inputs.subnetId), ["subnet-private-1", "subnet-private-2", "subnet-private-3"]);
-      const sg = run.get("aws:ec2/securityGroup:SecurityGroup", `llmplatform-${stack}-models-nfs`).inputs;
-      assert.deepEqual(sg.ingress.map((r: any) => [r.protocol, r.fromPort, r.toPort, r.cidrBlocks]), [["tcp", 2049, 2049, [stack === "dev" ? "10.10.0.0/16" : "10.20.0.0/16"]]]);
-      const sc = run.get("kubernetes:storage.k8s.io/v1:StorageClass", `llmplatform-${stack}-models-efs`).inputs;
+      assert.deepEqual(
+        targets.map((t) => t.inputs.subnetId),
+        ["subnet-private-1", "subnet-private-2", "subnet-private-3"],
+      );
+      const sg = run.get(
+        "aws:ec2/securityGroup:SecurityGroup",
+        `llmplatform-${stack}-models-nfs`,
+      ).inputs;
+      assert.deepEqual(
+        sg.ingress.map((r: any) => [r.protocol, r.fromPort, r.toPort, r.cidrBlocks]),
+        [["tcp", 2049, 2049, [stack === "dev" ? "10.10.0.0/16" : "10.20.0.0/16"]]],
+      );
+      const sc = run.get(
+        "kubernetes:storage.k8s.io/v1:StorageClass",
+        `llmplatform-${stack}-models-efs`,
+      ).inputs;
       assert.equal(sc.provisioner, "efs.csi.aws.com");
       assert.equal(sc.reclaimPolicy, "Retain");
       assert.equal(sc.parameters.fileSystemId, `llmplatform-${stack}-models-id`);
-      const pvc = run.get("kubernetes:core/v1:PersistentVolumeClaim", `llmplatform-${stack}-models-cache`);
-      assert.deepEqual(pvc.inputs.spec, { accessModes: ["ReadWriteMany"], storageClassName: "efs-models", resources: { requests: { storage: "500Gi" } } });
-      assert.deepEqual(pvc.dependsOn, [`aws:eks/addon:Addon::llmplatform-${stack}-compute-aws-efs-csi-driver`, `llmplatform:aws:ModelCacheFileSystem::llmplatform-${stack}-models`]);
+      const pvc = run.get(
+        "kubernetes:core/v1:PersistentVolumeClaim",
+        `llmplatform-${stack}-models-cache`,
+      );
+      assert.deepEqual(pvc.inputs.spec, {
+        accessModes: ["ReadWriteMany"],
+        storageClassName: "efs-models",
+        resources: { requests: { storage: "500Gi" } },
+      });
+      assert.deepEqual(pvc.dependsOn, [
+        `aws:eks/addon:Addon::llmplatform-${stack}-compute-aws-efs-csi-driver`,
+        `llmplatform:aws:ModelCacheFileSystem::llmplatform-${stack}-models`,
+      ]);
     });
 
     it("exposes each variant on ClusterIP 80 and lets only its clients and the gateway in", async () => {
       const run = await runStack(stack);
       for (const v of variants) {
         const svc = run.get("kubernetes:core/v1:Service", `vllm-${v}-service`).inputs;
-        assert.deepEqual(svc.spec, { type: "ClusterIP", selector: { app: `vllm-${v}` }, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] });
+        assert.deepEqual(svc.spec, {
+          type: "ClusterIP",
+          selector: { app: `vllm-${v}` },
+          ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
+        });
       }
       const np = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
-      const ingress = run.get(np, "llm-baseline-allow-platform-clients-to-model-servers-8000").inputs.spec;
+      const ingress = run.get(np, "llm-baseline-allow-platform-clients-to-model-servers-8000")
+        .inputs.spec;
       assert.deepEqual(
-        ingress.ingress[0].from.map((p: any) => `${p.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]}/${p.podSelector.matchLabels.app}`),
+        ingress.ingress[0].from.map(
+          (p: any) =>
+            `${p.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]}/${p.podSelector.matchLabels.app}`,
+        ),
         ["platform/gateway", "quant/quant-api", "finetune/finetune-api", "eval/eval-api"],
       );
-      const quantEgress = run.get(np, "quant-api-allow-quant-api-to-model-servers-8000").inputs.spec.egress[0].to;
-      assert.deepEqual(quantEgress.map((p: any) => p.podSelector.matchLabels.app), ["vllm-awq"]);
-      const gatewayEgress = run.get(np, "gateway-allow-gateway-to-model-servers-8000").inputs.spec.egress[0].to;
-      assert.deepEqual(gatewayEgress.map((p: any) => p.podSelector.matchLabels.app), ["vllm-baseline", "vllm-awq", "vllm-lora", "vllm-judge"]);
+      const quantEgress = run.get(np, "quant-api-allow-quant-api-to-model-servers-8000").inputs.spec
+        .egress[0].to;
+      assert.deepEqual(
+        quantEgress.map((p: any) => p.podSelector.matchLabels.app),
+        ["vllm-awq"],
+      );
+      const gatewayEgress = run.get(np, "gateway-allow-gateway-to-model-servers-8000").inputs.spec
+        .egress[0].to;
+      assert.deepEqual(
+        gatewayEgress.map((p: any) => p.podSelector.matchLabels.app),
+        ["vllm-baseline", "vllm-awq", "vllm-lora", "vllm-judge"],
+      );
       const hub = run.get(np, "llm-baseline-allow-https-to-hugging-face-hub").inputs.spec;
       assert.deepEqual(hub.podSelector, { matchLabels: { "llmplatform.io/model-server": "true" } });
       assert.deepEqual(hub.egress[0].ports, [{ protocol: "TCP", port: 443 }]);
@@ -204,16 +309,28 @@ for (const stack of stacks) {
 
     it("points each team API at its own model endpoint", async () => {
       const run = await runStack(stack);
-      const data = (n: string) => run.get("kubernetes:core/v1:ConfigMap", `${n}-config`).inputs.data;
-      assert.equal(data("quant-api").MODEL_ENDPOINT, "http://vllm-awq.llm-baseline.svc.cluster.local/v1");
+      const data = (n: string) =>
+        run.get("kubernetes:core/v1:ConfigMap", `${n}-config`).inputs.data;
+      assert.equal(
+        data("quant-api").MODEL_ENDPOINT,
+        "http://vllm-awq.llm-baseline.svc.cluster.local/v1",
+      );
       assert.equal(data("finetune-api").MODEL_NAME, "mistral-7b-instruct-lora");
-      assert.equal(data("eval-api").MODEL_ENDPOINT, "http://vllm-judge.llm-baseline.svc.cluster.local/v1");
+      assert.equal(
+        data("eval-api").MODEL_ENDPOINT,
+        "http://vllm-judge.llm-baseline.svc.cluster.local/v1",
+      );
       assert.equal(data("gateway").MODEL_ENDPOINT, undefined);
     });
 
     it("sets no PodDisruptionBudget on single-replica model servers (it would block drains forever)", async () => {
       const run = await runStack(stack);
-      assert.deepEqual(run.ofType("kubernetes:policy/v1:PodDisruptionBudget").filter((p) => p.inputs.metadata.namespace === "llm-baseline"), []);
+      assert.deepEqual(
+        run
+          .ofType("kubernetes:policy/v1:PodDisruptionBudget")
+          .filter((p) => p.inputs.metadata.namespace === "llm-baseline"),
+        [],
+      );
     });
   });
 }
@@ -247,27 +364,54 @@ describe("models: bad input", () => {
 
   it("rejects more model replicas than GPU nodes (one model per node) or the GPU quota", () => {
     const p = problems((r) => (r["llm-platform:models"].variants.baseline.replicas = 6));
-    assert.ok(p.includes("llm-platform:models.variants: 9 model replicas need 9 GPU nodes (one model per node), nodeGroups.gpu nvidia-24gb allows maxSize 8"), p.join("\n"));
-    assert.ok(p.includes("llm-platform:models.variants: 9 model replicas need 9 GPUs, the llm-baseline quota allows 8"), p.join("\n"));
+    assert.ok(
+      p.includes(
+        "llm-platform:models.variants: 9 model replicas need 9 GPU nodes (one model per node), nodeGroups.gpu nvidia-24gb allows maxSize 8",
+      ),
+      p.join("\n"),
+    );
+    assert.ok(
+      p.includes(
+        "llm-platform:models.variants: 9 model replicas need 9 GPUs, the llm-baseline quota allows 8",
+      ),
+      p.join("\n"),
+    );
   });
 
   it("rejects a model pod larger than its node", () => {
     const p = problems((r) => (r["llm-platform:models"].variants.judge.resources.memory = "30Gi"));
-    assert.ok(p.some((x) => x.startsWith("llm-platform:models.variants.judge.resources: expected at most 7 CPU and 28Gi to fit a g5.2xlarge node")), p.join("\n"));
+    assert.ok(
+      p.some((x) =>
+        x.startsWith(
+          "llm-platform:models.variants.judge.resources: expected at most 7 CPU and 28Gi to fit a g5.2xlarge node",
+        ),
+      ),
+      p.join("\n"),
+    );
   });
 
   it("rejects an A/B variant the LoRA server does not serve", () => {
-    const p = problems((r) => (r["llm-platform:services"].gateway.routes.finetune.variants[1].name = "lora-v3"));
-    assert.deepEqual(p, ["llm-platform:services.gateway.routes.finetune.variants[1].name: expected one of the LoRA server's adapters (lora-v1, lora-v2)"]);
+    const p = problems(
+      (r) => (r["llm-platform:services"].gateway.routes.finetune.variants[1].name = "lora-v3"),
+    );
+    assert.deepEqual(p, [
+      "llm-platform:services.gateway.routes.finetune.variants[1].name: expected one of the LoRA server's adapters (lora-v1, lora-v2)",
+    ]);
   });
 
   it("rejects an unknown GPU node group", () => {
     const p = problems((r) => (r["llm-platform:models"].nodeGroup = "nvidia-80gb"));
-    assert.deepEqual(p, ["llm-platform:models.nodeGroup: expected one of the GPU node groups (nvidia-24gb)"]);
+    assert.deepEqual(p, [
+      "llm-platform:models.nodeGroup: expected one of the GPU node groups (nvidia-24gb)",
+    ]);
   });
 
   it("rejects two variants serving the same model name", () => {
-    const p = problems((r) => (r["llm-platform:models"].variants.judge.servedModelName = "mistral-7b-instruct"));
-    assert.deepEqual(p, ["llm-platform:models.variants.judge.servedModelName: expected a name no other variant serves"]);
+    const p = problems(
+      (r) => (r["llm-platform:models"].variants.judge.servedModelName = "mistral-7b-instruct"),
+    );
+    assert.deepEqual(p, [
+      "llm-platform:models.variants.judge.servedModelName: expected a name no other variant serves",
+    ]);
   });
 });

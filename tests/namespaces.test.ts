@@ -66,10 +66,25 @@ describe("namespaces", () => {
         const run = await runStack(stack);
         const nss = run.ofType(`${K}Namespace`);
         assert.deepEqual(nss.map((n) => n.inputs.metadata.name).sort(), [...namespaceNames].sort());
-        for (const n of nss) assert.deepEqual(n.inputs.metadata.labels, namespaceLabels(n.inputs.metadata.name, stack, "1.35"));
-        assert.equal(run.get(`${K}Namespace`, "observability-namespace").inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "privileged");
-        assert.equal(run.get(`${K}Namespace`, "platform-namespace").inputs.metadata.labels.tier, "platform");
-        assert.equal(run.get(`${K}Namespace`, "llm-baseline-namespace").inputs.metadata.labels.tier, "models");
+        for (const n of nss)
+          assert.deepEqual(
+            n.inputs.metadata.labels,
+            namespaceLabels(n.inputs.metadata.name, stack, "1.35"),
+          );
+        assert.equal(
+          run.get(`${K}Namespace`, "observability-namespace").inputs.metadata.labels[
+            "pod-security.kubernetes.io/enforce"
+          ],
+          "privileged",
+        );
+        assert.equal(
+          run.get(`${K}Namespace`, "platform-namespace").inputs.metadata.labels.tier,
+          "platform",
+        );
+        assert.equal(
+          run.get(`${K}Namespace`, "llm-baseline-namespace").inputs.metadata.labels.tier,
+          "models",
+        );
       });
 
       it("sets the platform quota and limits from the design", async () => {
@@ -101,8 +116,16 @@ describe("namespaces", () => {
       it("sizes the team namespaces like quant", async () => {
         const run = await runStack(stack);
         for (const ns of ["quant", "finetune", "eval"]) {
-          assert.deepEqual(run.get(`${K}ResourceQuota`, `${ns}-quota`).inputs.spec.hard, teamQuota, ns);
-          assert.deepEqual(run.get(`${K}LimitRange`, `${ns}-limits`).inputs.spec.limits, [teamLimits], ns);
+          assert.deepEqual(
+            run.get(`${K}ResourceQuota`, `${ns}-quota`).inputs.spec.hard,
+            teamQuota,
+            ns,
+          );
+          assert.deepEqual(
+            run.get(`${K}LimitRange`, `${ns}-limits`).inputs.spec.limits,
+            [teamLimits],
+            ns,
+          );
         }
       });
 
@@ -116,10 +139,13 @@ describe("namespaces", () => {
         const obs = run.get(`${K}ResourceQuota`, "observability-quota").inputs.spec.hard;
         assert.equal(obs["limits.memory"], stack === "dev" ? "48Gi" : "96Gi");
         assert.equal(obs.persistentvolumeclaims, stack === "dev" ? "10" : "20");
-        assert.deepEqual(run.get(`${K}LimitRange`, "llm-baseline-limits").inputs.spec.limits[0].max, {
-          cpu: stack === "dev" ? "4" : "8",
-          memory: stack === "dev" ? "16Gi" : "32Gi",
-        });
+        assert.deepEqual(
+          run.get(`${K}LimitRange`, "llm-baseline-limits").inputs.spec.limits[0].max,
+          {
+            cpu: stack === "dev" ? "4" : "8",
+            memory: stack === "dev" ? "16Gi" : "32Gi",
+          },
+        );
       });
 
       it("denies all traffic by default, then allows DNS and OTLP export in every namespace", async () => {
@@ -130,7 +156,14 @@ describe("namespaces", () => {
           assert.deepEqual(deny.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
           assert.deepEqual(run.get(NP, `${ns}-allow-dns-to-kube-dns`).inputs.spec.egress, [
             {
-              to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+              to: [
+                {
+                  namespaceSelector: {
+                    matchLabels: { "kubernetes.io/metadata.name": "kube-system" },
+                  },
+                  podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+                },
+              ],
               ports: [
                 { protocol: "UDP", port: 53 },
                 { protocol: "TCP", port: 53 },
@@ -141,8 +174,12 @@ describe("namespaces", () => {
             {
               to: [
                 {
-                  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } },
-                  podSelector: { matchLabels: { "app.kubernetes.io/name": "opentelemetry-collector" } },
+                  namespaceSelector: {
+                    matchLabels: { "kubernetes.io/metadata.name": "observability" },
+                  },
+                  podSelector: {
+                    matchLabels: { "app.kubernetes.io/name": "opentelemetry-collector" },
+                  },
                 },
               ],
               ports: [
@@ -161,7 +198,9 @@ describe("namespaces", () => {
             {
               from: [
                 {
-                  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } },
+                  namespaceSelector: {
+                    matchLabels: { "kubernetes.io/metadata.name": "observability" },
+                  },
                   podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
                 },
               ],
@@ -170,7 +209,9 @@ describe("namespaces", () => {
           ]);
         }
         const otel = run.get(NP, "observability-allow-otlp-from-all-namespaces").inputs.spec;
-        assert.deepEqual(otel.podSelector, { matchLabels: { "app.kubernetes.io/name": "opentelemetry-collector" } });
+        assert.deepEqual(otel.podSelector, {
+          matchLabels: { "app.kubernetes.io/name": "opentelemetry-collector" },
+        });
         assert.deepEqual(otel.ingress[0].from, [{ namespaceSelector: {} }]);
       });
     });

@@ -27,7 +27,9 @@ describe("network", () => {
       it(`uses ${stack === "dev" ? "one NAT gateway" : "one NAT gateway per AZ"}`, async () => {
         const run = await runStack(stack);
         const vpc = run.get("awsx:ec2:Vpc", `llmplatform-${stack}-vpc`);
-        assert.deepEqual(vpc.inputs.natGateways, { strategy: stack === "dev" ? "Single" : "OnePerAz" });
+        assert.deepEqual(vpc.inputs.natGateways, {
+          strategy: stack === "dev" ? "Single" : "OnePerAz",
+        });
       });
 
       it("sends all VPC traffic to flow logs with the configured retention", async () => {

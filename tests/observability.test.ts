@@ -4,41 +4,94 @@ import * as path from "node:path";
 import { alertRules } from "../components/observability/alerts";
 import { dashboards } from "../components/observability/stack";
 import { grafanaDatasources, obsServices } from "../components/observability/values";
-import { cloneStackConfig, fakeSecret, repoRoot, runProgram, runStack, stacks, testAccountId } from "./harness";
+import {
+  cloneStackConfig,
+  fakeSecret,
+  repoRoot,
+  runProgram,
+  runStack,
+  stacks,
+  testAccountId,
+} from "./harness";
 
 const R = "kubernetes:helm.sh/v3:Release";
 
 describe("observability: dashboards as code", () => {
   const files = fs.readdirSync(path.join(repoRoot, "components", "observability", "dashboards"));
-  const titles = (name: string) => (JSON.parse(dashboards[name]!) as { panels: { title: string; targets: { expr: string }[] }[] }).panels;
+  const titles = (name: string) =>
+    (JSON.parse(dashboards[name]!) as { panels: { title: string; targets: { expr: string }[] }[] })
+      .panels;
 
   it("keeps every dashboard file valid JSON with a unique uid", () => {
     assert.deepEqual(files.sort(), ["gpu.json", "platform-red.json", "vllm.json"]);
-    const uids = files.map((f) => JSON.parse(fs.readFileSync(path.join(repoRoot, "components", "observability", "dashboards", f), "utf8")).uid);
+    const uids = files.map(
+      (f) =>
+        JSON.parse(
+          fs.readFileSync(
+            path.join(repoRoot, "components", "observability", "dashboards", f),
+            "utf8",
+          ),
+        ).uid,
+    );
     assert.equal(new Set(uids).size, 3);
-    for (const name of Object.keys(dashboards)) for (const p of titles(name)) assert.ok(p.targets.every((t) => t.expr.length > 0), `${name}: ${p.title}`);
+    for (const name of Object.keys(dashboards))
+      for (const p of titles(name))
+        assert.ok(
+          p.targets.every((t) => t.expr.length > 0),
+          `${name}: ${p.title}`,
+        );
   });
 
   it("shows RED per service: rate, errors, p50/p95/p99 latency", () => {
-    assert.deepEqual(titles("platform-red").map((p) => p.title), ["Request rate", "Error rate (5xx ratio)", "Latency p50 / p95 / p99"]);
+    assert.deepEqual(
+      titles("platform-red").map((p) => p.title),
+      ["Request rate", "Error rate (5xx ratio)", "Latency p50 / p95 / p99"],
+    );
     const latency = titles("platform-red")[2]!.targets.map((t) => t.expr);
-    assert.deepEqual(latency.map((e) => /histogram_quantile\((0\.\d+)/.exec(e)![1]), ["0.50", "0.95", "0.99"]);
+    assert.deepEqual(
+      latency.map((e) => /histogram_quantile\((0\.\d+)/.exec(e)![1]),
+      ["0.50", "0.95", "0.99"],
+    );
   });
 
   it("shows vLLM running/waiting requests, time to first token, tokens per second and KV cache", () => {
     const panels = titles("vllm");
-    assert.deepEqual(panels.map((p) => p.title), ["Requests running", "Requests waiting", "Time to first token (p50 / p95)", "Tokens per second (generated / prompt)", "KV-cache usage"]);
+    assert.deepEqual(
+      panels.map((p) => p.title),
+      [
+        "Requests running",
+        "Requests waiting",
+        "Time to first token (p50 / p95)",
+        "Tokens per second (generated / prompt)",
+        "KV-cache usage",
+      ],
+    );
     const exprs = panels.flatMap((p) => p.targets.map((t) => t.expr)).join("\n");
-    for (const metric of ["vllm:num_requests_running", "vllm:num_requests_waiting", "vllm:time_to_first_token_seconds_bucket", "vllm:generation_tokens_total", "vllm:kv_cache_usage_perc"]) {
+    for (const metric of [
+      "vllm:num_requests_running",
+      "vllm:num_requests_waiting",
+      "vllm:time_to_first_token_seconds_bucket",
+      "vllm:generation_tokens_total",
+      "vllm:kv_cache_usage_perc",
+    ]) {
       assert.ok(exprs.includes(metric), metric);
     }
   });
 
   it("shows GPU utilisation, memory, temperature per node and the spot node count", () => {
     const panels = titles("gpu");
-    assert.deepEqual(panels.map((p) => p.title), ["GPU utilisation", "GPU memory used", "GPU temperature per node", "Spot GPU nodes"]);
+    assert.deepEqual(
+      panels.map((p) => p.title),
+      ["GPU utilisation", "GPU memory used", "GPU temperature per node", "Spot GPU nodes"],
+    );
     const exprs = panels.flatMap((p) => p.targets.map((t) => t.expr)).join("\n");
-    for (const metric of ["DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_GPU_TEMP", 'label_eks_amazonaws_com_capacity_type="SPOT"']) assert.ok(exprs.includes(metric), metric);
+    for (const metric of [
+      "DCGM_FI_DEV_GPU_UTIL",
+      "DCGM_FI_DEV_FB_USED",
+      "DCGM_FI_DEV_GPU_TEMP",
+      'label_eks_amazonaws_com_capacity_type="SPOT"',
+    ])
+      assert.ok(exprs.includes(metric), metric);
   });
 });
 
@@ -50,12 +103,25 @@ describe("observability: alert rules", () => {
       assert.ok(["critical", "warning"].includes(r.labels.severity), r.alert);
       assert.ok(r.annotations.summary && r.annotations.description, r.alert);
     }
-    assert.deepEqual(alertRules.map((r) => r.alert), ["ServiceHighErrorRate", "ServiceHighLatency", "ModelServerDown", "GpuNodeNotReady", "PodCrashLooping", "NamespaceNearQuota"]);
+    assert.deepEqual(
+      alertRules.map((r) => r.alert),
+      [
+        "ServiceHighErrorRate",
+        "ServiceHighLatency",
+        "ModelServerDown",
+        "GpuNodeNotReady",
+        "PodCrashLooping",
+        "NamespaceNearQuota",
+      ],
+    );
   });
 
   it("alerts on a 5xx ratio above 5 % and a p95 above 1 s, for 5 minutes, per service", () => {
     const [errors, latency] = alertRules;
-    assert.match(errors!.expr, /status=~"5\.\."\}\[5m\]\)\) \/ sum by \(namespace, app\) .* > 0\.05$/);
+    assert.match(
+      errors!.expr,
+      /status=~"5\.\."\}\[5m\]\)\) \/ sum by \(namespace, app\) .* > 0\.05$/,
+    );
     assert.equal(errors!.for, "5m");
     assert.match(latency!.expr, /^histogram_quantile\(0\.95, .*\) > 1$/);
     assert.equal(latency!.for, "5m");
@@ -66,12 +132,18 @@ describe("observability: alert rules", () => {
 describe("observability: datasources", () => {
   it("links traces to logs and to metrics, and points metrics at Mimir only when it runs", () => {
     const dev = grafanaDatasources(false).datasources;
-    assert.deepEqual(dev.map((d) => [d.name, d.type, d.url]), [
-      ["Prometheus", "prometheus", obsServices.prometheus],
-      ["Loki", "loki", obsServices.loki],
-      ["Tempo", "tempo", obsServices.tempoQuery],
-    ]);
-    assert.equal(grafanaDatasources(true).datasources[0]!.url, "http://mimir-query-frontend.observability.svc.cluster.local:8080/prometheus");
+    assert.deepEqual(
+      dev.map((d) => [d.name, d.type, d.url]),
+      [
+        ["Prometheus", "prometheus", obsServices.prometheus],
+        ["Loki", "loki", obsServices.loki],
+        ["Tempo", "tempo", obsServices.tempoQuery],
+      ],
+    );
+    assert.equal(
+      grafanaDatasources(true).datasources[0]!.url,
+      "http://mimir-query-frontend.observability.svc.cluster.local:8080/prometheus",
+    );
     const tempo = dev[2]!.jsonData as Record<string, any>;
     assert.equal(tempo.tracesToLogsV2.datasourceUid, "logs");
     assert.equal(tempo.tracesToMetrics.datasourceUid, "metrics");
@@ -97,10 +169,22 @@ for (const stack of stacks) {
       };
       for (const [name, [chart, version]] of Object.entries(expected)) {
         const r = run.get(R, name).inputs;
-        assert.deepEqual([r.chart, r.version, r.namespace], [chart, version, "observability"], name);
-        assert.ok(run.get(R, name).dependsOn.includes("kubernetes:helm.sh/v3:Release::aws-load-balancer-controller"), name);
+        assert.deepEqual(
+          [r.chart, r.version, r.namespace],
+          [chart, version, "observability"],
+          name,
+        );
+        assert.ok(
+          run
+            .get(R, name)
+            .dependsOn.includes("kubernetes:helm.sh/v3:Release::aws-load-balancer-controller"),
+          name,
+        );
       }
-      assert.equal(run.ofType(R).some((r) => r.name === "mimir"), prod);
+      assert.equal(
+        run.ofType(R).some((r) => r.name === "mimir"),
+        prod,
+      );
     });
 
     it("runs Prometheus with the configured retention, storage and replicas, remote-writing to Mimir in prod", async () => {
@@ -108,46 +192,89 @@ for (const stack of stacks) {
       const spec = v.prometheus.prometheusSpec;
       assert.equal(spec.replicas, prod ? 2 : 1);
       assert.equal(spec.retention, prod ? "15d" : "7d");
-      assert.equal(spec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage, prod ? "200Gi" : "50Gi");
+      assert.equal(
+        spec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage,
+        prod ? "200Gi" : "50Gi",
+      );
       assert.equal(spec.storageSpec.volumeClaimTemplate.spec.storageClassName, "gp3");
       assert.equal(spec.enableOTLPReceiver, true);
       assert.equal(spec.serviceMonitorSelectorNilUsesHelmValues, false);
       assert.equal(spec.podMonitorSelectorNilUsesHelmValues, false);
-      assert.deepEqual(spec.remoteWrite, prod ? [{ url: "http://mimir-distributor.observability.svc.cluster.local:8080/api/v1/push" }] : []);
+      assert.deepEqual(
+        spec.remoteWrite,
+        prod
+          ? [{ url: "http://mimir-distributor.observability.svc.cluster.local:8080/api/v1/push" }]
+          : [],
+      );
       assert.deepEqual(spec.externalLabels, { cluster: prefix, environment: stack });
-      assert.deepEqual([v.grafana.enabled, v.kubeControllerManager.enabled, v.kubeScheduler.enabled, v.kubeEtcd.enabled], [false, false, false, false]);
+      assert.deepEqual(
+        [
+          v.grafana.enabled,
+          v.kubeControllerManager.enabled,
+          v.kubeScheduler.enabled,
+          v.kubeEtcd.enabled,
+        ],
+        [false, false, false, false],
+      );
       assert.equal(v.alertmanager.alertmanagerSpec.replicas, prod ? 2 : 1);
-      assert.deepEqual(v.alertmanager.config.receivers, [{ name: "null" }], "no webhook configured: alerts stay in Grafana");
-      assert.ok(v["kube-state-metrics"].metricLabelsAllowlist.includes("nodes=[workload,eks.amazonaws.com/capacityType,llmplatform.io/node-group]"));
+      assert.deepEqual(
+        v.alertmanager.config.receivers,
+        [{ name: "null" }],
+        "no webhook configured: alerts stay in Grafana",
+      );
+      assert.ok(
+        v["kube-state-metrics"].metricLabelsAllowlist.includes(
+          "nodes=[workload,eks.amazonaws.com/capacityType,llmplatform.io/node-group]",
+        ),
+      );
       assert.deepEqual(v["prometheus-node-exporter"].tolerations, [{ operator: "Exists" }]);
     });
 
-    it(prod ? "keeps Loki in S3 through IRSA, 3 replicas" : "keeps Loki on a volume, one replica", async () => {
-      const v = await values("loki");
-      assert.equal(v.fullnameOverride, "loki");
-      assert.equal(v.deploymentMode, "Monolithic");
-      assert.equal(v.singleBinary.replicas, prod ? 3 : 1);
-      assert.deepEqual([v.read.replicas, v.write.replicas, v.backend.replicas], [0, 0, 0]);
-      assert.equal(v.loki.schemaConfig.configs[0].schema, "v13");
-      assert.equal(v.loki.limits_config.retention_period, prod ? "720h" : "168h");
-      if (prod) {
-        assert.deepEqual(v.loki.storage, { type: "s3", bucketNames: { chunks: `${prefix}-loki-20261123`, ruler: `${prefix}-loki-20261123`, admin: `${prefix}-loki-20261123` }, s3: { region: "us-west-2" } });
-        assert.deepEqual(v.serviceAccount.annotations, { "eks.amazonaws.com/role-arn": `arn:aws:iam::${testAccountId}:role/${prefix}-loki-irsa` });
-      } else {
-        assert.deepEqual(v.loki.storage, { type: "filesystem" });
-        assert.equal(v.serviceAccount.annotations, undefined);
-        assert.equal(v.singleBinary.persistence.size, "50Gi");
-      }
-    });
+    it(
+      prod ? "keeps Loki in S3 through IRSA, 3 replicas" : "keeps Loki on a volume, one replica",
+      async () => {
+        const v = await values("loki");
+        assert.equal(v.fullnameOverride, "loki");
+        assert.equal(v.deploymentMode, "Monolithic");
+        assert.equal(v.singleBinary.replicas, prod ? 3 : 1);
+        assert.deepEqual([v.read.replicas, v.write.replicas, v.backend.replicas], [0, 0, 0]);
+        assert.equal(v.loki.schemaConfig.configs[0].schema, "v13");
+        assert.equal(v.loki.limits_config.retention_period, prod ? "720h" : "168h");
+        if (prod) {
+          assert.deepEqual(v.loki.storage, {
+            type: "s3",
+            bucketNames: {
+              chunks: `${prefix}-loki-20261123`,
+              ruler: `${prefix}-loki-20261123`,
+              admin: `${prefix}-loki-20261123`,
+            },
+            s3: { region: "us-west-2" },
+          });
+          assert.deepEqual(v.serviceAccount.annotations, {
+            "eks.amazonaws.com/role-arn": `arn:aws:iam::${testAccountId}:role/${prefix}-loki-irsa`,
+          });
+        } else {
+          assert.deepEqual(v.loki.storage, { type: "filesystem" });
+          assert.equal(v.serviceAccount.annotations, undefined);
+          assert.equal(v.singleBinary.persistence.size, "50Gi");
+        }
+      },
+    );
 
-    it(prod ? "keeps Tempo traces in S3 through IRSA" : "keeps Tempo traces on a local volume", async () => {
-      const v = await values("tempo");
-      assert.equal(v.fullnameOverride, "tempo");
-      assert.equal(v.tempo.retention, prod ? "336h" : "72h");
-      assert.deepEqual(v.tempo.receivers.otlp.protocols, { grpc: { endpoint: "0.0.0.0:4317" }, http: { endpoint: "0.0.0.0:4318" } });
-      assert.equal(v.tempo.storage.trace.backend, prod ? "s3" : "local");
-      if (prod) assert.equal(v.tempo.storage.trace.s3.bucket, `${prefix}-tempo-20261123`);
-    });
+    it(
+      prod ? "keeps Tempo traces in S3 through IRSA" : "keeps Tempo traces on a local volume",
+      async () => {
+        const v = await values("tempo");
+        assert.equal(v.fullnameOverride, "tempo");
+        assert.equal(v.tempo.retention, prod ? "336h" : "72h");
+        assert.deepEqual(v.tempo.receivers.otlp.protocols, {
+          grpc: { endpoint: "0.0.0.0:4317" },
+          http: { endpoint: "0.0.0.0:4318" },
+        });
+        assert.equal(v.tempo.storage.trace.backend, prod ? "s3" : "local");
+        if (prod) assert.equal(v.tempo.storage.trace.s3.bucket, `${prefix}-tempo-20261123`);
+      },
+    );
 
     if (prod) {
       it("runs Mimir without Kafka (classic architecture), in S3 through IRSA", async () => {
@@ -160,20 +287,38 @@ for (const stack of stacks) {
         assert.equal(c.blocks_storage.s3.bucket_name, `${prefix}-mimir-blocks-20261123`);
         assert.equal(c.ruler_storage.s3.bucket_name, `${prefix}-mimir-ruler-20261123`);
         assert.equal(c.limits.compactor_blocks_retention_period, "395d");
-        assert.deepEqual(v.serviceAccount.annotations, { "eks.amazonaws.com/role-arn": `arn:aws:iam::${testAccountId}:role/${prefix}-mimir-irsa` });
+        assert.deepEqual(v.serviceAccount.annotations, {
+          "eks.amazonaws.com/role-arn": `arn:aws:iam::${testAccountId}:role/${prefix}-mimir-irsa`,
+        });
         const run = await runStack(stack);
-        const policy = JSON.parse(run.get("aws:iam/rolePolicy:RolePolicy", `${prefix}-observability-mimir-mimir-buckets`).inputs.policy);
-        assert.deepEqual(policy.Statement[0].Resource, [`arn:aws:s3:::${prefix}-mimir-blocks-20261123`, `arn:aws:s3:::${prefix}-mimir-ruler-20261123`]);
+        const policy = JSON.parse(
+          run.get("aws:iam/rolePolicy:RolePolicy", `${prefix}-observability-mimir-mimir-buckets`)
+            .inputs.policy,
+        );
+        assert.deepEqual(policy.Statement[0].Resource, [
+          `arn:aws:s3:::${prefix}-mimir-blocks-20261123`,
+          `arn:aws:s3:::${prefix}-mimir-ruler-20261123`,
+        ]);
       });
     }
 
     it("serves OTLP at otel-collector:4317/4318 and routes traces, metrics and logs to their stores", async () => {
       const v = await values("otel-collector");
-      assert.deepEqual([v.fullnameOverride, v.mode, v.command.name, v.replicaCount], ["otel-collector", "deployment", "otelcol-k8s", prod ? 2 : 1]);
-      assert.equal(v.image.repository, "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-k8s");
+      assert.deepEqual(
+        [v.fullnameOverride, v.mode, v.command.name, v.replicaCount],
+        ["otel-collector", "deployment", "otelcol-k8s", prod ? 2 : 1],
+      );
+      assert.equal(
+        v.image.repository,
+        "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-k8s",
+      );
       const p = v.config.service.pipelines;
-      assert.deepEqual([p.traces.exporters, p.metrics.exporters, p.logs.exporters], [["otlp/tempo"], ["otlphttp/prometheus"], ["otlphttp/loki"]]);
-      for (const pipeline of [p.traces, p.metrics, p.logs]) assert.ok(pipeline.processors.includes("k8sattributes"));
+      assert.deepEqual(
+        [p.traces.exporters, p.metrics.exporters, p.logs.exporters],
+        [["otlp/tempo"], ["otlphttp/prometheus"], ["otlphttp/loki"]],
+      );
+      for (const pipeline of [p.traces, p.metrics, p.logs])
+        assert.ok(pipeline.processors.includes("k8sattributes"));
       assert.equal(v.presets.kubernetesAttributes.enabled, true);
     });
 
@@ -188,26 +333,55 @@ for (const stack of stacks) {
       const run = await runStack(stack);
       const v = run.get(R, "grafana").inputs.values;
       assert.deepEqual([v.fullnameOverride, v.service.port], ["grafana", 3000]);
-      assert.deepEqual(v.admin, { existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
-      assert.equal(v["grafana.ini"].server.root_url, `https://grafana.${stack === "dev" ? "dev." : ""}llmplatform.dev`);
+      assert.deepEqual(v.admin, {
+        existingSecret: "grafana-admin",
+        userKey: "admin-user",
+        passwordKey: "admin-password",
+      });
+      assert.equal(
+        v["grafana.ini"].server.root_url,
+        `https://grafana.${stack === "dev" ? "dev." : ""}llmplatform.dev`,
+      );
       assert.deepEqual(Object.keys(v.dashboards.platform).sort(), ["gpu", "platform-red", "vllm"]);
-      assert.equal(v.datasources["datasources.yaml"].datasources[0].name, prod ? "Mimir" : "Prometheus");
+      assert.equal(
+        v.datasources["datasources.yaml"].datasources[0].name,
+        prod ? "Mimir" : "Prometheus",
+      );
       const secret = run.get("kubernetes:core/v1:Secret", `${prefix}-observability-grafana-admin`);
       assert.deepEqual(secret.secretPaths, ["stringData"]);
-      assert.ok(!JSON.stringify(run.ofType(R).map((r) => r.inputs)).includes("mock-generated-password"));
+      assert.ok(
+        !JSON.stringify(run.ofType(R).map((r) => r.inputs)).includes("mock-generated-password"),
+      );
     });
 
     it("scrapes the services, the model servers and DCGM through PodMonitors, and loads the alert rules", async () => {
       const run = await runStack(stack);
-      const pm = (n: string) => run.get("kubernetes:monitoring.coreos.com/v1:PodMonitor", `${prefix}-observability-${n}`).inputs;
-      assert.deepEqual(pm("platform-services").spec.namespaceSelector, { matchNames: ["platform", "quant", "finetune", "eval"] });
-      assert.deepEqual(pm("platform-services").spec.podMetricsEndpoints, [{ port: "http", path: "/metrics", interval: "30s" }]);
-      assert.deepEqual(pm("model-servers").spec.selector, { matchLabels: { "llmplatform.io/model-server": "true" } });
-      assert.deepEqual(pm("dcgm-exporter").spec.podMetricsEndpoints, [{ port: "metrics", path: "/metrics", interval: "15s" }]);
+      const pm = (n: string) =>
+        run.get("kubernetes:monitoring.coreos.com/v1:PodMonitor", `${prefix}-observability-${n}`)
+          .inputs;
+      assert.deepEqual(pm("platform-services").spec.namespaceSelector, {
+        matchNames: ["platform", "quant", "finetune", "eval"],
+      });
+      assert.deepEqual(pm("platform-services").spec.podMetricsEndpoints, [
+        { port: "http", path: "/metrics", interval: "30s" },
+      ]);
+      assert.deepEqual(pm("model-servers").spec.selector, {
+        matchLabels: { "llmplatform.io/model-server": "true" },
+      });
+      assert.deepEqual(pm("dcgm-exporter").spec.podMetricsEndpoints, [
+        { port: "metrics", path: "/metrics", interval: "15s" },
+      ]);
       for (const n of ["platform-services", "model-servers", "dcgm-exporter"]) {
-        assert.deepEqual(run.get("kubernetes:monitoring.coreos.com/v1:PodMonitor", `${prefix}-observability-${n}`).dependsOn, ["kubernetes:helm.sh/v3:Release::kube-prometheus-stack"]);
+        assert.deepEqual(
+          run.get("kubernetes:monitoring.coreos.com/v1:PodMonitor", `${prefix}-observability-${n}`)
+            .dependsOn,
+          ["kubernetes:helm.sh/v3:Release::kube-prometheus-stack"],
+        );
       }
-      const rules = run.get("kubernetes:monitoring.coreos.com/v1:PrometheusRule", `${prefix}-observability-rules`).inputs.spec;
+      const rules = run.get(
+        "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+        `${prefix}-observability-rules`,
+      ).inputs.spec;
       assert.equal(rules.groups[0].rules.length, alertRules.length);
     });
 
@@ -241,16 +415,28 @@ describe("observability: alert webhook", () => {
     raw["llm-platform:alertWebhookUrl"] = fakeSecret("llm-platform:alertWebhookUrl");
     const run = await runProgram("prod", raw);
     assert.equal(run.error, undefined);
-    const secret = run.get("kubernetes:core/v1:Secret", "llmplatform-prod-observability-alert-webhook");
+    const secret = run.get(
+      "kubernetes:core/v1:Secret",
+      "llmplatform-prod-observability-alert-webhook",
+    );
     assert.deepEqual(secret.secretPaths, ["stringData"]);
     const v = run.get(R, "kube-prometheus-stack").inputs.values;
     assert.deepEqual(v.alertmanager.alertmanagerSpec.secrets, ["alertmanager-webhook"]);
     assert.deepEqual(v.alertmanager.config.receivers[1], {
       name: "webhook",
-      webhook_configs: [{ url_file: "/etc/alertmanager/secrets/alertmanager-webhook/url", send_resolved: true }],
+      webhook_configs: [
+        { url_file: "/etc/alertmanager/secrets/alertmanager-webhook/url", send_resolved: true },
+      ],
     });
     assert.equal(v.alertmanager.config.route.receiver, "webhook");
-    const leaks = run.resources.filter((r) => r !== secret && JSON.stringify(r.inputs).includes(fakeSecret("llm-platform:alertWebhookUrl")));
-    assert.deepEqual(leaks.map((r) => r.name), []);
+    const leaks = run.resources.filter(
+      (r) =>
+        r !== secret &&
+        JSON.stringify(r.inputs).includes(fakeSecret("llm-platform:alertWebhookUrl")),
+    );
+    assert.deepEqual(
+      leaks.map((r) => r.name),
+      [],
+    );
   });
 });

@@ -3,11 +3,18 @@
  * copies of them fail with the expected policy's name.
  */
 import * as assert from "node:assert/strict";
-import type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import type {
+  PolicyResource,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
 import { policies } from "../policy/policies";
 import { runStack, stacks, type RecordedResource } from "./harness";
 
-const urnOf = (r: { type: string; name: string }) => `urn:pulumi:test::llm-platform::${r.type}::${r.name}`;
+const urnOf = (r: { type: string; name: string }) =>
+  `urn:pulumi:test::llm-platform::${r.type}::${r.name}`;
 
 function resourceArgs(r: RecordedResource, config: object): ResourceValidationArgs {
   return {
@@ -15,7 +22,14 @@ function resourceArgs(r: RecordedResource, config: object): ResourceValidationAr
     props: r.inputs,
     urn: urnOf(r),
     name: r.name,
-    opts: { protect: false, ignoreChanges: r.ignoreChanges, aliases: [], additionalSecretOutputs: [], replaceOnChanges: [], retainOnDelete: false } as any,
+    opts: {
+      protect: false,
+      ignoreChanges: r.ignoreChanges,
+      aliases: [],
+      additionalSecretOutputs: [],
+      replaceOnChanges: [],
+      retainOnDelete: false,
+    } as any,
     stackTags: new Map(),
     isType: () => false,
     asType: () => undefined,
@@ -42,19 +56,31 @@ function policyResource(r: RecordedResource): PolicyResource {
 }
 
 /** Every violation of every policy over the resources, as `policy-name: message`. */
-async function violations(resources: RecordedResource[], config: Record<string, object> = {}): Promise<string[]> {
+async function violations(
+  resources: RecordedResource[],
+  config: Record<string, object> = {},
+): Promise<string[]> {
   const found: string[] = [];
   for (const p of policies) {
     const cfg = config[p.name] ?? {};
     if ("validateResource" in p && p.validateResource) {
-      const validations = ([] as NonNullable<ResourceValidationPolicy["validateResource"]>[]).concat(p.validateResource).flat();
+      const validations = ([] as NonNullable<ResourceValidationPolicy["validateResource"]>[])
+        .concat(p.validateResource)
+        .flat();
       for (const r of resources) {
-        for (const v of validations as any[]) await v(resourceArgs(r, cfg), (m: string) => found.push(`${p.name}: ${m}`));
+        for (const v of validations as any[])
+          await v(resourceArgs(r, cfg), (m: string) => found.push(`${p.name}: ${m}`));
       }
     }
     if ("validateStack" in p) {
-      const args: StackValidationArgs = { resources: resources.map(policyResource), getConfig: <T extends object>() => cfg as T, stackTags: new Map() } as any;
-      await (p as StackValidationPolicy).validateStack!(args, (m: string) => found.push(`${p.name}: ${m}`));
+      const args: StackValidationArgs = {
+        resources: resources.map(policyResource),
+        getConfig: <T extends object>() => cfg as T,
+        stackTags: new Map(),
+      } as any;
+      await (p as StackValidationPolicy).validateStack!(args, (m: string) =>
+        found.push(`${p.name}: ${m}`),
+      );
     }
   }
   return found;
@@ -88,28 +114,38 @@ describe("policy pack", () => {
   for (const stack of stacks) {
     it(`passes every resource of the ${stack} stack${stack === "prod" ? " (with the prod config: no moving tags)" : ""}`, async () => {
       const run = await runStack(stack);
-      const config: Record<string, object> = stack === "prod" ? { "image-tags": { forbidMovingTags: true } } : {};
+      const config: Record<string, object> =
+        stack === "prod" ? { "image-tags": { forbidMovingTags: true } } : {};
       assert.deepEqual(await violations(run.resources, config), []);
     });
   }
 
   describe("rejects broken resources with the expected policy", () => {
-    const cases: { what: string; pick: (rs: RecordedResource[]) => RecordedResource; edit: (i: any) => void; policy: string; config?: Record<string, object> }[] = [
+    const cases: {
+      what: string;
+      pick: (rs: RecordedResource[]) => RecordedResource;
+      edit: (i: any) => void;
+      policy: string;
+      config?: Record<string, object>;
+    }[] = [
       {
         what: "a Deployment without a readiness probe",
-        pick: (rs) => rs.find((r) => r.name === "gateway" && r.type === "kubernetes:apps/v1:Deployment")!,
+        pick: (rs) =>
+          rs.find((r) => r.name === "gateway" && r.type === "kubernetes:apps/v1:Deployment")!,
         edit: (i) => delete i.spec.template.spec.containers[0].readinessProbe,
         policy: "workload-probes",
       },
       {
         what: "a container without a memory limit",
-        pick: (rs) => rs.find((r) => r.name === "vllm-baseline" && r.type === "kubernetes:apps/v1:Deployment")!,
+        pick: (rs) =>
+          rs.find((r) => r.name === "vllm-baseline" && r.type === "kubernetes:apps/v1:Deployment")!,
         edit: (i) => delete i.spec.template.spec.containers[0].resources.limits.memory,
         policy: "workload-resources",
       },
       {
         what: "a container that may run as root with a writable root filesystem",
-        pick: (rs) => rs.find((r) => r.name === "quant-api" && r.type === "kubernetes:apps/v1:Deployment")!,
+        pick: (rs) =>
+          rs.find((r) => r.name === "quant-api" && r.type === "kubernetes:apps/v1:Deployment")!,
         edit: (i) => {
           delete i.spec.template.spec.securityContext.runAsNonRoot;
           delete i.spec.template.spec.containers[0].securityContext.runAsNonRoot;
@@ -119,20 +155,25 @@ describe("policy pack", () => {
       },
       {
         what: "an image on :latest",
-        pick: (rs) => rs.find((r) => r.name === "vllm-awq" && r.type === "kubernetes:apps/v1:Deployment")!,
+        pick: (rs) =>
+          rs.find((r) => r.name === "vllm-awq" && r.type === "kubernetes:apps/v1:Deployment")!,
         edit: (i) => (i.spec.template.spec.containers[0].image = "vllm/vllm-openai:latest"),
         policy: "image-tags",
       },
       {
         what: "an untagged image",
-        pick: (rs) => rs.find((r) => r.name === "vllm-awq" && r.type === "kubernetes:apps/v1:Deployment")!,
+        pick: (rs) =>
+          rs.find((r) => r.name === "vllm-awq" && r.type === "kubernetes:apps/v1:Deployment")!,
         edit: (i) => (i.spec.template.spec.containers[0].image = "vllm/vllm-openai"),
         policy: "image-tags",
       },
       {
         what: "a moving tag under the prod config",
-        pick: (rs) => rs.find((r) => r.name === "gateway" && r.type === "kubernetes:apps/v1:Deployment")!,
-        edit: (i) => (i.spec.template.spec.containers[0].image = "111122223333.dkr.ecr.us-west-2.amazonaws.com/x/gateway:dev-latest"),
+        pick: (rs) =>
+          rs.find((r) => r.name === "gateway" && r.type === "kubernetes:apps/v1:Deployment")!,
+        edit: (i) =>
+          (i.spec.template.spec.containers[0].image =
+            "111122223333.dkr.ecr.us-west-2.amazonaws.com/x/gateway:dev-latest"),
         policy: "image-tags",
         config: { "image-tags": { forbidMovingTags: true } },
       },
@@ -144,19 +185,26 @@ describe("policy pack", () => {
       },
       {
         what: "an on-demand GPU group",
-        pick: (rs) => rs.find((r) => r.type === "aws:eks/nodeGroup:NodeGroup" && /NVIDIA/.test(r.inputs.amiType))!,
+        pick: (rs) =>
+          rs.find(
+            (r) => r.type === "aws:eks/nodeGroup:NodeGroup" && /NVIDIA/.test(r.inputs.amiType),
+          )!,
         edit: (i) => (i.capacityType = "ON_DEMAND"),
         policy: "gpu-node-groups-spot-tainted",
       },
       {
         what: "an untainted GPU group",
-        pick: (rs) => rs.find((r) => r.type === "aws:eks/nodeGroup:NodeGroup" && /NVIDIA/.test(r.inputs.amiType))!,
+        pick: (rs) =>
+          rs.find(
+            (r) => r.type === "aws:eks/nodeGroup:NodeGroup" && /NVIDIA/.test(r.inputs.amiType),
+          )!,
         edit: (i) => (i.taints = []),
         policy: "gpu-node-groups-spot-tainted",
       },
       {
         what: "an IRSA trust without :aud",
-        pick: (rs) => rs.find((r) => r.type === "aws:iam/role:Role" && /irsa$/.test(r.inputs.name ?? ""))!,
+        pick: (rs) =>
+          rs.find((r) => r.type === "aws:iam/role:Role" && /irsa$/.test(r.inputs.name ?? ""))!,
         edit: (i) => {
           const doc = JSON.parse(i.assumeRolePolicy);
           const eq = doc.Statement[0].Condition.StringEquals;
@@ -185,13 +233,18 @@ describe("policy pack", () => {
         const target = c.pick(run.resources);
         assert.ok(target, "fixture resource exists");
         const found = await violations([broken(target, c.edit)], c.config ?? {});
-        assert.ok(found.length > 0 && found.every((v) => v.startsWith(`${c.policy}: `)), found.join("\n") || "no violation");
+        assert.ok(
+          found.length > 0 && found.every((v) => v.startsWith(`${c.policy}: `)),
+          found.join("\n") || "no violation",
+        );
       });
     }
 
     it("a bucket whose public access block is missing", async () => {
       const run = await runStack("dev");
-      const withoutBlock = run.resources.filter((r) => r.type !== "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
+      const withoutBlock = run.resources.filter(
+        (r) => r.type !== "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+      );
       const found = await violations(withoutBlock);
       assert.deepEqual(found, [
         "s3-buckets-private-encrypted: bucket llmplatform-dev-adapters has no public access block with all four settings on",

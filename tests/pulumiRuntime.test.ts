@@ -16,7 +16,10 @@ describe("Pulumi runtime settings", () => {
 
   it("runs on nodejs with a transpile-only tsconfig (type-checking is done once, in npm test)", () => {
     assert.equal(project.name, "llm-platform");
-    assert.deepEqual(project.runtime, { name: "nodejs", options: { packagemanager: "npm", tsconfig: "tsconfig.pulumi.json" } });
+    assert.deepEqual(project.runtime, {
+      name: "nodejs",
+      options: { packagemanager: "npm", tsconfig: "tsconfig.pulumi.json" },
+    });
     const tsconfig = fs.readFileSync(path.join(repoRoot, "tsconfig.pulumi.json"), "utf8");
     assert.match(tsconfig, /"noCheck": true/);
   });

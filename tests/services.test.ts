@@ -6,7 +6,8 @@ import { cloneStackConfig, runStack, stacks, testAccountId, testOidcIssuer } fro
 
 const D = "kubernetes:apps/v1:Deployment";
 /** The four platform services (model servers have their own tests). */
-const platformOnly = <R extends { inputs: any }>(rs: R[]) => rs.filter((r) => r.inputs.metadata.namespace !== "llm-baseline");
+const platformOnly = <R extends { inputs: any }>(rs: R[]) =>
+  rs.filter((r) => r.inputs.metadata.namespace !== "llm-baseline");
 const NP = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 const apis = [
   ["quant-api", "quant", "quant-sa", "quant-config"],
@@ -16,16 +17,42 @@ const apis = [
 
 const routes = {
   quant: { timeoutMs: 30000 },
-  finetune: { timeoutMs: 60000, variants: [{ name: "lora-v1", weight: 80 }, { name: "lora-v2", weight: 20 }] },
+  finetune: {
+    timeoutMs: 60000,
+    variants: [
+      { name: "lora-v1", weight: 80 },
+      { name: "lora-v2", weight: 20 },
+    ],
+  },
   eval: { timeoutMs: 120000 },
 };
 
 const devModels = parseConfig(cloneStackConfig("dev"), "dev").models;
 const modelRoutes = (serving: boolean[]) => [
-  { variant: "baseline", model: "mistral-7b-instruct", upstream: "http://vllm-baseline.llm-baseline.svc.cluster.local", serving: serving[0] },
-  { variant: "awq", model: "mistral-7b-instruct-awq", upstream: "http://vllm-awq.llm-baseline.svc.cluster.local", serving: serving[1] },
-  { variant: "lora", model: "mistral-7b-instruct-lora", upstream: "http://vllm-lora.llm-baseline.svc.cluster.local", serving: serving[2] },
-  { variant: "judge", model: "qwen2.5-7b-instruct-judge", upstream: "http://vllm-judge.llm-baseline.svc.cluster.local", serving: serving[3] },
+  {
+    variant: "baseline",
+    model: "mistral-7b-instruct",
+    upstream: "http://vllm-baseline.llm-baseline.svc.cluster.local",
+    serving: serving[0],
+  },
+  {
+    variant: "awq",
+    model: "mistral-7b-instruct-awq",
+    upstream: "http://vllm-awq.llm-baseline.svc.cluster.local",
+    serving: serving[1],
+  },
+  {
+    variant: "lora",
+    model: "mistral-7b-instruct-lora",
+    upstream: "http://vllm-lora.llm-baseline.svc.cluster.local",
+    serving: serving[2],
+  },
+  {
+    variant: "judge",
+    model: "qwen2.5-7b-instruct-judge",
+    upstream: "http://vllm-judge.llm-baseline.svc.cluster.local",
+    serving: serving[3],
+  },
 ];
 
 describe("services: pure parts", () => {
@@ -33,15 +60,28 @@ describe("services: pure parts", () => {
     assert.deepEqual(routeTable(routes, devModels), {
       models: modelRoutes([true, true, false, false]),
       routes: [
-        { name: "quant", pathPrefix: "/v1/quant", upstream: "http://quant-api.quant.svc.cluster.local", timeoutMs: 30000 },
+        {
+          name: "quant",
+          pathPrefix: "/v1/quant",
+          upstream: "http://quant-api.quant.svc.cluster.local",
+          timeoutMs: 30000,
+        },
         {
           name: "finetune",
           pathPrefix: "/v1/finetune",
           upstream: "http://finetune-api.finetune.svc.cluster.local",
           timeoutMs: 60000,
-          variants: [{ name: "lora-v1", weight: 80 }, { name: "lora-v2", weight: 20 }],
+          variants: [
+            { name: "lora-v1", weight: 80 },
+            { name: "lora-v2", weight: 20 },
+          ],
         },
-        { name: "eval", pathPrefix: "/v1/eval", upstream: "http://eval-api.eval.svc.cluster.local", timeoutMs: 120000 },
+        {
+          name: "eval",
+          pathPrefix: "/v1/eval",
+          upstream: "http://eval-api.eval.svc.cluster.local",
+          timeoutMs: 120000,
+        },
       ],
     });
   });
@@ -66,12 +106,24 @@ describe("services: pure parts", () => {
       minReplicas: 3,
       maxReplicas: 10,
       metrics: [
-        { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
-        { type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: 80 } } },
+        {
+          type: "Resource",
+          resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } },
+        },
+        {
+          type: "Resource",
+          resource: { name: "memory", target: { type: "Utilization", averageUtilization: 80 } },
+        },
       ],
       behavior: {
-        scaleUp: { stabilizationWindowSeconds: 60, policies: [{ type: "Percent", value: 100, periodSeconds: 15 }] },
-        scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Percent", value: 10, periodSeconds: 60 }] },
+        scaleUp: {
+          stabilizationWindowSeconds: 60,
+          policies: [{ type: "Percent", value: 100, periodSeconds: 15 }],
+        },
+        scaleDown: {
+          stabilizationWindowSeconds: 300,
+          policies: [{ type: "Percent", value: 10, periodSeconds: 60 }],
+        },
       },
     });
   });
@@ -96,17 +148,46 @@ for (const stack of stacks) {
         "app.kubernetes.io/managed-by": "pulumi",
         environment: stack,
       });
-      assert.equal(dep.spec.replicas, stack === "dev" ? 2 : undefined, "an HPA owns prod's replica count");
-      assert.deepEqual(dep.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+      assert.equal(
+        dep.spec.replicas,
+        stack === "dev" ? 2 : undefined,
+        "an HPA owns prod's replica count",
+      );
+      assert.deepEqual(dep.spec.strategy, {
+        type: "RollingUpdate",
+        rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+      });
       assert.deepEqual(dep.spec.selector, { matchLabels: { app: "gateway" } });
       const pod = dep.spec.template.spec;
       const c = pod.containers[0];
-      assert.equal(c.image, `${testAccountId}.dkr.ecr.us-west-2.amazonaws.com/${prefix}/gateway:${tag}`);
+      assert.equal(
+        c.image,
+        `${testAccountId}.dkr.ecr.us-west-2.amazonaws.com/${prefix}/gateway:${tag}`,
+      );
       assert.deepEqual(c.ports, [{ name: "http", containerPort: 8000, protocol: "TCP" }]);
-      assert.deepEqual(c.startupProbe, { httpGet: { path: "/startup", port: "http" }, initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 30, timeoutSeconds: 3 });
-      assert.deepEqual(c.livenessProbe, { httpGet: { path: "/health", port: "http" }, periodSeconds: 15, failureThreshold: 3, timeoutSeconds: 5 });
-      assert.deepEqual(c.readinessProbe, { httpGet: { path: "/ready", port: "http" }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 3 });
-      assert.deepEqual(c.resources, { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } });
+      assert.deepEqual(c.startupProbe, {
+        httpGet: { path: "/startup", port: "http" },
+        initialDelaySeconds: 5,
+        periodSeconds: 5,
+        failureThreshold: 30,
+        timeoutSeconds: 3,
+      });
+      assert.deepEqual(c.livenessProbe, {
+        httpGet: { path: "/health", port: "http" },
+        periodSeconds: 15,
+        failureThreshold: 3,
+        timeoutSeconds: 5,
+      });
+      assert.deepEqual(c.readinessProbe, {
+        httpGet: { path: "/ready", port: "http" },
+        periodSeconds: 5,
+        failureThreshold: 3,
+        timeoutSeconds: 3,
+      });
+      assert.deepEqual(c.resources, {
+        requests: { cpu: "200m", memory: "256Mi" },
+        limits: { cpu: "1", memory: "1Gi" },
+      });
       assert.deepEqual(c.envFrom, [{ configMapRef: { name: "gateway-config" } }]);
       assert.equal(pod.serviceAccountName, "gateway-sa");
       assert.equal(pod.terminationGracePeriodSeconds, 30);
@@ -116,15 +197,34 @@ for (const stack of stacks) {
     it("gives quant-api its longer startup budget for model loading", async () => {
       const run = await runStack(stack);
       const c = run.get(D, "quant-api").inputs.spec.template.spec.containers[0];
-      assert.deepEqual(c.startupProbe, { httpGet: { path: "/startup", port: "http" }, initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 36, timeoutSeconds: 3 });
-      assert.deepEqual(c.resources, { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "4Gi" } });
+      assert.deepEqual(c.startupProbe, {
+        httpGet: { path: "/startup", port: "http" },
+        initialDelaySeconds: 10,
+        periodSeconds: 5,
+        failureThreshold: 36,
+        timeoutSeconds: 3,
+      });
+      assert.deepEqual(c.resources, {
+        requests: { cpu: "500m", memory: "1Gi" },
+        limits: { cpu: "2", memory: "4Gi" },
+      });
     });
 
     it("runs every service non-root, read-only, without privileges, with a writable /tmp", async () => {
       const run = await runStack(stack);
       for (const dep of platformOnly(run.ofType(D))) {
         const pod = dep.inputs.spec.template.spec;
-        assert.deepEqual(pod.securityContext, { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } }, dep.name);
+        assert.deepEqual(
+          pod.securityContext,
+          {
+            runAsNonRoot: true,
+            runAsUser: 1000,
+            runAsGroup: 1000,
+            fsGroup: 1000,
+            seccompProfile: { type: "RuntimeDefault" },
+          },
+          dep.name,
+        );
         assert.equal(pod.automountServiceAccountToken, false);
         const c = pod.containers[0];
         assert.deepEqual(c.securityContext, {
@@ -145,13 +245,29 @@ for (const stack of stacks) {
       for (const dep of platformOnly(run.ofType(D))) {
         const app = dep.inputs.metadata.name;
         const pod = dep.inputs.spec.template;
-        assert.deepEqual(pod.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution, [
-          { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { app } } } },
-        ]);
+        assert.deepEqual(
+          pod.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution,
+          [
+            {
+              weight: 100,
+              podAffinityTerm: {
+                topologyKey: "kubernetes.io/hostname",
+                labelSelector: { matchLabels: { app } },
+              },
+            },
+          ],
+        );
         assert.deepEqual(pod.spec.topologySpreadConstraints, [
-          { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: { app } } },
+          {
+            maxSkew: 1,
+            topologyKey: "topology.kubernetes.io/zone",
+            whenUnsatisfiable: "ScheduleAnyway",
+            labelSelector: { matchLabels: { app } },
+          },
         ]);
-        const cm = run.ofType("kubernetes:core/v1:ConfigMap").find((x) => x.inputs.metadata.namespace === dep.inputs.metadata.namespace)!;
+        const cm = run
+          .ofType("kubernetes:core/v1:ConfigMap")
+          .find((x) => x.inputs.metadata.namespace === dep.inputs.metadata.namespace)!;
         assert.deepEqual(pod.metadata.annotations, {
           "prometheus.io/scrape": "true",
           "prometheus.io/port": "8000",
@@ -165,29 +281,48 @@ for (const stack of stacks) {
     it("exposes each service as ClusterIP 80 -> http", async () => {
       const run = await runStack(stack);
       const svcs = platformOnly(run.ofType("kubernetes:core/v1:Service"));
-      assert.deepEqual(svcs.map((s) => `${s.inputs.metadata.namespace}/${s.inputs.metadata.name}`).sort(), ["eval/eval-api", "finetune/finetune-api", "platform/gateway", "quant/quant-api"]);
+      assert.deepEqual(
+        svcs.map((s) => `${s.inputs.metadata.namespace}/${s.inputs.metadata.name}`).sort(),
+        ["eval/eval-api", "finetune/finetune-api", "platform/gateway", "quant/quant-api"],
+      );
       for (const s of svcs) {
-        assert.deepEqual(s.inputs.spec, { type: "ClusterIP", selector: { app: s.inputs.metadata.name }, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] });
+        assert.deepEqual(s.inputs.spec, {
+          type: "ClusterIP",
+          selector: { app: s.inputs.metadata.name },
+          ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
+        });
       }
     });
 
     it("annotates each service account with its own IRSA role", async () => {
       const run = await runStack(stack);
       for (const [svc, ns, sa] of [["gateway", "platform", "gateway-sa"], ...apis] as const) {
-        const acct = run.ofType("kubernetes:core/v1:ServiceAccount").find((x) => x.inputs.metadata.name === sa)!;
+        const acct = run
+          .ofType("kubernetes:core/v1:ServiceAccount")
+          .find((x) => x.inputs.metadata.name === sa)!;
         assert.equal(acct.inputs.metadata.namespace, ns);
-        assert.deepEqual(acct.inputs.metadata.annotations, { "eks.amazonaws.com/role-arn": `arn:aws:iam::${testAccountId}:role/${prefix}-${svc}-irsa` });
-        const role = run.ofType("aws:iam/role:Role").find((r) => r.inputs.name === `${prefix}-${svc}-irsa`)!;
+        assert.deepEqual(acct.inputs.metadata.annotations, {
+          "eks.amazonaws.com/role-arn": `arn:aws:iam::${testAccountId}:role/${prefix}-${svc}-irsa`,
+        });
+        const role = run
+          .ofType("aws:iam/role:Role")
+          .find((r) => r.inputs.name === `${prefix}-${svc}-irsa`)!;
         const cond = JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Condition.StringEquals;
         assert.equal(cond[`${testOidcIssuer}:sub`], `system:serviceaccount:${ns}:${sa}`);
-        assert.ok(run.get(D, svc).dependsOn.includes(`llmplatform:aws:IrsaRole::${prefix}-${svc}`), `${svc} waits for its role`);
+        assert.ok(
+          run.get(D, svc).dependsOn.includes(`llmplatform:aws:IrsaRole::${prefix}-${svc}`),
+          `${svc} waits for its role`,
+        );
       }
     });
 
     it("grants each service only its own AWS access", async () => {
       const run = await runStack(stack);
       const policiesOf = (svc: string) =>
-        run.ofType("aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.role === `${prefix}-${svc}-irsa`).map((p) => [p.inputs.name, JSON.parse(p.inputs.policy).Statement]);
+        run
+          .ofType("aws:iam/rolePolicy:RolePolicy")
+          .filter((p) => p.inputs.role === `${prefix}-${svc}-irsa`)
+          .map((p) => [p.inputs.name, JSON.parse(p.inputs.policy).Statement]);
       assert.deepEqual(policiesOf("gateway"), []);
       assert.deepEqual(policiesOf("quant-api"), [
         [
@@ -208,7 +343,12 @@ for (const stack of stacks) {
           "adapters-read",
           [
             { Sid: "ListBucket", Effect: "Allow", Action: "s3:ListBucket", Resource: adapters },
-            { Sid: "ReadObjects", Effect: "Allow", Action: "s3:GetObject", Resource: `${adapters}/*` },
+            {
+              Sid: "ReadObjects",
+              Effect: "Allow",
+              Action: "s3:GetObject",
+              Resource: `${adapters}/*`,
+            },
           ],
         ],
       ]);
@@ -218,7 +358,12 @@ for (const stack of stacks) {
           "results-readwrite",
           [
             { Sid: "ListBucket", Effect: "Allow", Action: "s3:ListBucket", Resource: results },
-            { Sid: "ReadWriteObjects", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: `${results}/*` },
+            {
+              Sid: "ReadWriteObjects",
+              Effect: "Allow",
+              Action: ["s3:GetObject", "s3:PutObject"],
+              Resource: `${results}/*`,
+            },
           ],
         ],
       ]);
@@ -242,7 +387,10 @@ for (const stack of stacks) {
       });
       const table = JSON.parse(ROUTE_TABLE);
       assert.deepEqual(table.routes, routeTable(routes, devModels).routes);
-      assert.deepEqual(table.models, modelRoutes(stack === "dev" ? [true, true, false, false] : [true, true, true, true]));
+      assert.deepEqual(
+        table.models,
+        modelRoutes(stack === "dev" ? [true, true, false, false] : [true, true, true, true]),
+      );
     });
 
     it("configures the team APIs (SageMaker endpoint, adapter and results buckets)", async () => {
@@ -255,7 +403,10 @@ for (const stack of stacks) {
       assert.equal(data("finetune-api-config").LORA_VARIANTS, "lora-v1,lora-v2");
       assert.equal(data("eval-api-config").RESULTS_BUCKET, `${prefix}-results-20261123`);
       for (const [svc, , , cmName] of apis) {
-        assert.equal(run.get("kubernetes:core/v1:ConfigMap", `${svc}-config`).inputs.metadata.name, cmName);
+        assert.equal(
+          run.get("kubernetes:core/v1:ConfigMap", `${svc}-config`).inputs.metadata.name,
+          cmName,
+        );
         assert.equal(data(`${svc}-config`).OTEL_SERVICE_NAME, svc);
       }
     });
@@ -263,14 +414,24 @@ for (const stack of stacks) {
     it("creates one ECR repository per service: scanned, KMS-encrypted, immutable tags in prod", async () => {
       const run = await runStack(stack);
       const repos = run.ofType("aws:ecr/repository:Repository");
-      assert.deepEqual(repos.map((r) => r.inputs.name).sort(), ["eval-api", "finetune-api", "gateway", "quant-api"].map((s) => `${prefix}/${s}`));
+      assert.deepEqual(
+        repos.map((r) => r.inputs.name).sort(),
+        ["eval-api", "finetune-api", "gateway", "quant-api"].map((s) => `${prefix}/${s}`),
+      );
       for (const r of repos) {
         assert.equal(r.inputs.imageTagMutability, stack === "dev" ? "MUTABLE" : "IMMUTABLE");
         assert.deepEqual(r.inputs.imageScanningConfiguration, { scanOnPush: true });
         assert.deepEqual(r.inputs.encryptionConfigurations, [{ encryptionType: "KMS" }]);
       }
-      const lifecycle = JSON.parse(run.ofType("aws:ecr/lifecyclePolicy:LifecyclePolicy")[0]!.inputs.policy);
-      assert.deepEqual(lifecycle.rules[0].selection, { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 14 });
+      const lifecycle = JSON.parse(
+        run.ofType("aws:ecr/lifecyclePolicy:LifecyclePolicy")[0]!.inputs.policy,
+      );
+      assert.deepEqual(lifecycle.rules[0].selection, {
+        tagStatus: "untagged",
+        countType: "sinceImagePushed",
+        countUnit: "days",
+        countNumber: 14,
+      });
     });
 
     it("keeps the adapter and results buckets private, encrypted, versioned and TLS-only", async () => {
@@ -279,14 +440,39 @@ for (const stack of stacks) {
         const name = `${prefix}-${b}`;
         assert.equal(run.get("aws:s3/bucket:Bucket", name).inputs.bucketPrefix, `${name}-`);
         const pab = run.get("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", name).inputs;
-        assert.deepEqual([pab.blockPublicAcls, pab.blockPublicPolicy, pab.ignorePublicAcls, pab.restrictPublicBuckets], [true, true, true, true]);
-        assert.deepEqual(run.get("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", name).inputs.rules, [
-          { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true },
-        ]);
-        assert.deepEqual(run.get("aws:s3/bucketVersioning:BucketVersioning", name).inputs.versioningConfiguration, { status: "Enabled" });
-        assert.deepEqual(run.get("aws:s3/bucketOwnershipControls:BucketOwnershipControls", name).inputs.rule, { objectOwnership: "BucketOwnerEnforced" });
+        assert.deepEqual(
+          [
+            pab.blockPublicAcls,
+            pab.blockPublicPolicy,
+            pab.ignorePublicAcls,
+            pab.restrictPublicBuckets,
+          ],
+          [true, true, true, true],
+        );
+        assert.deepEqual(
+          run.get(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            name,
+          ).inputs.rules,
+          [
+            {
+              applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" },
+              bucketKeyEnabled: true,
+            },
+          ],
+        );
+        assert.deepEqual(
+          run.get("aws:s3/bucketVersioning:BucketVersioning", name).inputs.versioningConfiguration,
+          { status: "Enabled" },
+        );
+        assert.deepEqual(
+          run.get("aws:s3/bucketOwnershipControls:BucketOwnershipControls", name).inputs.rule,
+          { objectOwnership: "BucketOwnerEnforced" },
+        );
         const policy = JSON.parse(run.get("aws:s3/bucketPolicy:BucketPolicy", name).inputs.policy);
-        assert.deepEqual(policy.Statement[0].Condition, { Bool: { "aws:SecureTransport": "false" } });
+        assert.deepEqual(policy.Statement[0].Condition, {
+          Bool: { "aws:SecureTransport": "false" },
+        });
         assert.equal(policy.Statement[0].Effect, "Deny");
       }
     });
@@ -303,47 +489,95 @@ for (const stack of stacks) {
       });
       const egress = run.get(NP, "gateway-allow-gateway-to-team-apis-8000").inputs.spec;
       assert.deepEqual(
-        egress.egress[0].to.map((p: any) => [p.namespaceSelector.matchLabels["kubernetes.io/metadata.name"], p.podSelector.matchLabels.app]),
-        [["quant", "quant-api"], ["finetune", "finetune-api"], ["eval", "eval-api"]],
+        egress.egress[0].to.map((p: any) => [
+          p.namespaceSelector.matchLabels["kubernetes.io/metadata.name"],
+          p.podSelector.matchLabels.app,
+        ]),
+        [
+          ["quant", "quant-api"],
+          ["finetune", "finetune-api"],
+          ["eval", "eval-api"],
+        ],
       );
       for (const [svc, ns] of apis) {
         const ingress = run.get(NP, `${svc}-allow-gateway-to-${svc}-8000`).inputs;
         assert.equal(ingress.metadata.namespace, ns);
         assert.deepEqual(ingress.spec.ingress, [
           {
-            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "platform" } }, podSelector: { matchLabels: { app: "gateway" } } }],
+            from: [
+              {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "platform" } },
+                podSelector: { matchLabels: { app: "gateway" } },
+              },
+            ],
             ports: [{ protocol: "TCP", port: 8000 }],
           },
         ]);
         assert.deepEqual(run.get(NP, `${svc}-allow-https-to-aws-apis`).inputs.spec.egress, [
-          { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [vpc] } }], ports: [{ protocol: "TCP", port: 443 }] },
+          {
+            to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [vpc] } }],
+            ports: [{ protocol: "TCP", port: 443 }],
+          },
         ]);
       }
-      assert.equal(run.resources.filter((r) => r.name === "gateway-allow-https-to-aws-apis").length, 0, "the gateway calls no AWS API");
+      assert.equal(
+        run.resources.filter((r) => r.name === "gateway-allow-https-to-aws-apis").length,
+        0,
+        "the gateway calls no AWS API",
+      );
     });
 
-    it(stack === "prod" ? "scales the gateway and quant-api with HPAs and protects all four with PDBs" : "has no HPA or PDB in dev", async () => {
-      const run = await runStack(stack);
-      const hpas = run.ofType("kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
-      const pdbs = run.ofType("kubernetes:policy/v1:PodDisruptionBudget");
-      if (stack === "dev") {
-        assert.deepEqual([hpas.length, pdbs.length], [0, 0]);
-        return;
-      }
-      const gw = run.get("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "gateway-hpa").inputs.spec;
-      assert.deepEqual([gw.minReplicas, gw.maxReplicas], [3, 10]);
-      assert.deepEqual(gw.metrics.map((m: any) => [m.resource.name, m.resource.target.averageUtilization]), [["cpu", 70], ["memory", 80]]);
-      assert.deepEqual(gw.behavior.scaleDown, { stabilizationWindowSeconds: 300, policies: [{ type: "Percent", value: 10, periodSeconds: 60 }] });
-      assert.deepEqual(gw.behavior.scaleUp, { stabilizationWindowSeconds: 60, policies: [{ type: "Percent", value: 100, periodSeconds: 15 }] });
-      const quant = run.get("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "quant-api-hpa").inputs.spec;
-      assert.deepEqual([quant.minReplicas, quant.maxReplicas, quant.metrics.length], [3, 6, 1]);
-      assert.deepEqual(
-        Object.fromEntries(pdbs.map((p) => [p.inputs.metadata.name, [p.inputs.spec.minAvailable, p.inputs.spec.selector.matchLabels.app]])),
-        { gateway: [2, "gateway"], "quant-api": [1, "quant-api"], "finetune-api": [1, "finetune-api"], "eval-api": [1, "eval-api"] },
-      );
-      assert.equal(run.get(D, "quant-api").inputs.spec.replicas, undefined);
-      assert.equal(run.get(D, "finetune-api").inputs.spec.replicas, 3);
-      assert.equal(run.get(D, "eval-api").inputs.spec.replicas, 3);
-    });
+    it(
+      stack === "prod"
+        ? "scales the gateway and quant-api with HPAs and protects all four with PDBs"
+        : "has no HPA or PDB in dev",
+      async () => {
+        const run = await runStack(stack);
+        const hpas = run.ofType("kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
+        const pdbs = run.ofType("kubernetes:policy/v1:PodDisruptionBudget");
+        if (stack === "dev") {
+          assert.deepEqual([hpas.length, pdbs.length], [0, 0]);
+          return;
+        }
+        const gw = run.get("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "gateway-hpa")
+          .inputs.spec;
+        assert.deepEqual([gw.minReplicas, gw.maxReplicas], [3, 10]);
+        assert.deepEqual(
+          gw.metrics.map((m: any) => [m.resource.name, m.resource.target.averageUtilization]),
+          [
+            ["cpu", 70],
+            ["memory", 80],
+          ],
+        );
+        assert.deepEqual(gw.behavior.scaleDown, {
+          stabilizationWindowSeconds: 300,
+          policies: [{ type: "Percent", value: 10, periodSeconds: 60 }],
+        });
+        assert.deepEqual(gw.behavior.scaleUp, {
+          stabilizationWindowSeconds: 60,
+          policies: [{ type: "Percent", value: 100, periodSeconds: 15 }],
+        });
+        const quant = run.get("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "quant-api-hpa")
+          .inputs.spec;
+        assert.deepEqual([quant.minReplicas, quant.maxReplicas, quant.metrics.length], [3, 6, 1]);
+        assert.deepEqual(
+          Object.fromEntries(
+            pdbs.map((p) => [
+              p.inputs.metadata.name,
+              [p.inputs.spec.minAvailable, p.inputs.spec.selector.matchLabels.app],
+            ]),
+          ),
+          {
+            gateway: [2, "gateway"],
+            "quant-api": [1, "quant-api"],
+            "finetune-api": [1, "finetune-api"],
+            "eval-api": [1, "eval-api"],
+          },
+        );
+        assert.equal(run.get(D, "quant-api").inputs.spec.replicas, undefined);
+        assert.equal(run.get(D, "finetune-api").inputs.spec.replicas, 3);
+        assert.equal(run.get(D, "eval-api").inputs.spec.replicas, 3);
+      },
+    );
   });
 }

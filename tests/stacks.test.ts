@@ -7,7 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { isKubernetesObject, runStack, stacks, validateKubernetesObject } from "./harness";
 
 function isSecret(o: unknown): Promise<boolean> {
-  return pulumi.Output.isInstance(o) ? pulumi.isSecret(o as pulumi.Output<unknown>) : Promise.resolve(false);
+  return pulumi.Output.isInstance(o)
+    ? pulumi.isSecret(o as pulumi.Output<unknown>)
+    : Promise.resolve(false);
 }
 
 for (const stack of stacks) {
@@ -59,7 +61,8 @@ for (const stack of stacks) {
         "aws:s3/bucket:Bucket": buckets,
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": buckets,
         "aws:s3/bucketOwnershipControls:BucketOwnershipControls": buckets,
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": buckets,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
+          buckets,
         "aws:s3/bucketVersioning:BucketVersioning": buckets,
         "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": buckets,
         "aws:s3/bucketPolicy:BucketPolicy": buckets,
@@ -90,7 +93,12 @@ for (const stack of stacks) {
         "random:index/randomPassword:RandomPassword": 1,
         "kubernetes:networking.k8s.io/v1:Ingress": 2,
         // prod only: PDBs for all four services, HPAs for the gateway and quant-api.
-        ...(stack === "prod" ? { "kubernetes:policy/v1:PodDisruptionBudget": 4, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 2 } : {}),
+        ...(stack === "prod"
+          ? {
+              "kubernetes:policy/v1:PodDisruptionBudget": 4,
+              "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 2,
+            }
+          : {}),
       };
       assert.deepEqual(counts, expected);
       assert.equal(run.resources.length, stack === "dev" ? 235 : 291);
@@ -112,7 +120,8 @@ for (const stack of stacks) {
       }
       // Remote components receive only explicitly passed providers.
       for (const type of ["eks:index:Cluster", "awsx:ec2:Vpc"]) {
-        for (const r of run.ofType(type)) assert.deepEqual(r.explicitProviders, [prefix], `${type} ${r.name}`);
+        for (const r of run.ofType(type))
+          assert.deepEqual(r.explicitProviders, [prefix], `${type} ${r.name}`);
       }
     });
 
@@ -152,7 +161,10 @@ for (const stack of stacks) {
       assert.equal(run.outputs.vpcId, "vpc-0mock0000000001");
       assert.equal(run.outputs.privateSubnetIds.length, 3);
       assert.equal(run.outputs.adapterBucket, `${prefix}-adapters-20261123`);
-      assert.equal(run.outputs.repositoryUrls.gateway, `111122223333.dkr.ecr.us-west-2.amazonaws.com/${prefix}/gateway`);
+      assert.equal(
+        run.outputs.repositoryUrls.gateway,
+        `111122223333.dkr.ecr.us-west-2.amazonaws.com/${prefix}/gateway`,
+      );
       assert.equal(await isSecret(run.rawOutputs.kubeconfig), true);
       assert.equal(await isSecret(run.rawOutputs.grafanaAdminPassword), true);
       assert.equal(await isSecret(run.rawOutputs.clusterName), false);
@@ -166,7 +178,13 @@ describe("schema validation catches invalid objects", () => {
       validateKubernetesObject({
         type: "kubernetes:storage.k8s.io/v1:StorageClass",
         name: "broken",
-        inputs: { apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: "x" }, provisioner: "p", allowVolumeExpansion: "yes" },
+        inputs: {
+          apiVersion: "storage.k8s.io/v1",
+          kind: "StorageClass",
+          metadata: { name: "x" },
+          provisioner: "p",
+          allowVolumeExpansion: "yes",
+        },
         secretPaths: [],
         explicitProviders: [],
         dependsOn: [],

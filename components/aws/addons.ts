@@ -11,7 +11,11 @@ export interface AddonSpec {
   /** JSON configuration values (schema: `aws eks describe-addon-configuration`). */
   readonly configurationValues?: Record<string, unknown>;
   /** The add-on's controller service account, given an IRSA role with this AWS-managed policy. */
-  readonly irsa?: { readonly namespace: string; readonly serviceAccount: string; readonly managedPolicy: string };
+  readonly irsa?: {
+    readonly namespace: string;
+    readonly serviceAccount: string;
+    readonly managedPolicy: string;
+  };
 }
 
 /**
@@ -21,7 +25,10 @@ export interface AddonSpec {
  * - `afterNodes`: Deployments (CoreDNS, the EBS CSI controller) need a node to run on, so they go
  *   after the CPU node group; otherwise add-on creation waits until it times out.
  */
-export function addonSpecs(minor: KubernetesMinor): { beforeNodes: AddonSpec[]; afterNodes: AddonSpec[] } {
+export function addonSpecs(minor: KubernetesMinor): {
+  beforeNodes: AddonSpec[];
+  afterNodes: AddonSpec[];
+} {
   const v = kubernetesMinors[minor].addons;
   return {
     beforeNodes: [
@@ -31,7 +38,11 @@ export function addonSpecs(minor: KubernetesMinor): { beforeNodes: AddonSpec[]; 
         // NetworkPolicy enforcement by the VPC CNI node agent (the value is a string in the add-on schema).
         configurationValues: { enableNetworkPolicy: "true" },
         // IRSA instead of the node role: pods on the node cannot borrow the CNI's EC2 permissions.
-        irsa: { namespace: "kube-system", serviceAccount: "aws-node", managedPolicy: "AmazonEKS_CNI_Policy" },
+        irsa: {
+          namespace: "kube-system",
+          serviceAccount: "aws-node",
+          managedPolicy: "AmazonEKS_CNI_Policy",
+        },
       },
       { name: "kube-proxy", version: v["kube-proxy"] },
     ],
@@ -92,7 +103,12 @@ export class EksAddons extends pulumi.ComponentResource {
               namespace: spec.irsa.namespace,
               serviceAccount: spec.irsa.serviceAccount,
               roleName: `${args.roleNamePrefix}-${spec.name}-irsa`,
-              managedPolicyArns: { [policyKey(spec.irsa.managedPolicy)]: awsManagedPolicyArn(args.partition, spec.irsa.managedPolicy) },
+              managedPolicyArns: {
+                [policyKey(spec.irsa.managedPolicy)]: awsManagedPolicyArn(
+                  args.partition,
+                  spec.irsa.managedPolicy,
+                ),
+              },
             },
             { parent: this },
           )
@@ -103,7 +119,9 @@ export class EksAddons extends pulumi.ComponentResource {
           clusterName: args.clusterName,
           addonName: spec.name,
           addonVersion: spec.version,
-          configurationValues: spec.configurationValues ? JSON.stringify(spec.configurationValues) : undefined,
+          configurationValues: spec.configurationValues
+            ? JSON.stringify(spec.configurationValues)
+            : undefined,
           serviceAccountRoleArn: role?.roleArn,
           resolveConflictsOnCreate: "OVERWRITE",
           resolveConflictsOnUpdate: "OVERWRITE",

@@ -14,7 +14,10 @@ export interface PrivateBucketArgs {
 }
 
 /** Bucket policy: the extra grants, plus a refusal of any request not made over TLS. */
-export function bucketPolicy(bucketArn: string, statements: PolicyStatement[] = []): PolicyDocument {
+export function bucketPolicy(
+  bucketArn: string,
+  statements: PolicyStatement[] = [],
+): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -48,23 +51,40 @@ export class PrivateBucket extends pulumi.ComponentResource {
     const bucket = new aws.s3.Bucket(name, { bucketPrefix: `${name.slice(0, 36)}-` }, parent);
     new aws.s3.BucketPublicAccessBlock(
       name,
-      { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      {
+        bucket: bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
       parent,
     );
-    new aws.s3.BucketOwnershipControls(name, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, parent);
+    new aws.s3.BucketOwnershipControls(
+      name,
+      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+      parent,
+    );
     new aws.s3.BucketServerSideEncryptionConfiguration(
       name,
       {
         bucket: bucket.id,
         rules: [
           (args.encryption ?? "aws:kms") === "aws:kms"
-            ? { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }
+            ? {
+                applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" },
+                bucketKeyEnabled: true,
+              }
             : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
         ],
       },
       parent,
     );
-    const versioning = new aws.s3.BucketVersioning(name, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, parent);
+    const versioning = new aws.s3.BucketVersioning(
+      name,
+      { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+      parent,
+    );
     new aws.s3.BucketLifecycleConfiguration(
       name,
       {

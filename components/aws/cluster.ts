@@ -13,7 +13,13 @@ import type { OidcIdentity } from "./irsa";
 export const serviceCidr = "172.20.0.0/16";
 
 /** Every EKS control-plane log type: audits and authenticator logs are what incident reviews need. */
-export const controlPlaneLogTypes = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
+export const controlPlaneLogTypes = [
+  "api",
+  "audit",
+  "authenticator",
+  "controllerManager",
+  "scheduler",
+];
 
 const accessPolicyNames: Record<AccessPolicy, string> = {
   "cluster-admin": "AmazonEKSClusterAdminPolicy",
@@ -34,7 +40,9 @@ export function accessEntries(
     entries.map((e) => {
       const [, , , , account, resource] = e.principalArn.split(":");
       const key = `${account}-${resource}`.replace(/[^A-Za-z0-9-]+/g, "-").toLowerCase();
-      const scope = e.namespaces ? { type: "namespace", namespaces: [...e.namespaces] } : { type: "cluster" };
+      const scope = e.namespaces
+        ? { type: "namespace", namespaces: [...e.namespaces] }
+        : { type: "cluster" };
       return [
         key,
         {
@@ -76,7 +84,10 @@ export class Cluster extends pulumi.ComponentResource {
   /** Resolves once the control plane exists; use it to order resources after the cluster. */
   readonly clusterName: pulumi.Output<string>;
   readonly kubeconfig: pulumi.Output<string>;
-  readonly oidc: OidcIdentity & { readonly providerArn: pulumi.Output<string>; readonly issuer: pulumi.Output<string> };
+  readonly oidc: OidcIdentity & {
+    readonly providerArn: pulumi.Output<string>;
+    readonly issuer: pulumi.Output<string>;
+  };
   /** The EKS-created security group shared by the control plane and managed nodes. */
   readonly clusterSecurityGroupId: pulumi.Output<string>;
   readonly secretsKeyArn: pulumi.Output<string>;
@@ -120,7 +131,9 @@ export class Cluster extends pulumi.ComponentResource {
         nodeAssociatePublicIpAddress: false,
         endpointPublicAccess: c.endpoint.publicAccess,
         endpointPrivateAccess: c.endpoint.privateAccess,
-        ...(c.endpoint.publicAccess ? { publicAccessCidrs: [...c.endpoint.publicAccessCidrs] } : {}),
+        ...(c.endpoint.publicAccess
+          ? { publicAccessCidrs: [...c.endpoint.publicAccessCidrs] }
+          : {}),
         kubernetesServiceIpAddressRange: serviceCidr,
         authenticationMode: eks.AuthenticationMode.Api,
         accessEntries: accessEntries(c.accessEntries, args.partition),
@@ -146,7 +159,11 @@ export class Cluster extends pulumi.ComponentResource {
     this.oidc = { providerArn: cluster.oidcProviderArn, issuer: cluster.oidcIssuer };
     this.clusterSecurityGroupId = cluster.clusterSecurityGroupId;
     this.secretsKeyArn = secretsKey.arn;
-    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
+    this.provider = new k8s.Provider(
+      `${name}-k8s`,
+      { kubeconfig: this.kubeconfig },
+      { parent: this },
+    );
 
     this.registerOutputs({
       clusterName: this.clusterName,

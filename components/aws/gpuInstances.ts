@@ -19,7 +19,11 @@ export interface GpuInstanceShape {
   readonly gpuModel: string;
 }
 
-type Family = { gpuModel: string; gpuMemoryGiB: number; sizes: Record<string, [number, number, number]> };
+type Family = {
+  gpuModel: string;
+  gpuMemoryGiB: number;
+  sizes: Record<string, [number, number, number]>;
+};
 
 // [vCPU, memory GiB, GPUs] per size. G5 and G6 share one size ladder, which is what makes them
 // interchangeable within a SPOT group.
@@ -38,7 +42,9 @@ const families: Record<string, Family> = {
   g4dn: {
     gpuModel: "t4",
     gpuMemoryGiB: 16,
-    sizes: Object.fromEntries(Object.entries(g5g6Sizes).filter(([size]) => !["24xlarge", "48xlarge"].includes(size))),
+    sizes: Object.fromEntries(
+      Object.entries(g5g6Sizes).filter(([size]) => !["24xlarge", "48xlarge"].includes(size)),
+    ),
   },
   g5: { gpuModel: "a10g", gpuMemoryGiB: 24, sizes: g5g6Sizes },
   g6: { gpuModel: "l4", gpuMemoryGiB: 24, sizes: g5g6Sizes },
@@ -46,7 +52,9 @@ const families: Record<string, Family> = {
   g6e: {
     gpuModel: "l40s",
     gpuMemoryGiB: 48,
-    sizes: Object.fromEntries(Object.entries(g5g6Sizes).map(([size, [cpu, mem, gpus]]) => [size, [cpu, mem * 2, gpus]])),
+    sizes: Object.fromEntries(
+      Object.entries(g5g6Sizes).map(([size, [cpu, mem, gpus]]) => [size, [cpu, mem * 2, gpus]]),
+    ),
   },
   p4d: { gpuModel: "a100", gpuMemoryGiB: 40, sizes: { "24xlarge": [96, 1152, 8] } },
   p5: { gpuModel: "h100", gpuMemoryGiB: 80, sizes: { "48xlarge": [192, 2048, 8] } },

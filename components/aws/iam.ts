@@ -20,7 +20,10 @@ export interface PolicyDocument {
 }
 
 /** `arn:<partition>:iam::aws:policy/<path+name>` for an AWS-managed policy. */
-export function awsManagedPolicyArn(partition: pulumi.Input<string>, name: string): pulumi.Output<string> {
+export function awsManagedPolicyArn(
+  partition: pulumi.Input<string>,
+  name: string,
+): pulumi.Output<string> {
   return pulumi.interpolate`arn:${partition}:iam::aws:policy/${name}`;
 }
 
@@ -43,7 +46,9 @@ export function serviceTrustPolicy(service: string, accountId: string): PolicyDo
 export function ec2TrustPolicy(): PolicyDocument {
   return {
     Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    Statement: [
+      { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+    ],
   };
 }
 

@@ -47,13 +47,19 @@ export class IrsaRole extends pulumi.ComponentResource {
         description: `IRSA for ${namespace}/${serviceAccount}`,
         assumeRolePolicy: pulumi
           .all([args.oidc.providerArn, args.oidc.issuer])
-          .apply(([arn, issuer]) => JSON.stringify(irsaTrustPolicy(arn, issuer, namespace, serviceAccount))),
+          .apply(([arn, issuer]) =>
+            JSON.stringify(irsaTrustPolicy(arn, issuer, namespace, serviceAccount)),
+          ),
       },
       { parent: this },
     );
 
     for (const [key, policyArn] of Object.entries(args.managedPolicyArns ?? {})) {
-      new aws.iam.RolePolicyAttachment(`${name}-${key}`, { role: role.name, policyArn }, { parent: this });
+      new aws.iam.RolePolicyAttachment(
+        `${name}-${key}`,
+        { role: role.name, policyArn },
+        { parent: this },
+      );
     }
     for (const [key, doc] of Object.entries(args.inlinePolicies ?? {})) {
       new aws.iam.RolePolicy(

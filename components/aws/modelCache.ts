@@ -21,7 +21,11 @@ export class ModelCacheFileSystem extends pulumi.ComponentResource {
   readonly fileSystemId: pulumi.Output<string>;
   readonly arn: pulumi.Output<string>;
 
-  constructor(name: string, args: ModelCacheFileSystemArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: ModelCacheFileSystemArgs,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
     super("llmplatform:aws:ModelCacheFileSystem", name, {}, opts);
     const fs = new aws.efs.FileSystem(
       name,
@@ -30,20 +34,35 @@ export class ModelCacheFileSystem extends pulumi.ComponentResource {
         performanceMode: "generalPurpose",
         // Elastic throughput: model loads are bursts of GiB/s after long idle periods.
         throughputMode: "elastic",
-        lifecyclePolicies: [{ transitionToIa: "AFTER_30_DAYS" }, { transitionToPrimaryStorageClass: "AFTER_1_ACCESS" }],
+        lifecyclePolicies: [
+          { transitionToIa: "AFTER_30_DAYS" },
+          { transitionToPrimaryStorageClass: "AFTER_1_ACCESS" },
+        ],
         tags: { Name: name },
       },
       { parent: this },
     );
     // A cache is re-downloadable: no AWS Backup charges for it.
-    new aws.efs.BackupPolicy(name, { fileSystemId: fs.id, backupPolicy: { status: "DISABLED" } }, { parent: this });
+    new aws.efs.BackupPolicy(
+      name,
+      { fileSystemId: fs.id, backupPolicy: { status: "DISABLED" } },
+      { parent: this },
+    );
 
     const sg = new aws.ec2.SecurityGroup(
       `${name}-nfs`,
       {
         description: "NFS from the VPC to the model cache mount targets",
         vpcId: args.vpcId,
-        ingress: [{ description: "NFS (TLS-wrapped by efs-utils)", protocol: "tcp", fromPort: 2049, toPort: 2049, cidrBlocks: [args.vpcCidr] }],
+        ingress: [
+          {
+            description: "NFS (TLS-wrapped by efs-utils)",
+            protocol: "tcp",
+            fromPort: 2049,
+            toPort: 2049,
+            cidrBlocks: [args.vpcCidr],
+          },
+        ],
         tags: { Name: `${name}-nfs` },
       },
       { parent: this },

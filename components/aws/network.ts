@@ -11,8 +11,12 @@ export const subnetRoleTags = {
 } as const;
 
 /** awsx NAT strategy for the config's NAT choice. */
-export function natStrategy(nat: NetworkConfig["natGateways"]): awsx.types.enums.ec2.NatGatewayStrategy {
-  return nat === "onePerAz" ? awsx.ec2.NatGatewayStrategy.OnePerAz : awsx.ec2.NatGatewayStrategy.Single;
+export function natStrategy(
+  nat: NetworkConfig["natGateways"],
+): awsx.types.enums.ec2.NatGatewayStrategy {
+  return nat === "onePerAz"
+    ? awsx.ec2.NatGatewayStrategy.OnePerAz
+    : awsx.ec2.NatGatewayStrategy.Single;
 }
 
 export interface NetworkArgs {
@@ -45,8 +49,16 @@ export class Network extends pulumi.ComponentResource {
         natGateways: { strategy: natStrategy(n.natGateways) },
         subnetStrategy: awsx.ec2.SubnetAllocationStrategy.Auto,
         subnetSpecs: [
-          { type: awsx.ec2.SubnetType.Private, cidrMask: n.privateSubnetCidrMask, tags: { ...subnetRoleTags.private } },
-          { type: awsx.ec2.SubnetType.Public, cidrMask: n.publicSubnetCidrMask, tags: { ...subnetRoleTags.public } },
+          {
+            type: awsx.ec2.SubnetType.Private,
+            cidrMask: n.privateSubnetCidrMask,
+            tags: { ...subnetRoleTags.private },
+          },
+          {
+            type: awsx.ec2.SubnetType.Public,
+            cidrMask: n.publicSubnetCidrMask,
+            tags: { ...subnetRoleTags.public },
+          },
         ],
         tags: { Name: name },
       },

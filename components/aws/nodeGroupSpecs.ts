@@ -105,7 +105,10 @@ const kubernetesEffect: Record<NodeTaint["effect"], string> = {
  * The template carries the group's labels (plus the capacity-type label EKS adds), its taints, its GPU
  * count and its ephemeral storage.
  */
-export function autoscalerAsgTags(clusterName: string, spec: NodeGroupSpec): Record<string, string> {
+export function autoscalerAsgTags(
+  clusterName: string,
+  spec: NodeGroupSpec,
+): Record<string, string> {
   const prefix = "k8s.io/cluster-autoscaler";
   const tags: Record<string, string> = {
     [`${prefix}/enabled`]: "true",
@@ -113,8 +116,10 @@ export function autoscalerAsgTags(clusterName: string, spec: NodeGroupSpec): Rec
   };
   const labels = { ...spec.labels, "eks.amazonaws.com/capacityType": spec.capacityType };
   for (const [k, v] of Object.entries(labels)) tags[`${prefix}/node-template/label/${k}`] = v;
-  for (const t of spec.taints) tags[`${prefix}/node-template/taint/${t.key}`] = `${t.value}:${kubernetesEffect[t.effect]}`;
-  if (spec.gpusPerNode > 0) tags[`${prefix}/node-template/resources/nvidia.com/gpu`] = String(spec.gpusPerNode);
+  for (const t of spec.taints)
+    tags[`${prefix}/node-template/taint/${t.key}`] = `${t.value}:${kubernetesEffect[t.effect]}`;
+  if (spec.gpusPerNode > 0)
+    tags[`${prefix}/node-template/resources/nvidia.com/gpu`] = String(spec.gpusPerNode);
   tags[`${prefix}/node-template/resources/ephemeral-storage`] = `${spec.diskSizeGiB}Gi`;
   return tags;
 }

@@ -2,7 +2,12 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { CpuNodeGroupConfig, GpuNodeGroupConfig } from "../config";
 import { awsManagedPolicyArn, ec2TrustPolicy } from "./iam";
-import { autoscalerAsgTags, cpuNodeGroupSpec, gpuNodeGroupSpec, type NodeGroupSpec } from "./nodeGroupSpecs";
+import {
+  autoscalerAsgTags,
+  cpuNodeGroupSpec,
+  gpuNodeGroupSpec,
+  type NodeGroupSpec,
+} from "./nodeGroupSpecs";
 
 /** Policies of the shared node role. The VPC CNI has its own IRSA role, so no CNI policy here. */
 export const nodeRolePolicies = [
@@ -59,7 +64,10 @@ export class NodeGroups extends pulumi.ComponentResource {
     );
 
     const create = (spec: NodeGroupSpec) =>
-      this.nodeGroup(`${name}-${spec.key}`, spec, args, role.arn, [...args.dependsOn, ...attachments]);
+      this.nodeGroup(`${name}-${spec.key}`, spec, args, role.arn, [
+        ...args.dependsOn,
+        ...attachments,
+      ]);
 
     this.cpu = create(cpuNodeGroupSpec(args.cpu));
     const gpu = args.gpu.map((g) => create(gpuNodeGroupSpec(g)));
@@ -124,7 +132,11 @@ export class NodeGroups extends pulumi.ComponentResource {
         amiType: spec.amiType,
         capacityType: spec.capacityType,
         instanceTypes: [...spec.instanceTypes],
-        scalingConfig: { minSize: spec.minSize, desiredSize: spec.desiredSize, maxSize: spec.maxSize },
+        scalingConfig: {
+          minSize: spec.minSize,
+          desiredSize: spec.desiredSize,
+          maxSize: spec.maxSize,
+        },
         updateConfig: { maxUnavailable: 1 },
         labels: { ...spec.labels },
         taints: spec.taints.map((t) => ({ ...t })),

@@ -4,7 +4,12 @@
 import type { PolicyDocument } from "./iam";
 
 /** quant-api: invoke exactly one SageMaker endpoint (sync and streaming). SageMaker ARNs are lower-case. */
-export function sagemakerInvokePolicy(partition: string, region: string, accountId: string, endpointName: string): PolicyDocument {
+export function sagemakerInvokePolicy(
+  partition: string,
+  region: string,
+  accountId: string,
+  endpointName: string,
+): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -19,7 +24,10 @@ export function sagemakerInvokePolicy(partition: string, region: string, account
 }
 
 /** Read (list + get) or read-write (list + get + put) on one bucket's objects. No delete, no bucket admin. */
-export function bucketAccessPolicy(bucketArn: string, access: "read" | "readwrite"): PolicyDocument {
+export function bucketAccessPolicy(
+  bucketArn: string,
+  access: "read" | "readwrite",
+): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -56,7 +64,12 @@ export const ecrLifecyclePolicy = {
     {
       rulePriority: 1,
       description: "Expire untagged images after 14 days",
-      selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 14 },
+      selection: {
+        tagStatus: "untagged",
+        countType: "sinceImagePushed",
+        countUnit: "days",
+        countNumber: 14,
+      },
       action: { type: "expire" },
     },
   ],

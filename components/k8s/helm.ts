@@ -15,7 +15,16 @@ export function helmRelease(
 ): k8s.helm.v3.Release {
   return new k8s.helm.v3.Release(
     name,
-    { name, namespace, chart: pin.chart, version: pin.version, repositoryOpts: { repo: pin.repo }, values, atomic: true, timeout: 600 },
+    {
+      name,
+      namespace,
+      chart: pin.chart,
+      version: pin.version,
+      repositoryOpts: { repo: pin.repo },
+      values,
+      atomic: true,
+      timeout: 600,
+    },
     opts,
   );
 }

@@ -7,8 +7,18 @@ import { createNetworkPolicies } from "./namespaces";
 import type { NetworkPolicyDef } from "./networkPolicies";
 
 /** Liveness and readiness are the same for every service (design); only startup timing varies. */
-export const livenessProbe = { path: "/health", periodSeconds: 15, failureThreshold: 3, timeoutSeconds: 5 };
-export const readinessProbe = { path: "/ready", periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 3 };
+export const livenessProbe = {
+  path: "/health",
+  periodSeconds: 15,
+  failureThreshold: 3,
+  timeoutSeconds: 5,
+};
+export const readinessProbe = {
+  path: "/ready",
+  periodSeconds: 5,
+  failureThreshold: 3,
+  timeoutSeconds: 3,
+};
 export const startupProbePath = "/startup";
 
 /** Labels of every object of a service. The selector uses only `app`, which never changes. */
@@ -59,7 +69,13 @@ export function deploymentSpec(p: PodTemplateParams): k8s.types.input.apps.v1.De
     strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
     template: {
       metadata: {
-        labels: { app: labels.app!, component: labels.component!, team: labels.team!, "app.kubernetes.io/part-of": partOf, environment: p.stack },
+        labels: {
+          app: labels.app!,
+          component: labels.component!,
+          team: labels.team!,
+          "app.kubernetes.io/part-of": partOf,
+          environment: p.stack,
+        },
         annotations: {
           "prometheus.io/scrape": "true",
           "prometheus.io/port": String(servicePort),
@@ -83,12 +99,23 @@ export function deploymentSpec(p: PodTemplateParams): k8s.types.input.apps.v1.De
         affinity: {
           podAntiAffinity: {
             preferredDuringSchedulingIgnoredDuringExecution: [
-              { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } } },
+              {
+                weight: 100,
+                podAffinityTerm: {
+                  topologyKey: "kubernetes.io/hostname",
+                  labelSelector: { matchLabels: selector },
+                },
+              },
             ],
           },
         },
         topologySpreadConstraints: [
-          { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
+          {
+            maxSkew: 1,
+            topologyKey: "topology.kubernetes.io/zone",
+            whenUnsatisfiable: "ScheduleAnyway",
+            labelSelector: { matchLabels: selector },
+          },
         ],
         containers: [
           {
@@ -97,8 +124,15 @@ export function deploymentSpec(p: PodTemplateParams): k8s.types.input.apps.v1.De
             imagePullPolicy: "IfNotPresent",
             ports: [{ name: "http", containerPort: servicePort, protocol: "TCP" }],
             envFrom: [{ configMapRef: { name: d.configMap } }],
-            resources: { requests: { ...p.config.resources.requests }, limits: { ...p.config.resources.limits } },
-            startupProbe: { httpGet: httpGet(startupProbePath), ...p.config.startupProbe, timeoutSeconds: 3 },
+            resources: {
+              requests: { ...p.config.resources.requests },
+              limits: { ...p.config.resources.limits },
+            },
+            startupProbe: {
+              httpGet: httpGet(startupProbePath),
+              ...p.config.startupProbe,
+              timeoutSeconds: 3,
+            },
             livenessProbe: {
               httpGet: httpGet(livenessProbe.path),
               periodSeconds: livenessProbe.periodSeconds,
@@ -130,7 +164,10 @@ export function deploymentSpec(p: PodTemplateParams): k8s.types.input.apps.v1.De
 }
 
 /** autoscaling/v2 HPA spec: utilization targets and asymmetric scale-up/scale-down behaviour. */
-export function hpaSpec(service: ServiceName, h: HpaConfig): k8s.types.input.autoscaling.v2.HorizontalPodAutoscalerSpec {
+export function hpaSpec(
+  service: ServiceName,
+  h: HpaConfig,
+): k8s.types.input.autoscaling.v2.HorizontalPodAutoscalerSpec {
   const utilization = (name: string, averageUtilization: number) => ({
     type: "Resource",
     resource: { name, target: { type: "Utilization", averageUtilization } },
@@ -185,11 +222,18 @@ export class Microservice extends pulumi.ComponentResource {
     const meta = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
     const data = pulumi.output(args.env);
 
-    const configMap = new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: meta(d.configMap), data }, o);
+    const configMap = new k8s.core.v1.ConfigMap(
+      `${name}-config`,
+      { metadata: meta(d.configMap), data },
+      o,
+    );
     const serviceAccount = new k8s.core.v1.ServiceAccount(
       `${name}-sa`,
       {
-        metadata: { ...meta(d.serviceAccount), annotations: { "eks.amazonaws.com/role-arn": args.roleArn } },
+        metadata: {
+          ...meta(d.serviceAccount),
+          annotations: { "eks.amazonaws.com/role-arn": args.roleArn },
+        },
         automountServiceAccountToken: false,
       },
       o,
@@ -213,7 +257,11 @@ export class Microservice extends pulumi.ComponentResource {
       `${name}-service`,
       {
         metadata: meta(args.service),
-        spec: { type: "ClusterIP", selector: { app: args.service }, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] },
+        spec: {
+          type: "ClusterIP",
+          selector: { app: args.service },
+          ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
+        },
       },
       o,
     );
@@ -228,7 +276,13 @@ export class Microservice extends pulumi.ComponentResource {
     if (args.config.pdb) {
       new k8s.policy.v1.PodDisruptionBudget(
         `${name}-pdb`,
-        { metadata: meta(args.service), spec: { minAvailable: args.config.pdb.minAvailable, selector: { matchLabels: { app: args.service } } } },
+        {
+          metadata: meta(args.service),
+          spec: {
+            minAvailable: args.config.pdb.minAvailable,
+            selector: { matchLabels: { app: args.service } },
+          },
+        },
         o,
       );
     }

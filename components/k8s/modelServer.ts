@@ -37,14 +37,26 @@ export const modelShutdown = { preStopSeconds: 10, terminationGracePeriodSeconds
 /** The vLLM engine flags of a variant (the image's entrypoint is `vllm serve`). */
 export function vllmArgs(v: ModelVariantConfig): string[] {
   const args = [
-    "--model", v.model,
-    "--served-model-name", v.servedModelName,
-    "--port", String(servicePort),
-    "--max-model-len", String(v.maxModelLen),
-    "--gpu-memory-utilization", String(v.gpuMemoryUtilization),
+    "--model",
+    v.model,
+    "--served-model-name",
+    v.servedModelName,
+    "--port",
+    String(servicePort),
+    "--max-model-len",
+    String(v.maxModelLen),
+    "--gpu-memory-utilization",
+    String(v.gpuMemoryUtilization),
   ];
   if (v.quantization) args.push("--quantization", v.quantization);
-  if (v.lora) args.push("--enable-lora", "--max-loras", String(v.lora.maxLoras), "--max-lora-rank", String(v.lora.maxLoraRank));
+  if (v.lora)
+    args.push(
+      "--enable-lora",
+      "--max-loras",
+      String(v.lora.maxLoras),
+      "--max-lora-rank",
+      String(v.lora.maxLoraRank),
+    );
   return args;
 }
 
@@ -109,12 +121,19 @@ export interface ModelServerParams {
  * Updates replace pods in place (maxSurge 0): the GPU pool holds one node per model, and a surge pod
  * could only wait for a node the autoscaler may not be allowed to add.
  */
-export function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input.apps.v1.DeploymentSpec {
+export function modelServerDeploymentSpec(
+  p: ModelServerParams,
+): k8s.types.input.apps.v1.DeploymentSpec {
   const v = p.config;
   const labels = modelServerLabels(p.variant, p.stack);
   const compute = { cpu: v.resources.cpu, memory: v.resources.memory, "nvidia.com/gpu": "1" };
   const httpGet = (path: string) => ({ path, port: "http" });
-  const probe = (x: { path: string; periodSeconds: number; failureThreshold: number; timeoutSeconds: number }) => ({
+  const probe = (x: {
+    path: string;
+    periodSeconds: number;
+    failureThreshold: number;
+    timeoutSeconds: number;
+  }) => ({
     httpGet: httpGet(x.path),
     periodSeconds: x.periodSeconds,
     failureThreshold: x.failureThreshold,
@@ -128,7 +147,11 @@ export function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input
     template: {
       metadata: {
         labels,
-        annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(servicePort), "prometheus.io/path": "/metrics" },
+        annotations: {
+          "prometheus.io/scrape": "true",
+          "prometheus.io/port": String(servicePort),
+          "prometheus.io/path": "/metrics",
+        },
       },
       spec: {
         serviceAccountName: p.serviceAccount,
@@ -139,7 +162,10 @@ export function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input
         affinity: {
           podAntiAffinity: {
             requiredDuringSchedulingIgnoredDuringExecution: [
-              { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { [modelServerLabel]: "true" } } },
+              {
+                topologyKey: "kubernetes.io/hostname",
+                labelSelector: { matchLabels: { [modelServerLabel]: "true" } },
+              },
             ],
           },
         },
@@ -174,7 +200,9 @@ export function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input
               { name: "home", mountPath: modelPaths.home },
               { name: "tmp", mountPath: "/tmp" },
               { name: "shm", mountPath: "/dev/shm" },
-              ...(v.gated ? [{ name: "hf-token", mountPath: modelPaths.tokenDir, readOnly: true }] : []),
+              ...(v.gated
+                ? [{ name: "hf-token", mountPath: modelPaths.tokenDir, readOnly: true }]
+                : []),
             ],
           },
         ],
@@ -183,7 +211,18 @@ export function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input
           { name: "home", emptyDir: { sizeLimit: "20Gi" } },
           { name: "tmp", emptyDir: { sizeLimit: "10Gi" } },
           { name: "shm", emptyDir: { medium: "Memory", sizeLimit: v.shmSize } },
-          ...(v.gated ? [{ name: "hf-token", secret: { secretName: p.tokenSecret, defaultMode: 0o440, items: [{ key: "token", path: "token" }] } }] : []),
+          ...(v.gated
+            ? [
+                {
+                  name: "hf-token",
+                  secret: {
+                    secretName: p.tokenSecret,
+                    defaultMode: 0o440,
+                    items: [{ key: "token", path: "token" }],
+                  },
+                },
+              ]
+            : []),
         ],
       },
     },
@@ -212,13 +251,23 @@ export class ModelServer extends pulumi.ComponentResource {
     new k8s.apps.v1.Deployment(name, { metadata: meta, spec: modelServerDeploymentSpec(args) }, o);
     const service = new k8s.core.v1.Service(
       `${name}-service`,
-      { metadata: meta, spec: { type: "ClusterIP", selector: { app: objectName }, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] } },
+      {
+        metadata: meta,
+        spec: {
+          type: "ClusterIP",
+          selector: { app: objectName },
+          ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
+        },
+      },
       o,
     );
     if (args.config.replicas >= 2) {
       new k8s.policy.v1.PodDisruptionBudget(
         `${name}-pdb`,
-        { metadata: meta, spec: { maxUnavailable: 1, selector: { matchLabels: { app: objectName } } } },
+        {
+          metadata: meta,
+          spec: { maxUnavailable: 1, selector: { matchLabels: { app: objectName } } },
+        },
         o,
       );
     }

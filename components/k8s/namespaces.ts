@@ -1,6 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { namespaceDesign, namespaceNames, partOf, readinessGateLabel, type NamespaceName } from "../catalog";
+import {
+  namespaceDesign,
+  namespaceNames,
+  partOf,
+  readinessGateLabel,
+  type NamespaceName,
+} from "../catalog";
 import type { NamespaceConfig, NamespacesConfig } from "../schema/platform";
 import { namespaceBaselinePolicies, type NetworkPolicyDef } from "./networkPolicies";
 
@@ -9,7 +15,11 @@ import { namespaceBaselinePolicies, type NetworkPolicyDef } from "./networkPolic
  * catalog; audit and warn are always `restricted`, pinned to the cluster's minor so a Kubernetes
  * upgrade cannot silently change what is enforced.
  */
-export function namespaceLabels(name: NamespaceName, stack: string, kubernetesVersion: string): Record<string, string> {
+export function namespaceLabels(
+  name: NamespaceName,
+  stack: string,
+  kubernetesVersion: string,
+): Record<string, string> {
   const d = namespaceDesign[name];
   if (d.podSecurity !== "restricted" && !d.exception) {
     throw new Error(`namespace ${name} enforces ${d.podSecurity} without a documented exception`);
@@ -33,12 +43,22 @@ export function namespaceLabels(name: NamespaceName, stack: string, kubernetesVe
 
 /** The ResourceQuota `hard` map, exactly as configured. */
 export function quotaHard(q: NamespaceConfig["quota"]): Record<string, string> {
-  return Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(
+    Object.entries(q)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, String(v)]),
+  );
 }
 
 /** The container LimitRange item. */
 export function limitRangeItem(l: NamespaceConfig["limits"]) {
-  return { type: "Container", default: { ...l.default }, defaultRequest: { ...l.defaultRequest }, max: { ...l.max }, min: { ...l.min } };
+  return {
+    type: "Container",
+    default: { ...l.default },
+    defaultRequest: { ...l.defaultRequest },
+    max: { ...l.max },
+    min: { ...l.min },
+  };
 }
 
 export interface NamespacesArgs {
@@ -63,11 +83,27 @@ export class Namespaces extends pulumi.ComponentResource {
     for (const ns of namespaceNames) {
       const cfg = args.namespaces[ns];
       const labels = namespaceLabels(ns, args.stack, args.kubernetesVersion);
-      const namespace = new k8s.core.v1.Namespace(`${ns}-namespace`, { metadata: { name: ns, labels } }, o);
+      const namespace = new k8s.core.v1.Namespace(
+        `${ns}-namespace`,
+        { metadata: { name: ns, labels } },
+        o,
+      );
       const nsName = namespace.metadata.name;
-      const meta = (suffix: string) => ({ name: `${ns}-${suffix}`, namespace: nsName, labels: { "app.kubernetes.io/part-of": partOf } });
-      new k8s.core.v1.ResourceQuota(`${ns}-quota`, { metadata: meta("quota"), spec: { hard: quotaHard(cfg.quota) } }, o);
-      new k8s.core.v1.LimitRange(`${ns}-limits`, { metadata: meta("limits"), spec: { limits: [limitRangeItem(cfg.limits)] } }, o);
+      const meta = (suffix: string) => ({
+        name: `${ns}-${suffix}`,
+        namespace: nsName,
+        labels: { "app.kubernetes.io/part-of": partOf },
+      });
+      new k8s.core.v1.ResourceQuota(
+        `${ns}-quota`,
+        { metadata: meta("quota"), spec: { hard: quotaHard(cfg.quota) } },
+        o,
+      );
+      new k8s.core.v1.LimitRange(
+        `${ns}-limits`,
+        { metadata: meta("limits"), spec: { limits: [limitRangeItem(cfg.limits)] } },
+        o,
+      );
       const baseline = namespaceBaselinePolicies({
         servesHttp: ns !== "observability",
         hostsOtelCollector: ns === "observability",
@@ -91,7 +127,10 @@ export function createNetworkPolicies(
     (p) =>
       new k8s.networking.v1.NetworkPolicy(
         `${prefix}-${p.name}`,
-        { metadata: { name: p.name, namespace, labels: { "app.kubernetes.io/part-of": partOf } }, spec: p.spec },
+        {
+          metadata: { name: p.name, namespace, labels: { "app.kubernetes.io/part-of": partOf } },
+          spec: p.spec,
+        },
         opts,
       ),
   );

@@ -18,13 +18,19 @@ export interface NetworkPolicyDef {
 
 /** Peer: pods with `labels` in namespace `namespace` (the namespace's automatic name label). */
 export function podsIn(namespace: string, labels: Record<string, string>): Peer {
-  return { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } }, podSelector: { matchLabels: labels } };
+  return {
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+    podSelector: { matchLabels: labels },
+  };
 }
 
 const tcp = (...ports: number[]) => ports.map((port) => ({ protocol: "TCP", port }));
 
 /** The policies every namespace gets. */
-export function namespaceBaselinePolicies(opts: { servesHttp: boolean; hostsOtelCollector: boolean }): NetworkPolicyDef[] {
+export function namespaceBaselinePolicies(opts: {
+  servesHttp: boolean;
+  hostsOtelCollector: boolean;
+}): NetworkPolicyDef[] {
   const policies: NetworkPolicyDef[] = [
     { name: "default-deny-all", spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
     {
@@ -48,7 +54,12 @@ export function namespaceBaselinePolicies(opts: { servesHttp: boolean; hostsOtel
       spec: {
         podSelector: {},
         policyTypes: ["Egress"],
-        egress: [{ to: [podsIn(otelCollector.namespace, otelCollector.podLabels)], ports: tcp(...otelCollector.ports) }],
+        egress: [
+          {
+            to: [podsIn(otelCollector.namespace, otelCollector.podLabels)],
+            ports: tcp(...otelCollector.ports),
+          },
+        ],
       },
     },
   ];
@@ -58,7 +69,9 @@ export function namespaceBaselinePolicies(opts: { servesHttp: boolean; hostsOtel
       spec: {
         podSelector: {},
         policyTypes: ["Ingress"],
-        ingress: [{ from: [podsIn("observability", prometheusPodLabels)], ports: tcp(servicePort) }],
+        ingress: [
+          { from: [podsIn("observability", prometheusPodLabels)], ports: tcp(servicePort) },
+        ],
       },
     });
   }
@@ -88,19 +101,28 @@ export function allowLoadBalancerTo(app: string, vpcCidr: string): NetworkPolicy
 }
 
 /** Egress from `app` to each target service (namespace + app label) on the service port. */
-export function allowEgressToApps(app: string, targets: readonly { namespace: string; app: string }[], name: string): NetworkPolicyDef {
+export function allowEgressToApps(
+  app: string,
+  targets: readonly { namespace: string; app: string }[],
+  name: string,
+): NetworkPolicyDef {
   return {
     name,
     spec: {
       podSelector: { matchLabels: { app } },
       policyTypes: ["Egress"],
-      egress: [{ to: targets.map((t) => podsIn(t.namespace, { app: t.app })), ports: tcp(servicePort) }],
+      egress: [
+        { to: targets.map((t) => podsIn(t.namespace, { app: t.app })), ports: tcp(servicePort) },
+      ],
     },
   };
 }
 
 /** Ingress to `app` from one client app in another namespace, on the service port. */
-export function allowIngressFromApp(app: string, client: { namespace: string; app: string }): NetworkPolicyDef {
+export function allowIngressFromApp(
+  app: string,
+  client: { namespace: string; app: string },
+): NetworkPolicyDef {
   return {
     name: `allow-${client.app}-to-${app}-${servicePort}`,
     spec: {
@@ -115,7 +137,11 @@ export function allowIngressFromApp(app: string, client: { namespace: string; ap
  * HTTPS egress to the internet (through the NAT gateways) for the selected pods. Addresses inside the
  * VPC are excluded: this opens the internet on 443, not the VPC.
  */
-export function allowHttpsEgress(name: string, podLabels: Record<string, string>, vpcCidr: string): NetworkPolicyDef {
+export function allowHttpsEgress(
+  name: string,
+  podLabels: Record<string, string>,
+  vpcCidr: string,
+): NetworkPolicyDef {
   return {
     name,
     spec: {

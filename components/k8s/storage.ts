@@ -13,7 +13,11 @@ export const defaultStorageClassName = "gp3";
 export class DefaultStorageClass extends pulumi.ComponentResource {
   readonly name: pulumi.Output<string>;
 
-  constructor(name: string, args: { readonly provider: k8s.Provider }, opts?: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: { readonly provider: k8s.Provider },
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
     super("llmplatform:k8s:DefaultStorageClass", name, {}, opts);
     const sc = new k8s.storage.v1.StorageClass(
       `${name}-gp3`,

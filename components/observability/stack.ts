@@ -4,7 +4,14 @@ import * as random from "@pulumi/random";
 import { PrivateBucket } from "../aws/bucket";
 import { IrsaRole, type OidcIdentity } from "../aws/irsa";
 import { bucketOwnerPolicy } from "../aws/servicePolicies";
-import { modelNamespace, modelServerLabel, otelCollector, partOf, serviceDesign, serviceNames } from "../catalog";
+import {
+  modelNamespace,
+  modelServerLabel,
+  otelCollector,
+  partOf,
+  serviceDesign,
+  serviceNames,
+} from "../catalog";
 import { helmRelease } from "../k8s/helm";
 import { createNetworkPolicies } from "../k8s/namespaces";
 import { allowHttpsEgress, type NetworkPolicyDef } from "../k8s/networkPolicies";
@@ -32,14 +39,19 @@ export const dashboards: Record<string, string> = {
 };
 
 /** kube-state-metrics exports these node/pod labels, so alerts and dashboards can select GPU nodes. */
-export const kubeStateMetricsLabels = ["nodes=[workload,eks.amazonaws.com/capacityType,llmplatform.io/node-group]", "pods=[app]"];
+export const kubeStateMetricsLabels = [
+  "nodes=[workload,eks.amazonaws.com/capacityType,llmplatform.io/node-group]",
+  "pods=[app]",
+];
 
 /** PodMonitors: the four services and the vLLM servers (/metrics on `http`), and the DCGM exporter. */
 export function podMonitorSpecs() {
   const endpoint = (port: string) => [{ port, path: "/metrics", interval: "30s" }];
   return {
     "platform-services": {
-      namespaceSelector: { matchNames: [...new Set(serviceNames.map((s) => serviceDesign[s].namespace))] },
+      namespaceSelector: {
+        matchNames: [...new Set(serviceNames.map((s) => serviceDesign[s].namespace))],
+      },
       selector: { matchExpressions: [{ key: "app", operator: "In", values: [...serviceNames] }] },
       podMetricsEndpoints: endpoint("http"),
       podTargetLabels: ["app", "team"],
@@ -69,14 +81,24 @@ export function observabilityPolicies(vpcCidr: string, serviceCidr: string): Net
   return [
     {
       name: "allow-within-observability",
-      spec: { podSelector: all, policyTypes: ["Ingress", "Egress"], ingress: [{ from: [{ podSelector: all }] }], egress: [{ to: [{ podSelector: all }] }] },
+      spec: {
+        podSelector: all,
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [{ from: [{ podSelector: all }] }],
+        egress: [{ to: [{ podSelector: all }] }],
+      },
     },
     {
       name: "allow-kube-apiserver",
       spec: {
         podSelector: all,
         policyTypes: ["Egress"],
-        egress: [{ to: [{ ipBlock: { cidr: vpcCidr } }, { ipBlock: { cidr: serviceCidr } }], ports: [{ protocol: "TCP", port: 443 }] }],
+        egress: [
+          {
+            to: [{ ipBlock: { cidr: vpcCidr } }, { ipBlock: { cidr: serviceCidr } }],
+            ports: [{ protocol: "TCP", port: 443 }],
+          },
+        ],
       },
     },
     {
@@ -84,7 +106,12 @@ export function observabilityPolicies(vpcCidr: string, serviceCidr: string): Net
       spec: {
         podSelector: all,
         policyTypes: ["Ingress"],
-        ingress: [{ from: [{ ipBlock: { cidr: vpcCidr } }], ports: [8443, 9443, 10250].map((port) => ({ protocol: "TCP", port })) }],
+        ingress: [
+          {
+            from: [{ ipBlock: { cidr: vpcCidr } }],
+            ports: [8443, 9443, 10250].map((port) => ({ protocol: "TCP", port })),
+          },
+        ],
       },
     },
     {
@@ -101,7 +128,9 @@ export function observabilityPolicies(vpcCidr: string, serviceCidr: string): Net
       spec: {
         podSelector: { matchLabels: { "app.kubernetes.io/name": "grafana" } },
         policyTypes: ["Ingress"],
-        ingress: [{ from: [{ ipBlock: { cidr: vpcCidr } }], ports: [{ protocol: "TCP", port: 3000 }] }],
+        ingress: [
+          { from: [{ ipBlock: { cidr: vpcCidr } }], ports: [{ protocol: "TCP", port: 3000 }] },
+        ],
       },
     },
   ];
@@ -136,12 +165,19 @@ export class Observability extends pulumi.ComponentResource {
     const o = args.o;
     const ns = args.namespace;
     const k = { parent: this, provider: args.provider };
-    const release = (releaseName: string, pin: (typeof charts)[keyof typeof charts], values: pulumi.Input<Record<string, unknown>>, deps: pulumi.Resource[] = []) =>
+    const release = (
+      releaseName: string,
+      pin: (typeof charts)[keyof typeof charts],
+      values: pulumi.Input<Record<string, unknown>>,
+      deps: pulumi.Resource[] = [],
+    ) =>
       helmRelease(releaseName, pin, ns, values, { ...k, dependsOn: [...args.dependsOn, ...deps] });
 
     /** An S3-backed store: its buckets and an IRSA role owning them. */
     const store = (component: string, buckets: string[]) => {
-      const made = buckets.map((b) => new PrivateBucket(`${args.clusterName}-${b}`, {}, { parent: this }));
+      const made = buckets.map(
+        (b) => new PrivateBucket(`${args.clusterName}-${b}`, {}, { parent: this }),
+      );
       const role = new IrsaRole(
         `${name}-${component}`,
         {
@@ -149,7 +185,11 @@ export class Observability extends pulumi.ComponentResource {
           namespace: "observability",
           serviceAccount: component,
           roleName: `${args.clusterName}-${component}-irsa`,
-          inlinePolicies: { [`${component}-buckets`]: pulumi.all(made.map((m) => m.arn)).apply((arns) => bucketOwnerPolicy(arns)) },
+          inlinePolicies: {
+            [`${component}-buckets`]: pulumi
+              .all(made.map((m) => m.arn))
+              .apply((arns) => bucketOwnerPolicy(arns)),
+          },
         },
         { parent: this },
       );
@@ -159,7 +199,14 @@ export class Observability extends pulumi.ComponentResource {
     const webhook = args.alertWebhookUrl
       ? new k8s.core.v1.Secret(
           `${name}-alert-webhook`,
-          { metadata: { name: "alertmanager-webhook", namespace: ns, labels: { "app.kubernetes.io/part-of": partOf } }, stringData: { url: args.alertWebhookUrl } },
+          {
+            metadata: {
+              name: "alertmanager-webhook",
+              namespace: ns,
+              labels: { "app.kubernetes.io/part-of": partOf },
+            },
+            stringData: { url: args.alertWebhookUrl },
+          },
           k,
         )
       : undefined;
@@ -167,8 +214,19 @@ export class Observability extends pulumi.ComponentResource {
       "kube-prometheus-stack",
       charts.kubePrometheusStack,
       (() => {
-        const v = kubePrometheusStackValues({ stack: args.stack, clusterName: args.clusterName, o, ...(webhook ? { webhookSecret: "alertmanager-webhook" } : {}) });
-        return { ...v, "kube-state-metrics": { ...v["kube-state-metrics"], metricLabelsAllowlist: kubeStateMetricsLabels } };
+        const v = kubePrometheusStackValues({
+          stack: args.stack,
+          clusterName: args.clusterName,
+          o,
+          ...(webhook ? { webhookSecret: "alertmanager-webhook" } : {}),
+        });
+        return {
+          ...v,
+          "kube-state-metrics": {
+            ...v["kube-state-metrics"],
+            metricLabelsAllowlist: kubeStateMetricsLabels,
+          },
+        };
       })(),
       webhook ? [webhook] : [],
     );
@@ -179,7 +237,13 @@ export class Observability extends pulumi.ComponentResource {
         "mimir",
         charts.mimir,
         pulumi.all([mimir.role.roleArn, ...mimir.names]).apply(([roleArn, blocks, ruler]) =>
-          mimirValues({ region: args.region, roleArn: roleArn!, blocksBucket: blocks!, rulerBucket: ruler!, retentionDays: o.mimir.retentionDays }),
+          mimirValues({
+            region: args.region,
+            roleArn: roleArn!,
+            blocksBucket: blocks!,
+            rulerBucket: ruler!,
+            retentionDays: o.mimir.retentionDays,
+          }),
         ),
         [mimir.role],
       );
@@ -190,7 +254,9 @@ export class Observability extends pulumi.ComponentResource {
       "loki",
       charts.loki,
       loki
-        ? pulumi.all([loki.role.roleArn, loki.names[0]!]).apply(([roleArn, bucket]) => lokiValues({ o, region: args.region, roleArn, bucket }))
+        ? pulumi
+            .all([loki.role.roleArn, loki.names[0]!])
+            .apply(([roleArn, bucket]) => lokiValues({ o, region: args.region, roleArn, bucket }))
         : lokiValues({ o, region: args.region }),
       loki ? [loki.role] : [],
     );
@@ -200,7 +266,9 @@ export class Observability extends pulumi.ComponentResource {
       "tempo",
       charts.tempo,
       tempo
-        ? pulumi.all([tempo.role.roleArn, tempo.names[0]!]).apply(([roleArn, bucket]) => tempoValues({ o, region: args.region, roleArn, bucket }))
+        ? pulumi
+            .all([tempo.role.roleArn, tempo.names[0]!])
+            .apply(([roleArn, bucket]) => tempoValues({ o, region: args.region, roleArn, bucket }))
         : tempoValues({ o, region: args.region }),
       tempo ? [tempo.role] : [],
     );
@@ -208,11 +276,19 @@ export class Observability extends pulumi.ComponentResource {
     release("otel-collector", charts.opentelemetryCollector, otelCollectorValues(o));
     release("otel-agent", charts.opentelemetryCollector, otelAgentValues());
 
-    const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this });
+    const password = new random.RandomPassword(
+      `${name}-grafana-admin`,
+      { length: 32, special: false },
+      { parent: this },
+    );
     const adminSecret = new k8s.core.v1.Secret(
       `${name}-grafana-admin`,
       {
-        metadata: { name: "grafana-admin", namespace: ns, labels: { "app.kubernetes.io/part-of": partOf } },
+        metadata: {
+          name: "grafana-admin",
+          namespace: ns,
+          labels: { "app.kubernetes.io/part-of": partOf },
+        },
         stringData: { "admin-user": "admin", "admin-password": password.result },
       },
       k,
@@ -220,7 +296,13 @@ export class Observability extends pulumi.ComponentResource {
     release(
       "grafana",
       charts.grafana,
-      grafanaValues({ rootUrl: args.grafanaUrl, adminSecret: "grafana-admin", mimir: o.mimir.enabled, persistenceGi: o.grafana.persistenceGi, dashboards }),
+      grafanaValues({
+        rootUrl: args.grafanaUrl,
+        adminSecret: "grafana-admin",
+        mimir: o.mimir.enabled,
+        persistenceGi: o.grafana.persistenceGi,
+        dashboards,
+      }),
       [adminSecret],
     );
 
@@ -229,19 +311,45 @@ export class Observability extends pulumi.ComponentResource {
     for (const [monitor, spec] of Object.entries(podMonitorSpecs())) {
       new k8s.apiextensions.CustomResource(
         `${name}-${monitor}`,
-        { apiVersion: "monitoring.coreos.com/v1", kind: "PodMonitor", metadata: { name: monitor, namespace: ns, labels: { "app.kubernetes.io/part-of": partOf } }, spec },
+        {
+          apiVersion: "monitoring.coreos.com/v1",
+          kind: "PodMonitor",
+          metadata: {
+            name: monitor,
+            namespace: ns,
+            labels: { "app.kubernetes.io/part-of": partOf },
+          },
+          spec,
+        },
         cr,
       );
     }
     new k8s.apiextensions.CustomResource(
       `${name}-rules`,
-      { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: { name: "llm-platform", namespace: ns, labels: { "app.kubernetes.io/part-of": partOf } }, spec: platformRuleSpec() },
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        metadata: {
+          name: "llm-platform",
+          namespace: ns,
+          labels: { "app.kubernetes.io/part-of": partOf },
+        },
+        spec: platformRuleSpec(),
+      },
       cr,
     );
 
-    createNetworkPolicies("observability", ns, observabilityPolicies(args.vpcCidr, args.serviceCidr), k);
+    createNetworkPolicies(
+      "observability",
+      ns,
+      observabilityPolicies(args.vpcCidr, args.serviceCidr),
+      k,
+    );
 
     this.grafanaAdminPassword = password.result;
-    this.registerOutputs({ grafanaAdminPassword: this.grafanaAdminPassword, otlpEndpoint: otelCollector.grpcEndpoint });
+    this.registerOutputs({
+      grafanaAdminPassword: this.grafanaAdminPassword,
+      otlpEndpoint: otelCollector.grpcEndpoint,
+    });
   }
 }

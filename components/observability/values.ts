@@ -21,7 +21,8 @@ export const obsServices = {
 const onCpuNodes = { nodeSelector: { workload: "cpu" } };
 /** Node agents must run on every node, GPU nodes (tainted) included. */
 const everywhere = { tolerations: [{ operator: "Exists" }] };
-const irsa = (roleArn: string | undefined) => (roleArn ? { annotations: { "eks.amazonaws.com/role-arn": roleArn } } : {});
+const irsa = (roleArn: string | undefined) =>
+  roleArn ? { annotations: { "eks.amazonaws.com/role-arn": roleArn } } : {};
 
 export interface KubePrometheusStackParams {
   readonly stack: string;
@@ -43,7 +44,9 @@ export function kubePrometheusStackValues(p: KubePrometheusStackParams) {
         {
           name: "webhook",
           // The URL is read from the mounted Secret, never written into the config.
-          webhook_configs: [{ url_file: `/etc/alertmanager/secrets/${p.webhookSecret}/url`, send_resolved: true }],
+          webhook_configs: [
+            { url_file: `/etc/alertmanager/secrets/${p.webhookSecret}/url`, send_resolved: true },
+          ],
         },
       ]
     : [{ name: "null" }];
@@ -55,7 +58,16 @@ export function kubePrometheusStackValues(p: KubePrometheusStackParams) {
     kubeScheduler: { enabled: false },
     kubeEtcd: { enabled: false },
     kubeProxy: { enabled: false },
-    defaultRules: { create: true, rules: { etcd: false, kubeControllerManager: false, kubeSchedulerAlerting: false, kubeSchedulerRecording: false, kubeProxy: false } },
+    defaultRules: {
+      create: true,
+      rules: {
+        etcd: false,
+        kubeControllerManager: false,
+        kubeSchedulerAlerting: false,
+        kubeSchedulerRecording: false,
+        kubeProxy: false,
+      },
+    },
     prometheusOperator: { ...onCpuNodes },
     "kube-state-metrics": { ...onCpuNodes },
     "prometheus-node-exporter": { ...everywhere },
@@ -68,7 +80,11 @@ export function kubePrometheusStackValues(p: KubePrometheusStackParams) {
         retentionSize: `${Math.floor(p.o.prometheus.storageGi * 0.9)}GB`,
         storageSpec: {
           volumeClaimTemplate: {
-            spec: { storageClassName: defaultStorageClassName, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${p.o.prometheus.storageGi}Gi` } } },
+            spec: {
+              storageClassName: defaultStorageClassName,
+              accessModes: ["ReadWriteOnce"],
+              resources: { requests: { storage: `${p.o.prometheus.storageGi}Gi` } },
+            },
           },
         },
         externalLabels: { cluster: p.clusterName, environment: p.stack },
@@ -112,7 +128,13 @@ export function kubePrometheusStackValues(p: KubePrometheusStackParams) {
  * Mimir 3.x and is the chart's documented preset (classic-architecture.yaml). Single tenant; blocks,
  * ruler and alertmanager state in encrypted S3 through IRSA.
  */
-export function mimirValues(p: { region: string; roleArn: string; blocksBucket: string; rulerBucket: string; retentionDays: number }) {
+export function mimirValues(p: {
+  region: string;
+  roleArn: string;
+  blocksBucket: string;
+  rulerBucket: string;
+  retentionDays: number;
+}) {
   return {
     fullnameOverride: "mimir",
     kafka: { enabled: false },
@@ -122,13 +144,24 @@ export function mimirValues(p: { region: string; roleArn: string; blocksBucket: 
     mimir: {
       structuredConfig: {
         multitenancy_enabled: false,
-        ingest_storage: { enabled: false, kafka: { address: null, topic: null, auto_create_topic_default_partitions: null } },
+        ingest_storage: {
+          enabled: false,
+          kafka: { address: null, topic: null, auto_create_topic_default_partitions: null },
+        },
         distributor: { remote_timeout: null },
         ingester: { push_grpc_method_enabled: null },
-        common: { storage: { backend: "s3", s3: { endpoint: `s3.${p.region}.amazonaws.com`, region: p.region } } },
+        common: {
+          storage: {
+            backend: "s3",
+            s3: { endpoint: `s3.${p.region}.amazonaws.com`, region: p.region },
+          },
+        },
         blocks_storage: { s3: { bucket_name: p.blocksBucket } },
         ruler_storage: { s3: { bucket_name: p.rulerBucket }, storage_prefix: "ruler" },
-        alertmanager_storage: { s3: { bucket_name: p.rulerBucket }, storage_prefix: "alertmanager" },
+        alertmanager_storage: {
+          s3: { bucket_name: p.rulerBucket },
+          storage_prefix: "alertmanager",
+        },
         limits: { compactor_blocks_retention_period: `${p.retentionDays}d` },
       },
     },
@@ -136,7 +169,12 @@ export function mimirValues(p: { region: string; roleArn: string; blocksBucket: 
 }
 
 /** Loki in monolithic mode: filesystem on a volume (dev) or S3 through IRSA (prod), OTLP ingestion on. */
-export function lokiValues(p: { o: ObservabilityConfig; region: string; roleArn?: string; bucket?: string }) {
+export function lokiValues(p: {
+  o: ObservabilityConfig;
+  region: string;
+  roleArn?: string;
+  bucket?: string;
+}) {
   const s3 = p.o.loki.storage === "s3";
   return {
     fullnameOverride: "loki",
@@ -156,15 +194,27 @@ export function lokiValues(p: { o: ObservabilityConfig; region: string; roleArn?
         ],
       },
       storage: s3
-        ? { type: "s3", bucketNames: { chunks: p.bucket, ruler: p.bucket, admin: p.bucket }, s3: { region: p.region } }
+        ? {
+            type: "s3",
+            bucketNames: { chunks: p.bucket, ruler: p.bucket, admin: p.bucket },
+            s3: { region: p.region },
+          }
         : { type: "filesystem" },
-      limits_config: { retention_period: `${p.o.loki.retentionDays * 24}h`, allow_structured_metadata: true, volume_enabled: true },
+      limits_config: {
+        retention_period: `${p.o.loki.retentionDays * 24}h`,
+        allow_structured_metadata: true,
+        volume_enabled: true,
+      },
       compactor: { retention_enabled: true, delete_request_store: s3 ? "s3" : "filesystem" },
     },
     singleBinary: {
       ...onCpuNodes,
       replicas: p.o.loki.replicas,
-      persistence: { enabled: true, size: `${p.o.loki.storageGi}Gi`, storageClass: defaultStorageClassName },
+      persistence: {
+        enabled: true,
+        size: `${p.o.loki.storageGi}Gi`,
+        storageClass: defaultStorageClassName,
+      },
     },
     read: { replicas: 0 },
     write: { replicas: 0 },
@@ -180,7 +230,12 @@ export function lokiValues(p: { o: ObservabilityConfig; region: string; roleArn?
 }
 
 /** Tempo (single binary) with its OTLP receivers; local volume (dev) or S3 through IRSA (prod). */
-export function tempoValues(p: { o: ObservabilityConfig; region: string; roleArn?: string; bucket?: string }) {
+export function tempoValues(p: {
+  o: ObservabilityConfig;
+  region: string;
+  roleArn?: string;
+  bucket?: string;
+}) {
   const s3 = p.o.tempo.storage === "s3";
   return {
     fullnameOverride: "tempo",
@@ -189,17 +244,35 @@ export function tempoValues(p: { o: ObservabilityConfig; region: string; roleArn
       retention: `${p.o.tempo.retentionHours}h`,
       storage: {
         trace: s3
-          ? { backend: "s3", s3: { bucket: p.bucket, endpoint: `s3.${p.region}.amazonaws.com`, region: p.region } }
-          : { backend: "local", local: { path: "/var/tempo/traces" }, wal: { path: "/var/tempo/wal" } },
+          ? {
+              backend: "s3",
+              s3: { bucket: p.bucket, endpoint: `s3.${p.region}.amazonaws.com`, region: p.region },
+            }
+          : {
+              backend: "local",
+              local: { path: "/var/tempo/traces" },
+              wal: { path: "/var/tempo/wal" },
+            },
       },
-      receivers: { otlp: { protocols: { grpc: { endpoint: "0.0.0.0:4317" }, http: { endpoint: "0.0.0.0:4318" } } } },
+      receivers: {
+        otlp: {
+          protocols: { grpc: { endpoint: "0.0.0.0:4317" }, http: { endpoint: "0.0.0.0:4318" } },
+        },
+      },
     },
-    persistence: { enabled: true, size: `${p.o.tempo.storageGi}Gi`, storageClassName: defaultStorageClassName },
+    persistence: {
+      enabled: true,
+      size: `${p.o.tempo.storageGi}Gi`,
+      storageClassName: defaultStorageClassName,
+    },
     serviceAccount: { create: true, name: "tempo", ...irsa(p.roleArn) },
   };
 }
 
-const collectorImage = { repository: images.otelCollector.repository, tag: images.otelCollector.tag };
+const collectorImage = {
+  repository: images.otelCollector.repository,
+  tag: images.otelCollector.tag,
+};
 
 /**
  * The OpenTelemetry Collector gateway at otel-collector.observability:4317/4318 (the endpoint every
@@ -218,15 +291,33 @@ export function otelCollectorValues(o: ObservabilityConfig) {
     config: {
       exporters: {
         "otlp/tempo": { endpoint: obsServices.tempoOtlpGrpc, tls: { insecure: true } },
-        "otlphttp/prometheus": { endpoint: `${obsServices.prometheus}/api/v1/otlp`, tls: { insecure: true } },
+        "otlphttp/prometheus": {
+          endpoint: `${obsServices.prometheus}/api/v1/otlp`,
+          tls: { insecure: true },
+        },
         "otlphttp/loki": { endpoint: `${obsServices.loki}/otlp`, tls: { insecure: true } },
       },
-      processors: { batch: {}, memory_limiter: { check_interval: "5s", limit_percentage: 80, spike_limit_percentage: 25 } },
+      processors: {
+        batch: {},
+        memory_limiter: { check_interval: "5s", limit_percentage: 80, spike_limit_percentage: 25 },
+      },
       service: {
         pipelines: {
-          traces: { receivers: ["otlp"], processors: ["memory_limiter", "k8sattributes", "batch"], exporters: ["otlp/tempo"] },
-          metrics: { receivers: ["otlp"], processors: ["memory_limiter", "k8sattributes", "batch"], exporters: ["otlphttp/prometheus"] },
-          logs: { receivers: ["otlp"], processors: ["memory_limiter", "k8sattributes", "batch"], exporters: ["otlphttp/loki"] },
+          traces: {
+            receivers: ["otlp"],
+            processors: ["memory_limiter", "k8sattributes", "batch"],
+            exporters: ["otlp/tempo"],
+          },
+          metrics: {
+            receivers: ["otlp"],
+            processors: ["memory_limiter", "k8sattributes", "batch"],
+            exporters: ["otlphttp/prometheus"],
+          },
+          logs: {
+            receivers: ["otlp"],
+            processors: ["memory_limiter", "k8sattributes", "batch"],
+            exporters: ["otlphttp/loki"],
+          },
         },
       },
     },
@@ -246,13 +337,25 @@ export function otelAgentValues() {
     image: collectorImage,
     command: { name: "otelcol-k8s" },
     ...everywhere,
-    presets: { logsCollection: { enabled: true, includeCollectorLogs: false }, kubernetesAttributes: { enabled: true } },
+    presets: {
+      logsCollection: { enabled: true, includeCollectorLogs: false },
+      kubernetesAttributes: { enabled: true },
+    },
     config: {
-      exporters: { "otlphttp/loki": { endpoint: `${obsServices.loki}/otlp`, tls: { insecure: true } } },
-      processors: { batch: {}, memory_limiter: { check_interval: "5s", limit_percentage: 80, spike_limit_percentage: 25 } },
+      exporters: {
+        "otlphttp/loki": { endpoint: `${obsServices.loki}/otlp`, tls: { insecure: true } },
+      },
+      processors: {
+        batch: {},
+        memory_limiter: { check_interval: "5s", limit_percentage: 80, spike_limit_percentage: 25 },
+      },
       service: {
         pipelines: {
-          logs: { receivers: ["filelog"], processors: ["memory_limiter", "k8sattributes", "batch"], exporters: ["otlphttp/loki"] },
+          logs: {
+            receivers: ["filelog"],
+            processors: ["memory_limiter", "k8sattributes", "batch"],
+            exporters: ["otlphttp/loki"],
+          },
         },
       },
     },
@@ -272,7 +375,10 @@ export function grafanaDatasources(mimir: boolean) {
         access: "proxy",
         url: mimir ? obsServices.mimirQuery : obsServices.prometheus,
         isDefault: true,
-        jsonData: { httpMethod: "POST", exemplarTraceIdDestinations: [{ name: "trace_id", datasourceUid: "traces" }] },
+        jsonData: {
+          httpMethod: "POST",
+          exemplarTraceIdDestinations: [{ name: "trace_id", datasourceUid: "traces" }],
+        },
       },
       {
         name: "Loki",
@@ -280,7 +386,17 @@ export function grafanaDatasources(mimir: boolean) {
         type: "loki",
         access: "proxy",
         url: obsServices.loki,
-        jsonData: { derivedFields: [{ name: "TraceID", matcherType: "label", matcherRegex: "trace_id", url: "$${__value.raw}", datasourceUid: "traces" }] },
+        jsonData: {
+          derivedFields: [
+            {
+              name: "TraceID",
+              matcherType: "label",
+              matcherRegex: "trace_id",
+              url: "$${__value.raw}",
+              datasourceUid: "traces",
+            },
+          ],
+        },
       },
       {
         name: "Tempo",
@@ -289,8 +405,23 @@ export function grafanaDatasources(mimir: boolean) {
         access: "proxy",
         url: obsServices.tempoQuery,
         jsonData: {
-          tracesToLogsV2: { datasourceUid: "logs", spanStartTimeShift: "-5m", spanEndTimeShift: "5m", filterByTraceID: true, tags: [{ key: "service.name", value: "service_name" }] },
-          tracesToMetrics: { datasourceUid: "metrics", tags: [{ key: "service.name", value: "service" }], queries: [{ name: "Request rate", query: "sum(rate(traces_spanmetrics_calls_total{$$__tags}[5m]))" }] },
+          tracesToLogsV2: {
+            datasourceUid: "logs",
+            spanStartTimeShift: "-5m",
+            spanEndTimeShift: "5m",
+            filterByTraceID: true,
+            tags: [{ key: "service.name", value: "service_name" }],
+          },
+          tracesToMetrics: {
+            datasourceUid: "metrics",
+            tags: [{ key: "service.name", value: "service" }],
+            queries: [
+              {
+                name: "Request rate",
+                query: "sum(rate(traces_spanmetrics_calls_total{$$__tags}[5m]))",
+              },
+            ],
+          },
           serviceMap: { datasourceUid: "metrics" },
           nodeGraph: { enabled: true },
           lokiSearch: { datasourceUid: "logs" },
@@ -304,7 +435,13 @@ export function grafanaDatasources(mimir: boolean) {
  * Grafana: Service `grafana` on 3000 (the Ingress backend), admin credentials from a Secret, root URL
  * from the edge config, datasources and dashboards provisioned from the repository.
  */
-export function grafanaValues(p: { rootUrl: string; adminSecret: string; mimir: boolean; persistenceGi: number; dashboards: Record<string, string> }) {
+export function grafanaValues(p: {
+  rootUrl: string;
+  adminSecret: string;
+  mimir: boolean;
+  persistenceGi: number;
+  dashboards: Record<string, string>;
+}) {
   return {
     fullnameOverride: "grafana",
     ...onCpuNodes,
@@ -312,7 +449,11 @@ export function grafanaValues(p: { rootUrl: string; adminSecret: string; mimir: 
     replicas: 1,
     service: { type: "ClusterIP", port: 3000 },
     admin: { existingSecret: p.adminSecret, userKey: "admin-user", passwordKey: "admin-password" },
-    persistence: { enabled: true, size: `${p.persistenceGi}Gi`, storageClassName: defaultStorageClassName },
+    persistence: {
+      enabled: true,
+      size: `${p.persistenceGi}Gi`,
+      storageClassName: defaultStorageClassName,
+    },
     "grafana.ini": {
       server: { root_url: p.rootUrl },
       analytics: { reporting_enabled: false, check_for_updates: false },
@@ -324,10 +465,24 @@ export function grafanaValues(p: { rootUrl: string; adminSecret: string; mimir: 
     dashboardProviders: {
       "dashboardproviders.yaml": {
         apiVersion: 1,
-        providers: [{ name: "platform", orgId: 1, folder: "LLM Platform", type: "file", disableDeletion: true, editable: false, options: { path: "/var/lib/grafana/dashboards/platform" } }],
+        providers: [
+          {
+            name: "platform",
+            orgId: 1,
+            folder: "LLM Platform",
+            type: "file",
+            disableDeletion: true,
+            editable: false,
+            options: { path: "/var/lib/grafana/dashboards/platform" },
+          },
+        ],
       },
     },
-    dashboards: { platform: Object.fromEntries(Object.entries(p.dashboards).map(([name, json]) => [name, { json }])) },
+    dashboards: {
+      platform: Object.fromEntries(
+        Object.entries(p.dashboards).map(([name, json]) => [name, { json }]),
+      ),
+    },
     resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
   };
 }

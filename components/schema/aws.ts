@@ -4,7 +4,15 @@
 import { z } from "zod";
 import { gpuInstanceShapes, shapeKey } from "../aws/gpuInstances";
 import { defaultKubernetesVersion, supportedKubernetesVersions } from "../versions";
-import { cidr, count, dnsLabel, duplicates, instanceType, parseCidr, retention } from "./primitives";
+import {
+  cidr,
+  count,
+  dnsLabel,
+  duplicates,
+  instanceType,
+  parseCidr,
+  retention,
+} from "./primitives";
 
 export const networkSchema = z
   .strictObject({
@@ -26,13 +34,22 @@ export const networkSchema = z
     if (!vpc) return;
     // 172.20.0.0/16 is the cluster's Service range (components/aws/cluster.ts).
     const services = parseCidr("172.20.0.0/16")!;
-    const overlaps = vpc.base < services.base + 2 ** 16 && services.base < vpc.base + 2 ** (32 - vpc.prefix);
+    const overlaps =
+      vpc.base < services.base + 2 ** 16 && services.base < vpc.base + 2 ** (32 - vpc.prefix);
     if (overlaps) {
-      ctx.addIssue({ code: "custom", path: ["cidr"], message: "expected a range outside 172.20.0.0/16 (the cluster's Service addresses)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["cidr"],
+        message: "expected a range outside 172.20.0.0/16 (the cluster's Service addresses)",
+      });
       return;
     }
     if (vpc.prefix < 16 || vpc.prefix > 22) {
-      ctx.addIssue({ code: "custom", path: ["cidr"], message: "expected a VPC prefix between /16 and /22" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["cidr"],
+        message: "expected a VPC prefix between /16 and /22",
+      });
       return;
     }
     for (const key of ["publicSubnetCidrMask", "privateSubnetCidrMask"] as const) {
@@ -45,7 +62,9 @@ export const networkSchema = z
         return;
       }
     }
-    const used = n.availabilityZones * (2 ** (32 - n.publicSubnetCidrMask) + 2 ** (32 - n.privateSubnetCidrMask));
+    const used =
+      n.availabilityZones *
+      (2 ** (32 - n.publicSubnetCidrMask) + 2 ** (32 - n.privateSubnetCidrMask));
     if (used > 2 ** (32 - vpc.prefix)) {
       ctx.addIssue({
         code: "custom",
@@ -145,7 +164,10 @@ const scaling = {
 export const cpuGroupSchema = z.strictObject({
   instanceTypes: z.array(instanceType).min(1, "expected at least 1 entry"),
   ...scaling,
-  minSize: z.number().int().min(1, "expected at least 1: cluster add-ons (CoreDNS, EBS CSI) run here"),
+  minSize: z
+    .number()
+    .int()
+    .min(1, "expected at least 1: cluster add-ons (CoreDNS, EBS CSI) run here"),
   diskSizeGiB: z.number().int().min(20).max(16384).default(50),
 });
 
@@ -153,10 +175,17 @@ export const gpuGroupSchema = z.strictObject({
   /** Key of the group: names its AWS resources and its `llmplatform.io/node-group` label. */
   name: dnsLabel(20),
   /** Interchangeable SPOT instance types of one shape (see components/aws/gpuInstances.ts). */
-  instanceTypes: z.array(instanceType).min(2, "expected at least 2 interchangeable types for SPOT capacity"),
+  instanceTypes: z
+    .array(instanceType)
+    .min(2, "expected at least 2 interchangeable types for SPOT capacity"),
   ...scaling,
   /** Root volume: the vLLM image alone is ~10 GiB compressed, CUDA layers add more. */
-  diskSizeGiB: z.number().int().min(100, "expected at least 100 GiB for vLLM images").max(16384).default(200),
+  diskSizeGiB: z
+    .number()
+    .int()
+    .min(100, "expected at least 100 GiB for vLLM images")
+    .max(16384)
+    .default(200),
 });
 
 export const nodeGroupsSchema = z
@@ -172,10 +201,15 @@ export const nodeGroupsSchema = z
         : isGraviton(t)
           ? `${t} is an arm64 (Graviton) type; expected x86_64: the CPU group runs the amd64 AL2023 AMI`
           : undefined;
-      if (problem) ctx.addIssue({ code: "custom", path: ["cpu", "instanceTypes", i], message: problem });
+      if (problem)
+        ctx.addIssue({ code: "custom", path: ["cpu", "instanceTypes", i], message: problem });
     });
     duplicates(g.gpu.map((x) => x.name)).forEach((i) =>
-      ctx.addIssue({ code: "custom", path: ["gpu", i, "name"], message: "expected a unique group name" }),
+      ctx.addIssue({
+        code: "custom",
+        path: ["gpu", i, "name"],
+        message: "expected a unique group name",
+      }),
     );
     g.gpu.forEach((group, gi) => {
       checkScaling(group, ["gpu", gi], ctx);
@@ -189,7 +223,11 @@ function checkScaling(
   ctx: z.RefinementCtx,
 ): void {
   if (s.minSize > s.maxSize) {
-    ctx.addIssue({ code: "custom", path: [...path, "minSize"], message: `expected minSize <= maxSize (${s.maxSize})` });
+    ctx.addIssue({
+      code: "custom",
+      path: [...path, "minSize"],
+      message: `expected minSize <= maxSize (${s.maxSize})`,
+    });
   }
   if (s.desiredSize !== undefined && (s.desiredSize < s.minSize || s.desiredSize > s.maxSize)) {
     ctx.addIssue({
@@ -202,7 +240,11 @@ function checkScaling(
 
 function checkGpuShapes(types: string[], path: (string | number)[], ctx: z.RefinementCtx): void {
   duplicates(types).forEach((i) =>
-    ctx.addIssue({ code: "custom", path: [...path, i], message: "expected each instance type once" }),
+    ctx.addIssue({
+      code: "custom",
+      path: [...path, i],
+      message: "expected each instance type once",
+    }),
   );
   const shapes = types.map((t) => gpuInstanceShapes[t]);
   types.forEach((t, i) => {
@@ -234,18 +276,22 @@ export function isGraviton(instanceType: string): boolean {
   return /^[a-z]+\d+[a-z-]*g[a-z-]*\./.test(instanceType) && !gpuInstanceShapes[instanceType];
 }
 
-
 /** Tags the program sets itself; config may not override them. */
 const reservedTags = ["Project", "Environment", "ManagedBy"];
 
 export const tagsSchema = z
   .record(
-    z.string().regex(/^(?!aws:)[\w .:/=+@-]{1,128}$/, "expected a tag key (1-128 chars, not starting with aws:)"),
+    z
+      .string()
+      .regex(
+        /^(?!aws:)[\w .:/=+@-]{1,128}$/,
+        "expected a tag key (1-128 chars, not starting with aws:)",
+      ),
     z.string().max(256, "expected a tag value of at most 256 characters"),
   )
   .superRefine((t, ctx) => {
     for (const key of reservedTags) {
-      if (key in t) ctx.addIssue({ code: "custom", path: [key], message: "is set by the program; remove it" });
+      if (key in t)
+        ctx.addIssue({ code: "custom", path: [key], message: "is set by the program; remove it" });
     }
   });
-

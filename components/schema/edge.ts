@@ -8,7 +8,10 @@ import { cidr, retention } from "./primitives";
 export const dnsName = z
   .string()
   .max(253)
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "expected a lower-case DNS name such as api.llmplatform.dev");
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+    "expected a lower-case DNS name such as api.llmplatform.dev",
+  );
 
 export const edgeSchema = z
   .strictObject({
@@ -22,7 +25,10 @@ export const edgeSchema = z
     /** An existing ACM certificate covering both hosts; required when hostedZone is not set. */
     certificateArn: z
       .string()
-      .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, "expected an ACM certificate ARN")
+      .regex(
+        /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/,
+        "expected an ACM certificate ARN",
+      )
       .optional(),
     /** CIDRs allowed to reach the load balancer. */
     inboundCidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]),
@@ -31,7 +37,10 @@ export const edgeSchema = z
     /** AWS WAFv2 web ACL to attach to the load balancer. */
     wafAclArn: z
       .string()
-      .regex(/^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[\w-]+\/[0-9a-f-]{36}$/, "expected a regional WAFv2 web ACL ARN")
+      .regex(
+        /^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[\w-]+\/[0-9a-f-]{36}$/,
+        "expected a regional WAFv2 web ACL ARN",
+      )
       .optional(),
     /** Refuse to delete the load balancer while on. */
     deletionProtection: z.boolean().default(false),
@@ -41,15 +50,24 @@ export const edgeSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["certificateArn"],
-        message: "required unless hostedZone is set (the program then issues and validates the certificate itself)",
+        message:
+          "required unless hostedZone is set (the program then issues and validates the certificate itself)",
       });
     }
     if (e.gatewayHost === e.grafanaHost) {
-      ctx.addIssue({ code: "custom", path: ["grafanaHost"], message: "expected a host different from gatewayHost" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["grafanaHost"],
+        message: "expected a host different from gatewayHost",
+      });
     }
     for (const key of ["gatewayHost", "grafanaHost"] as const) {
       if (e.hostedZone && !e[key].endsWith(`.${e.hostedZone}`)) {
-        ctx.addIssue({ code: "custom", path: [key], message: `expected a name inside the hosted zone ${e.hostedZone}` });
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `expected a name inside the hosted zone ${e.hostedZone}`,
+        });
       }
     }
   });

@@ -13,9 +13,16 @@ const variantSchema = z
     /** Replicas; 0 keeps the Deployment and Service but runs (and pays for) no GPU. */
     replicas: z.number().int().min(0),
     /** Hugging Face model id (`org/name`). */
-    model: z.string().regex(/^[\w.-]+\/[\w.-]+$/, "expected a Hugging Face model id such as mistralai/Mistral-7B-Instruct-v0.3"),
+    model: z
+      .string()
+      .regex(
+        /^[\w.-]+\/[\w.-]+$/,
+        "expected a Hugging Face model id such as mistralai/Mistral-7B-Instruct-v0.3",
+      ),
     /** Name clients send in the `model` field (`--served-model-name`). */
-    servedModelName: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "expected a lower-case model name"),
+    servedModelName: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "expected a lower-case model name"),
     /** The model needs an accepted licence on Hugging Face, so downloads need `llm-platform:hfToken`. */
     gated: z.boolean(),
     /** `--max-model-len` (context window served). */
@@ -29,10 +36,23 @@ const variantSchema = z
       .strictObject({
         adapters: z.array(dnsLabel(63)).min(1),
         maxLoras: z.number().int().min(1).max(64),
-        maxLoraRank: z.union([z.literal(8), z.literal(16), z.literal(32), z.literal(64), z.literal(128), z.literal(256)]),
+        maxLoraRank: z.union([
+          z.literal(8),
+          z.literal(16),
+          z.literal(32),
+          z.literal(64),
+          z.literal(128),
+          z.literal(256),
+        ]),
       })
       .superRefine((l, ctx) =>
-        duplicates(l.adapters).forEach((i) => ctx.addIssue({ code: "custom", path: ["adapters", i], message: "expected each adapter once" })),
+        duplicates(l.adapters).forEach((i) =>
+          ctx.addIssue({
+            code: "custom",
+            path: ["adapters", i],
+            message: "expected each adapter once",
+          }),
+        ),
       )
       .optional(),
     /** CPU and memory per pod (requests = limits: Guaranteed QoS, never the first evicted). */
@@ -42,7 +62,11 @@ const variantSchema = z
   })
   .superRefine((v, ctx) => {
     if (v.lora && v.quantization) {
-      ctx.addIssue({ code: "custom", path: ["lora"], message: "expected LoRA on an unquantized base model" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["lora"],
+        message: "expected LoRA on an unquantized base model",
+      });
     }
   });
 
@@ -68,7 +92,11 @@ export const modelsSchema = z
       }),
     );
     if (!m.variants.lora.lora) {
-      ctx.addIssue({ code: "custom", path: ["variants", "lora", "lora"], message: "required: the LoRA variant serves adapters" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["variants", "lora", "lora"],
+        message: "required: the LoRA variant serves adapters",
+      });
     }
   });
 

@@ -16,7 +16,10 @@ export const observabilitySchema = z
       storageGi: gi(10),
     }),
     /** Long-term metrics in S3 through Mimir (classic architecture, see components/observability/values.ts). */
-    mimir: z.strictObject({ enabled: z.boolean(), retentionDays: z.number().int().min(1).default(395) }),
+    mimir: z.strictObject({
+      enabled: z.boolean(),
+      retentionDays: z.number().int().min(1).default(395),
+    }),
     loki: z.strictObject({
       /** `filesystem` on a persistent volume (single replica only), or `s3` via IRSA. */
       storage: z.enum(["filesystem", "s3"]),
@@ -35,7 +38,11 @@ export const observabilitySchema = z
   })
   .superRefine((o, ctx) => {
     if (o.loki.storage === "filesystem" && o.loki.replicas > 1) {
-      ctx.addIssue({ code: "custom", path: ["loki", "replicas"], message: "expected 1 with filesystem storage (replicas > 1 need s3)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["loki", "replicas"],
+        message: "expected 1 with filesystem storage (replicas > 1 need s3)",
+      });
     }
   });
 

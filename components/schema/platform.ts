@@ -2,7 +2,16 @@
  * Schemas of the in-cluster platform config: namespace quotas and limits, and the four services.
  */
 import { z } from "zod";
-import { cpuMemory, cpuMillis, cpuQuantity, dnsLabel, duplicates, fitsWithin, memoryBytes, memoryQuantity } from "./primitives";
+import {
+  cpuMemory,
+  cpuMillis,
+  cpuQuantity,
+  dnsLabel,
+  duplicates,
+  fitsWithin,
+  memoryBytes,
+  memoryQuantity,
+} from "./primitives";
 
 // ---------------------------------------------------------------------------------------------
 // Namespaces
@@ -15,7 +24,10 @@ const quotaSchema = z.strictObject({
   "limits.memory": memoryQuantity,
   pods: z.number().int().min(1),
   services: z.number().int().min(0),
-  configmaps: z.number().int().min(1, "expected at least 1 (every namespace gets kube-root-ca.crt)"),
+  configmaps: z
+    .number()
+    .int()
+    .min(1, "expected at least 1 (every namespace gets kube-root-ca.crt)"),
   secrets: z.number().int().min(0),
   persistentvolumeclaims: z.number().int().min(0).optional(),
   /** GPUs the namespace may request (extended resources are quota'd by `requests.` only). */
@@ -37,7 +49,11 @@ const limitRangeSchema = z
     for (let i = 0; i + 1 < order.length; i++) {
       const [lo, hi] = [order[i]!, order[i + 1]!];
       if (!fitsWithin(l[lo], l[hi])) {
-        ctx.addIssue({ code: "custom", path: [lo], message: `expected ${lo} <= ${hi} for cpu and memory` });
+        ctx.addIssue({
+          code: "custom",
+          path: [lo],
+          message: `expected ${lo} <= ${hi} for cpu and memory`,
+        });
       }
     }
   });
@@ -47,10 +63,18 @@ const namespaceSchema = z
   .superRefine((n, ctx) => {
     const q = n.quota;
     if (cpuMillis(q["requests.cpu"])! > cpuMillis(q["limits.cpu"])!) {
-      ctx.addIssue({ code: "custom", path: ["quota", "requests.cpu"], message: "expected requests.cpu <= limits.cpu" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["quota", "requests.cpu"],
+        message: "expected requests.cpu <= limits.cpu",
+      });
     }
     if (memoryBytes(q["requests.memory"])! > memoryBytes(q["limits.memory"])!) {
-      ctx.addIssue({ code: "custom", path: ["quota", "requests.memory"], message: "expected requests.memory <= limits.memory" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["quota", "requests.memory"],
+        message: "expected requests.memory <= limits.memory",
+      });
     }
   });
 
@@ -82,7 +106,9 @@ export type NamespacesConfig = z.output<typeof namespacesSchema>;
 
 const resourcesSchema = z
   .strictObject({ requests: cpuMemory, limits: cpuMemory })
-  .refine((r) => fitsWithin(r.requests, r.limits), { message: "expected requests <= limits for cpu and memory" });
+  .refine((r) => fitsWithin(r.requests, r.limits), {
+    message: "expected requests <= limits for cpu and memory",
+  });
 
 const startupProbeSchema = z.strictObject({
   initialDelaySeconds: z.number().int().min(0),
@@ -114,11 +140,16 @@ const hpaSchema = z
     /** ... and up fast (60 s window, 100 % per 15 s). */
     scaleUp: scalingPolicy(60, 100, 15),
   })
-  .refine((h) => h.minReplicas <= h.maxReplicas, { message: "expected minReplicas <= maxReplicas", path: ["minReplicas"] });
+  .refine((h) => h.minReplicas <= h.maxReplicas, {
+    message: "expected minReplicas <= maxReplicas",
+    path: ["minReplicas"],
+  });
 
 const serviceBase = {
   /** Image tag in the service's ECR repository. */
-  imageTag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "expected a container image tag"),
+  imageTag: z
+    .string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "expected a container image tag"),
   /** Fixed replica count; omit when `hpa` manages the Deployment. */
   replicas: z.number().int().min(1).optional(),
   resources: resourcesSchema,
@@ -130,7 +161,10 @@ const serviceBase = {
 
 const routeSchema = z.strictObject({ timeoutMs: z.number().int().min(100).max(900_000) });
 
-const variantSchema = z.strictObject({ name: dnsLabel(63), weight: z.number().int().min(0).max(100) });
+const variantSchema = z.strictObject({
+  name: dnsLabel(63),
+  weight: z.number().int().min(0).max(100),
+});
 
 const gatewaySchema = z.strictObject({
   ...serviceBase,
@@ -142,10 +176,18 @@ const gatewaySchema = z.strictObject({
       .superRefine((r, ctx) => {
         const sum = r.variants.reduce((s, v) => s + v.weight, 0);
         if (sum !== 100) {
-          ctx.addIssue({ code: "custom", path: ["variants"], message: `expected weights summing to 100, got ${sum}` });
+          ctx.addIssue({
+            code: "custom",
+            path: ["variants"],
+            message: `expected weights summing to 100, got ${sum}`,
+          });
         }
         duplicates(r.variants.map((v) => v.name)).forEach((i) =>
-          ctx.addIssue({ code: "custom", path: ["variants", i, "name"], message: "expected a unique variant name" }),
+          ctx.addIssue({
+            code: "custom",
+            path: ["variants", i, "name"],
+            message: "expected a unique variant name",
+          }),
         );
       }),
     eval: routeSchema,
@@ -158,7 +200,10 @@ const quantSchema = z.strictObject({
   sagemaker: z.strictObject({
     endpointName: z
       .string()
-      .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, "expected a SageMaker endpoint name (letters, digits, '-', max 63)"),
+      .regex(
+        /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/,
+        "expected a SageMaker endpoint name (letters, digits, '-', max 63)",
+      ),
     timeoutMs: z.number().int().min(100).max(900_000),
     /** Fall back to the baseline model when the endpoint fails. */
     enableFallback: z.boolean(),
@@ -187,11 +232,16 @@ export const servicesSchema = z
         ctx.addIssue({
           code: "custom",
           path: [name, "replicas"],
-          message: "expected no fixed replicas when hpa is set: the HPA owns the replica count (set hpa.minReplicas)",
+          message:
+            "expected no fixed replicas when hpa is set: the HPA owns the replica count (set hpa.minReplicas)",
         });
       }
       if (!svc.hpa && svc.replicas === undefined) {
-        ctx.addIssue({ code: "custom", path: [name, "replicas"], message: "required unless hpa is set" });
+        ctx.addIssue({
+          code: "custom",
+          path: [name, "replicas"],
+          message: "required unless hpa is set",
+        });
       }
       const floor = svc.hpa?.minReplicas ?? svc.replicas ?? 0;
       if (svc.pdb && svc.pdb.minAvailable >= floor) {
@@ -205,7 +255,8 @@ export const servicesSchema = z
         ctx.addIssue({
           code: "custom",
           path: [name, "imageTag"],
-          message: "expected a release tag: a moving tag cannot be updated in an immutable repository",
+          message:
+            "expected a release tag: a moving tag cannot be updated in an immutable repository",
         });
       }
     }

@@ -24,13 +24,19 @@ export function parseCidr(cidr: string): { base: number; prefix: number } | unde
 
 export const cidr = z
   .string()
-  .refine((v) => parseCidr(v) !== undefined, "expected an IPv4 network in CIDR form, e.g. 10.0.0.0/16");
+  .refine(
+    (v) => parseCidr(v) !== undefined,
+    "expected an IPv4 network in CIDR form, e.g. 10.0.0.0/16",
+  );
 
 export const dnsLabel = (max: number) =>
   z
     .string()
     .max(max, `expected at most ${max} characters`)
-    .regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, "expected lowercase letters, digits and '-', starting with a letter");
+    .regex(
+      /^[a-z]([a-z0-9-]*[a-z0-9])?$/,
+      "expected lowercase letters, digits and '-', starting with a letter",
+    );
 
 export const retention = z
   .number()
@@ -51,7 +57,6 @@ export const regionPattern = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 export function duplicates(values: readonly string[]): number[] {
   return values.flatMap((v, i) => (values.indexOf(v) !== i ? [i] : []));
 }
-
 
 /** CPU quantity in millicores: "500m" -> 500, "2" -> 2000, "0.5" -> 500; undefined if malformed. */
 export function cpuMillis(q: string): number | undefined {
