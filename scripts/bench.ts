@@ -1,0 +1,52 @@
+/**
+ * `npm run bench`: the speed budget. Per stack, the resource count and the whole-program run time under
+ * the offline runtime (median of 5 runs after a warm-up); then the type-check and test-suite times.
+ * Targets on a 2-core machine: program run <= 2 s per stack, `npm test` <= 60 s.
+ */
+import { execFileSync } from "node:child_process";
+import { performance } from "node:perf_hooks";
+import { runProgram, stacks } from "../tests/harness";
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function timed(label: string, cmd: string, args: string[]): number {
+  const t = performance.now();
+  execFileSync(cmd, args, { stdio: "ignore" });
+  const s = (performance.now() - t) / 1000;
+  console.log(`${label.padEnd(28)} ${s.toFixed(1)} s`);
+  return s;
+}
+
+async function main(): Promise<void> {
+  console.log("stack   resources   program run (median of 5)");
+  for (const stack of stacks) {
+    await runProgram(stack); // warm-up: module loading
+    const times: number[] = [];
+    let count = 0;
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      const run = await runProgram(stack);
+      times.push(performance.now() - t);
+      count = run.resources.length;
+    }
+    const ms = median(times);
+    console.log(
+      `${stack.padEnd(8)}${String(count).padEnd(12)}${(ms / 1000).toFixed(2)} s ${ms <= 2000 ? "(within 2 s)" : "(OVER the 2 s budget)"}`,
+    );
+  }
+  const npx = process.platform === "win32" ? "npx.cmd" : "npx";
+  const tsc = timed("type-check (tsc, emit)", npx, ["tsc", "-p", "tsconfig.json"]);
+  const mocha = timed("tests (mocha)", npx, ["mocha"]);
+  const total = tsc + mocha;
+  console.log(
+    `${"npm test (tsc + mocha)".padEnd(28)} ${total.toFixed(1)} s ${total <= 60 ? "(within 60 s)" : "(OVER the 60 s budget)"}`,
+  );
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

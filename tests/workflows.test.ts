@@ -1,0 +1,96 @@
+/**
+ * The GitHub workflows, offline: each validates against the GitHub Actions schema (action-validator),
+ * and keeps the delivery rules: tests on every push/PR, previews per stack with the policy pack and
+ * OIDC credentials, prod only through a protected environment, no long-lived AWS keys.
+ */
+import { validateWorkflow } from "@action-validator/core";
+import * as assert from "node:assert/strict";
+import * as yaml from "js-yaml";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { repoRoot } from "./harness";
+
+const dir = path.join(repoRoot, ".github", "workflows");
+const text = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
+const load = (f: string) => yaml.load(text(f)) as any;
+const steps = (job: any) =>
+  job.steps as {
+    uses?: string;
+    run?: string;
+    with?: Record<string, unknown>;
+    "working-directory"?: string;
+  }[];
+
+describe("GitHub workflows", () => {
+  it("validate against the GitHub Actions workflow schema", () => {
+    const files = fs.readdirSync(dir).sort();
+    assert.deepEqual(files, ["deploy.yml", "preview.yml", "test.yml"]);
+    for (const f of files) assert.deepEqual(validateWorkflow(text(f)).errors, [], f);
+  });
+
+  it("catch a broken workflow (the validator is live)", () => {
+    assert.ok(
+      validateWorkflow("on: push\njobs:\n  t:\n    runz-on: ubuntu-latest\n").errors.length > 0,
+    );
+  });
+
+  it("lint, type-check and test on every push and pull request, on Node 22", () => {
+    const w = load("test.yml");
+    assert.deepEqual(Object.keys(w.on).sort(), ["pull_request", "push"]);
+    const s = steps(w.jobs.test);
+    assert.equal(
+      s.find((x) => x.uses?.startsWith("actions/setup-node"))!.with!["node-version"],
+      22,
+    );
+    assert.deepEqual(
+      s.filter((x) => x.run).map((x) => x.run),
+      ["npm ci", "npm run lint", "npm test"],
+    );
+  });
+
+  it("preview both stacks on pull requests with the official Pulumi action, the policy pack, OIDC and a PR comment", () => {
+    const w = load("preview.yml");
+    assert.deepEqual(Object.keys(w.on), ["pull_request"]);
+    assert.equal(w.permissions["id-token"], "write");
+    assert.equal(w.permissions["pull-requests"], "write");
+    const job = w.jobs.preview;
+    assert.deepEqual(
+      job.strategy.matrix.include.map((m: any) => m.stack),
+      ["dev", "prod"],
+    );
+    const pulumi = steps(job).find((x) => x.uses?.startsWith("pulumi/actions@"))!;
+    assert.equal(pulumi.uses, "pulumi/actions@v7");
+    assert.deepEqual(
+      [pulumi.with!.command, pulumi.with!["comment-on-pr"], pulumi.with!.policyPacks],
+      ["preview", true, "policy"],
+    );
+    assert.equal(pulumi.with!.policyPackConfigs, "${{ matrix.policyConfig }}");
+    assert.ok(
+      steps(job).some(
+        (x) => x.uses === "aws-actions/configure-aws-credentials@v5" && x.with!["role-to-assume"],
+      ),
+    );
+  });
+
+  it("deploy dev on merge to main, and prod only after dev, through the protected prod environment", () => {
+    const w = load("deploy.yml");
+    assert.deepEqual(w.on, { push: { branches: ["main"] } });
+    assert.equal(w.jobs.dev.needs, "test");
+    assert.equal(w.jobs.dev.environment, "dev");
+    assert.equal(w.jobs.prod.needs, "dev");
+    assert.equal(w.jobs.prod.environment, "prod");
+    for (const job of ["dev", "prod"]) {
+      const pulumi = steps(w.jobs[job]).find((x) => x.uses?.startsWith("pulumi/actions@"))!;
+      assert.deepEqual(
+        [pulumi.with!.command, pulumi.with!.policyPacks, pulumi.with!.policyPackConfigs],
+        ["up", "policy", `policy/${job}.json`],
+      );
+    }
+    assert.equal(w.concurrency["cancel-in-progress"], false, "never cancel a running deployment");
+  });
+
+  it("never use long-lived AWS keys", () => {
+    for (const f of fs.readdirSync(dir))
+      assert.ok(!/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|aws-access-key-id/.test(text(f)), f);
+  });
+});
