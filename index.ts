@@ -170,7 +170,8 @@ export = async () => {
       ...(config.alertWebhookUrl ? { alertWebhookUrl: config.alertWebhookUrl } : {}),
       oidc: cluster.oidc,
       namespace: namespaces.names.observability,
-      dependsOn: [nodeGroups.cpu, loadBalancerController.release],
+      // CPU nodes to run on, EBS CSI for the volumes, the controller whose webhook admits the pods.
+      dependsOn: [nodeGroups.cpu, compute, loadBalancerController.release],
       provider: cluster.provider,
     },
     opts,

@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { alertRules } from "../components/observability/alerts";
 import { dashboards } from "../components/observability/stack";
-import { grafanaDatasources, obsServices } from "../components/observability/values";
+import { obsServices } from "../components/observability/values/common";
+import { grafanaDatasources } from "../components/observability/values/grafana";
 import {
   cloneStackConfig,
   fakeSecret,

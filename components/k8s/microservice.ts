@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { partOf, serviceDesign, servicePort, type ServiceName } from "../catalog";
 import type { HpaConfig, ServiceConfig } from "../schema/platform";
 import { createNetworkPolicies } from "./namespaces";
+import { httpProbe, restrictedContainerSecurityContext } from "./security";
 import type { NetworkPolicyDef } from "./networkPolicies";
 
 /** Liveness and readiness are the same for every service (design); only startup timing varies. */
@@ -61,7 +62,6 @@ export function deploymentSpec(p: PodTemplateParams): k8s.types.input.apps.v1.De
   const d = serviceDesign[p.service];
   const labels = serviceLabels(p.service, p.stack);
   const selector = { app: p.service };
-  const httpGet = (path: string) => ({ path, port: "http" });
   return {
     ...(p.config.hpa ? {} : { replicas: p.config.replicas }),
     revisionHistoryLimit: 5,
@@ -128,32 +128,16 @@ export function deploymentSpec(p: PodTemplateParams): k8s.types.input.apps.v1.De
               requests: { ...p.config.resources.requests },
               limits: { ...p.config.resources.limits },
             },
-            startupProbe: {
-              httpGet: httpGet(startupProbePath),
+            startupProbe: httpProbe({
+              path: startupProbePath,
               ...p.config.startupProbe,
               timeoutSeconds: 3,
-            },
-            livenessProbe: {
-              httpGet: httpGet(livenessProbe.path),
-              periodSeconds: livenessProbe.periodSeconds,
-              failureThreshold: livenessProbe.failureThreshold,
-              timeoutSeconds: livenessProbe.timeoutSeconds,
-            },
-            readinessProbe: {
-              httpGet: httpGet(readinessProbe.path),
-              periodSeconds: readinessProbe.periodSeconds,
-              failureThreshold: readinessProbe.failureThreshold,
-              timeoutSeconds: readinessProbe.timeoutSeconds,
-            },
+            }),
+            livenessProbe: httpProbe(livenessProbe),
+            readinessProbe: httpProbe(readinessProbe),
             // Let endpoints and load balancers stop sending before the process gets SIGTERM.
             lifecycle: { preStop: { sleep: { seconds: 5 } } },
-            securityContext: {
-              runAsNonRoot: true,
-              readOnlyRootFilesystem: true,
-              allowPrivilegeEscalation: false,
-              capabilities: { drop: ["ALL"] },
-              seccompProfile: { type: "RuntimeDefault" },
-            },
+            securityContext: restrictedContainerSecurityContext(),
             volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
           },
         ],

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { modelDesign, modelServerLabel, modelServerName, partOf, servicePort } from "../catalog";
 import type { ModelVariant, ModelVariantConfig } from "../schema/models";
 import { gpuTaint, nodeGroupLabel } from "../aws/nodeGroupSpecs";
+import { httpProbe, restrictedContainerSecurityContext } from "./security";
 
 /** UID of the `vllm` user the vLLM image ships (GID 0, OpenShift-style group-writable image files). */
 export const vllmUser = { uid: 2000, gid: 0 };
@@ -127,18 +128,6 @@ export function modelServerDeploymentSpec(
   const v = p.config;
   const labels = modelServerLabels(p.variant, p.stack);
   const compute = { cpu: v.resources.cpu, memory: v.resources.memory, "nvidia.com/gpu": "1" };
-  const httpGet = (path: string) => ({ path, port: "http" });
-  const probe = (x: {
-    path: string;
-    periodSeconds: number;
-    failureThreshold: number;
-    timeoutSeconds: number;
-  }) => ({
-    httpGet: httpGet(x.path),
-    periodSeconds: x.periodSeconds,
-    failureThreshold: x.failureThreshold,
-    timeoutSeconds: x.timeoutSeconds,
-  });
   return {
     replicas: v.replicas,
     revisionHistoryLimit: 3,
@@ -184,17 +173,11 @@ export function modelServerDeploymentSpec(
             env: vllmEnv(v),
             ports: [{ name: "http", containerPort: servicePort, protocol: "TCP" }],
             resources: { requests: compute, limits: compute },
-            startupProbe: probe(modelProbes.startup),
-            livenessProbe: probe(modelProbes.liveness),
-            readinessProbe: probe(modelProbes.readiness),
+            startupProbe: httpProbe(modelProbes.startup),
+            livenessProbe: httpProbe(modelProbes.liveness),
+            readinessProbe: httpProbe(modelProbes.readiness),
             lifecycle: { preStop: { sleep: { seconds: modelShutdown.preStopSeconds } } },
-            securityContext: {
-              runAsNonRoot: true,
-              readOnlyRootFilesystem: true,
-              allowPrivilegeEscalation: false,
-              capabilities: { drop: ["ALL"] },
-              seccompProfile: { type: "RuntimeDefault" },
-            },
+            securityContext: restrictedContainerSecurityContext(),
             volumeMounts: [
               { name: "model-cache", mountPath: modelPaths.cache },
               { name: "home", mountPath: modelPaths.home },

@@ -21,15 +21,10 @@ import { platformRuleSpec } from "./alerts";
 import gpuDashboard from "./dashboards/gpu.json";
 import redDashboard from "./dashboards/platform-red.json";
 import vllmDashboard from "./dashboards/vllm.json";
-import {
-  grafanaValues,
-  kubePrometheusStackValues,
-  lokiValues,
-  mimirValues,
-  otelAgentValues,
-  otelCollectorValues,
-  tempoValues,
-} from "./values";
+import { otelAgentValues, otelCollectorValues } from "./values/collectors";
+import { grafanaValues } from "./values/grafana";
+import { lokiValues, tempoValues } from "./values/logsAndTraces";
+import { kubePrometheusStackValues, mimirValues } from "./values/metrics";
 
 /** The dashboards provisioned into Grafana, as JSON text by file name. */
 export const dashboards: Record<string, string> = {

@@ -1,0 +1,97 @@
+import type { ObservabilityConfig } from "../../schema/observability";
+import { images } from "../../versions";
+import { everywhere, obsServices, onCpuNodes } from "./common";
+
+/** Memory-bounded batching: the collector sheds load instead of being OOM-killed. */
+const processors = {
+  batch: {},
+  memory_limiter: { check_interval: "5s", limit_percentage: 80, spike_limit_percentage: 25 },
+};
+
+const collectorImage = {
+  repository: images.otelCollector.repository,
+  tag: images.otelCollector.tag,
+};
+
+/**
+ * The OpenTelemetry Collector gateway at otel-collector.observability:4317/4318 (the endpoint every
+ * service's ConfigMap names): traces to Tempo, metrics to Prometheus's OTLP receiver, logs to Loki's
+ * OTLP endpoint, all enriched with Kubernetes attributes.
+ */
+export function otelCollectorValues(o: ObservabilityConfig) {
+  return {
+    fullnameOverride: "otel-collector",
+    mode: "deployment",
+    replicaCount: o.otelCollector.replicas,
+    image: collectorImage,
+    command: { name: "otelcol-k8s" },
+    ...onCpuNodes,
+    presets: { kubernetesAttributes: { enabled: true } },
+    config: {
+      exporters: {
+        "otlp/tempo": { endpoint: obsServices.tempoOtlpGrpc, tls: { insecure: true } },
+        "otlphttp/prometheus": {
+          endpoint: `${obsServices.prometheus}/api/v1/otlp`,
+          tls: { insecure: true },
+        },
+        "otlphttp/loki": { endpoint: `${obsServices.loki}/otlp`, tls: { insecure: true } },
+      },
+      processors,
+      service: {
+        pipelines: {
+          traces: {
+            receivers: ["otlp"],
+            processors: ["memory_limiter", "k8sattributes", "batch"],
+            exporters: ["otlp/tempo"],
+          },
+          metrics: {
+            receivers: ["otlp"],
+            processors: ["memory_limiter", "k8sattributes", "batch"],
+            exporters: ["otlphttp/prometheus"],
+          },
+          logs: {
+            receivers: ["otlp"],
+            processors: ["memory_limiter", "k8sattributes", "batch"],
+            exporters: ["otlphttp/loki"],
+          },
+        },
+      },
+    },
+    resources: { requests: { cpu: "200m", memory: "256Mi" }, limits: { memory: "1Gi" } },
+  };
+}
+
+/**
+ * The node-level log agent: a collector DaemonSet tailing /var/log/pods on every node (GPU nodes
+ * included) and shipping to Loki. It is the one workload that mounts the node's log directory
+ * (read-only hostPath, the chart's logsCollection preset): container logs exist nowhere else.
+ */
+export function otelAgentValues() {
+  return {
+    fullnameOverride: "otel-agent",
+    mode: "daemonset",
+    image: collectorImage,
+    command: { name: "otelcol-k8s" },
+    ...everywhere,
+    presets: {
+      logsCollection: { enabled: true, includeCollectorLogs: false },
+      kubernetesAttributes: { enabled: true },
+    },
+    config: {
+      exporters: {
+        "otlphttp/loki": { endpoint: `${obsServices.loki}/otlp`, tls: { insecure: true } },
+      },
+      processors,
+      service: {
+        pipelines: {
+          logs: {
+            receivers: ["filelog"],
+            processors: ["memory_limiter", "k8sattributes", "batch"],
+            exporters: ["otlphttp/loki"],
+          },
+        },
+      },
+    },
+    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
+  };
+}

@@ -1,0 +1,126 @@
+import { defaultStorageClassName } from "../../k8s/storage";
+import { obsServices, onCpuNodes } from "./common";
+
+/** Grafana datasources: metrics (Mimir in prod, Prometheus in dev), Loki, Tempo with trace links. */
+export function grafanaDatasources(mimir: boolean) {
+  return {
+    apiVersion: 1,
+    datasources: [
+      {
+        name: mimir ? "Mimir" : "Prometheus",
+        uid: "metrics",
+        type: "prometheus",
+        access: "proxy",
+        url: mimir ? obsServices.mimirQuery : obsServices.prometheus,
+        isDefault: true,
+        jsonData: {
+          httpMethod: "POST",
+          exemplarTraceIdDestinations: [{ name: "trace_id", datasourceUid: "traces" }],
+        },
+      },
+      {
+        name: "Loki",
+        uid: "logs",
+        type: "loki",
+        access: "proxy",
+        url: obsServices.loki,
+        jsonData: {
+          derivedFields: [
+            {
+              name: "TraceID",
+              matcherType: "label",
+              matcherRegex: "trace_id",
+              url: "$${__value.raw}",
+              datasourceUid: "traces",
+            },
+          ],
+        },
+      },
+      {
+        name: "Tempo",
+        uid: "traces",
+        type: "tempo",
+        access: "proxy",
+        url: obsServices.tempoQuery,
+        jsonData: {
+          tracesToLogsV2: {
+            datasourceUid: "logs",
+            spanStartTimeShift: "-5m",
+            spanEndTimeShift: "5m",
+            filterByTraceID: true,
+            tags: [{ key: "service.name", value: "service_name" }],
+          },
+          tracesToMetrics: {
+            datasourceUid: "metrics",
+            tags: [{ key: "service.name", value: "service" }],
+            queries: [
+              {
+                name: "Request rate",
+                query: "sum(rate(traces_spanmetrics_calls_total{$$__tags}[5m]))",
+              },
+            ],
+          },
+          serviceMap: { datasourceUid: "metrics" },
+          nodeGraph: { enabled: true },
+          lokiSearch: { datasourceUid: "logs" },
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * Grafana: Service `grafana` on 3000 (the Ingress backend), admin credentials from a Secret, root URL
+ * from the edge config, datasources and dashboards provisioned from the repository.
+ */
+export function grafanaValues(p: {
+  rootUrl: string;
+  adminSecret: string;
+  mimir: boolean;
+  persistenceGi: number;
+  dashboards: Record<string, string>;
+}) {
+  return {
+    fullnameOverride: "grafana",
+    ...onCpuNodes,
+    // One replica: the SQLite state on its volume cannot be shared; HA Grafana needs an external database.
+    replicas: 1,
+    service: { type: "ClusterIP", port: 3000 },
+    admin: { existingSecret: p.adminSecret, userKey: "admin-user", passwordKey: "admin-password" },
+    persistence: {
+      enabled: true,
+      size: `${p.persistenceGi}Gi`,
+      storageClassName: defaultStorageClassName,
+    },
+    "grafana.ini": {
+      server: { root_url: p.rootUrl },
+      analytics: { reporting_enabled: false, check_for_updates: false },
+      users: { allow_sign_up: false },
+      "auth.anonymous": { enabled: false },
+      security: { cookie_secure: true, disable_gravatar: true },
+    },
+    datasources: { "datasources.yaml": grafanaDatasources(p.mimir) },
+    dashboardProviders: {
+      "dashboardproviders.yaml": {
+        apiVersion: 1,
+        providers: [
+          {
+            name: "platform",
+            orgId: 1,
+            folder: "LLM Platform",
+            type: "file",
+            disableDeletion: true,
+            editable: false,
+            options: { path: "/var/lib/grafana/dashboards/platform" },
+          },
+        ],
+      },
+    },
+    dashboards: {
+      platform: Object.fromEntries(
+        Object.entries(p.dashboards).map(([name, json]) => [name, { json }]),
+      ),
+    },
+    resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
+  };
+}

@@ -1,0 +1,147 @@
+import { defaultStorageClassName } from "../../k8s/storage";
+import type { ObservabilityConfig } from "../../schema/observability";
+import { irsa, obsServices, onCpuNodes, everywhere } from "./common";
+
+export interface KubePrometheusStackParams {
+  readonly stack: string;
+  readonly clusterName: string;
+  readonly o: ObservabilityConfig;
+  /** Name of the Secret holding `url` of the Alertmanager webhook, when one is configured. */
+  readonly webhookSecret?: string;
+}
+
+/**
+ * kube-prometheus-stack: Prometheus Operator, Prometheus (OTLP receiver on, remote-write to Mimir when
+ * enabled), Alertmanager, node-exporter, kube-state-metrics. The chart's Grafana is off (Grafana is its
+ * own release); EKS hides the control plane, so its scrape jobs are off.
+ */
+export function kubePrometheusStackValues(p: KubePrometheusStackParams) {
+  const receivers = p.webhookSecret
+    ? [
+        { name: "null" },
+        {
+          name: "webhook",
+          // The URL is read from the mounted Secret, never written into the config.
+          webhook_configs: [
+            { url_file: `/etc/alertmanager/secrets/${p.webhookSecret}/url`, send_resolved: true },
+          ],
+        },
+      ]
+    : [{ name: "null" }];
+  return {
+    fullnameOverride: "kps",
+    crds: { enabled: true },
+    grafana: { enabled: false },
+    kubeControllerManager: { enabled: false },
+    kubeScheduler: { enabled: false },
+    kubeEtcd: { enabled: false },
+    kubeProxy: { enabled: false },
+    defaultRules: {
+      create: true,
+      rules: {
+        etcd: false,
+        kubeControllerManager: false,
+        kubeSchedulerAlerting: false,
+        kubeSchedulerRecording: false,
+        kubeProxy: false,
+      },
+    },
+    prometheusOperator: { ...onCpuNodes },
+    "kube-state-metrics": { ...onCpuNodes },
+    "prometheus-node-exporter": { ...everywhere },
+    prometheus: {
+      prometheusSpec: {
+        ...onCpuNodes,
+        replicas: p.o.prometheus.replicas,
+        retention: p.o.prometheus.retention,
+        // Keep 10 % headroom on the volume so the TSDB never fills it.
+        retentionSize: `${Math.floor(p.o.prometheus.storageGi * 0.9)}GB`,
+        storageSpec: {
+          volumeClaimTemplate: {
+            spec: {
+              storageClassName: defaultStorageClassName,
+              accessModes: ["ReadWriteOnce"],
+              resources: { requests: { storage: `${p.o.prometheus.storageGi}Gi` } },
+            },
+          },
+        },
+        externalLabels: { cluster: p.clusterName, environment: p.stack },
+        // Pick up every ServiceMonitor/PodMonitor/PrometheusRule, not only this release's.
+        serviceMonitorSelectorNilUsesHelmValues: false,
+        podMonitorSelectorNilUsesHelmValues: false,
+        ruleSelectorNilUsesHelmValues: false,
+        probeSelectorNilUsesHelmValues: false,
+        scrapeConfigSelectorNilUsesHelmValues: false,
+        // The OpenTelemetry Collector pushes application metrics here.
+        enableOTLPReceiver: true,
+        remoteWrite: p.o.mimir.enabled ? [{ url: obsServices.mimirPush }] : [],
+        resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { memory: "4Gi" } },
+      },
+    },
+    alertmanager: {
+      alertmanagerSpec: {
+        ...onCpuNodes,
+        replicas: p.o.alertmanager.replicas,
+        ...(p.webhookSecret ? { secrets: [p.webhookSecret] } : {}),
+      },
+      config: {
+        route: {
+          receiver: p.webhookSecret ? "webhook" : "null",
+          group_by: ["alertname", "namespace", "service"],
+          group_wait: "30s",
+          group_interval: "5m",
+          repeat_interval: "4h",
+          routes: [{ receiver: "null", matchers: ['alertname = "Watchdog"'] }],
+        },
+        receivers,
+      },
+    },
+  };
+}
+
+/**
+ * Mimir in the classic architecture (distributors push to ingesters; no Kafka). Why not the chart's
+ * default ingest-storage architecture: it needs a production-grade Kafka (the bundled one is for
+ * demos), which this platform would have to run (MSK) just for metrics; classic is supported in
+ * Mimir 3.x and is the chart's documented preset (classic-architecture.yaml). Single tenant; blocks,
+ * ruler and alertmanager state in encrypted S3 through IRSA.
+ */
+export function mimirValues(p: {
+  region: string;
+  roleArn: string;
+  blocksBucket: string;
+  rulerBucket: string;
+  retentionDays: number;
+}) {
+  return {
+    fullnameOverride: "mimir",
+    kafka: { enabled: false },
+    minio: { enabled: false },
+    alertmanager: { enabled: false },
+    serviceAccount: { create: true, name: "mimir", ...irsa(p.roleArn) },
+    mimir: {
+      structuredConfig: {
+        multitenancy_enabled: false,
+        ingest_storage: {
+          enabled: false,
+          kafka: { address: null, topic: null, auto_create_topic_default_partitions: null },
+        },
+        distributor: { remote_timeout: null },
+        ingester: { push_grpc_method_enabled: null },
+        common: {
+          storage: {
+            backend: "s3",
+            s3: { endpoint: `s3.${p.region}.amazonaws.com`, region: p.region },
+          },
+        },
+        blocks_storage: { s3: { bucket_name: p.blocksBucket } },
+        ruler_storage: { s3: { bucket_name: p.rulerBucket }, storage_prefix: "ruler" },
+        alertmanager_storage: {
+          s3: { bucket_name: p.rulerBucket },
+          storage_prefix: "alertmanager",
+        },
+        limits: { compactor_blocks_retention_period: `${p.retentionDays}d` },
+      },
+    },
+  };
+}
