@@ -11,7 +11,7 @@ import { NodeGroups } from "./components/aws/nodeGroups";
 import { loadConfig } from "./components/config";
 import { Namespaces } from "./components/k8s/namespaces";
 import { DefaultStorageClass } from "./components/k8s/storage";
-import { Edge } from "./components/edge";
+import { Edge, publicUrl } from "./components/edge";
 import { GpuRuntime } from "./components/gpuRuntime";
 import { LoadBalancerController } from "./components/loadBalancerController";
 import { ModelServing } from "./components/modelServing";
@@ -124,6 +124,26 @@ export = async () => {
     opts,
   );
 
+  const observability = new Observability(
+    `${name}-observability`,
+    {
+      stack: config.stack,
+      clusterName: name,
+      region: config.region,
+      vpcCidr: config.network.cidr,
+      serviceCidr,
+      o: config.observability,
+      grafanaUrl: publicUrl(config.edge.grafanaHost),
+      ...(config.alertWebhookUrl ? { alertWebhookUrl: config.alertWebhookUrl } : {}),
+      oidc: cluster.oidc,
+      namespace: namespaces.names.observability,
+      // CPU nodes to run on, EBS CSI for the volumes, the controller whose webhook admits the pods.
+      dependsOn: [nodeGroups.cpu, compute, loadBalancerController.release],
+      provider: cluster.provider,
+    },
+    opts,
+  );
+
   const edge = new Edge(
     `${name}-edge`,
     {
@@ -133,7 +153,12 @@ export = async () => {
       edge: config.edge,
       tags: { ...config.tags },
       gateway: { namespace: namespaces.names.platform, service: "gateway", port: 80 },
-      grafana: { namespace: namespaces.names.observability, service: "grafana", port: 3000 },
+      grafana: {
+        namespace: namespaces.names.observability,
+        service: "grafana",
+        port: 3000,
+        createdBy: observability.grafana,
+      },
       controller: loadBalancerController.release,
       provider: cluster.provider,
     },
@@ -152,26 +177,6 @@ export = async () => {
       observabilityNamespace: namespaces.names.observability,
       dependsOn: [nodeGroups.cpu],
       observabilityDependsOn: [loadBalancerController.release],
-      provider: cluster.provider,
-    },
-    opts,
-  );
-
-  const observability = new Observability(
-    `${name}-observability`,
-    {
-      stack: config.stack,
-      clusterName: name,
-      region: config.region,
-      vpcCidr: config.network.cidr,
-      serviceCidr,
-      o: config.observability,
-      grafanaUrl: edge.grafanaUrl,
-      ...(config.alertWebhookUrl ? { alertWebhookUrl: config.alertWebhookUrl } : {}),
-      oidc: cluster.oidc,
-      namespace: namespaces.names.observability,
-      // CPU nodes to run on, EBS CSI for the volumes, the controller whose webhook admits the pods.
-      dependsOn: [nodeGroups.cpu, compute, loadBalancerController.release],
       provider: cluster.provider,
     },
     opts,

@@ -78,6 +78,9 @@ const rawSchema = z
     }
   });
 
+/** Config keys that hold secrets: set them with `pulumi config set --secret`; they stay secret Outputs. */
+export const secretConfigKeys = ["llm-platform:hfToken", "llm-platform:alertWebhookUrl"];
+
 /** The config keys this program reads. */
 export const configKeys = Object.keys(rawSchema.shape);
 

@@ -104,6 +104,13 @@ export interface Backend {
   readonly namespace: pulumi.Input<string>;
   readonly service: string;
   readonly port: number;
+  /** What creates the Service (a Helm release), when the program does not create it directly. */
+  readonly createdBy?: pulumi.Resource;
+}
+
+/** The public URL of a host on the ALB. */
+export function publicUrl(host: string): string {
+  return `https://${host}`;
 }
 
 export interface EdgeArgs {
@@ -198,7 +205,7 @@ export class Edge extends pulumi.ComponentResource {
       accessLogBucket = bucket.bucketName;
     }
 
-    const k = { parent: this, provider: args.provider, dependsOn: [args.controller] };
+    const k = { parent: this, provider: args.provider };
     const ingress = (
       ingressName: string,
       host: string,
@@ -248,7 +255,9 @@ export class Edge extends pulumi.ComponentResource {
             ],
           },
         },
-        k,
+        // Destroy removes Ingresses (so the ALB) before the controller; create waits for the backend's
+        // Service, as Pulumi treats an Ingress as ready only once its backends' Endpoints exist.
+        { ...k, dependsOn: [args.controller, ...(backend.createdBy ? [backend.createdBy] : [])] },
       );
     const gateway = ingress(
       "platform-ingress",
@@ -287,8 +296,8 @@ export class Edge extends pulumi.ComponentResource {
         [e.gatewayHost, e.grafanaHost].map((name) => ({ name, type: "CNAME", value: alb })),
       );
     }
-    this.gatewayUrl = `https://${e.gatewayHost}`;
-    this.grafanaUrl = `https://${e.grafanaHost}`;
+    this.gatewayUrl = publicUrl(e.gatewayHost);
+    this.grafanaUrl = publicUrl(e.grafanaHost);
     this.registerOutputs({ albHostname: this.albHostname, dnsRecords: this.dnsRecords });
   }
 }

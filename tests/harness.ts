@@ -8,6 +8,7 @@
  * returns the outputs the program reads from them, and the tests assert the inputs it passes.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { secretConfigKeys } from "../components/config";
 import * as yaml from "js-yaml";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -58,14 +59,6 @@ export interface StackRun {
   ofType(type: string): RecordedResource[];
   /** The one resource of a type and name; throws (listing candidates) if missing. */
   get(type: string, name: string): RecordedResource;
-}
-
-/** Secret keys Pulumi.yaml declares (`secret: true`). */
-export function declaredSecretKeys(): string[] {
-  const project = yaml.load(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as {
-    config: Record<string, { secret?: boolean }>;
-  };
-  return Object.entries(project.config).flatMap(([k, v]) => (v.secret ? [k] : []));
 }
 
 /**
@@ -278,7 +271,7 @@ export async function runProgram(stack: string, raw?: RawConfig): Promise<StackR
   const file = readStackConfig(stack);
   // Every declared secret the run sets is handed over as a secret, as the Pulumi CLI would.
   const secretKeys = [
-    ...new Set([...file.secretKeys, ...declaredSecretKeys().filter((k) => raw && k in raw)]),
+    ...new Set([...file.secretKeys, ...secretConfigKeys.filter((k) => raw && k in raw)]),
   ];
   const config = raw ?? file.raw;
   const registered: pulumi.runtime.MockResourceArgs[] = [];

@@ -65,6 +65,11 @@ for (const stack of stacks) {
       variants.forEach((v, i) => {
         const dep = run.get(D, `vllm-${v}`).inputs;
         assert.equal(dep.metadata.name, `vllm-${v}`);
+        assert.equal(
+          dep.metadata.annotations["pulumi.com/skipAwait"],
+          "true",
+          "model downloads are never on the deploy path",
+        );
         assert.equal(dep.metadata.namespace, "llm-baseline");
         assert.equal(dep.spec.replicas, replicas[i]);
         const c = dep.spec.template.spec.containers[0];

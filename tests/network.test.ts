@@ -66,6 +66,7 @@ describe("network", () => {
             Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
             Resource: [groupArn, `${groupArn}:*`],
           },
+          { Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" },
         ]);
       });
     });

@@ -247,7 +247,6 @@ for (const stack of stacks) {
             bucketNames: {
               chunks: `${prefix}-loki-20261123`,
               ruler: `${prefix}-loki-20261123`,
-              admin: `${prefix}-loki-20261123`,
             },
             s3: { region: "us-west-2" },
           });
@@ -328,12 +327,24 @@ for (const stack of stacks) {
       assert.deepEqual([v.mode, v.presets.logsCollection.enabled], ["daemonset", true]);
       assert.deepEqual(v.tolerations, [{ operator: "Exists" }]);
       assert.deepEqual(v.config.service.pipelines.logs.exporters, ["otlphttp/loki"]);
+      const { metrics, traces } = v.config.service.pipelines;
+      assert.deepEqual(
+        [metrics, traces],
+        [null, null],
+        "logs only: the chart's default pipelines are dropped",
+      );
+      assert.equal(v.ports.otlp.enabled, false, "no receiver hostPorts on the nodes");
     });
 
     it("serves Grafana as grafana:3000 with the admin password in a Secret, never in values", async () => {
       const run = await runStack(stack);
       const v = run.get(R, "grafana").inputs.values;
       assert.deepEqual([v.fullnameOverride, v.service.port], ["grafana", 3000]);
+      assert.deepEqual(
+        v.deploymentStrategy,
+        { type: "Recreate" },
+        "its RWO volume cannot attach to two pods",
+      );
       assert.deepEqual(v.admin, {
         existingSecret: "grafana-admin",
         userKey: "admin-user",

@@ -24,8 +24,28 @@ describe("Pulumi runtime settings", () => {
     assert.match(tsconfig, /"noCheck": true/);
   });
 
-  it("documents every config key the program reads in Pulumi.yaml", () => {
-    assert.deepEqual(Object.keys(project.config).sort(), [...configKeys].sort());
+  it("declares in Pulumi.yaml exactly the keys both stacks set, and documents every key in the README", () => {
+    const declared = Object.keys(project.config).sort();
+    for (const stack of ["dev", "prod"]) {
+      const file = yaml.load(
+        fs.readFileSync(path.join(repoRoot, `Pulumi.${stack}.yaml`), "utf8"),
+      ) as { config: object };
+      // A declared key without a default is required in every stack by the Pulumi CLI.
+      for (const key of declared)
+        assert.ok(key in file.config, `${key} missing from Pulumi.${stack}.yaml`);
+    }
+    for (const key of declared)
+      assert.ok(configKeys.includes(key), `${key} is declared but not read`);
+    // Namespaced keys of other packages may not be declared without a value (the CLI rejects them).
+    assert.ok(declared.every((k) => k.startsWith("llm-platform:")));
+    const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
+    for (const key of configKeys) {
+      const short = key.replace(/^llm-platform:/, "");
+      assert.ok(
+        readme.includes(`\`${key}\``) || readme.includes(`\`${short}`),
+        `${key} not in the README's configuration reference`,
+      );
+    }
   });
 
   it("loads index.ts the way the Pulumi CLI does", function () {

@@ -138,6 +138,11 @@ for (const stack of stacks) {
       const run = await runStack(stack);
       const dep = run.get(D, "gateway").inputs;
       assert.equal(dep.metadata.name, "gateway");
+      assert.deepEqual(
+        dep.metadata.annotations,
+        { "pulumi.com/skipAwait": "true" },
+        "deploys never wait on app images",
+      );
       assert.equal(dep.metadata.namespace, "platform");
       assert.deepEqual(dep.metadata.labels, {
         app: "gateway",
@@ -474,6 +479,10 @@ for (const stack of stacks) {
           Bool: { "aws:SecureTransport": "false" },
         });
         assert.equal(policy.Statement[0].Effect, "Deny");
+        assert.deepEqual(run.get("aws:s3/bucketPolicy:BucketPolicy", name).dependsOn, [
+          `aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock::${name}`,
+          `aws:s3/bucketOwnershipControls:BucketOwnershipControls::${name}`,
+        ]);
       }
     });
 

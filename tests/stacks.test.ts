@@ -55,7 +55,7 @@ for (const stack of stacks) {
         "aws:eks/addon:Addon": 6,
         "aws:ec2/launchTemplate:LaunchTemplate": 2,
         "aws:eks/nodeGroup:NodeGroup": 2,
-        "aws:autoscaling/tag:Tag": 16,
+        "aws:autoscaling/tag:Tag": 12,
         "aws:ecr/repository:Repository": 4,
         "aws:ecr/lifecyclePolicy:LifecyclePolicy": 4,
         "aws:s3/bucket:Bucket": buckets,
@@ -101,7 +101,7 @@ for (const stack of stacks) {
           : {}),
       };
       assert.deepEqual(counts, expected);
-      assert.equal(run.resources.length, stack === "dev" ? 235 : 291);
+      assert.equal(run.resources.length, stack === "dev" ? 231 : 287);
     });
 
     it("manages every AWS resource through the one explicit, tagged provider", async () => {

@@ -49,7 +49,7 @@ export class PrivateBucket extends pulumi.ComponentResource {
     const parent = { parent: this };
     // Physical names are globally unique: a prefix + random suffix (max 37 chars for the prefix).
     const bucket = new aws.s3.Bucket(name, { bucketPrefix: `${name.slice(0, 36)}-` }, parent);
-    new aws.s3.BucketPublicAccessBlock(
+    const publicAccess = new aws.s3.BucketPublicAccessBlock(
       name,
       {
         bucket: bucket.id,
@@ -60,7 +60,7 @@ export class PrivateBucket extends pulumi.ComponentResource {
       },
       parent,
     );
-    new aws.s3.BucketOwnershipControls(
+    const ownership = new aws.s3.BucketOwnershipControls(
       name,
       { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
       parent,
@@ -110,7 +110,8 @@ export class PrivateBucket extends pulumi.ComponentResource {
           .all([bucket.arn, args.statements?.(bucket.arn) ?? []])
           .apply(([arn, extra]) => JSON.stringify(bucketPolicy(arn, extra as PolicyStatement[]))),
       },
-      parent,
+      // S3 rejects concurrent bucket-level changes (OperationAborted): apply the policy last.
+      { parent: this, dependsOn: [publicAccess, ownership] },
     );
 
     this.bucketName = bucket.bucket;

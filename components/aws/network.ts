@@ -95,6 +95,8 @@ export class Network extends pulumi.ComponentResource {
                 Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                 Resource: [arn, `${arn}:*`],
               },
+              // Listed by the AWS flow-log role documentation; a list call, not scoped by resource.
+              { Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" },
             ],
           }),
         ),

@@ -155,8 +155,13 @@ export class NodeGroups extends pulumi.ComponentResource {
       if (!asg) throw new Error(`node group ${name} reports no Auto Scaling group`);
       return asg;
     });
-    // EKS adds the discovery pair itself; setting it here too keeps the full contract in one place.
-    for (const [key, value] of Object.entries(autoscalerAsgTags(args.clusterName, spec))) {
+    // EKS tags managed node group ASGs with the discovery pair (enabled, <cluster>=owned) itself; owning
+    // those here would delete EKS's tags when a Tag resource is removed or renamed. The program owns
+    // only the scale-from-zero template.
+    const templateTags = Object.entries(autoscalerAsgTags(args.clusterName, spec)).filter(([key]) =>
+      key.includes("/node-template/"),
+    );
+    for (const [key, value] of templateTags) {
       new aws.autoscaling.Tag(
         `${name}-asg-${key.replace(/^k8s\.io\/cluster-autoscaler\//, "").replace(/[^A-Za-z0-9.-]+/g, "-")}`,
         { autoscalingGroupName: asgName, tag: { key, value, propagateAtLaunch: false } },

@@ -225,7 +225,10 @@ export class Microservice extends pulumi.ComponentResource {
     const deployment = new k8s.apps.v1.Deployment(
       name,
       {
-        metadata: meta(args.service),
+        // `pulumi up` does not wait for the rollout: the images come from the teams' pipelines (pushed
+        // into the repositories this program creates), so infrastructure changes never block on them.
+        // Kubernetes still enforces the safe rollout (maxUnavailable 0, readiness probes and gates).
+        metadata: { ...meta(args.service), annotations: { "pulumi.com/skipAwait": "true" } },
         spec: deploymentSpec({
           service: args.service,
           stack: args.stack,

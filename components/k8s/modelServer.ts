@@ -231,7 +231,16 @@ export class ModelServer extends pulumi.ComponentResource {
     const labels = modelServerLabels(args.variant, args.stack);
     const objectName = modelServerName(args.variant);
     const meta = { name: objectName, namespace: args.namespace, labels };
-    new k8s.apps.v1.Deployment(name, { metadata: meta, spec: modelServerDeploymentSpec(args) }, o);
+    // Model downloads and GPU capacity are never on the deploy path: `pulumi up` does not wait for a
+    // SPOT node and a 15-minute cold start; the ModelServerDown alert and `kubectl rollout status` do.
+    new k8s.apps.v1.Deployment(
+      name,
+      {
+        metadata: { ...meta, annotations: { "pulumi.com/skipAwait": "true" } },
+        spec: modelServerDeploymentSpec(args),
+      },
+      o,
+    );
     const service = new k8s.core.v1.Service(
       `${name}-service`,
       {

@@ -154,6 +154,8 @@ export interface ObservabilityArgs {
  */
 export class Observability extends pulumi.ComponentResource {
   readonly grafanaAdminPassword: pulumi.Output<string>;
+  /** The Grafana release: its Service is the Grafana Ingress's backend. */
+  readonly grafana: k8s.helm.v3.Release;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:Observability", name, {}, opts);
@@ -288,7 +290,7 @@ export class Observability extends pulumi.ComponentResource {
       },
       k,
     );
-    release(
+    this.grafana = release(
       "grafana",
       charts.grafana,
       grafanaValues({

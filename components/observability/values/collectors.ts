@@ -8,6 +8,12 @@ const processors = {
   memory_limiter: { check_interval: "5s", limit_percentage: 80, spike_limit_percentage: 25 },
 };
 
+/** Receivers and ports of the chart's default config that this platform does not use (OTLP only). */
+const unusedReceivers = { jaeger: null, zipkin: null, prometheus: null };
+const unusedPorts = Object.fromEntries(
+  ["jaeger-compact", "jaeger-thrift", "jaeger-grpc", "zipkin"].map((p) => [p, { enabled: false }]),
+);
+
 const collectorImage = {
   repository: images.otelCollector.repository,
   tag: images.otelCollector.tag,
@@ -27,7 +33,9 @@ export function otelCollectorValues(o: ObservabilityConfig) {
     command: { name: "otelcol-k8s" },
     ...onCpuNodes,
     presets: { kubernetesAttributes: { enabled: true } },
+    ports: unusedPorts,
     config: {
+      receivers: unusedReceivers,
       exporters: {
         "otlp/tempo": { endpoint: obsServices.tempoOtlpGrpc, tls: { insecure: true } },
         "otlphttp/prometheus": {
@@ -77,13 +85,19 @@ export function otelAgentValues() {
       logsCollection: { enabled: true, includeCollectorLogs: false },
       kubernetesAttributes: { enabled: true },
     },
+    // The agent receives nothing over the network: no receiver ports, so no hostPorts on the nodes.
+    ports: { ...unusedPorts, otlp: { enabled: false }, "otlp-http": { enabled: false } },
     config: {
+      receivers: { ...unusedReceivers, otlp: null },
       exporters: {
         "otlphttp/loki": { endpoint: `${obsServices.loki}/otlp`, tls: { insecure: true } },
       },
       processors,
       service: {
         pipelines: {
+          // Only logs: null drops the chart's default metrics and traces pipelines.
+          metrics: null,
+          traces: null,
           logs: {
             receivers: ["filelog"],
             processors: ["memory_limiter", "k8sattributes", "batch"],

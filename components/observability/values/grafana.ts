@@ -85,6 +85,8 @@ export function grafanaValues(p: {
     ...onCpuNodes,
     // One replica: the SQLite state on its volume cannot be shared; HA Grafana needs an external database.
     replicas: 1,
+    // Its ReadWriteOnce volume cannot attach to a second pod: replace the pod instead of surging.
+    deploymentStrategy: { type: "Recreate" },
     service: { type: "ClusterIP", port: 3000 },
     admin: { existingSecret: p.adminSecret, userKey: "admin-user", passwordKey: "admin-password" },
     persistence: {

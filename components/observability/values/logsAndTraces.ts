@@ -30,7 +30,7 @@ export function lokiValues(p: {
       storage: s3
         ? {
             type: "s3",
-            bucketNames: { chunks: p.bucket, ruler: p.bucket, admin: p.bucket },
+            bucketNames: { chunks: p.bucket, ruler: p.bucket },
             s3: { region: p.region },
           }
         : { type: "filesystem" },
@@ -88,10 +88,12 @@ export function tempoValues(p: {
               wal: { path: "/var/tempo/wal" },
             },
       },
+      // OTLP only: null removes the chart's default Jaeger receivers (and their Service ports).
       receivers: {
         otlp: {
           protocols: { grpc: { endpoint: "0.0.0.0:4317" }, http: { endpoint: "0.0.0.0:4318" } },
         },
+        jaeger: null,
       },
     },
     persistence: {
