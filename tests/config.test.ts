@@ -79,8 +79,8 @@ describe("config: the real stack files", () => {
       {
         name: "nvidia-24gb",
         instanceTypes: ["g5.2xlarge", "g6.2xlarge"],
-        minSize: 4,
-        desiredSize: 4,
+        minSize: 0,
+        desiredSize: 0,
         maxSize: 8,
         diskSizeGiB: 200,
       },

@@ -162,7 +162,7 @@ describe("node groups: recorded resources", () => {
           ng.inputs.scalingConfig,
           stack === "dev"
             ? { minSize: 0, desiredSize: 0, maxSize: 4 }
-            : { minSize: 4, desiredSize: 4, maxSize: 8 },
+            : { minSize: 0, desiredSize: 0, maxSize: 8 },
         );
         assert.deepEqual(ng.inputs.launchTemplate, { id: `${gpuName}-id`, version: "1" });
         assert.deepEqual(ng.ignoreChanges, ["scalingConfig.desiredSize"]);
