@@ -107,8 +107,8 @@ export function modelsOutsideCapacity(r: {
 export function servicesOutsideNamespaceLimits(
   namespaces: NamespacesConfig,
   services: ServicesConfig,
-): { path: (string | number)[]; message: string }[] {
-  const problems: { path: (string | number)[]; message: string }[] = [];
+): Problem[] {
+  const problems: Problem[] = [];
   for (const name of serviceNames) {
     const svc = services[name];
     const nsName = serviceDesign[name].namespace;
