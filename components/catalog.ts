@@ -3,6 +3,7 @@
  * Pod Security is and why, and which services run where. Sizes, replicas and tags are stack config;
  * this catalog is the same in every environment.
  */
+import { chartEndpoints, httpUrl } from "./chartContracts";
 
 /** Pod Security Standards level (https://kubernetes.io/docs/concepts/security/pod-security-standards/). */
 export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
@@ -124,17 +125,25 @@ export function serviceUrl(service: ServiceName): string {
   return `http://${service}.${serviceDesign[service].namespace}.svc.cluster.local`;
 }
 
-/** The OpenTelemetry Collector every service exports to (gRPC). Its Service is `otel-collector`. */
+/**
+ * The OpenTelemetry Collector every service exports to, over OTLP/gRPC: its Service `otel-collector`
+ * (chart contract). SDKs default to http/protobuf, so the protocol is always set with the endpoint.
+ */
 export const otelCollector = {
-  namespace: "observability" as NamespaceName,
-  grpcEndpoint: "http://otel-collector.observability.svc.cluster.local:4317",
-  ports: [4317, 4318],
-  /** Pod label the collector chart sets (chart name), used by NetworkPolicies. */
-  podLabels: { "app.kubernetes.io/name": "opentelemetry-collector" },
+  namespace: chartEndpoints.otelCollectorGrpc.namespace,
+  grpcEndpoint: httpUrl(chartEndpoints.otelCollectorGrpc),
+  protocol: "grpc",
+  ports: [
+    chartEndpoints.otelCollectorGrpc.containerPort,
+    chartEndpoints.otelCollectorHttp.containerPort,
+  ],
+  podLabels: chartEndpoints.otelCollectorGrpc.podLabels,
 };
 
 /** Prometheus pods (Prometheus Operator sets this label), allowed to scrape `/metrics` on 8000. */
-export const prometheusPodLabels = { "app.kubernetes.io/name": "prometheus" };
+export const prometheusPodLabels = {
+  "app.kubernetes.io/name": chartEndpoints.prometheus.podLabels["app.kubernetes.io/name"],
+};
 
 /** The four model endpoints of the design: which team owns each and which service calls it. */
 export const modelDesign = {

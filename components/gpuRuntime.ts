@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { chartWorkloads } from "./chartContracts";
 import type { PolicyDocument } from "./aws/iam";
 import { IrsaRole, type OidcIdentity } from "./aws/irsa";
 import { gpuTaint } from "./aws/nodeGroupSpecs";
@@ -163,7 +164,7 @@ export class GpuRuntime extends pulumi.ComponentResource {
         {
           name: "allow-prometheus-scrape-dcgm-9400",
           spec: {
-            podSelector: { matchLabels: { "app.kubernetes.io/name": "dcgm-exporter" } },
+            podSelector: { matchLabels: { ...chartWorkloads.dcgmExporter.podLabels } },
             policyTypes: ["Ingress"],
             ingress: [
               {

@@ -82,6 +82,7 @@ export function commonEnv(
     AWS_REGION: region,
     PORT: "8000",
     OTEL_EXPORTER_OTLP_ENDPOINT: otelCollector.grpcEndpoint,
+    OTEL_EXPORTER_OTLP_PROTOCOL: otelCollector.protocol,
     OTEL_SERVICE_NAME: service,
     OTEL_RESOURCE_ATTRIBUTES: `deployment.environment=${stack},service.namespace=${serviceDesign[service].namespace}`,
   };

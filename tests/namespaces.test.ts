@@ -178,7 +178,10 @@ describe("namespaces", () => {
                     matchLabels: { "kubernetes.io/metadata.name": "observability" },
                   },
                   podSelector: {
-                    matchLabels: { "app.kubernetes.io/name": "opentelemetry-collector" },
+                    matchLabels: {
+                      "app.kubernetes.io/name": "opentelemetry-collector",
+                      "app.kubernetes.io/instance": "otel-collector",
+                    },
                   },
                 },
               ],
@@ -210,7 +213,10 @@ describe("namespaces", () => {
         }
         const otel = run.get(NP, "observability-allow-otlp-from-all-namespaces").inputs.spec;
         assert.deepEqual(otel.podSelector, {
-          matchLabels: { "app.kubernetes.io/name": "opentelemetry-collector" },
+          matchLabels: {
+            "app.kubernetes.io/name": "opentelemetry-collector",
+            "app.kubernetes.io/instance": "otel-collector",
+          },
         });
         assert.deepEqual(otel.ingress[0].from, [{ namespaceSelector: {} }]);
       });

@@ -384,6 +384,7 @@ for (const stack of stacks) {
         AWS_REGION: "us-west-2",
         PORT: "8000",
         OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel-collector.observability.svc.cluster.local:4317",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
         OTEL_SERVICE_NAME: "gateway",
         OTEL_RESOURCE_ATTRIBUTES: `deployment.environment=${stack},service.namespace=platform`,
         QUANT_SERVICE_URL: "http://quant-api.quant.svc.cluster.local",

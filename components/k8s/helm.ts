@@ -2,9 +2,13 @@ import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { ChartPin } from "../versions";
 
+/** Revisions Helm keeps per release (enough to roll back a few upgrades). */
+export const helmMaxHistory = 5;
+
 /**
  * A Helm release of a pinned chart. Atomic: a failed install or upgrade rolls back instead of leaving
- * a half-applied release, and `pulumi up` reports the failure.
+ * a half-applied release, and `pulumi up` reports the failure. History is capped: every revision is a
+ * Secret in the release's namespace, counted against its `secrets` quota.
  */
 export function helmRelease(
   name: string,
@@ -23,6 +27,7 @@ export function helmRelease(
       repositoryOpts: { repo: pin.repo },
       values,
       atomic: true,
+      maxHistory: helmMaxHistory,
       timeout: 600,
     },
     opts,

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { chartWorkloads } from "../chartContracts";
 import * as random from "@pulumi/random";
 import { PrivateBucket } from "../aws/bucket";
 import { IrsaRole, type OidcIdentity } from "../aws/irsa";
@@ -59,7 +60,7 @@ export function podMonitorSpecs() {
     },
     "dcgm-exporter": {
       namespaceSelector: { matchNames: ["observability"] },
-      selector: { matchLabels: { "app.kubernetes.io/name": "dcgm-exporter" } },
+      selector: { matchLabels: { ...chartWorkloads.dcgmExporter.podLabels } },
       podMetricsEndpoints: [{ port: "metrics", path: "/metrics", interval: "15s" }],
     },
   };

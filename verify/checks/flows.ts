@@ -1,0 +1,275 @@
+/**
+ * The traffic the platform needs, checked against the NetworkPolicies: each flow names its sources and
+ * destinations by the labels the program and the chart contract give them, must find pods on both
+ * sides, and must be allowed for every pair.
+ */
+import {
+  chartEndpoints,
+  chartWorkloads,
+  type ChartEndpoint,
+} from "../../components/chartContracts";
+import {
+  modelDesign,
+  modelServerName,
+  modelNamespace,
+  serviceDesign,
+  serviceNames,
+  servicePort,
+  teamApis,
+} from "../../components/catalog";
+import { selects, type ClusterModel, type LabelSelector, type PodInstance } from "../model";
+import { denied, type Peer } from "./networkPolicies";
+import { findings, type Finding } from "./problem";
+
+/** Pods by namespace and label selector. */
+export interface PodSet {
+  readonly namespace?: string;
+  readonly selector: LabelSelector;
+  /** Only pods running as this ServiceAccount. */
+  readonly serviceAccount?: string;
+}
+
+/** A connection the platform needs. */
+export interface Flow {
+  readonly name: string;
+  readonly from: PodSet | { readonly ip: string; readonly name: string };
+  readonly to: PodSet | { readonly ip: string; readonly name: string };
+  readonly port: number;
+  readonly protocol?: "TCP" | "UDP";
+  /** The flow exists only when both ends are deployed (Mimir only where enabled, a variant at zero). */
+  readonly optional?: boolean;
+  /** The destination's container port by name (webhooks target named ports). */
+  readonly namedPort?: string;
+}
+
+/** A public AWS service address (S3, STS): what HTTPS egress to AWS APIs must reach. */
+export const awsApiAddress = "52.94.0.10";
+
+const endpoint = (e: ChartEndpoint): PodSet => ({
+  namespace: e.namespace,
+  selector: { matchLabels: { ...e.podLabels } },
+});
+const app = (namespace: string, name: string): PodSet => ({
+  namespace,
+  selector: { matchLabels: { app: name } },
+});
+
+/** The flows every stack needs, from the catalog and the chart contract. */
+export function requiredFlows(model: ClusterModel): Flow[] {
+  const ep = chartEndpoints;
+  const alb = { ip: model.vpcAddress, name: "ALB (VPC)" };
+  const services = serviceNames.map((s) => app(serviceDesign[s].namespace, s));
+  const flows: Flow[] = [
+    ...services.map((from, i) => ({
+      name: `${serviceNames[i]} -> otel-collector`,
+      from,
+      to: endpoint(ep.otelCollectorGrpc),
+      port: ep.otelCollectorGrpc.containerPort,
+    })),
+    {
+      name: "otel-collector -> tempo",
+      from: endpoint(ep.otelCollectorGrpc),
+      to: endpoint(ep.tempoOtlpGrpc),
+      port: ep.tempoOtlpGrpc.containerPort,
+    },
+    {
+      name: "otel-collector -> loki",
+      from: endpoint(ep.otelCollectorGrpc),
+      to: endpoint(ep.loki),
+      port: ep.loki.containerPort,
+    },
+    {
+      name: "otel-collector -> prometheus",
+      from: endpoint(ep.otelCollectorGrpc),
+      to: endpoint(ep.prometheus),
+      port: ep.prometheus.containerPort,
+    },
+    {
+      name: "otel-agent -> loki",
+      from: {
+        namespace: chartWorkloads.otelAgent.namespace,
+        selector: { matchLabels: { ...chartWorkloads.otelAgent.podLabels } },
+      },
+      to: endpoint(ep.loki),
+      port: ep.loki.containerPort,
+    },
+    ...([ep.prometheus, ep.loki, ep.tempoQuery] as ChartEndpoint[]).map((to) => ({
+      name: `grafana -> ${to.service}:${to.port}`,
+      from: endpoint(ep.grafana),
+      to: endpoint(to),
+      port: to.containerPort,
+    })),
+    {
+      name: "grafana -> mimir-query-frontend",
+      from: endpoint(ep.grafana),
+      to: endpoint(ep.mimirQueryFrontend),
+      port: ep.mimirQueryFrontend.containerPort,
+      optional: true,
+    },
+    {
+      name: "prometheus -> mimir-distributor",
+      from: endpoint(ep.prometheus),
+      to: endpoint(ep.mimirDistributor),
+      port: ep.mimirDistributor.containerPort,
+      optional: true,
+    },
+    ...Object.values(teamApis).map((api) => ({
+      name: `gateway -> ${api}`,
+      from: app(serviceDesign.gateway.namespace, "gateway"),
+      to: app(serviceDesign[api].namespace, api),
+      port: servicePort,
+    })),
+    ...Object.entries(modelDesign)
+      .filter(([, d]) => d.client !== "gateway")
+      .map(([variant, d]) => ({
+        name: `${d.client} -> ${modelServerName(variant)}`,
+        from: app(serviceDesign[d.client].namespace, d.client),
+        to: app(modelNamespace, modelServerName(variant)),
+        port: servicePort,
+        optional: true,
+      })),
+    {
+      name: "ALB -> gateway",
+      from: alb,
+      to: app(serviceDesign.gateway.namespace, "gateway"),
+      port: servicePort,
+    },
+    { name: "ALB -> grafana", from: alb, to: endpoint(ep.grafana), port: ep.grafana.containerPort },
+  ];
+  return [...flows, ...dnsFlows(model), ...irsaFlows(model), ...webhookFlows(model)];
+}
+
+/** Every pod running with an IRSA role that carries permissions reaches AWS APIs (STS, S3) on 443. */
+function irsaFlows(model: ClusterModel): Flow[] {
+  const roleName = (arn: string | undefined) => arn?.split(":role/")[1]?.split("/").pop();
+  return model.objects
+    .filter(
+      (o) =>
+        o.obj.kind === "ServiceAccount" &&
+        model.permittedRoles.includes(
+          roleName(o.obj.metadata.annotations?.["eks.amazonaws.com/role-arn"]) ?? "",
+        ),
+    )
+    .map(({ obj }) => ({
+      name: `${obj.metadata.namespace}/${obj.metadata.name} (IRSA) -> AWS APIs`,
+      from: { namespace: obj.metadata.namespace!, selector: {}, serviceAccount: obj.metadata.name },
+      to: { ip: awsApiAddress, name: "AWS APIs" },
+      port: 443,
+      optional: true,
+    }));
+}
+
+/** The API server (control-plane ENIs in the VPC) reaches every admission webhook's pods. */
+function webhookFlows(model: ClusterModel): Flow[] {
+  const out: Flow[] = [];
+  for (const { obj } of model.objects) {
+    if (
+      obj.kind !== "MutatingWebhookConfiguration" &&
+      obj.kind !== "ValidatingWebhookConfiguration"
+    )
+      continue;
+    for (const w of obj.webhooks ?? []) {
+      const s = w.clientConfig?.service;
+      if (!s) continue;
+      const svc = model.objects.find(
+        (o) =>
+          o.obj.kind === "Service" &&
+          o.obj.metadata.name === s.name &&
+          o.obj.metadata.namespace === s.namespace,
+      );
+      const port = svc?.obj.spec.ports?.find((p: any) => p.port === (s.port ?? 443));
+      if (!svc || !port) {
+        out.push({
+          name: `webhook ${w.name} -> missing Service ${s.namespace}/${s.name}:${s.port ?? 443}`,
+          from: { ip: model.vpcAddress, name: "API server" },
+          to: {
+            namespace: s.namespace,
+            selector: { matchLabels: { "webhook-service-missing": "true" } },
+          },
+          port: s.port ?? 443,
+        });
+        continue;
+      }
+      out.push({
+        name: `API server -> webhook ${w.name}`,
+        from: { ip: model.vpcAddress, name: "API server" },
+        to: { namespace: s.namespace, selector: { matchLabels: svc.obj.spec.selector ?? {} } },
+        port: typeof port.targetPort === "number" ? port.targetPort : port.port,
+        ...(typeof port.targetPort === "string" ? { namedPort: port.targetPort } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+function podsOf(pods: readonly PodInstance[], set: PodSet): PodInstance[] {
+  return pods.filter(
+    (p) =>
+      (!set.namespace || p.namespace === set.namespace) &&
+      selects(set.selector, p.labels) &&
+      (!set.serviceAccount || (p.spec.serviceAccountName ?? "default") === set.serviceAccount),
+  );
+}
+
+/** The container port a flow lands on at a pod (a webhook's named target port resolves per pod). */
+function landingPort(flow: Flow, pod: PodInstance): number | undefined {
+  if (!flow.namedPort) return flow.port;
+  for (const c of pod.spec.containers ?? [])
+    for (const p of c.ports ?? []) if (p.name === flow.namedPort) return p.containerPort;
+  return undefined;
+}
+
+/** Every required flow has pods at both ends and passes the NetworkPolicies for every pair. */
+export function checkFlows(
+  model: ClusterModel,
+  pods: readonly PodInstance[],
+  flows = requiredFlows(model),
+): Finding[] {
+  const f = findings("network-flows");
+  const ends = (side: Flow["from"]): Peer[] | undefined =>
+    "ip" in side ? [side] : podsOf(pods, side).map((pod) => ({ pod }));
+  for (const flow of flows) {
+    const from = ends(flow.from)!;
+    const to = ends(flow.to)!;
+    if (flow.optional && (from.length === 0 || to.length === 0)) continue;
+    if (from.length === 0) {
+      f.add(flow.name, "no source pod matches");
+      continue;
+    }
+    if (to.length === 0) {
+      f.add(flow.name, "no destination pod matches");
+      continue;
+    }
+    for (const s of from) {
+      for (const d of to) {
+        const port = "pod" in d ? landingPort(flow, d.pod) : flow.port;
+        if (port === undefined) {
+          f.add(flow.name, `${"pod" in d ? d.pod.owner : d.name} has no port ${flow.namedPort}`);
+          continue;
+        }
+        const why = denied(model, s, d, port, flow.protocol ?? "TCP");
+        if (why)
+          f.add(
+            flow.name,
+            `${"pod" in s ? s.pod.owner : s.name} -> ${"pod" in d ? d.pod.owner : d.name}:${port}: ${why}`,
+          );
+      }
+    }
+  }
+  return f.out;
+}
+
+/** Pods of every namespace resolve names: CoreDNS on UDP 53 (host-network pods use the node's). */
+function dnsFlows(model: ClusterModel): Flow[] {
+  const namespaces = model.objects
+    .filter((o) => o.obj.kind === "Namespace" && o.origin === "program")
+    .map((o) => o.obj.metadata.name);
+  return namespaces.map((ns) => ({
+    name: `${ns} -> kube-dns`,
+    from: { namespace: ns, selector: {} },
+    to: { namespace: "kube-system", selector: { matchLabels: { "k8s-app": "kube-dns" } } },
+    port: 53,
+    protocol: "UDP" as const,
+    optional: true,
+  }));
+}

@@ -1,0 +1,63 @@
+/**
+ * The whole-cluster verification of one stack run: render its Helm releases with the real charts
+ * (where the packages can be had), build the cluster model, run every check.
+ */
+import type { StackRun } from "../tests/harness";
+import { renderReleases, type ReleaseRender } from "./charts";
+import { buildModel, releasesOf } from "./cluster";
+import { checkCluster, checkRenderedSchemas, type Finding } from "./checks";
+import { ensureHelm } from "./helm";
+import type { ClusterModel } from "./model";
+
+export interface StackVerification {
+  readonly model: ClusterModel;
+  readonly renders: readonly ReleaseRender[];
+  readonly findings: readonly Finding[];
+  /** Custom resource kinds in rendered charts that no schema package covers. */
+  readonly noSchema: readonly string[];
+  /** Why charts were not rendered at all (no helm), if so. */
+  readonly helmUnavailable?: string;
+}
+
+/** The VPC CIDR and Kubernetes version a run was built with. */
+export function clusterFacts(run: StackRun): { vpcCidr: string; kubeVersion: string } {
+  const vpc = run.ofType("awsx:ec2:Vpc")[0];
+  const cluster = run.ofType("eks:index:Cluster")[0];
+  if (!vpc || !cluster) throw new Error(`stack ${run.stack} has no VPC or EKS cluster`);
+  return { vpcCidr: vpc.inputs.cidrBlock, kubeVersion: `${cluster.inputs.version}.0` };
+}
+
+/**
+ * Verifies a stack run. `render: false` checks the program's objects against the chart contract only;
+ * otherwise charts are rendered where their packages are cached (or pulled, with `pull`).
+ */
+export async function verifyStack(
+  run: StackRun,
+  opts: { render: boolean; pull: boolean; log?: (line: string) => void },
+): Promise<StackVerification> {
+  const { vpcCidr, kubeVersion } = clusterFacts(run);
+  let renders: ReleaseRender[] = [];
+  let helmUnavailable: string | undefined;
+  if (opts.render) {
+    try {
+      const helm = ensureHelm(opts.log);
+      renders = await renderReleases(helm, releasesOf(run), kubeVersion, opts.pull);
+    } catch (e) {
+      helmUnavailable = (e as Error).message;
+    }
+  }
+  const model = buildModel(run, vpcCidr, renders);
+  const schema = await checkRenderedSchemas(model);
+  const renderFailures: Finding[] = renders.flatMap((r) =>
+    "error" in r
+      ? [{ check: "render", subject: `release ${r.release.name}`, message: r.error }]
+      : [],
+  );
+  return {
+    model,
+    renders,
+    findings: [...renderFailures, ...checkCluster(model), ...schema.findings],
+    noSchema: schema.noSchema,
+    ...(helmUnavailable ? { helmUnavailable } : {}),
+  };
+}
