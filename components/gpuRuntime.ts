@@ -143,7 +143,11 @@ export class GpuRuntime extends pulumi.ComponentResource {
       "nvidia-device-plugin",
       charts.nvidiaDevicePlugin,
       "kube-system",
-      { ...onGpuNodes, gfd: { enabled: false } },
+      {
+        ...onGpuNodes,
+        gfd: { enabled: false },
+        resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },
+      },
       o,
     );
 

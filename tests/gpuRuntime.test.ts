@@ -51,11 +51,13 @@ for (const stack of stacks) {
           "kube-system",
         ],
       );
-      assert.deepEqual(r.values, {
+      const { resources, ...placement } = r.values;
+      assert.deepEqual(placement, {
         nodeSelector: { workload: "gpu" },
         tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
         gfd: { enabled: false },
       });
+      assert.ok(resources.requests.cpu && resources.requests.memory && resources.limits.memory);
       assert.equal(r.atomic, true);
     });
 

@@ -5,6 +5,8 @@ import { alertRules } from "../components/observability/alerts";
 import { dashboards } from "../components/observability/stack";
 import { obsServices } from "../components/observability/values/common";
 import { grafanaDatasources } from "../components/observability/values/grafana";
+import { tempoMetricsProcessors } from "../components/observability/values/logsAndTraces";
+import { helmMaxHistory } from "../components/k8s/helm";
 import {
   cloneStackConfig,
   fakeSecret,
@@ -452,3 +454,59 @@ describe("observability: alert webhook", () => {
     );
   });
 });
+
+for (const stack of stacks) {
+  describe(`observability findings of the chart render (${stack})`, () => {
+    const release = async (name: string) => (await runStack(stack)).get(R, name).inputs;
+
+    it("caps Helm history on every release, so upgrades cannot exhaust the secrets quota", async () => {
+      const releases = (await runStack(stack)).ofType(R);
+      assert.ok(releases.length > 0);
+      for (const r of releases) assert.equal(r.inputs.maxHistory, helmMaxHistory, r.name);
+    });
+
+    it("generates span metrics and the service graph in Tempo, written to Prometheus", async () => {
+      const tempo = (await release("tempo")).values.tempo;
+      assert.equal(tempo.metricsGenerator.enabled, true);
+      assert.equal(tempo.metricsGenerator.remoteWriteUrl, `${obsServices.prometheus}/api/v1/write`);
+      assert.deepEqual(
+        tempo.overrides.defaults.metrics_generator.processors,
+        tempoMetricsProcessors,
+      );
+      assert.equal(
+        tempo.receivers.jaeger,
+        undefined,
+        "the chart's Service template needs its defaults",
+      );
+      const spec = (await release("kube-prometheus-stack")).values.prometheus.prometheusSpec;
+      assert.equal(spec.enableRemoteWriteReceiver, true);
+      // What Grafana's trace-to-metrics query reads is what the span-metrics processor writes.
+      const ds = grafanaDatasources(false).datasources.find((d) => d.type === "tempo")!;
+      assert.match(JSON.stringify(ds.jsonData), /traces_spanmetrics_calls_total/);
+    });
+
+    it("writes each series to Mimir once: the replica label is cleared exactly when Mimir runs", async () => {
+      const run = await runStack(stack);
+      const spec = (await release("kube-prometheus-stack")).values.prometheus.prometheusSpec;
+      const mimir = run.ofType(R).some((r) => r.name === "mimir");
+      assert.equal(spec.replicaExternalLabelNameClear, mimir);
+      assert.equal(spec.remoteWrite.length > 0, mimir);
+    });
+
+    it("runs the log agent as root without capabilities (the documented exception), all else non-root", async () => {
+      const agent = (await release("otel-agent")).values.securityContext;
+      assert.deepEqual(
+        [
+          agent.runAsUser,
+          agent.runAsNonRoot,
+          agent.readOnlyRootFilesystem,
+          agent.allowPrivilegeEscalation,
+          agent.capabilities,
+        ],
+        [0, false, true, false, { drop: ["ALL"] }],
+      );
+      const tempo = (await release("tempo")).values.tempo.securityContext;
+      assert.equal(tempo.runAsNonRoot, true);
+    });
+  });
+}

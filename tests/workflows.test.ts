@@ -34,7 +34,7 @@ describe("GitHub workflows", () => {
     );
   });
 
-  it("lint, type-check and test on every push and pull request, on Node 22", () => {
+  it("lint, render the real charts, type-check and test on every push and pull request, on Node 22", () => {
     const w = load("test.yml");
     assert.deepEqual(Object.keys(w.on).sort(), ["pull_request", "push"]);
     const s = steps(w.jobs.test);
@@ -44,7 +44,7 @@ describe("GitHub workflows", () => {
     );
     assert.deepEqual(
       s.filter((x) => x.run).map((x) => x.run),
-      ["npm ci", "npm run lint", "npm test"],
+      ["npm ci", "npm run lint", "npm run charts -- dev && npm run charts -- prod", "npm test"],
     );
   });
 

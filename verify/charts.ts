@@ -155,6 +155,8 @@ export async function renderRelease(
   }
   const objects = (yaml.loadAll(text) as (KObject | null)[])
     .filter((o): o is KObject => !!o && typeof o === "object" && !!o.kind)
+    // A `List` is applied as its items.
+    .flatMap((o) => (o.kind === "List" ? ((o.items ?? []) as KObject[]) : [o]))
     .map((o) => withNamespace(o, r.namespace));
   return { release: r, objects };
 }

@@ -125,10 +125,12 @@ export function contractObjects(release: string, namespace: string): KObject[] {
 }
 
 /**
- * What EKS and Kubernetes put in every cluster that the platform relies on: kube-system, CoreDNS
- * (the `coredns` add-on: Service kube-dns, pods k8s-app=kube-dns), each namespace's `default`
- * ServiceAccount and `kube-root-ca.crt` ConfigMap, and the kubelet Service the Prometheus Operator
- * maintains when told to (--kubelet-service).
+ * What EKS and Kubernetes put in every cluster that the platform relies on, and what install-time jobs
+ * create: kube-system, the API server's `default/kubernetes` Service, CoreDNS (the `coredns` add-on:
+ * Service kube-dns, pods k8s-app=kube-dns), each namespace's `default` ServiceAccount and
+ * `kube-root-ca.crt` ConfigMap, the kubelet Service the Prometheus Operator maintains when told to
+ * (--kubelet-service), and the webhook certificate Secrets that kube-webhook-certgen hook Jobs create
+ * (`create --secret-name=...`).
  */
 export function eksObjects(namespaces: string[], objects: readonly ClusterObject[]): KObject[] {
   const dnsLabels = { "k8s-app": "kube-dns" };
@@ -175,6 +177,16 @@ export function eksObjects(namespaces: string[], objects: readonly ClusterObject
       },
     },
   ];
+  out.push({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: {
+      name: "kubernetes",
+      namespace: "default",
+      labels: { component: "apiserver", provider: "kubernetes" },
+    },
+    spec: { ports: [{ name: "https", port: 443, targetPort: 443 }] },
+  });
   for (const n of [...namespaces, "kube-system", "default"]) {
     out.push(
       { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: n } },
@@ -182,15 +194,33 @@ export function eksObjects(namespaces: string[], objects: readonly ClusterObject
     );
   }
   for (const { obj } of objects) {
-    if (obj.kind !== "Deployment") continue;
-    for (const c of obj.spec.template.spec.containers ?? []) {
-      for (const arg of c.args ?? []) {
-        const m = /^--kubelet-service=([^/]+)\/(.+)$/.exec(String(arg));
+    const containers: any[] =
+      obj.kind === "Deployment" || obj.kind === "Job"
+        ? (obj.spec.template.spec.containers ?? [])
+        : [];
+    for (const c of containers) {
+      const args = (c.args ?? []).map(String);
+      const flag = (name: string) =>
+        args.find((a: string) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+      const certSecret = flag("secret-name");
+      if (obj.kind === "Job" && args.includes("create") && certSecret) {
+        out.push({
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: certSecret, namespace: flag("namespace") ?? obj.metadata.namespace! },
+        });
+      }
+      for (const arg of args) {
+        const m = /^--kubelet-service=([^/]+)\/(.+)$/.exec(arg);
         if (!m) continue;
         out.push({
           apiVersion: "v1",
           kind: "Service",
-          metadata: { name: m[2]!, namespace: m[1]!, labels: { "k8s-app": "kubelet" } },
+          metadata: {
+            name: m[2]!,
+            namespace: m[1]!,
+            labels: { "k8s-app": "kubelet", "app.kubernetes.io/name": "kubelet" },
+          },
           spec: {
             clusterIP: "None",
             ports: [

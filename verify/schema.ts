@@ -30,6 +30,24 @@ async function modelOf(
 }
 
 /**
+ * Known defects of the schema packages, patched on a copy before validating: the prometheus-operator
+ * models treat the embedded `storage.volumeClaimTemplate` as a top-level resource and demand
+ * `apiVersion: monitoring.coreos.com/v1` and `kind: EmbeddedPersistentVolumeClaim`, which the real CRD
+ * neither requires nor expects.
+ */
+function withSchemaWorkarounds<T extends { apiVersion: string; spec?: any }>(obj: T): T {
+  const template = obj.spec?.storage?.volumeClaimTemplate;
+  if (!obj.apiVersion.startsWith("monitoring.coreos.com/") || !template) return obj;
+  const copy = structuredClone(obj);
+  copy.spec.storage.volumeClaimTemplate = {
+    ...template,
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "EmbeddedPersistentVolumeClaim",
+  };
+  return copy;
+}
+
+/**
  * Validates a manifest. Returns "valid", "no schema" (a custom resource no package describes), or
  * throws with the schema's complaint.
  */
@@ -37,11 +55,12 @@ export async function validateManifest(obj: {
   apiVersion: string;
   kind: string;
   metadata?: { name?: string };
+  spec?: any;
 }): Promise<"valid" | "no schema"> {
   const Model = await modelOf(obj.apiVersion, obj.kind);
   if (!Model) return "no schema";
   try {
-    new Model(obj).validate();
+    new Model(withSchemaWorkarounds(obj)).validate();
   } catch (e) {
     throw new Error(
       `${obj.apiVersion} ${obj.kind} ${obj.metadata?.name} fails the Kubernetes schema: ${(e as Error).message}`,

@@ -7,7 +7,7 @@ import { checkMonitors } from "./monitors";
 import { checkPolicySelectors } from "./networkPolicies";
 import { checkPodSecurity } from "./podSecurity";
 import type { Finding } from "./problem";
-import { checkQuotas } from "./quota";
+import { checkExplicitResources, checkQuotas } from "./quota";
 import { checkReferences } from "./references";
 
 export type { Finding } from "./problem";
@@ -25,6 +25,7 @@ export function checkCluster(model: ClusterModel): Finding[] {
     ...checkMonitors(model, pods),
     ...checkPodSecurity(model, specified),
     ...checkQuotas(model, specified),
+    ...checkExplicitResources(specified.filter((p) => p.origin !== "eks")),
     ...checkReferences(model, specified),
   ];
 }

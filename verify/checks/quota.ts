@@ -199,3 +199,23 @@ function formatQuantity(key: string, v: number): string {
   if (key.endsWith("cpu")) return `${Math.round(v * 1000)}m`;
   return String(v);
 }
+
+/**
+ * Every container states its CPU and memory requests and a memory limit, instead of inheriting the
+ * namespace's LimitRange defaults (sized for small apps: a database or Prometheus on them is OOM-killed).
+ */
+export function checkExplicitResources(pods: readonly PodInstance[]): Finding[] {
+  const f = findings("resources");
+  for (const p of pods) {
+    for (const c of [...(p.spec.initContainers ?? []), ...(p.spec.containers ?? [])]) {
+      const r = c.resources ?? {};
+      const missing = [
+        r.requests?.cpu === undefined && "requests.cpu",
+        r.requests?.memory === undefined && "requests.memory",
+        r.limits?.memory === undefined && "limits.memory",
+      ].filter(Boolean);
+      if (missing.length) f.add(p.owner, `container ${c.name} sets no ${missing.join(", ")}`);
+    }
+  }
+  return f.out;
+}

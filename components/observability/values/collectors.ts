@@ -1,4 +1,5 @@
 import type { ObservabilityConfig } from "../../schema/observability";
+import { restrictedContainerSecurityContext } from "../../k8s/security";
 import { images } from "../../versions";
 import { everywhere, obsServices, onCpuNodes } from "./common";
 
@@ -73,6 +74,11 @@ export function otelCollectorValues(o: ObservabilityConfig) {
  * The node-level log agent: a collector DaemonSet tailing /var/log/pods on every node (GPU nodes
  * included) and shipping to Loki. It is the one workload that mounts the node's log directory
  * (read-only hostPath, the chart's logsCollection preset): container logs exist nowhere else.
+ *
+ * Exception, documented: it runs as root (UID 0). The kubelet writes container logs as root with mode
+ * 0640, so any other user gets "permission denied" and the agent ships nothing. Root here holds no
+ * capability (all dropped; reading files root owns needs none), cannot escalate, and has a read-only
+ * root filesystem; the namespace enforces `privileged` for the node agents (catalog.ts).
  */
 export function otelAgentValues() {
   return {
@@ -84,6 +90,12 @@ export function otelAgentValues() {
     presets: {
       logsCollection: { enabled: true, includeCollectorLogs: false },
       kubernetesAttributes: { enabled: true },
+    },
+    securityContext: {
+      ...restrictedContainerSecurityContext(),
+      runAsNonRoot: false,
+      runAsUser: 0,
+      runAsGroup: 0,
     },
     // The agent receives nothing over the network: no receiver ports, so no hostPorts on the nodes.
     ports: { ...unusedPorts, otlp: { enabled: false }, "otlp-http": { enabled: false } },

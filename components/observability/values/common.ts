@@ -21,3 +21,12 @@ export const onCpuNodes = { nodeSelector: { workload: "cpu" } };
 export const everywhere = { tolerations: [{ operator: "Exists" }] };
 export const irsa = (roleArn: string | undefined) =>
   roleArn ? { annotations: { "eks.amazonaws.com/role-arn": roleArn } } : {};
+
+/**
+ * Explicit requests and a memory limit for a chart container, so no chart workload runs on the
+ * namespace's LimitRange defaults. CPU is left unlimited by the chart (the LimitRange default caps it);
+ * memory is limited because an unbounded container takes the node down with it.
+ */
+export function sized(cpu: string, memory: string, memoryLimit: string) {
+  return { requests: { cpu, memory }, limits: { memory: memoryLimit } };
+}

@@ -1,5 +1,6 @@
+import { chartEndpoints } from "../../chartContracts";
 import { defaultStorageClassName } from "../../k8s/storage";
-import { obsServices, onCpuNodes } from "./common";
+import { obsServices, onCpuNodes, sized } from "./common";
 
 /** Grafana datasources: metrics (Mimir in prod, Prometheus in dev), Loki, Tempo with trace links. */
 export function grafanaDatasources(mimir: boolean) {
@@ -87,7 +88,10 @@ export function grafanaValues(p: {
     replicas: 1,
     // Its ReadWriteOnce volume cannot attach to a second pod: replace the pod instead of surging.
     deploymentStrategy: { type: "Recreate" },
-    service: { type: "ClusterIP", port: 3000 },
+    service: { type: "ClusterIP", port: chartEndpoints.grafana.port },
+    // The chart's root init container chowns the volume; the pod's fsGroup already makes it writable.
+    initChownData: { enabled: false },
+    downloadDashboards: { resources: sized("10m", "32Mi", "64Mi") },
     admin: { existingSecret: p.adminSecret, userKey: "admin-user", passwordKey: "admin-password" },
     persistence: {
       enabled: true,

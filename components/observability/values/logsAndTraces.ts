@@ -1,6 +1,7 @@
 import { defaultStorageClassName } from "../../k8s/storage";
 import type { ObservabilityConfig } from "../../schema/observability";
-import { irsa, onCpuNodes } from "./common";
+import { irsa, obsServices, onCpuNodes, sized } from "./common";
+import { restrictedContainerSecurityContext } from "../../k8s/security";
 
 /** Loki in monolithic mode: filesystem on a volume (dev) or S3 through IRSA (prod), OTLP ingestion on. */
 export function lokiValues(p: {
@@ -44,6 +45,7 @@ export function lokiValues(p: {
     singleBinary: {
       ...onCpuNodes,
       replicas: p.o.loki.replicas,
+      resources: sized("250m", "512Mi", "2Gi"),
       persistence: {
         enabled: true,
         size: `${p.o.loki.storageGi}Gi`,
@@ -57,11 +59,16 @@ export function lokiValues(p: {
     chunksCache: { enabled: false },
     resultsCache: { enabled: false },
     gateway: { enabled: false },
+    // The rules sidecar loads ruler ConfigMaps; this platform alerts from Prometheus, not Loki.
+    sidecar: { rules: { enabled: false } },
     lokiCanary: { enabled: false },
     test: { enabled: false },
     serviceAccount: { create: true, name: "loki", ...irsa(p.roleArn) },
   };
 }
+
+/** Tempo's metrics-generator processors: what the Tempo datasource's span-metric queries read. */
+export const tempoMetricsProcessors = ["service-graphs", "span-metrics"];
 
 /** Tempo (single binary) with its OTLP receivers; local volume (dev) or S3 through IRSA (prod). */
 export function tempoValues(p: {
@@ -88,13 +95,24 @@ export function tempoValues(p: {
               wal: { path: "/var/tempo/wal" },
             },
       },
-      // OTLP only: null removes the chart's default Jaeger receivers (and their Service ports).
+      // The chart's Service template requires the default Jaeger receivers to exist, so they stay;
+      // only pods inside the observability namespace can reach them (NetworkPolicy).
       receivers: {
         otlp: {
           protocols: { grpc: { endpoint: "0.0.0.0:4317" }, http: { endpoint: "0.0.0.0:4318" } },
         },
-        jaeger: null,
       },
+      // Span metrics and the service graph for Grafana's trace-to-metrics links and service map,
+      // remote-written to Prometheus (which forwards to Mimir where Mimir runs).
+      metricsGenerator: {
+        enabled: true,
+        remoteWriteUrl: `${obsServices.prometheus}/api/v1/write`,
+        storage: { path: "/var/tempo/generator/wal" },
+        traces_storage: { path: "/var/tempo/generator/traces" },
+      },
+      overrides: { defaults: { metrics_generator: { processors: tempoMetricsProcessors } } },
+      resources: sized("200m", "512Mi", "2Gi"),
+      securityContext: restrictedContainerSecurityContext(),
     },
     persistence: {
       enabled: true,

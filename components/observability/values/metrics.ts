@@ -1,6 +1,6 @@
 import { defaultStorageClassName } from "../../k8s/storage";
 import type { ObservabilityConfig } from "../../schema/observability";
-import { irsa, obsServices, onCpuNodes, everywhere } from "./common";
+import { everywhere, irsa, obsServices, onCpuNodes, sized } from "./common";
 
 export interface KubePrometheusStackParams {
   readonly stack: string;
@@ -46,9 +46,16 @@ export function kubePrometheusStackValues(p: KubePrometheusStackParams) {
         kubeProxy: false,
       },
     },
-    prometheusOperator: { ...onCpuNodes },
-    "kube-state-metrics": { ...onCpuNodes },
-    "prometheus-node-exporter": { ...everywhere },
+    prometheusOperator: {
+      ...onCpuNodes,
+      resources: sized("100m", "128Mi", "512Mi"),
+      // The sidecar the operator adds to every Prometheus and Alertmanager pod.
+      prometheusConfigReloader: { resources: sized("10m", "50Mi", "50Mi") },
+      admissionWebhooks: { patch: { resources: sized("10m", "32Mi", "64Mi") } },
+    },
+    "kube-state-metrics": { ...onCpuNodes, resources: sized("50m", "128Mi", "512Mi") },
+    // On every node, GPU nodes included: kept small, it is multiplied by the node count.
+    "prometheus-node-exporter": { ...everywhere, resources: sized("20m", "32Mi", "64Mi") },
     prometheus: {
       prometheusSpec: {
         ...onCpuNodes,
@@ -66,14 +73,22 @@ export function kubePrometheusStackValues(p: KubePrometheusStackParams) {
           },
         },
         externalLabels: { cluster: p.clusterName, environment: p.stack },
+        // Replicas scrape the same targets; without this each series reaches Mimir once per replica
+        // with its own `prometheus_replica` label and every sum over Mimir doubles. Cleared, both
+        // replicas write the same series: Mimir keeps the first sample of each timestamp and rejects
+        // the other replica's as duplicates or out-of-order (Mimir's HA tracker would dedupe
+        // silently, but it needs Consul or etcd, which this platform does not run).
+        replicaExternalLabelNameClear: p.o.mimir.enabled,
         // Pick up every ServiceMonitor/PodMonitor/PrometheusRule, not only this release's.
         serviceMonitorSelectorNilUsesHelmValues: false,
         podMonitorSelectorNilUsesHelmValues: false,
         ruleSelectorNilUsesHelmValues: false,
         probeSelectorNilUsesHelmValues: false,
         scrapeConfigSelectorNilUsesHelmValues: false,
-        // The OpenTelemetry Collector pushes application metrics here.
+        // The OpenTelemetry Collector pushes application metrics here (OTLP), and Tempo's metrics
+        // generator its span metrics and service graph (remote write).
         enableOTLPReceiver: true,
+        enableRemoteWriteReceiver: true,
         remoteWrite: p.o.mimir.enabled ? [{ url: obsServices.mimirPush }] : [],
         resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { memory: "4Gi" } },
       },
@@ -82,6 +97,7 @@ export function kubePrometheusStackValues(p: KubePrometheusStackParams) {
       alertmanagerSpec: {
         ...onCpuNodes,
         replicas: p.o.alertmanager.replicas,
+        resources: sized("20m", "64Mi", "256Mi"),
         ...(p.webhookSecret ? { secrets: [p.webhookSecret] } : {}),
       },
       config: {
