@@ -14,6 +14,7 @@ import { DefaultStorageClass } from "./components/k8s/storage";
 import { Edge, publicUrl } from "./components/edge";
 import { GpuRuntime } from "./components/gpuRuntime";
 import { LoadBalancerController } from "./components/loadBalancerController";
+import { Keda } from "./components/modelAutoscaling";
 import { ModelServing } from "./components/modelServing";
 import { Observability } from "./components/observability/stack";
 import { serviceCidr } from "./components/aws/cluster";
@@ -182,11 +183,27 @@ export = async () => {
     opts,
   );
 
+  // KEDA only where a variant autoscales (a plain boolean from config, known at preview).
+  const autoscaled = Object.values(config.models.variants).some((v) => v.autoscaling);
+  const keda = autoscaled
+    ? new Keda(`${name}-keda`, {
+        vpcCidr: config.network.cidr,
+        serviceCidr,
+        observabilityNamespace: namespaces.names.observability,
+        dependsOn: [nodeGroups.cpu],
+        provider: cluster.provider,
+      })
+    : undefined;
+
   const models = new ModelServing(
     `${name}-models`,
     {
       stack: config.stack,
       namePrefix: name,
+      region: config.region,
+      oidc: cluster.oidc,
+      adapterBucket: { name: services.buckets.adapters, arn: services.adapterBucketArn },
+      ...(keda ? { autoscaler: keda.release } : {}),
       vpcId: network.vpcId,
       vpcCidr: config.network.cidr,
       privateSubnetIds: network.privateSubnetIds,

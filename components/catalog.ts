@@ -145,13 +145,37 @@ export const prometheusPodLabels = {
   "app.kubernetes.io/name": chartEndpoints.prometheus.podLabels["app.kubernetes.io/name"],
 };
 
+/** One model endpoint of the design. */
+export interface ModelDesign {
+  readonly team: string;
+  /** The service that calls it. */
+  readonly client: ServiceName;
+  /**
+   * Model family: variants of one family are optimisations of one base model (compared like for
+   * like), so they must share it. The judge is a different model on purpose.
+   */
+  readonly family: "subject" | "judge";
+  /**
+   * Only `client` may reach it (not the gateway): the LoRA server exposes vLLM's runtime adapter
+   * admin endpoints (`/v1/load_lora_adapter`, `/v1/unload_lora_adapter`), which a NetworkPolicy
+   * cannot filter by path.
+   */
+  readonly clientOnly?: boolean;
+}
+
 /** The four model endpoints of the design: which team owns each and which service calls it. */
 export const modelDesign = {
-  baseline: { team: "platform", client: "gateway" },
-  awq: { team: "quant", client: "quant-api" },
-  lora: { team: "finetune", client: "finetune-api" },
-  judge: { team: "eval", client: "eval-api" },
-} as const satisfies Record<string, { team: string; client: ServiceName }>;
+  baseline: { team: "platform", client: "gateway", family: "subject" },
+  awq: { team: "quant", client: "quant-api", family: "subject" },
+  lora: { team: "finetune", client: "finetune-api", family: "subject", clientOnly: true },
+  judge: { team: "eval", client: "eval-api", family: "judge" },
+} as const satisfies Record<string, ModelDesign>;
+
+/** The services that may call a model variant: its client, and the gateway unless `clientOnly`. */
+export function modelCallers(variant: keyof typeof modelDesign): ServiceName[] {
+  const d: ModelDesign = modelDesign[variant];
+  return [...new Set<ServiceName>([...(d.clientOnly ? [] : ["gateway" as const]), d.client])];
+}
 
 /** Namespace of the model servers. */
 export const modelNamespace: NamespaceName = "llm-baseline";

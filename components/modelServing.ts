@@ -1,18 +1,21 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ModelCacheFileSystem } from "./aws/modelCache";
+import type { OidcIdentity } from "./aws/irsa";
 import {
-  modelDesign,
+  modelCallers,
   modelNamespace,
   modelServerLabel,
+  modelServerName,
   partOf,
   serviceDesign,
   servicePort,
 } from "./catalog";
+import { AdapterSync } from "./k8s/adapterSync";
 import { createNetworkPolicies } from "./k8s/namespaces";
 import { ModelServer, modelPaths, vllmUser } from "./k8s/modelServer";
 import { allowHttpsEgress, podsIn, type NetworkPolicyDef } from "./k8s/networkPolicies";
-import { modelVariants, type ModelsConfig } from "./schema/models";
+import { modelVariants, type ModelVariant, type ModelsConfig } from "./schema/models";
 import { images } from "./versions";
 
 /** StorageClass of the shared model cache. */
@@ -33,19 +36,20 @@ export function efsStorageClassParameters(fileSystemId: string): Record<string, 
   };
 }
 
-/** Who may call the model servers: each variant's client service and the gateway. */
-export function modelClientPolicy(): NetworkPolicyDef {
-  const clients = [
-    ...new Set(["gateway", ...Object.values(modelDesign).map((m) => m.client)]),
-  ] as (keyof typeof serviceDesign)[];
+/**
+ * Who may call a model server: its client service, and the gateway unless the variant is
+ * client-only (the LoRA server, whose runtime adapter admin endpoints only finetune-api may reach).
+ */
+export function modelClientPolicy(variant: ModelVariant): NetworkPolicyDef {
+  const app = modelServerName(variant);
   return {
-    name: `allow-platform-clients-to-model-servers-${servicePort}`,
+    name: `allow-clients-to-${app}-${servicePort}`,
     spec: {
-      podSelector: { matchLabels: { [modelServerLabel]: "true" } },
+      podSelector: { matchLabels: { app } },
       policyTypes: ["Ingress"],
       ingress: [
         {
-          from: clients.map((c) => podsIn(serviceDesign[c].namespace, { app: c })),
+          from: modelCallers(variant).map((c) => podsIn(serviceDesign[c].namespace, { app: c })),
           ports: [{ protocol: "TCP", port: servicePort }],
         },
       ],
@@ -56,6 +60,12 @@ export function modelClientPolicy(): NetworkPolicyDef {
 export interface ModelServingArgs {
   readonly stack: string;
   readonly namePrefix: string;
+  readonly region: string;
+  readonly oidc: OidcIdentity;
+  /** The adapters bucket finetune-api publishes LoRA adapters to (`adapters/<name>/`). */
+  readonly adapterBucket: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /** The KEDA release; required when any variant autoscales. */
+  readonly autoscaler?: pulumi.Resource;
   readonly vpcId: pulumi.Input<string>;
   readonly vpcCidr: string;
   readonly privateSubnetIds: pulumi.Input<string[]>;
@@ -73,7 +83,8 @@ export interface ModelServingArgs {
 /**
  * The four vLLM model servers in llm-baseline and the model cache they share: EFS (multi-AZ) with a
  * ReadWriteMany claim, the HF token as a Kubernetes Secret mounted as a file, a service account with
- * no API token and no AWS role, and the NetworkPolicies of the namespace's model traffic.
+ * no API token and no AWS role, the LoRA adapter sync into the cache, a KEDA ScaledObject per
+ * autoscaled variant, and the NetworkPolicies of the namespace's model traffic.
  */
 export class ModelServing extends pulumi.ComponentResource {
   readonly fileSystemId: pulumi.Output<string>;
@@ -154,17 +165,36 @@ export class ModelServing extends pulumi.ComponentResource {
           tokenSecret: tokenSecret?.metadata.name ?? "hf-token",
           serviceAccount: serviceAccount.metadata.name,
           namespace: args.namespace,
+          ...(args.autoscaler ? { autoscaler: args.autoscaler } : {}),
           provider: args.provider,
         },
         { parent: this },
       );
     }
 
+    new AdapterSync(
+      `${name}-adapter-sync`,
+      {
+        namePrefix: args.namePrefix,
+        region: args.region,
+        vpcCidr: args.vpcCidr,
+        oidc: args.oidc,
+        variant: args.models.variants.lora,
+        bucketName: args.adapterBucket.name,
+        bucketArn: args.adapterBucket.arn,
+        namespace: args.namespace,
+        cacheClaim: claim.metadata.name,
+        user: vllmUser,
+        provider: args.provider,
+      },
+      { parent: this },
+    );
+
     createNetworkPolicies(
       modelNamespace,
       args.namespace,
       [
-        modelClientPolicy(),
+        ...modelVariants.map(modelClientPolicy),
         // Model weights come from the Hugging Face Hub (and its CDN) over HTTPS.
         allowHttpsEgress(
           "allow-https-to-hugging-face-hub",

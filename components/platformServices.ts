@@ -11,6 +11,7 @@ import {
 } from "./aws/servicePolicies";
 import {
   namespaceDesign,
+  modelCallers,
   modelDesign,
   modelNamespace,
   modelServerName,
@@ -31,21 +32,29 @@ import {
   allowLoadBalancerTo,
   type NetworkPolicyDef,
 } from "./k8s/networkPolicies";
-import { modelVariants, type ModelsConfig } from "./schema/models";
+import { modelVariants, replicaRange, type ModelsConfig } from "./schema/models";
 import type { GatewayRoutes, ServicesConfig } from "./schema/platform";
 
 /**
- * The gateway's route table: one route per team API (timeouts, the finetune A/B split) and the four
- * model endpoints (OpenAI-compatible, selected by served model name; replicas 0 = not serving).
+ * The gateway's route table: one route per team API (timeouts, the finetune A/B split) and the model
+ * endpoints the gateway may call (OpenAI-compatible, selected by served model name). `serving`: the
+ * variant can serve (max replicas > 0); `scaleToZero`: it may be at zero replicas, so a first request
+ * waits for a cold start. The LoRA server is reached through finetune-api only (catalog.ts).
  */
 export function routeTable(routes: GatewayRoutes, models: ModelsConfig) {
   return {
-    models: modelVariants.map((variant) => ({
-      variant,
-      model: models.variants[variant].servedModelName,
-      upstream: modelUrl(variant),
-      serving: models.variants[variant].replicas > 0,
-    })),
+    models: modelVariants
+      .filter((variant) => modelCallers(variant).includes("gateway"))
+      .map((variant) => {
+        const range = replicaRange(models.variants[variant]);
+        return {
+          variant,
+          model: models.variants[variant].servedModelName,
+          upstream: modelUrl(variant),
+          serving: range.max > 0,
+          scaleToZero: range.max > 0 && range.min === 0,
+        };
+      }),
     routes: [
       {
         name: "quant",
@@ -132,13 +141,15 @@ export interface PlatformServicesArgs {
 /**
  * The gateway and the three team APIs. Per service: an ECR repository (scan on push, KMS, tag
  * immutability from config), a least-privilege IRSA role `<prefix>-<service>-irsa`, the Microservice
- * and its NetworkPolicies. finetune-api reads LoRA adapters from its bucket; eval-api writes results
+ * and its NetworkPolicies. finetune-api reads and publishes LoRA adapters in its bucket; eval-api writes results
  * to its own; quant-api may invoke one SageMaker endpoint; the gateway has no AWS permissions.
  */
 export class PlatformServices extends pulumi.ComponentResource {
   /** ECR repository URL per service. */
   readonly repositoryUrls: Record<ServiceName, pulumi.Output<string>>;
   readonly buckets: { adapters: pulumi.Output<string>; results: pulumi.Output<string> };
+  /** ARN of the adapters bucket (the model cache's adapter sync reads it). */
+  readonly adapterBucketArn: pulumi.Output<string>;
 
   constructor(name: string, args: PlatformServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:PlatformServices", name, {}, opts);
@@ -161,7 +172,8 @@ export class PlatformServices extends pulumi.ComponentResource {
           ),
       },
       "finetune-api": {
-        "adapters-read": adapters.arn.apply((arn) => bucketAccessPolicy(arn, "read")),
+        // finetune-api publishes LoRA adapters (adapters/<name>/); the adapter sync serves them.
+        "adapters-readwrite": adapters.arn.apply((arn) => bucketAccessPolicy(arn, "readwrite")),
       },
       "eval-api": {
         "results-readwrite": results.arn.apply((arn) => bucketAccessPolicy(arn, "readwrite")),
@@ -189,7 +201,7 @@ export class PlatformServices extends pulumi.ComponentResource {
     }));
     const modelTargets = (client: ServiceName) =>
       modelVariants
-        .filter((v) => client === "gateway" || modelDesign[v].client === client)
+        .filter((v) => modelCallers(v).includes(client))
         .map((v) => ({ namespace: modelNamespace, app: modelServerName(v) }));
     const policies = (service: ServiceName): NetworkPolicyDef[] => [
       ...(service === "gateway"
@@ -265,6 +277,7 @@ export class PlatformServices extends pulumi.ComponentResource {
     }
     this.repositoryUrls = repositoryUrls;
     this.buckets = { adapters: adapters.bucketName, results: results.bucketName };
+    this.adapterBucketArn = adapters.arn;
     this.registerOutputs({ repositoryUrls, buckets: this.buckets });
   }
 }

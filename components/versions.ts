@@ -128,6 +128,13 @@ export const charts = {
     chart: "opentelemetry-collector",
     version: "0.170.0",
   },
+  // Model autoscaling (ScaledObjects on vLLM's Prometheus metrics, scale to zero). kedacore/charts
+  // keda/Chart.yaml 2.20.2 (app 2.20.2), commit cbb9bb8ce080 "prepare v2.20.2 release" (2026-07-31).
+  keda: {
+    repo: "https://kedacore.github.io/charts",
+    chart: "keda",
+    version: "2.20.2",
+  },
 } as const satisfies Record<string, ChartPin>;
 
 /**
@@ -149,6 +156,10 @@ export const images = {
   vllm: "vllm/vllm-openai:v0.29.0",
   // The Kubernetes distribution of the collector (otlp/otlphttp exporters, filelog, k8sattributes),
   // matching the collector chart's appVersion.
+  // Adapter sync, download step: the AWS CLI v2 image (bash + aws), used with IRSA web identity.
+  awsCli: "public.ecr.aws/aws-cli/aws-cli:2.36.46",
+  // Adapter sync, validate-and-publish step: a plain Node.js runtime for the tested publish script.
+  node: "node:22.22.0-alpine",
   otelCollector: {
     repository:
       "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-k8s",

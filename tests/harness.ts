@@ -395,6 +395,7 @@ export async function validateKubernetesObject(r: RecordedResource): Promise<voi
   // Custom resources validate against their operator's published schema.
   const crdPackages: Record<string, string> = {
     "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
+    "keda.sh": "@kubernetes-models/keda",
   };
   const pkg = crdPackages[group ?? ""] ?? "kubernetes-models";
   const modulePath =

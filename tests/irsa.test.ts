@@ -53,6 +53,10 @@ describe("IRSA", () => {
         [
           [`llmplatform-${stack}-vpc-cni-irsa`, "system:serviceaccount:kube-system:aws-node"],
           [
+            `llmplatform-${stack}-adapter-sync-irsa`,
+            "system:serviceaccount:llm-baseline:adapter-sync",
+          ],
+          [
             `llmplatform-${stack}-aws-ebs-csi-driver-irsa`,
             "system:serviceaccount:kube-system:ebs-csi-controller-sa",
           ],

@@ -24,7 +24,7 @@ describe("models: pure parts", () => {
       "--gpu-memory-utilization",
       "0.9",
     ]);
-    assert.deepEqual(vllmArgs(dev.awq).slice(-2), ["--quantization", "awq_marlin"]);
+    assert.deepEqual(vllmArgs(dev.awq).slice(-2), ["--quantization", "awq"]);
     assert.deepEqual(vllmArgs(dev.lora).slice(-5), [
       "--enable-lora",
       "--max-loras",
@@ -56,13 +56,10 @@ describe("models: pure parts", () => {
 
 for (const stack of stacks) {
   describe(`models (${stack})`, () => {
-    const replicas = stack === "dev" ? [1, 1, 0, 0] : [1, 1, 1, 1];
-    const cpu = stack === "dev" ? "3" : "6";
-    const memory = stack === "dev" ? "12Gi" : "24Gi";
-
-    it("runs the four variants with their replica counts, one GPU each, Guaranteed QoS", async () => {
+    it("runs the four variants, one GPU each, Guaranteed QoS, the replica count left to KEDA", async () => {
       const run = await runStack(stack);
-      variants.forEach((v, i) => {
+      const models = parseConfig(cloneStackConfig(stack), stack).models.variants;
+      for (const v of variants) {
         const dep = run.get(D, `vllm-${v}`).inputs;
         assert.equal(dep.metadata.name, `vllm-${v}`);
         assert.equal(
@@ -71,16 +68,34 @@ for (const stack of stacks) {
           "model downloads are never on the deploy path",
         );
         assert.equal(dep.metadata.namespace, "llm-baseline");
-        assert.equal(dep.spec.replicas, replicas[i]);
-        const c = dep.spec.template.spec.containers[0];
+        const so = run.get("kubernetes:keda.sh/v1alpha1:ScaledObject", `vllm-${v}-scaler`);
+        assert.equal(dep.spec.replicas, undefined, "the ScaledObject's HPA owns the count");
+        assert.equal(so.inputs.spec.minReplicaCount, models[v].autoscaling!.minReplicas);
+        assert.equal(so.inputs.spec.maxReplicaCount, models[v].autoscaling!.maxReplicas);
+        const pod = dep.spec.template.spec;
+        assert.equal(pod.enableServiceLinks, false, "no VLLM_<SERVICE>_PORT variables");
+        const c = pod.containers[0];
         assert.equal(c.image, images.vllm);
-        const compute = { cpu, memory, "nvidia.com/gpu": "1" };
+        const res = models[v].resources;
+        const compute = { cpu: res.cpu, memory: res.memory, "nvidia.com/gpu": "1" };
         assert.deepEqual(c.resources, { requests: compute, limits: compute });
         assert.deepEqual(dep.spec.strategy, {
           type: "RollingUpdate",
           rollingUpdate: { maxSurge: 0, maxUnavailable: 1 },
         });
-      });
+      }
+    });
+
+    it("serves a like-for-like AWQ build of the baseline model", async () => {
+      const run = await runStack(stack);
+      const args = (v: string) =>
+        run.get(D, `vllm-${v}`).inputs.spec.template.spec.containers[0].args;
+      const awq = args("awq");
+      assert.equal(awq[awq.indexOf("--model") + 1], "solidrust/Mistral-7B-Instruct-v0.3-AWQ");
+      assert.equal(awq[awq.indexOf("--quantization") + 1], "awq");
+      const base = parseConfig(cloneStackConfig(stack), stack).models.variants;
+      assert.equal(base.awq.baseModel, base.baseline.model);
+      assert.equal(args("lora")[1], base.baseline.model);
     });
 
     it("schedules only onto the SPOT GPU group, never two model pods per node", async () => {
@@ -213,6 +228,23 @@ for (const stack of stacks) {
       assert.equal(env.VLLM_ALLOW_RUNTIME_LORA_UPDATING, "True");
       assert.equal(env.VLLM_PLUGINS, "lora_filesystem_resolver");
       assert.equal(env.VLLM_LORA_RESOLVER_CACHE_DIR, "/models/adapters");
+      // vLLM exits at startup without its resolver directory: an init step creates it first.
+      const pod = run.get(D, "vllm-lora").inputs.spec.template.spec;
+      assert.deepEqual(
+        pod.initContainers.map((c: any) => [c.name, c.image, c.command.join(" ")]),
+        [
+          [
+            "adapters-dir",
+            images.vllm,
+            'python3 -c import os; os.makedirs("/models/adapters", exist_ok=True)',
+          ],
+        ],
+      );
+      assert.deepEqual(pod.initContainers[0].volumeMounts, [
+        { name: "model-cache", mountPath: "/models" },
+      ]);
+      assert.equal(pod.initContainers[0].securityContext.readOnlyRootFilesystem, true);
+      assert.equal(run.get(D, "vllm-baseline").inputs.spec.template.spec.initContainers, undefined);
     });
 
     it("keeps the HF token a secret end to end", async () => {
@@ -275,7 +307,7 @@ for (const stack of stacks) {
       ]);
     });
 
-    it("exposes each variant on ClusterIP 80 and lets only its clients and the gateway in", async () => {
+    it("exposes each variant on ClusterIP 80 and lets only its callers in (LoRA: finetune-api only)", async () => {
       const run = await runStack(stack);
       for (const v of variants) {
         const svc = run.get("kubernetes:core/v1:Service", `vllm-${v}-service`).inputs;
@@ -286,15 +318,19 @@ for (const stack of stacks) {
         });
       }
       const np = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
-      const ingress = run.get(np, "llm-baseline-allow-platform-clients-to-model-servers-8000")
-        .inputs.spec;
-      assert.deepEqual(
-        ingress.ingress[0].from.map(
-          (p: any) =>
-            `${p.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]}/${p.podSelector.matchLabels.app}`,
-        ),
-        ["platform/gateway", "quant/quant-api", "finetune/finetune-api", "eval/eval-api"],
-      );
+      const callers = (v: string) =>
+        run
+          .get(np, `llm-baseline-allow-clients-to-vllm-${v}-8000`)
+          .inputs.spec.ingress[0].from.map(
+            (p: any) =>
+              `${p.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]}/${p.podSelector.matchLabels.app}`,
+          );
+      assert.deepEqual(callers("baseline"), ["platform/gateway"]);
+      assert.deepEqual(callers("awq"), ["platform/gateway", "quant/quant-api"]);
+      assert.deepEqual(callers("judge"), ["platform/gateway", "eval/eval-api"]);
+      // Runtime LoRA updating also opens /v1/load_lora_adapter and /v1/unload_lora_adapter: only
+      // finetune-api, the adapters' owner, reaches the LoRA server.
+      assert.deepEqual(callers("lora"), ["finetune/finetune-api"]);
       const quantEgress = run.get(np, "quant-api-allow-quant-api-to-model-servers-8000").inputs.spec
         .egress[0].to;
       assert.deepEqual(
@@ -305,7 +341,7 @@ for (const stack of stacks) {
         .egress[0].to;
       assert.deepEqual(
         gatewayEgress.map((p: any) => p.podSelector.matchLabels.app),
-        ["vllm-baseline", "vllm-awq", "vllm-lora", "vllm-judge"],
+        ["vllm-baseline", "vllm-awq", "vllm-judge"],
       );
       const hub = run.get(np, "llm-baseline-allow-https-to-hugging-face-hub").inputs.spec;
       assert.deepEqual(hub.podSelector, { matchLabels: { "llmplatform.io/model-server": "true" } });
@@ -328,7 +364,7 @@ for (const stack of stacks) {
       assert.equal(data("gateway").MODEL_ENDPOINT, undefined);
     });
 
-    it("sets no PodDisruptionBudget on single-replica model servers (it would block drains forever)", async () => {
+    it("sets no PodDisruptionBudget on model servers that may run one replica (it would block drains forever)", async () => {
       const run = await runStack(stack);
       assert.deepEqual(
         run
@@ -367,20 +403,96 @@ describe("models: bad input", () => {
     assert.deepEqual(run.resources, []);
   });
 
-  it("rejects more model replicas than GPU nodes (one model per node) or the GPU quota", () => {
-    const p = problems((r) => (r["llm-platform:models"].variants.baseline.replicas = 6));
+  it("rejects peak model replicas beyond the GPU nodes (one model per node) or the GPU quota", () => {
+    const p = problems(
+      (r) => (r["llm-platform:models"].variants.baseline.autoscaling.maxReplicas = 6),
+    );
     assert.ok(
       p.includes(
-        "llm-platform:models.variants: 9 model replicas need 9 GPU nodes (one model per node), nodeGroups.gpu nvidia-24gb allows maxSize 8",
+        "llm-platform:models.variants: 12 model replicas at peak need 12 GPU nodes (one model per node), nodeGroups.gpu nvidia-24gb allows maxSize 8",
       ),
       p.join("\n"),
     );
     assert.ok(
       p.includes(
-        "llm-platform:models.variants: 9 model replicas need 9 GPUs, the llm-baseline quota allows 8",
+        "llm-platform:models.variants: 12 model replicas at peak need 12 GPUs, the llm-baseline quota allows 8",
       ),
       p.join("\n"),
     );
+  });
+
+  it("rejects min above max replicas, naming the key", () => {
+    const p = problems(
+      (r) => (r["llm-platform:models"].variants.judge.autoscaling.minReplicas = 3),
+    );
+    assert.ok(
+      p.includes(
+        "llm-platform:models.variants.judge.autoscaling.minReplicas: expected at most maxReplicas (2)",
+      ),
+      p.join("\n"),
+    );
+  });
+
+  it("rejects a scaler threshold of 0, naming the key", () => {
+    const p = problems((r) => {
+      r["llm-platform:models"].variants.awq.autoscaling.requestsWaitingPerReplica = 0;
+      r["llm-platform:models"].variants.lora.autoscaling.kvCacheUsage = 0;
+    });
+    assert.deepEqual(p, [
+      "llm-platform:models.variants.awq.autoscaling.requestsWaitingPerReplica: expected a threshold above 0",
+      "llm-platform:models.variants.lora.autoscaling.kvCacheUsage: expected a threshold above 0",
+    ]);
+  });
+
+  it("rejects a variant with both a fixed count and autoscaling, or neither", () => {
+    const p = problems((r) => {
+      r["llm-platform:models"].variants.baseline.replicas = 1;
+      delete r["llm-platform:models"].variants.judge.autoscaling;
+    });
+    assert.deepEqual(p, [
+      "llm-platform:models.variants.baseline.replicas: expected either replicas (a fixed count) or autoscaling, not both or neither",
+      "llm-platform:models.variants.judge.replicas: expected either replicas (a fixed count) or autoscaling, not both or neither",
+    ]);
+  });
+
+  it("rejects a working-hours window on a variant that never scales to zero", () => {
+    const p = problems(
+      (r) =>
+        (r["llm-platform:models"].variants.baseline.autoscaling.workingHours = {
+          timezone: "Europe/Berlin",
+          start: "0 8 * * 1-5",
+          end: "0 18 * * 1-5",
+        }),
+    );
+    assert.deepEqual(p, [
+      "llm-platform:models.variants.baseline.autoscaling.workingHours: only applies to a variant that scales to zero (minReplicas 0)",
+    ]);
+  });
+
+  it("rejects an AWQ build of another model than the baseline (like for like)", () => {
+    const p = problems(
+      (r) =>
+        (r["llm-platform:models"].variants.awq.baseModel = "mistralai/Mistral-7B-Instruct-v0.2"),
+    );
+    assert.deepEqual(p, [
+      "llm-platform:models.variants.awq.baseModel: expected the baseline's model (mistralai/Mistral-7B-Instruct-v0.3): variants of one family share their base model, got mistralai/Mistral-7B-Instruct-v0.2",
+    ]);
+    const q = problems((r) => delete r["llm-platform:models"].variants.awq.baseModel);
+    assert.ok(
+      q.includes(
+        "llm-platform:models.variants.awq.baseModel: required for a quantized variant: the model it is a quantization of",
+      ),
+      q.join("\n"),
+    );
+  });
+
+  it("rejects a LoRA server on another base model; the judge may differ", () => {
+    const p = problems(
+      (r) => (r["llm-platform:models"].variants.lora.model = "Qwen/Qwen2.5-7B-Instruct"),
+    );
+    assert.deepEqual(p, [
+      "llm-platform:models.variants.lora.model: expected the baseline's model (mistralai/Mistral-7B-Instruct-v0.3): variants of one family share their base model, got Qwen/Qwen2.5-7B-Instruct",
+    ]);
   });
 
   it("rejects a model pod larger than its node", () => {

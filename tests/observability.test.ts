@@ -410,6 +410,8 @@ for (const stack of stacks) {
         "allow-alb-to-grafana-3000",
         "allow-dns-to-kube-dns",
         "allow-https-to-aws-and-webhooks",
+        // The model autoscaler (KEDA, kube-system) queries Prometheus.
+        "allow-keda-operator-to-prometheus-9090",
         "allow-kube-apiserver",
         "allow-otlp-from-all-namespaces",
         "allow-otlp-to-otel-collector",

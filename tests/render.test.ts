@@ -19,6 +19,7 @@ for (const stack of stacks) {
         "_cluster.yaml",
         "eval.yaml",
         "finetune.yaml",
+        "kube-system.yaml",
         "llm-baseline.yaml",
         "observability.yaml",
         "platform.yaml",

@@ -28,37 +28,35 @@ const routes = {
 };
 
 const devModels = parseConfig(cloneStackConfig("dev"), "dev").models;
-const modelRoutes = (serving: boolean[]) => [
+/** The gateway's model entries: every variant but LoRA (reached through finetune-api only). */
+const modelRoutes = (scaleToZero: boolean) => [
   {
     variant: "baseline",
     model: "mistral-7b-instruct",
     upstream: "http://vllm-baseline.llm-baseline.svc.cluster.local",
-    serving: serving[0],
+    serving: true,
+    scaleToZero,
   },
   {
     variant: "awq",
     model: "mistral-7b-instruct-awq",
     upstream: "http://vllm-awq.llm-baseline.svc.cluster.local",
-    serving: serving[1],
-  },
-  {
-    variant: "lora",
-    model: "mistral-7b-instruct-lora",
-    upstream: "http://vllm-lora.llm-baseline.svc.cluster.local",
-    serving: serving[2],
+    serving: true,
+    scaleToZero,
   },
   {
     variant: "judge",
     model: "qwen2.5-7b-instruct-judge",
     upstream: "http://vllm-judge.llm-baseline.svc.cluster.local",
-    serving: serving[3],
+    serving: true,
+    scaleToZero,
   },
 ];
 
 describe("services: pure parts", () => {
-  it("builds the route table: team routes with timeouts and the A/B split, and the four model endpoints", () => {
+  it("builds the route table: team routes with timeouts and the A/B split, and the model endpoints the gateway may call", () => {
     assert.deepEqual(routeTable(routes, devModels), {
-      models: modelRoutes([true, true, false, false]),
+      models: modelRoutes(true),
       routes: [
         {
           name: "quant",
@@ -345,13 +343,13 @@ for (const stack of stacks) {
       const adapters = `arn:aws:s3:::${prefix}-adapters-20261123`;
       assert.deepEqual(policiesOf("finetune-api"), [
         [
-          "adapters-read",
+          "adapters-readwrite",
           [
             { Sid: "ListBucket", Effect: "Allow", Action: "s3:ListBucket", Resource: adapters },
             {
-              Sid: "ReadObjects",
+              Sid: "ReadWriteObjects",
               Effect: "Allow",
-              Action: "s3:GetObject",
+              Action: ["s3:GetObject", "s3:PutObject"],
               Resource: `${adapters}/*`,
             },
           ],
@@ -393,10 +391,8 @@ for (const stack of stacks) {
       });
       const table = JSON.parse(ROUTE_TABLE);
       assert.deepEqual(table.routes, routeTable(routes, devModels).routes);
-      assert.deepEqual(
-        table.models,
-        modelRoutes(stack === "dev" ? [true, true, false, false] : [true, true, true, true]),
-      );
+      const models = parseConfig(cloneStackConfig(stack), stack).models;
+      assert.deepEqual(table.models, routeTable(routes, models).models);
     });
 
     it("configures the team APIs (SageMaker endpoint, adapter and results buckets)", async () => {

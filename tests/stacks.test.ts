@@ -31,7 +31,8 @@ for (const stack of stacks) {
         "llmplatform:aws:Cluster": 1,
         "llmplatform:aws:EksAddons": 2,
         "llmplatform:aws:NodeGroups": 1,
-        "llmplatform:aws:IrsaRole": 9 + s3Stores,
+        // + the adapter sync role (llm-baseline/adapter-sync).
+        "llmplatform:aws:IrsaRole": 10 + s3Stores,
         "llmplatform:aws:PrivateBucket": buckets,
         "llmplatform:k8s:DefaultStorageClass": 1,
         "llmplatform:k8s:Namespaces": 1,
@@ -47,8 +48,8 @@ for (const stack of stacks) {
         "eks:index:Cluster": 1,
         "aws:cloudwatch/logGroup:LogGroup": 2,
         "aws:ec2/flowLog:FlowLog": 1,
-        "aws:iam/role:Role": 11 + s3Stores,
-        "aws:iam/rolePolicy:RolePolicy": 6 + s3Stores,
+        "aws:iam/role:Role": 12 + s3Stores,
+        "aws:iam/rolePolicy:RolePolicy": 7 + s3Stores,
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 6,
         "aws:kms/key:Key": 1,
         "aws:kms/alias:Alias": 1,
@@ -77,16 +78,23 @@ for (const stack of stacks) {
         "kubernetes:core/v1:Namespace": 6,
         "kubernetes:core/v1:ResourceQuota": 6,
         "kubernetes:core/v1:LimitRange": 6,
-        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 45,
-        "kubernetes:core/v1:ConfigMap": 4,
-        "kubernetes:core/v1:ServiceAccount": 5,
+        // + 8 for KEDA in kube-system, 1 for Prometheus admitting KEDA, 4 per-variant model ingress
+        // (was 1 shared), 1 adapter-sync egress.
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 58,
+        "kubernetes:core/v1:ConfigMap": 5,
+        "kubernetes:core/v1:ServiceAccount": 6,
+        "kubernetes:batch/v1:CronJob": 1,
+        "llmplatform:k8s:AdapterSync": 1,
+        // Every variant of both stacks autoscales: KEDA and one ScaledObject per variant.
+        "llmplatform:Keda": 1,
+        "kubernetes:keda.sh/v1alpha1:ScaledObject": 4,
         "kubernetes:apps/v1:Deployment": 8,
         "kubernetes:core/v1:Service": 8,
         // hf-token, grafana-admin (the alert webhook Secret exists only when its URL is set)
         "kubernetes:core/v1:Secret": 2,
         "kubernetes:core/v1:PersistentVolumeClaim": 1,
-        // device plugin, DCGM, autoscaler, LB controller, kube-prometheus-stack, Loki, Tempo, 2 collectors, Grafana (+ Mimir in prod)
-        "kubernetes:helm.sh/v3:Release": stack === "dev" ? 10 : 11,
+        // device plugin, DCGM, autoscaler, KEDA, LB controller, kube-prometheus-stack, Loki, Tempo, 2 collectors, Grafana (+ Mimir in prod)
+        "kubernetes:helm.sh/v3:Release": stack === "dev" ? 11 : 12,
         "kubernetes:monitoring.coreos.com/v1:PodMonitor": 3,
         "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1,
         "llmplatform:Observability": 1,
@@ -101,7 +109,7 @@ for (const stack of stacks) {
           : {}),
       };
       assert.deepEqual(counts, expected);
-      assert.equal(run.resources.length, stack === "dev" ? 231 : 287);
+      assert.equal(run.resources.length, stack === "dev" ? 257 : 313);
     });
 
     it("manages every AWS resource through the one explicit, tagged provider", async () => {

@@ -42,6 +42,33 @@ export function bucketAccessPolicy(
   };
 }
 
+/**
+ * The model cache's adapter sync: list and read objects under one prefix of the adapters bucket, and
+ * nothing else. No kms:Decrypt: the bucket is encrypted with the AWS-managed `aws/s3` key, whose key
+ * policy lets any principal of the account use it through S3 (kms:ViaService); a customer-managed
+ * key would need kms:Decrypt on that key here.
+ */
+export function adapterSyncPolicy(bucketArn: string, prefix: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "ListAdapterPrefix",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: bucketArn,
+        Condition: { StringLike: { "s3:prefix": [prefix, `${prefix}*`] } },
+      },
+      {
+        Sid: "ReadAdapters",
+        Effect: "Allow",
+        Action: "s3:GetObject",
+        Resource: `${bucketArn}/${prefix}*`,
+      },
+    ],
+  };
+}
+
 /** Full object access (list, get, put, delete) for a store that owns its buckets (Loki, Tempo, Mimir compactors delete). */
 export function bucketOwnerPolicy(bucketArns: readonly string[]): PolicyDocument {
   return {

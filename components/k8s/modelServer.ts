@@ -1,8 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { modelDesign, modelServerLabel, modelServerName, partOf, servicePort } from "../catalog";
-import type { ModelVariant, ModelVariantConfig } from "../schema/models";
+import { replicaRange, type ModelVariant, type ModelVariantConfig } from "../schema/models";
 import { gpuTaint, nodeGroupLabel } from "../aws/nodeGroupSpecs";
+import { scaledObjectSpec } from "../modelAutoscaling";
 import { httpProbe, restrictedContainerSecurityContext } from "./security";
 
 /** UID of the `vllm` user the vLLM image ships (GID 0, OpenShift-style group-writable image files). */
@@ -83,7 +84,11 @@ export function vllmEnv(v: ModelVariantConfig): { name: string; value: string }[
   };
   if (v.gated) env.HF_TOKEN_PATH = `${modelPaths.tokenDir}/token`;
   if (v.lora) {
-    // Adapters are loaded by name at request time from the shared cache (vLLM's filesystem resolver).
+    // Adapters are loaded by name at request time from the shared cache (vLLM's filesystem resolver),
+    // so a newly synced adapter needs no restart. vLLM consults resolvers only when runtime LoRA
+    // updating is on (serving `_check_model`), which also opens /v1/load_lora_adapter and
+    // /v1/unload_lora_adapter. A NetworkPolicy cannot filter paths, so the LoRA server admits only
+    // its one client, finetune-api (catalog.ts `clientOnly`), not the gateway.
     env.VLLM_ALLOW_RUNTIME_LORA_UPDATING = "True";
     env.VLLM_PLUGINS = "lora_filesystem_resolver";
     env.VLLM_LORA_RESOLVER_CACHE_DIR = modelPaths.adapters;
@@ -117,10 +122,32 @@ export interface ModelServerParams {
 }
 
 /**
+ * The LoRA server's init step: vLLM exits at startup when its resolver directory is missing, and
+ * nothing else creates it before the first adapter sync. Runs the vLLM image itself (already on the
+ * node), as the same user, and only creates the directory.
+ */
+export function adapterDirInitContainer(image: string) {
+  return {
+    name: "adapters-dir",
+    image,
+    imagePullPolicy: "IfNotPresent",
+    command: ["python3", "-c", `import os; os.makedirs("${modelPaths.adapters}", exist_ok=True)`],
+    resources: {
+      requests: { cpu: "100m", memory: "128Mi" },
+      limits: { cpu: "100m", memory: "128Mi" },
+    },
+    securityContext: restrictedContainerSecurityContext(),
+    volumeMounts: [{ name: "model-cache", mountPath: modelPaths.cache }],
+  };
+}
+
+/**
  * Deployment spec of one vLLM variant: one GPU (limit = request), Guaranteed QoS, SPOT GPU nodes only,
  * never two model pods on one node, non-root with a read-only root filesystem.
  * Updates replace pods in place (maxSurge 0): the GPU pool holds one node per model, and a surge pod
  * could only wait for a node the autoscaler may not be allowed to add.
+ * `replicas` is left out when KEDA owns the count (its HPA scales the Deployment; a value here would
+ * fight it on every `pulumi up`, and server-side apply reports the field conflict).
  */
 export function modelServerDeploymentSpec(
   p: ModelServerParams,
@@ -129,7 +156,7 @@ export function modelServerDeploymentSpec(
   const labels = modelServerLabels(p.variant, p.stack);
   const compute = { cpu: v.resources.cpu, memory: v.resources.memory, "nvidia.com/gpu": "1" };
   return {
-    replicas: v.replicas,
+    ...(v.autoscaling ? {} : { replicas: v.replicas ?? 0 }),
     revisionHistoryLimit: 3,
     selector: { matchLabels: { app: labels.app! } },
     strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } },
@@ -145,6 +172,8 @@ export function modelServerDeploymentSpec(
       spec: {
         serviceAccountName: p.serviceAccount,
         automountServiceAccountToken: false,
+        // No `<SERVICE>_PORT=tcp://...` variables: vLLM reads VLLM_* ones as its own settings.
+        enableServiceLinks: false,
         terminationGracePeriodSeconds: modelShutdown.terminationGracePeriodSeconds,
         nodeSelector: { workload: "gpu", [nodeGroupLabel]: p.nodeGroup },
         tolerations: [{ key: gpuTaint.key, operator: "Exists", effect: "NoSchedule" }],
@@ -164,6 +193,7 @@ export function modelServerDeploymentSpec(
           runAsGroup: vllmUser.gid,
           seccompProfile: { type: "RuntimeDefault" },
         },
+        ...(v.lora ? { initContainers: [adapterDirInitContainer(p.image)] } : {}),
         containers: [
           {
             name: "vllm",
@@ -214,16 +244,20 @@ export function modelServerDeploymentSpec(
 
 export interface ModelServerArgs extends ModelServerParams {
   readonly namespace: pulumi.Input<string>;
+  /** The KEDA release; required when the variant autoscales (its ScaledObject needs the CRD). */
+  readonly autoscaler?: pulumi.Resource;
   readonly provider: k8s.Provider;
 }
 
 /**
- * One vLLM variant: Deployment and ClusterIP Service (80 -> http). Single-replica servers get no
- * PodDisruptionBudget on purpose: minAvailable 1 on one pod would block every node drain (spot
- * rebalancing, AMI upgrades) forever. With 2+ replicas a PDB keeps all but one serving.
+ * One vLLM variant: Deployment and ClusterIP Service (80 -> http). A variant that may run a single
+ * replica gets no PodDisruptionBudget on purpose: minAvailable 1 on one pod would block every node
+ * drain (spot rebalancing, AMI upgrades) forever. With 2+ replicas always up, a PDB keeps all but one
+ * serving.
  */
 export class ModelServer extends pulumi.ComponentResource {
   readonly serviceName: pulumi.Output<string>;
+  readonly deployment: k8s.apps.v1.Deployment;
 
   constructor(name: string, args: ModelServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:k8s:ModelServer", name, {}, opts);
@@ -233,7 +267,7 @@ export class ModelServer extends pulumi.ComponentResource {
     const meta = { name: objectName, namespace: args.namespace, labels };
     // Model downloads and GPU capacity are never on the deploy path: `pulumi up` does not wait for a
     // SPOT node and a 15-minute cold start; the ModelServerDown alert and `kubectl rollout status` do.
-    new k8s.apps.v1.Deployment(
+    this.deployment = new k8s.apps.v1.Deployment(
       name,
       {
         metadata: { ...meta, annotations: { "pulumi.com/skipAwait": "true" } },
@@ -253,7 +287,7 @@ export class ModelServer extends pulumi.ComponentResource {
       },
       o,
     );
-    if (args.config.replicas >= 2) {
+    if (replicaRange(args.config).min >= 2) {
       new k8s.policy.v1.PodDisruptionBudget(
         `${name}-pdb`,
         {
@@ -261,6 +295,20 @@ export class ModelServer extends pulumi.ComponentResource {
           spec: { maxUnavailable: 1, selector: { matchLabels: { app: objectName } } },
         },
         o,
+      );
+    }
+    if (args.config.autoscaling) {
+      if (!args.autoscaler) throw new Error(`${name}: autoscaling needs the KEDA release`);
+      // KEDA creates and owns the HPA of this Deployment; the program creates none itself.
+      new k8s.apiextensions.CustomResource(
+        `${name}-scaler`,
+        {
+          apiVersion: "keda.sh/v1alpha1",
+          kind: "ScaledObject",
+          metadata: meta,
+          spec: scaledObjectSpec(args.variant, args.config.autoscaling),
+        },
+        { ...o, dependsOn: [args.autoscaler, this.deployment] },
       );
     }
     this.serviceName = service.metadata.name;

@@ -4,7 +4,7 @@
  */
 import { gpuInstanceShapes } from "../aws/gpuInstances";
 import { serviceDesign, serviceNames } from "../catalog";
-import { modelVariants, type ModelsConfig } from "./models";
+import { modelVariants, replicaRange, type ModelsConfig } from "./models";
 import type { NamespacesConfig, ServicesConfig } from "./platform";
 import { cpuMillis, fitsWithin, memoryBytes } from "./primitives";
 
@@ -31,11 +31,13 @@ export function modelsOutsideCapacity(r: {
     return [{ path: at("nodeGroup"), message: `expected one of the GPU node groups (${names})` }];
   }
   const shape = gpuInstanceShapes[group.instanceTypes[0]!]!;
-  const total = modelVariants.reduce((n, v) => n + m.variants[v].replicas, 0);
+  // Autoscaled variants can all peak at once: their maximum must fit, not just today's count.
+  const peak = (v: (typeof modelVariants)[number]) => replicaRange(m.variants[v]).max;
+  const total = modelVariants.reduce((n, v) => n + peak(v), 0);
   if (total > group.maxSize) {
     problems.push({
       path: at("variants"),
-      message: `${total} model replicas need ${total} GPU nodes (one model per node), nodeGroups.gpu ${group.name} allows maxSize ${group.maxSize}`,
+      message: `${total} model replicas at peak need ${total} GPU nodes (one model per node), nodeGroups.gpu ${group.name} allows maxSize ${group.maxSize}`,
     });
   }
   const ns = r["llm-platform:namespaces"]["llm-baseline"];
@@ -43,7 +45,7 @@ export function modelsOutsideCapacity(r: {
   if (total > gpuQuota) {
     problems.push({
       path: at("variants"),
-      message: `${total} model replicas need ${total} GPUs, the llm-baseline quota allows ${gpuQuota}`,
+      message: `${total} model replicas at peak need ${total} GPUs, the llm-baseline quota allows ${gpuQuota}`,
     });
   }
   let cpu = 0;
@@ -66,8 +68,8 @@ export function modelsOutsideCapacity(r: {
         message: `expected within llm-baseline's LimitRange max ${fmt(ns.limits.max)}`,
       });
     }
-    cpu += m.variants[v].replicas * cpuMillis(res.cpu)!;
-    memory += m.variants[v].replicas * memoryBytes(res.memory)!;
+    cpu += peak(v) * cpuMillis(res.cpu)!;
+    memory += peak(v) * memoryBytes(res.memory)!;
   }
   if (
     cpu > cpuMillis(ns.quota["requests.cpu"])! ||
@@ -75,7 +77,7 @@ export function modelsOutsideCapacity(r: {
   ) {
     problems.push({
       path: at("variants"),
-      message: `all model replicas need ${cpu}m CPU and ${memory / 2 ** 30}Gi, more than the llm-baseline quota`,
+      message: `all model replicas at peak need ${cpu}m CPU and ${memory / 2 ** 30}Gi, more than the llm-baseline quota`,
     });
   }
   const adapters = m.variants.lora.lora?.adapters ?? [];

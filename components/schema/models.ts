@@ -1,24 +1,79 @@
 /**
- * Schema of the model-serving config: the four vLLM variants and the shared model cache.
+ * Schema of the model-serving config: the four vLLM variants, how each scales, the LoRA adapters and
+ * the shared model cache.
  */
 import { z } from "zod";
+import { modelDesign } from "../catalog";
 import { cpuQuantity, dnsLabel, duplicates, memoryQuantity } from "./primitives";
 
 /** The design's four model endpoints, one per team. */
 export const modelVariants = ["baseline", "awq", "lora", "judge"] as const;
 export type ModelVariant = (typeof modelVariants)[number];
 
+const hfModelId = z
+  .string()
+  .regex(
+    /^[\w.-]+\/[\w.-]+$/,
+    "expected a Hugging Face model id such as mistralai/Mistral-7B-Instruct-v0.3",
+  );
+
+/** Five-field cron schedule (minute hour day-of-month month day-of-week). */
+const cronSchedule = z
+  .string()
+  .regex(/^(\S+\s+){4}\S+$/, "expected a five-field cron schedule such as 0 8 * * 1-5");
+
+const autoscalingSchema = z
+  .strictObject({
+    /** Fewest replicas; 0 lets the variant scale to zero when idle (no GPU node held). */
+    minReplicas: z.number().int().min(0),
+    /** Most replicas; each takes one GPU node, which the cluster autoscaler adds and removes. */
+    maxReplicas: z.number().int().min(1),
+    /** Scale out when more requests than this wait per replica (`vllm:num_requests_waiting`). */
+    requestsWaitingPerReplica: z.number().gt(0, "expected a threshold above 0"),
+    /** Scale out when the average KV-cache usage passes this share (`vllm:kv_cache_usage_perc`, 0-1]. */
+    kvCacheUsage: z.number().gt(0, "expected a threshold above 0").max(1),
+    /** Minutes without a running or waiting request before a scale-to-zero variant goes to zero. Default 30. */
+    idleMinutes: z.number().int().min(5).max(1440).default(30),
+    /** A window during which at least one replica runs (dev working hours; KEDA's cron scaler). */
+    workingHours: z
+      .strictObject({
+        /** IANA time zone, e.g. Europe/Berlin. */
+        timezone: z.string().regex(/^[A-Za-z_]+(\/[A-Za-z_+-]+)*$/, "expected an IANA time zone"),
+        start: cronSchedule,
+        end: cronSchedule,
+      })
+      .optional(),
+  })
+  .superRefine((a, ctx) => {
+    if (a.minReplicas > a.maxReplicas) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["minReplicas"],
+        message: `expected at most maxReplicas (${a.maxReplicas})`,
+      });
+    }
+    if (a.workingHours && a.minReplicas > 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["workingHours"],
+        message: "only applies to a variant that scales to zero (minReplicas 0)",
+      });
+    }
+  });
+
 const variantSchema = z
   .strictObject({
-    /** Replicas; 0 keeps the Deployment and Service but runs (and pays for) no GPU. */
-    replicas: z.number().int().min(0),
+    /** Fixed replica count, for a variant without `autoscaling`; 0 runs (and pays for) no GPU. */
+    replicas: z.number().int().min(0).optional(),
+    /** Scale between min and max replicas on vLLM's queue depth and KV-cache pressure (KEDA). */
+    autoscaling: autoscalingSchema.optional(),
     /** Hugging Face model id (`org/name`). */
-    model: z
-      .string()
-      .regex(
-        /^[\w.-]+\/[\w.-]+$/,
-        "expected a Hugging Face model id such as mistralai/Mistral-7B-Instruct-v0.3",
-      ),
+    model: hfModelId,
+    /**
+     * The model this one was derived from (e.g. the model an AWQ build quantizes). Default: `model`.
+     * Variants of one family must share it (see catalog.ts `modelDesign[].family`).
+     */
+    baseModel: hfModelId.optional(),
     /** Name clients send in the `model` field (`--served-model-name`). */
     servedModelName: z
       .string()
@@ -29,13 +84,18 @@ const variantSchema = z
     maxModelLen: z.number().int().min(256).max(1_048_576),
     /** `--gpu-memory-utilization`: share of GPU memory vLLM may take (weights + KV cache). */
     gpuMemoryUtilization: z.number().gt(0).max(0.95),
-    /** `--quantization`, e.g. awq_marlin (explicit `awq` would force the slower kernel). */
-    quantization: z.enum(["awq_marlin", "awq", "gptq_marlin", "gptq", "fp8"]).optional(),
+    /**
+     * `--quantization`. `awq` selects vLLM's one AWQ config (awq_marlin and auto_awq are aliases of it
+     * since mid-2026), which picks the Marlin kernel itself on sm80+ GPUs (A10G, L4).
+     */
+    quantization: z.enum(["awq", "gptq", "fp8"]).optional(),
     /** LoRA serving: adapters resolved by name from the model cache (`/models/adapters/<name>`). */
     lora: z
       .strictObject({
+        /** Adapters synced from the adapters bucket (`adapters/<name>/`) and served by name. */
         adapters: z.array(dnsLabel(63)).min(1),
         maxLoras: z.number().int().min(1).max(64),
+        /** `--max-lora-rank`; an adapter of a higher rank is refused by the sync. */
         maxLoraRank: z.union([
           z.literal(8),
           z.literal(16),
@@ -44,6 +104,8 @@ const variantSchema = z
           z.literal(128),
           z.literal(256),
         ]),
+        /** When the adapter sync runs (cron). Default every 5 minutes. */
+        syncSchedule: cronSchedule.default("*/5 * * * *"),
       })
       .superRefine((l, ctx) =>
         duplicates(l.adapters).forEach((i) =>
@@ -66,6 +128,20 @@ const variantSchema = z
         code: "custom",
         path: ["lora"],
         message: "expected LoRA on an unquantized base model",
+      });
+    }
+    if ((v.replicas === undefined) === (v.autoscaling === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["replicas"],
+        message: "expected either replicas (a fixed count) or autoscaling, not both or neither",
+      });
+    }
+    if (v.quantization && !v.baseModel) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["baseModel"],
+        message: "required for a quantized variant: the model it is a quantization of",
       });
     }
   });
@@ -98,7 +174,33 @@ export const modelsSchema = z
         message: "required: the LoRA variant serves adapters",
       });
     }
+    // Like for like: every variant of a family is an optimisation of the same base model.
+    const baseline = m.variants.baseline.model;
+    for (const v of modelVariants) {
+      if (v === "baseline" || modelDesign[v].family !== modelDesign.baseline.family) continue;
+      const base = baseModelOf(m.variants[v]);
+      if (base !== baseline) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["variants", v, m.variants[v].baseModel ? "baseModel" : "model"],
+          message: `expected the baseline's model (${baseline}): variants of one family share their base model, got ${base}`,
+        });
+      }
+    }
   });
 
 export type ModelsConfig = z.output<typeof modelsSchema>;
 export type ModelVariantConfig = z.output<typeof variantSchema>;
+export type ModelAutoscalingConfig = z.output<typeof autoscalingSchema>;
+
+/** The model a variant derives from (itself unless it is e.g. a quantized build). */
+export function baseModelOf(v: { model: string; baseModel?: string | undefined }): string {
+  return v.baseModel ?? v.model;
+}
+
+/** Replica bounds of a variant: a fixed count is min = max. */
+export function replicaRange(v: ModelVariantConfig): { min: number; max: number } {
+  return v.autoscaling
+    ? { min: v.autoscaling.minReplicas, max: v.autoscaling.maxReplicas }
+    : { min: v.replicas ?? 0, max: v.replicas ?? 0 };
+}

@@ -1,0 +1,317 @@
+/**
+ * Model autoscaling on the signals LLM serving has: KEDA scales each autoscaled vLLM variant between
+ * its min and max replicas on vLLM's own metrics (requests waiting, KV-cache usage) read from
+ * Prometheus, to zero when idle where min is 0, and up for a working-hours window where configured.
+ * Every replica takes one GPU node (required anti-affinity), which the cluster autoscaler adds for a
+ * pending pod and removes once empty.
+ *
+ * Why KEDA: a maintained CNCF autoscaler whose Prometheus scaler reads these metrics directly, and the
+ * only common choice that scales a Deployment to and from zero (a plain HPA stops at 1, and the
+ * Prometheus Adapter + HPA route would need custom-metrics rules and still no zero).
+ *
+ * Where it runs: kube-system, like the cluster autoscaler. KEDA is cluster infrastructure (it owns the
+ * cluster-wide `external.metrics.k8s.io` APIService and can scale any workload it watches); in a team
+ * or platform namespace, anyone allowed to create pods there could borrow its service account. Its
+ * pods get their own default-deny and allow only the flows below; their chart defaults already meet
+ * Pod Security `restricted`, set explicitly here.
+ *
+ * Which Prometheus: the in-cluster Prometheus (kps-prometheus:9090) in every stack, not Mimir. A
+ * 30-second control loop wants the newest samples with the fewest hops; Mimir adds remote-write lag
+ * and a query-frontend cache and is there for long-term history (Grafana), which scaling never reads.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { modelNamespace, modelServerName, prometheusPodLabels } from "./catalog";
+import { helmRelease } from "./k8s/helm";
+import { createNetworkPolicies } from "./k8s/namespaces";
+import { podsIn, type NetworkPolicyDef } from "./k8s/networkPolicies";
+import { obsServices } from "./observability/values/common";
+import type { ModelAutoscalingConfig, ModelVariant } from "./schema/models";
+import { charts } from "./versions";
+
+/** Namespace of the KEDA release (see the module comment for why). */
+export const kedaNamespace = "kube-system";
+
+/** The `app` labels of KEDA's three Deployments (chart 2.20.x). */
+export const kedaApps = {
+  operator: "keda-operator",
+  metricsApiServer: "keda-operator-metrics-apiserver",
+  webhooks: "keda-admission-webhooks",
+};
+
+/** Ports KEDA listens on: operator gRPC (metrics API server -> operator), metrics API, webhooks. */
+export const kedaPorts = { operatorGrpc: 9666, metricsApi: 6443, webhooks: 9443 };
+
+/** Where the scalers query (Prometheus HTTP API, port 9090). */
+export const scalerPrometheus = { url: obsServices.prometheus, port: 9090 };
+
+/** How often KEDA polls the triggers: the model servers are scraped every 30 s. */
+export const pollingIntervalSeconds = 30;
+
+/**
+ * HPA behaviour for GPU replicas: add one replica per minute at most (each is a new GPU node and a
+ * cold start), remove one per 5 minutes after 10 stable minutes, so a short lull does not give back a
+ * node that took minutes to warm.
+ */
+export const modelScalingBehavior = {
+  scaleUp: {
+    stabilizationWindowSeconds: 0,
+    policies: [{ type: "Pods", value: 1, periodSeconds: 60 }],
+  },
+  scaleDown: {
+    stabilizationWindowSeconds: 600,
+    policies: [{ type: "Pods", value: 1, periodSeconds: 300 }],
+  },
+};
+
+/** Helm values of KEDA: watch only the model namespace, CPU nodes, explicit resources and security. */
+export function kedaValues() {
+  const resources = {
+    requests: { cpu: "100m", memory: "128Mi" },
+    limits: { cpu: "1", memory: "512Mi" },
+  };
+  const podSecurity = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
+  const containerSecurity = {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+  return {
+    // ScaledObjects live only in the model namespace.
+    watchNamespace: modelNamespace,
+    image: { pullPolicy: "IfNotPresent" },
+    nodeSelector: { workload: "cpu" },
+    resources: { operator: resources, metricServer: resources, webhooks: resources },
+    podSecurityContext: { operator: podSecurity, metricServer: podSecurity, webhooks: podSecurity },
+    securityContext: {
+      operator: containerSecurity,
+      metricServer: containerSecurity,
+      webhooks: containerSecurity,
+    },
+    // The Prometheus triggers need no credentials: no Secret access beyond KEDA's own certificates.
+    permissions: {
+      operator: { restrict: { secret: true, namesAllowList: ["kedaorg-certs"] } },
+      metricServer: { restrict: { secret: true } },
+    },
+  };
+}
+
+/**
+ * NetworkPolicies of the KEDA pods (kube-system has no namespace-wide default-deny, so these select
+ * KEDA's pods only): deny by default; DNS; the Kubernetes API (VPC endpoint ENIs and the `kubernetes`
+ * Service); the control plane calls the metrics API and the admission webhook; the metrics API server
+ * calls the operator over gRPC; the operator queries Prometheus.
+ */
+export function kedaPolicies(vpcCidr: string, serviceCidr: string): NetworkPolicyDef[] {
+  const allKeda = {
+    matchExpressions: [{ key: "app", operator: "In", values: Object.values(kedaApps) }],
+  };
+  const app = (name: string) => ({ matchLabels: { app: name } });
+  const tcp = (port: number) => [{ protocol: "TCP", port }];
+  return [
+    {
+      name: "keda-default-deny",
+      spec: { podSelector: allKeda, policyTypes: ["Ingress", "Egress"] },
+    },
+    {
+      name: "keda-allow-dns",
+      spec: {
+        podSelector: allKeda,
+        policyTypes: ["Egress"],
+        egress: [
+          {
+            to: [podsIn("kube-system", { "k8s-app": "kube-dns" })],
+            ports: [
+              { protocol: "UDP", port: 53 },
+              { protocol: "TCP", port: 53 },
+            ],
+          },
+        ],
+      },
+    },
+    {
+      name: "keda-allow-kube-apiserver",
+      spec: {
+        podSelector: allKeda,
+        policyTypes: ["Egress"],
+        egress: [
+          {
+            to: [{ ipBlock: { cidr: vpcCidr } }, { ipBlock: { cidr: serviceCidr } }],
+            ports: tcp(443),
+          },
+        ],
+      },
+    },
+    {
+      name: "keda-allow-control-plane-to-metrics-api",
+      spec: {
+        podSelector: app(kedaApps.metricsApiServer),
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [{ ipBlock: { cidr: vpcCidr } }], ports: tcp(kedaPorts.metricsApi) }],
+      },
+    },
+    {
+      name: "keda-allow-control-plane-to-webhooks",
+      spec: {
+        podSelector: app(kedaApps.webhooks),
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [{ ipBlock: { cidr: vpcCidr } }], ports: tcp(kedaPorts.webhooks) }],
+      },
+    },
+    {
+      name: "keda-allow-metrics-api-to-operator",
+      spec: {
+        podSelector: app(kedaApps.operator),
+        policyTypes: ["Ingress"],
+        ingress: [
+          {
+            from: [{ podSelector: app(kedaApps.metricsApiServer) }],
+            ports: tcp(kedaPorts.operatorGrpc),
+          },
+        ],
+      },
+    },
+    {
+      name: "keda-allow-metrics-api-egress-to-operator",
+      spec: {
+        podSelector: app(kedaApps.metricsApiServer),
+        policyTypes: ["Egress"],
+        egress: [
+          { to: [{ podSelector: app(kedaApps.operator) }], ports: tcp(kedaPorts.operatorGrpc) },
+        ],
+      },
+    },
+    {
+      name: "keda-allow-operator-to-prometheus",
+      spec: {
+        podSelector: app(kedaApps.operator),
+        policyTypes: ["Egress"],
+        egress: [
+          {
+            to: [podsIn("observability", prometheusPodLabels)],
+            ports: tcp(scalerPrometheus.port),
+          },
+        ],
+      },
+    },
+  ];
+}
+
+/** The observability side of the scaler flow: Prometheus admits queries from the KEDA operator. */
+export function prometheusFromKedaPolicy(): NetworkPolicyDef {
+  return {
+    name: `allow-keda-operator-to-prometheus-${scalerPrometheus.port}`,
+    spec: {
+      podSelector: { matchLabels: prometheusPodLabels },
+      policyTypes: ["Ingress"],
+      ingress: [
+        {
+          from: [podsIn(kedaNamespace, { app: kedaApps.operator })],
+          ports: [{ protocol: "TCP", port: scalerPrometheus.port }],
+        },
+      ],
+    },
+  };
+}
+
+/** PromQL of one variant's scaling signals (labels from the model-servers PodMonitor). */
+export function vllmSignals(variant: ModelVariant) {
+  const sel = `namespace="${modelNamespace}",app="${modelServerName(variant)}"`;
+  return {
+    requestsWaiting: `sum(vllm:num_requests_waiting{${sel}})`,
+    kvCacheUsage: `sum(vllm:kv_cache_usage_perc{${sel}})`,
+  };
+}
+
+/**
+ * The ScaledObject spec of one variant. Both Prometheus triggers use AverageValue: the HPA divides
+ * the summed signal by the target per replica (waiting requests per replica, KV-cache share per
+ * replica). A trigger is active while its value is above 0, so a variant with min 0 goes to zero only
+ * after `idleMinutes` with no request waiting and an empty KV cache (no request running). At zero no
+ * vLLM series exist (the query returns nothing, which KEDA reads as 0): it comes back on its
+ * working-hours window, or on demand with `autoscaling.keda.sh/paused-replicas` (README).
+ */
+export function scaledObjectSpec(variant: ModelVariant, a: ModelAutoscalingConfig) {
+  const q = vllmSignals(variant);
+  const prometheus = (name: string, query: string, threshold: number) => ({
+    type: "prometheus",
+    name,
+    metricType: "AverageValue",
+    metadata: {
+      serverAddress: scalerPrometheus.url,
+      query,
+      threshold: String(threshold),
+      activationThreshold: "0",
+    },
+  });
+  return {
+    scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: modelServerName(variant) },
+    pollingInterval: pollingIntervalSeconds,
+    cooldownPeriod: a.idleMinutes * 60,
+    minReplicaCount: a.minReplicas,
+    maxReplicaCount: a.maxReplicas,
+    advanced: {
+      horizontalPodAutoscalerConfig: {
+        name: modelServerName(variant),
+        behavior: modelScalingBehavior,
+      },
+    },
+    triggers: [
+      prometheus("requests-waiting", q.requestsWaiting, a.requestsWaitingPerReplica),
+      prometheus("kv-cache-usage", q.kvCacheUsage, a.kvCacheUsage),
+      ...(a.workingHours
+        ? [
+            {
+              type: "cron",
+              name: "working-hours",
+              metadata: {
+                timezone: a.workingHours.timezone,
+                start: a.workingHours.start,
+                end: a.workingHours.end,
+                desiredReplicas: "1",
+              },
+            },
+          ]
+        : []),
+    ],
+  };
+}
+
+export interface KedaArgs {
+  readonly vpcCidr: string;
+  readonly serviceCidr: string;
+  /** The observability namespace (Prometheus admits the operator's queries there). */
+  readonly observabilityNamespace: pulumi.Output<string>;
+  /** What the release waits for (CPU nodes to run on). */
+  readonly dependsOn: pulumi.Resource[];
+  readonly provider: k8s.Provider;
+}
+
+/** KEDA (pinned chart) in kube-system with its NetworkPolicies and Prometheus's matching rule. */
+export class Keda extends pulumi.ComponentResource {
+  /** The Helm release: ScaledObjects depend on it (it installs their CRD and admission webhook). */
+  readonly release: k8s.helm.v3.Release;
+
+  constructor(name: string, args: KedaArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llmplatform:Keda", name, {}, opts);
+    const k = { parent: this, provider: args.provider };
+    this.release = helmRelease("keda", charts.keda, kedaNamespace, kedaValues(), {
+      ...k,
+      dependsOn: args.dependsOn,
+    });
+    createNetworkPolicies(
+      kedaNamespace,
+      kedaNamespace,
+      kedaPolicies(args.vpcCidr, args.serviceCidr),
+      k,
+    );
+    createNetworkPolicies(
+      "observability",
+      args.observabilityNamespace,
+      [prometheusFromKedaPolicy()],
+      k,
+    );
+    this.registerOutputs({});
+  }
+}
