@@ -123,7 +123,7 @@ export type ChartEndpointName = keyof typeof chartEndpoints;
 /** Pods a chart runs that no other component addresses, but that policies and monitors select. */
 export interface ChartWorkload {
   readonly release: string;
-  readonly namespace: NamespaceName;
+  readonly namespace: NamespaceName | "kube-system";
   readonly name: string;
   readonly podLabels: Readonly<Record<string, string>>;
   readonly ports: readonly { readonly name: string; readonly containerPort: number }[];
@@ -148,6 +148,30 @@ export const chartWorkloads = {
     name: "dcgm-exporter",
     podLabels: { "app.kubernetes.io/name": "dcgm-exporter" },
     ports: [{ name: "metrics", containerPort: 9400 }],
+  },
+  /** KEDA's operator: serves the metrics API server over gRPC, queries the scalers' sources. */
+  kedaOperator: {
+    release: "keda",
+    namespace: "kube-system",
+    name: "keda-operator",
+    podLabels: { app: "keda-operator" },
+    ports: [{ name: "metricsservice", containerPort: 9666 }],
+  },
+  /** KEDA's external metrics API server (an APIService the control plane calls). */
+  kedaMetricsApiServer: {
+    release: "keda",
+    namespace: "kube-system",
+    name: "keda-operator-metrics-apiserver",
+    podLabels: { app: "keda-operator-metrics-apiserver" },
+    ports: [{ name: "https", containerPort: 6443 }],
+  },
+  /** KEDA's admission webhooks (validate ScaledObjects). */
+  kedaWebhooks: {
+    release: "keda",
+    namespace: "kube-system",
+    name: "keda-admission-webhooks",
+    podLabels: { app: "keda-admission-webhooks" },
+    ports: [{ name: "http", containerPort: 9443 }],
   },
 } as const satisfies Record<string, ChartWorkload>;
 

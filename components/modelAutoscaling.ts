@@ -27,20 +27,25 @@ import { createNetworkPolicies } from "./k8s/namespaces";
 import { podsIn, type NetworkPolicyDef } from "./k8s/networkPolicies";
 import { obsServices } from "./observability/values/common";
 import type { ModelAutoscalingConfig, ModelVariant } from "./schema/models";
+import { chartWorkloads } from "./chartContracts";
 import { charts } from "./versions";
 
 /** Namespace of the KEDA release (see the module comment for why). */
 export const kedaNamespace = "kube-system";
 
-/** The `app` labels of KEDA's three Deployments (chart 2.20.x). */
+/** The `app` labels of KEDA's three Deployments (chart contract). */
 export const kedaApps = {
-  operator: "keda-operator",
-  metricsApiServer: "keda-operator-metrics-apiserver",
-  webhooks: "keda-admission-webhooks",
+  operator: chartWorkloads.kedaOperator.podLabels.app,
+  metricsApiServer: chartWorkloads.kedaMetricsApiServer.podLabels.app,
+  webhooks: chartWorkloads.kedaWebhooks.podLabels.app,
 };
 
 /** Ports KEDA listens on: operator gRPC (metrics API server -> operator), metrics API, webhooks. */
-export const kedaPorts = { operatorGrpc: 9666, metricsApi: 6443, webhooks: 9443 };
+export const kedaPorts = {
+  operatorGrpc: chartWorkloads.kedaOperator.ports[0].containerPort,
+  metricsApi: chartWorkloads.kedaMetricsApiServer.ports[0].containerPort,
+  webhooks: chartWorkloads.kedaWebhooks.ports[0].containerPort,
+};
 
 /** Where the scalers query (Prometheus HTTP API, port 9090). */
 export const scalerPrometheus = { url: obsServices.prometheus, port: 9090 };

@@ -130,7 +130,7 @@ export function contractObjects(release: string, namespace: string): KObject[] {
  * Service kube-dns, pods k8s-app=kube-dns), each namespace's `default` ServiceAccount and
  * `kube-root-ca.crt` ConfigMap, the kubelet Service the Prometheus Operator maintains when told to
  * (--kubelet-service), and the webhook certificate Secrets that kube-webhook-certgen hook Jobs create
- * (`create --secret-name=...`).
+ * (`create --secret-name=...`) or operators rotate themselves (`--cert-secret-name`).
  */
 export function eksObjects(namespaces: string[], objects: readonly ClusterObject[]): KObject[] {
   const dnsLabels = { "k8s-app": "kube-dns" };
@@ -202,6 +202,15 @@ export function eksObjects(namespaces: string[], objects: readonly ClusterObject
       const args = (c.args ?? []).map(String);
       const flag = (name: string) =>
         args.find((a: string) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+      // An operator that rotates its own serving certificates into a Secret (KEDA).
+      const rotated = args.includes("--enable-cert-rotation=true") && flag("cert-secret-name");
+      if (rotated) {
+        out.push({
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: rotated, namespace: obj.metadata.namespace! },
+        });
+      }
       const certSecret = flag("secret-name");
       if (obj.kind === "Job" && args.includes("create") && certSecret) {
         out.push({

@@ -176,7 +176,8 @@ export function podInstances(model: Pick<ClusterModel, "objects" | "nodePools">)
         template(
           obj.spec.template,
           hpaMax.get(ref(obj)) ?? obj.spec.replicas ?? 1,
-          obj.spec.strategy?.type !== "Recreate",
+          obj.spec.strategy?.type !== "Recreate" &&
+            !["0", "0%"].includes(String(obj.spec.strategy?.rollingUpdate?.maxSurge ?? "25%")),
         );
         break;
       case "StatefulSet":
