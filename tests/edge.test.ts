@@ -7,12 +7,21 @@ import { ConfigError, parseConfig } from "../components/config";
 import { albAnnotations, healthCheck } from "../components/edge";
 import { cloneStackConfig, repoRoot, runProgram, runStack, stacks, testAccountId } from "./harness";
 
-const reference = JSON.parse(
-  fs.readFileSync(
-    path.join(repoRoot, "tests", "fixtures", "aws-load-balancer-controller-iam-policy.json"),
-    "utf8",
-  ),
-) as { Statement: PolicyStatement[] };
+/**
+ * The upstream policy (kubernetes-sigs/aws-load-balancer-controller `docs/install/iam_policy.json` at the
+ * pinned chart's controller version) is never committed here: it is read from the shared reference
+ * directory beside the repository, `../shared/reference/`, when that exists.
+ */
+const referencePath = path.resolve(
+  repoRoot,
+  "..",
+  "shared",
+  "reference",
+  "aws-load-balancer-controller-iam-policy.json",
+);
+const reference = fs.existsSync(referencePath)
+  ? (JSON.parse(fs.readFileSync(referencePath, "utf8")) as { Statement: PolicyStatement[] })
+  : undefined;
 
 /** A statement without its Sid, with actions and resources as sorted arrays: comparable. */
 function normalize(s: PolicyStatement) {
@@ -26,29 +35,39 @@ function normalize(s: PolicyStatement) {
   });
 }
 
-describe("edge: load balancer controller IAM policy", () => {
+describe("edge: load balancer controller IAM policy against upstream", function () {
   const ours = loadBalancerControllerPolicy("aws").Statement;
+  before(function () {
+    if (!reference) {
+      console.log(
+        `    upstream policy not found at ${referencePath}: comparison skipped (put the controller's docs/install/iam_policy.json there to run it)`,
+      );
+      this.skip();
+    }
+  });
 
   it("grants every statement of the upstream policy, action for action and condition for condition", () => {
     const mine = new Set(ours.map(normalize));
-    for (const s of reference.Statement)
+    for (const s of reference!.Statement)
       assert.ok(mine.has(normalize(s)), `missing upstream grant: ${normalize(s)}`);
     const actions = (ss: PolicyStatement[]) =>
       new Set(ss.flatMap((s) => ([] as string[]).concat(s.Action)));
     assert.equal(
-      actions(reference.Statement).size,
+      actions(reference!.Statement).size,
       80,
       "upstream grants 80 distinct actions (86 with repeats)",
     );
-    assert.deepEqual([...actions(ours)].sort(), [...actions(reference.Statement)].sort());
+    assert.deepEqual([...actions(ours)].sort(), [...actions(reference!.Statement)].sort());
   });
 
   it("grants nothing broader: no statement beyond the upstream ones", () => {
-    const upstream = new Set(reference.Statement.map(normalize));
+    const upstream = new Set(reference!.Statement.map(normalize));
     for (const s of ours) assert.ok(upstream.has(normalize(s)), `not in upstream: ${normalize(s)}`);
-    assert.equal(ours.length, reference.Statement.length);
+    assert.equal(ours.length, reference!.Statement.length);
   });
+});
 
+describe("edge: load balancer controller IAM policy", () => {
   it("follows the partition", () => {
     const cn = JSON.stringify(loadBalancerControllerPolicy("aws-cn"));
     assert.ok(cn.includes("arn:aws-cn:elasticloadbalancing:*:*:targetgroup/*/*"));
