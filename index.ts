@@ -11,7 +11,7 @@ import { NodeGroups } from "./components/aws/nodeGroups";
 import { loadConfig } from "./components/config";
 import { Namespaces } from "./components/k8s/namespaces";
 import { DefaultStorageClass } from "./components/k8s/storage";
-import { Edge, publicUrl } from "./components/edge";
+import { Edge } from "./components/edge";
 import { GpuRuntime } from "./components/gpuRuntime";
 import { LoadBalancerController } from "./components/loadBalancerController";
 import { Keda } from "./components/modelAutoscaling";
@@ -125,26 +125,6 @@ export = async () => {
     opts,
   );
 
-  const observability = new Observability(
-    `${name}-observability`,
-    {
-      stack: config.stack,
-      clusterName: name,
-      region: config.region,
-      vpcCidr: config.network.cidr,
-      serviceCidr,
-      o: config.observability,
-      grafanaUrl: publicUrl(config.edge.grafanaHost),
-      ...(config.alertWebhookUrl ? { alertWebhookUrl: config.alertWebhookUrl } : {}),
-      oidc: cluster.oidc,
-      namespace: namespaces.names.observability,
-      // CPU nodes to run on, EBS CSI for the volumes, the controller whose webhook admits the pods.
-      dependsOn: [nodeGroups.cpu, compute, loadBalancerController.release],
-      provider: cluster.provider,
-    },
-    opts,
-  );
-
   const edge = new Edge(
     `${name}-edge`,
     {
@@ -154,13 +134,34 @@ export = async () => {
       edge: config.edge,
       tags: { ...config.tags },
       gateway: { namespace: namespaces.names.platform, service: "gateway", port: 80 },
+      // Grafana's Service comes from its release, which needs this edge's URL (root_url).
       grafana: {
         namespace: namespaces.names.observability,
         service: "grafana",
         port: 3000,
-        createdBy: observability.grafana,
+        serviceCreatedLater: true,
       },
       controller: loadBalancerController.release,
+      provider: cluster.provider,
+    },
+    opts,
+  );
+
+  const observability = new Observability(
+    `${name}-observability`,
+    {
+      stack: config.stack,
+      clusterName: name,
+      region: config.region,
+      vpcCidr: config.network.cidr,
+      serviceCidr,
+      o: config.observability,
+      grafanaUrl: edge.grafanaUrl,
+      ...(config.alertWebhookUrl ? { alertWebhookUrl: config.alertWebhookUrl } : {}),
+      oidc: cluster.oidc,
+      namespace: namespaces.names.observability,
+      // CPU nodes to run on, EBS CSI for the volumes, the controller whose webhook admits the pods.
+      dependsOn: [nodeGroups.cpu, compute, loadBalancerController.release],
       provider: cluster.provider,
     },
     opts,

@@ -84,6 +84,9 @@ export const secretConfigKeys = ["llm-platform:hfToken", "llm-platform:alertWebh
 /** The config keys this program reads. */
 export const configKeys = Object.keys(rawSchema.shape);
 
+/** The schema of the whole stack config (the README's configuration table is checked against it). */
+export const configSchema = rawSchema;
+
 // ---------------------------------------------------------------------------------------------
 // Typed result
 // ---------------------------------------------------------------------------------------------

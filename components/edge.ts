@@ -4,10 +4,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { PrivateBucket } from "./aws/bucket";
 import type { PolicyStatement } from "./aws/iam";
 import { partOf } from "./catalog";
-import type { EdgeConfig } from "./schema/edge";
+import { edgeMode, type EdgeConfig } from "./schema/edge";
 
-/** The TLS policy of the HTTPS listener: TLS 1.3 with 1.2 fallback, forward-secret ciphers only. */
-export const sslPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+/**
+ * The TLS policy of the HTTPS listener: TLS 1.3, and TLS 1.2 restricted ("Res") to ECDHE key exchange
+ * with AES-GCM, so every negotiated suite is forward-secret. `ELBSecurityPolicy-TLS13-1-2-2021-06`
+ * (the usual choice) still offers TLS 1.2 suites with RSA key exchange and CBC modes, which are not.
+ * The cost: TLS 1.2 clients without ECDHE + GCM (pre-2013 stacks) cannot connect.
+ */
+export const sslPolicy = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06";
+
+/** Plain-HTTP listener ports when there is no TLS: one ALB, one listener per backend, root paths. */
+export const httpPorts = { gateway: 80, grafana: 3000 } as const;
 
 /** Health check of one target group, as the controller's annotations express it. */
 export interface HealthCheck {
@@ -27,13 +35,16 @@ export const healthCheck = (path: string): HealthCheck => ({
   unhealthyThreshold: 3,
 });
 
+/** The listener(s) an Ingress uses: HTTPS on 443 (optionally HTTP 80 redirected), or plain HTTP. */
+export type Listener =
+  | { readonly https: { readonly certificateArn: string; readonly redirectHttp: boolean } }
+  | { readonly httpPort: number };
+
 export interface AlbAnnotationParams {
   /** Ingress group: every member shares one ALB. */
   readonly group: string;
   readonly order: number;
-  readonly certificateArn: string;
-  /** Listen on HTTP 80 (redirected to HTTPS) as well as 443. */
-  readonly httpRedirect: boolean;
+  readonly listener: Listener;
   readonly health: HealthCheck;
   readonly edge: EdgeConfig;
   /** Access-log bucket when access logs are on. */
@@ -58,17 +69,24 @@ export function albAnnotations(p: AlbAnnotationParams): Record<string, string> {
         ]
       : []),
   ];
+  const l = p.listener;
+  const listener =
+    "https" in l
+      ? {
+          [`${prefix}/listen-ports`]: JSON.stringify(
+            l.https.redirectHttp ? [{ HTTP: 80 }, { HTTPS: 443 }] : [{ HTTPS: 443 }],
+          ),
+          ...(l.https.redirectHttp ? { [`${prefix}/ssl-redirect`]: "443" } : {}),
+          [`${prefix}/certificate-arn`]: l.https.certificateArn,
+          [`${prefix}/ssl-policy`]: sslPolicy,
+        }
+      : { [`${prefix}/listen-ports`]: JSON.stringify([{ HTTP: l.httpPort }]) };
   return {
     [`${prefix}/group.name`]: p.group,
     [`${prefix}/group.order`]: String(p.order),
     [`${prefix}/scheme`]: "internet-facing",
     [`${prefix}/target-type`]: "ip",
-    [`${prefix}/listen-ports`]: JSON.stringify(
-      p.httpRedirect ? [{ HTTP: 80 }, { HTTPS: 443 }] : [{ HTTPS: 443 }],
-    ),
-    ...(p.httpRedirect ? { [`${prefix}/ssl-redirect`]: "443" } : {}),
-    [`${prefix}/certificate-arn`]: p.certificateArn,
-    [`${prefix}/ssl-policy`]: sslPolicy,
+    ...listener,
     [`${prefix}/inbound-cidrs`]: p.edge.inboundCidrs.join(","),
     [`${prefix}/load-balancer-attributes`]: attributes.join(","),
     [`${prefix}/healthcheck-path`]: p.health.path,
@@ -104,13 +122,19 @@ export interface Backend {
   readonly namespace: pulumi.Input<string>;
   readonly service: string;
   readonly port: number;
-  /** What creates the Service (a Helm release), when the program does not create it directly. */
-  readonly createdBy?: pulumi.Resource;
+  /** The Service is created later (by a release that needs this edge's URL): create the Ingress
+   * without Pulumi's wait for its endpoints. Default false. */
+  readonly serviceCreatedLater?: boolean;
 }
 
 /** The public URL of a host on the ALB. */
 export function publicUrl(host: string): string {
   return `https://${host}`;
+}
+
+/** The URL of a plain-HTTP listener on the ALB's own DNS name (port 80 needs no suffix). */
+export function albUrl(albHostname: string, port: number): string {
+  return port === 80 ? `http://${albHostname}` : `http://${albHostname}:${port}`;
 }
 
 export interface EdgeArgs {
@@ -127,41 +151,51 @@ export interface EdgeArgs {
 }
 
 /**
- * The public edge: one internet-facing ALB (an ingress group) for `platform-ingress` (the gateway,
- * HTTP redirected to HTTPS) and `grafana-ingress` (HTTPS only), TLS from ACM, optional access logs and
- * WAF, and, with a Route 53 zone, the certificate's DNS validation and alias records for both hosts.
+ * The public edge: one internet-facing ALB (an ingress group) for `platform-ingress` (the gateway) and
+ * `grafana-ingress`, optional access logs and WAF. With TLS (a Route 53 zone or an ACM certificate):
+ * two hosts on HTTPS 443, HTTP redirected, and with a zone the certificate's DNS validation and alias
+ * records. Without TLS (only when config allows it): plain HTTP on the ALB's own DNS name, the gateway
+ * on port 80 and Grafana on its own listener, so neither needs a host name or a sub-path.
  */
 export class Edge extends pulumi.ComponentResource {
   readonly albHostname: pulumi.Output<string>;
-  readonly gatewayUrl: string;
-  readonly grafanaUrl: string;
-  /** DNS records to create by hand (empty when Route 53 manages the zone). */
+  readonly gatewayUrl: pulumi.Output<string>;
+  readonly grafanaUrl: pulumi.Output<string>;
+  /** DNS records to create by hand (empty when Route 53 manages the zone, or without TLS). */
   readonly dnsRecords: pulumi.Output<{ name: string; type: string; value: string }[]>;
 
   constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:Edge", name, {}, opts);
     const e = args.edge;
+    const mode = edgeMode(e);
     const a = { parent: this };
-    const zone = e.hostedZone
-      ? aws.route53.getZoneOutput({ name: e.hostedZone, privateZone: false }, a)
-      : undefined;
+    if (!mode.tls) {
+      pulumi.log.warn(
+        "edge: no hostedZone or certificateArn, so the gateway and Grafana are served over plain " +
+          "HTTP on the load balancer's DNS name (allowHttpWithoutTls). Fine for a throwaway dev " +
+          "stack; set edge.hostedZone or edge.certificateArn for anything else.",
+        this,
+      );
+    }
+    const zone =
+      mode.tls && mode.hostedZone
+        ? aws.route53.getZoneOutput({ name: mode.hostedZone, privateZone: false }, a)
+        : undefined;
 
-    let certificateArn: pulumi.Output<string>;
-    if (e.certificateArn) {
-      certificateArn = pulumi.output(e.certificateArn);
-    } else {
-      // Config validation guarantees a zone here.
-      const zoneId = zone!.zoneId;
+    let certificateArn: pulumi.Output<string> | undefined;
+    if (mode.tls && mode.certificateArn) {
+      certificateArn = pulumi.output(mode.certificateArn);
+    } else if (mode.tls && zone) {
       const cert = new aws.acm.Certificate(
         `${name}-cert`,
         {
-          domainName: e.gatewayHost,
-          subjectAlternativeNames: [e.grafanaHost],
+          domainName: mode.gatewayHost,
+          subjectAlternativeNames: [mode.grafanaHost],
           validationMethod: "DNS",
         },
         { parent: this },
       );
-      const records = [e.gatewayHost, e.grafanaHost].map((host, i) => {
+      const records = [mode.gatewayHost, mode.grafanaHost].map((host, i) => {
         const dvo = cert.domainValidationOptions.apply((opts) => {
           const o = opts.find((d) => d.domainName === host);
           if (!o) throw new Error(`ACM returned no DNS validation for ${host}`);
@@ -170,7 +204,7 @@ export class Edge extends pulumi.ComponentResource {
         return new aws.route53.Record(
           `${name}-cert-validation-${i + 1}`,
           {
-            zoneId,
+            zoneId: zone.zoneId,
             name: dvo.resourceRecordName,
             type: dvo.resourceRecordType,
             records: [dvo.resourceRecordValue],
@@ -208,11 +242,10 @@ export class Edge extends pulumi.ComponentResource {
     const k = { parent: this, provider: args.provider };
     const ingress = (
       ingressName: string,
-      host: string,
       backend: Backend,
       order: number,
       health: HealthCheck,
-      httpRedirect: boolean,
+      route: { host: string; redirectHttp: boolean } | { httpPort: number },
     ) =>
       new k8s.networking.v1.Ingress(
         ingressName,
@@ -221,25 +254,28 @@ export class Edge extends pulumi.ComponentResource {
             name: ingressName,
             namespace: backend.namespace,
             labels: { "app.kubernetes.io/part-of": partOf },
-            annotations: pulumi.all([certificateArn, accessLogBucket]).apply(([cert, logs]) =>
-              albAnnotations({
+            annotations: pulumi.all([certificateArn, accessLogBucket]).apply(([cert, logs]) => ({
+              ...albAnnotations({
                 group: args.namePrefix,
                 order,
-                certificateArn: cert,
-                httpRedirect,
+                listener:
+                  "host" in route
+                    ? { https: { certificateArn: cert!, redirectHttp: route.redirectHttp } }
+                    : { httpPort: route.httpPort },
                 health,
                 edge: e,
                 ...(logs ? { accessLogBucket: logs } : {}),
                 tags: args.tags,
               }),
-            ),
+              ...(backend.serviceCreatedLater ? { "pulumi.com/skipAwait": "true" } : {}),
+            })),
           },
           spec: {
             ingressClassName: "alb",
-            tls: [{ hosts: [host] }],
+            ...("host" in route ? { tls: [{ hosts: [route.host] }] } : {}),
             rules: [
               {
-                host,
+                ...("host" in route ? { host: route.host } : {}),
                 http: {
                   paths: [
                     {
@@ -255,29 +291,42 @@ export class Edge extends pulumi.ComponentResource {
             ],
           },
         },
-        // Destroy removes Ingresses (so the ALB) before the controller; create waits for the backend's
-        // Service, as Pulumi treats an Ingress as ready only once its backends' Endpoints exist.
-        { ...k, dependsOn: [args.controller, ...(backend.createdBy ? [backend.createdBy] : [])] },
+        // Destroy removes Ingresses (so the ALB) before the controller.
+        { ...k, dependsOn: [args.controller] },
       );
     const gateway = ingress(
       "platform-ingress",
-      e.gatewayHost,
       args.gateway,
       10,
       healthCheck("/health"),
-      true,
+      mode.tls ? { host: mode.gatewayHost, redirectHttp: true } : { httpPort: httpPorts.gateway },
     );
-    ingress("grafana-ingress", e.grafanaHost, args.grafana, 20, healthCheck("/api/health"), false);
+    ingress(
+      "grafana-ingress",
+      args.grafana,
+      20,
+      healthCheck("/api/health"),
+      mode.tls ? { host: mode.grafanaHost, redirectHttp: false } : { httpPort: httpPorts.grafana },
+    );
 
+    // The group's one ALB, read from the gateway's Ingress (Pulumi waits for its address).
     this.albHostname = gateway.status.loadBalancer.ingress.apply((i) => {
       const hostname = i?.[0]?.hostname;
       if (!hostname)
         throw new Error("platform-ingress has no load balancer hostname in its status");
       return hostname;
     });
+    if (!mode.tls) {
+      this.gatewayUrl = this.albHostname.apply((h) => albUrl(h, httpPorts.gateway));
+      this.grafanaUrl = this.albHostname.apply((h) => albUrl(h, httpPorts.grafana));
+      this.dnsRecords = pulumi.output([]);
+      this.registerOutputs({ albHostname: this.albHostname, dnsRecords: this.dnsRecords });
+      return;
+    }
+    const hosts = [mode.gatewayHost, mode.grafanaHost];
     if (zone) {
       const albZoneId = aws.lb.getHostedZoneIdOutput({ loadBalancerType: "application" }, a).id;
-      [e.gatewayHost, e.grafanaHost].forEach(
+      hosts.forEach(
         (host, i) =>
           new aws.route53.Record(
             `${name}-alias-${i + 1}`,
@@ -293,11 +342,11 @@ export class Edge extends pulumi.ComponentResource {
       this.dnsRecords = pulumi.output([]);
     } else {
       this.dnsRecords = this.albHostname.apply((alb) =>
-        [e.gatewayHost, e.grafanaHost].map((name) => ({ name, type: "CNAME", value: alb })),
+        hosts.map((host) => ({ name: host, type: "CNAME", value: alb })),
       );
     }
-    this.gatewayUrl = publicUrl(e.gatewayHost);
-    this.grafanaUrl = publicUrl(e.grafanaHost);
+    this.gatewayUrl = pulumi.output(publicUrl(mode.gatewayHost));
+    this.grafanaUrl = pulumi.output(publicUrl(mode.grafanaHost));
     this.registerOutputs({ albHostname: this.albHostname, dnsRecords: this.dnsRecords });
   }
 }

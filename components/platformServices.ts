@@ -35,48 +35,54 @@ import {
 import { modelVariants, replicaRange, type ModelsConfig } from "./schema/models";
 import type { GatewayRoutes, ServicesConfig } from "./schema/platform";
 
+/** One route of the gateway's ROUTE_TABLE, in the design's wire format (snake_case keys). */
+export interface RouteEntry {
+  readonly url: string;
+  readonly timeout_ms: number;
+  /** Traffic split between LoRA variants, by weight (percent). */
+  readonly ab_variants?: Record<string, { readonly weight: number }>;
+}
+
 /**
- * The gateway's route table: one route per team API (timeouts, the finetune A/B split) and the model
- * endpoints the gateway may call (OpenAI-compatible, selected by served model name). `serving`: the
- * variant can serve (max replicas > 0); `scaleToZero`: it may be at zero replicas, so a first request
- * waits for a cold start. The LoRA server is reached through finetune-api only (catalog.ts).
+ * The gateway's ROUTE_TABLE, exactly the design's contract: `{quant, finetune, eval}`, each with the
+ * team API's `url` and `timeout_ms`, finetune with `ab_variants`. The gateway is built by another team
+ * against this format: keys, types and key order stay as the design gives them; anything extra goes
+ * under a new ConfigMap key (see `modelRoutes`), never into this object.
  */
-export function routeTable(routes: GatewayRoutes, models: ModelsConfig) {
+export function routeTable(
+  routes: GatewayRoutes,
+): Record<"quant" | "finetune" | "eval", RouteEntry> {
   return {
-    models: modelVariants
-      .filter((variant) => modelCallers(variant).includes("gateway"))
-      .map((variant) => {
-        const range = replicaRange(models.variants[variant]);
-        return {
-          variant,
-          model: models.variants[variant].servedModelName,
-          upstream: modelUrl(variant),
-          serving: range.max > 0,
-          scaleToZero: range.max > 0 && range.min === 0,
-        };
-      }),
-    routes: [
-      {
-        name: "quant",
-        pathPrefix: "/v1/quant",
-        upstream: serviceUrl(teamApis.quant),
-        timeoutMs: routes.quant.timeoutMs,
-      },
-      {
-        name: "finetune",
-        pathPrefix: "/v1/finetune",
-        upstream: serviceUrl(teamApis.finetune),
-        timeoutMs: routes.finetune.timeoutMs,
-        variants: routes.finetune.variants.map((v) => ({ name: v.name, weight: v.weight })),
-      },
-      {
-        name: "eval",
-        pathPrefix: "/v1/eval",
-        upstream: serviceUrl(teamApis.eval),
-        timeoutMs: routes.eval.timeoutMs,
-      },
-    ],
+    quant: { url: serviceUrl(teamApis.quant), timeout_ms: routes.quant.timeoutMs },
+    finetune: {
+      url: serviceUrl(teamApis.finetune),
+      timeout_ms: routes.finetune.timeoutMs,
+      ab_variants: Object.fromEntries(
+        routes.finetune.variants.map((v) => [v.name, { weight: v.weight }]),
+      ),
+    },
+    eval: { url: serviceUrl(teamApis.eval), timeout_ms: routes.eval.timeoutMs },
   };
+}
+
+/**
+ * The four model endpoints (OpenAI-compatible, selected by served model name; replicas 0 = not
+ * serving). Not part of the design's ROUTE_TABLE: the gateway gets them under their own key,
+ * MODEL_ROUTES, so the design's format stays untouched.
+ */
+export function modelRoutes(models: ModelsConfig) {
+  return modelVariants
+    .filter((variant) => modelCallers(variant).includes("gateway"))
+    .map((variant) => {
+      const range = replicaRange(models.variants[variant]);
+      return {
+        variant,
+        model: models.variants[variant].servedModelName,
+        upstream: modelUrl(variant),
+        serving: range.max > 0,
+        scaleToZero: range.max > 0 && range.min === 0,
+      };
+    });
 }
 
 /** Settings every service gets: log level, region and OpenTelemetry export. */
@@ -103,7 +109,8 @@ export function gatewayEnv(routes: GatewayRoutes, models: ModelsConfig): Record<
     QUANT_SERVICE_URL: serviceUrl(teamApis.quant),
     FINETUNE_SERVICE_URL: serviceUrl(teamApis.finetune),
     EVAL_SERVICE_URL: serviceUrl(teamApis.eval),
-    ROUTE_TABLE: JSON.stringify(routeTable(routes, models)),
+    ROUTE_TABLE: JSON.stringify(routeTable(routes)),
+    MODEL_ROUTES: JSON.stringify(modelRoutes(models)),
   };
 }
 

@@ -1,13 +1,26 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { accessEntries, controlPlaneLogTypes } from "../components/aws/cluster";
-import { runStack, stacks, testAccountId } from "./harness";
+import { parseConfig } from "../components/config";
+import { cloneStackConfig, runProgram, runStack, stacks, testAccountId } from "./harness";
 
 function resolve<T>(o: pulumi.Input<T>): Promise<T> {
   return new Promise((ok) => pulumi.output(o).apply((v) => ok(v as T)));
 }
 
 describe("cluster", () => {
+  it("makes a private-only endpoint without a public allow-list", async () => {
+    const raw = cloneStackConfig("prod") as Record<string, any>;
+    raw["llm-platform:cluster"].endpoint = { publicAccess: false, privateAccess: true };
+    const run = await runProgram("prod", raw);
+    assert.equal(run.error, undefined);
+    const c = run.get("eks:index:Cluster", "llmplatform-prod-eks").inputs;
+    assert.deepEqual(
+      [c.endpointPublicAccess, c.endpointPrivateAccess, c.publicAccessCidrs],
+      [false, true, undefined],
+    );
+  });
+
   it("maps access entries to EKS access policies with a stable key and scope", async () => {
     const entries = accessEntries(
       [
@@ -85,9 +98,10 @@ describe("cluster", () => {
           "subnet-public-2",
           "subnet-public-3",
         ]);
-        assert.equal(c.endpointPublicAccess, true);
-        assert.equal(c.endpointPrivateAccess, true);
-        assert.deepEqual(c.publicAccessCidrs, ["0.0.0.0/0"]);
+        const endpoint = parseConfig(cloneStackConfig(stack), stack).cluster.endpoint;
+        assert.equal(c.endpointPublicAccess, endpoint.publicAccess);
+        assert.equal(c.endpointPrivateAccess, endpoint.privateAccess);
+        assert.deepEqual(c.publicAccessCidrs, endpoint.publicAccessCidrs);
       });
 
       it("leaves add-ons to addons.ts (no pulumi-eks CoreDNS/kube-proxy/CNI copies)", async () => {

@@ -47,7 +47,12 @@ describe("config: the real stack files", () => {
     assert.equal(prod.network.flowLogRetentionDays, 90);
     assert.deepEqual(dev.cluster, {
       kubernetesVersion: "1.35",
-      endpoint: { publicAccess: true, publicAccessCidrs: ["0.0.0.0/0"], privateAccess: true },
+      endpoint: {
+        publicAccess: true,
+        publicAccessCidrs: ["0.0.0.0/0"],
+        privateAccess: true,
+        allowPublicAccessFromAnywhere: true,
+      },
       accessEntries: [],
       logRetentionDays: 30,
       upgradeSupport: "STANDARD",
@@ -55,6 +60,25 @@ describe("config: the real stack files", () => {
     });
     assert.equal(prod.cluster.deletionProtection, true);
     assert.equal(prod.cluster.logRetentionDays, 365);
+  });
+
+  it("keeps prod's Kubernetes API off the open internet, and rejects 0.0.0.0/0 there by key", () => {
+    const e = prod.cluster.endpoint;
+    assert.equal(e.allowPublicAccessFromAnywhere, false);
+    assert.ok(!e.publicAccessCidrs.some((c) => parseCidr(c)!.prefix === 0));
+    const raw = cloneStackConfig("prod") as Record<string, any>;
+    raw["llm-platform:cluster"].endpoint.publicAccessCidrs = ["0.0.0.0/0"];
+    assert.throws(
+      () => parseConfig(raw, "prod"),
+      (err: ConfigError) =>
+        err.problems.length === 1 &&
+        err.problems[0]!.startsWith(
+          "llm-platform:cluster.endpoint.publicAccessCidrs[0]: 0.0.0.0/0 opens the Kubernetes API endpoint to the whole internet",
+        ) &&
+        err.problems[0]!.includes("endpoint.allowPublicAccessFromAnywhere: true"),
+    );
+    raw["llm-platform:cluster"].endpoint.allowPublicAccessFromAnywhere = true;
+    assert.deepEqual(parseConfig(raw, "prod").cluster.endpoint.publicAccessCidrs, ["0.0.0.0/0"]);
   });
 
   it("reads the node groups", () => {
@@ -256,6 +280,16 @@ describe("config: bad input names the key and what was expected", () => {
       edit: (r) => (r["llm-platform:cluster"].endpoint.publicAccessCidrs = []),
       expect:
         "llm-platform:cluster.endpoint.publicAccessCidrs: expected at least 1 CIDR when publicAccess is true",
+    },
+    {
+      what: "a public endpoint open to the internet without the override",
+      edit: (r) =>
+        (r["llm-platform:cluster"].endpoint = {
+          publicAccess: true,
+          publicAccessCidrs: ["10.0.0.0/8", "0.0.0.0/0"],
+        }),
+      expect:
+        "llm-platform:cluster.endpoint.publicAccessCidrs[1]: 0.0.0.0/0 opens the Kubernetes API endpoint to the whole internet",
     },
     {
       what: "no endpoint at all",

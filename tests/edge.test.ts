@@ -4,15 +4,24 @@ import * as path from "node:path";
 import type { PolicyStatement } from "../components/aws/iam";
 import { loadBalancerControllerPolicy } from "../components/aws/loadBalancerControllerPolicy";
 import { ConfigError, parseConfig } from "../components/config";
-import { albAnnotations, healthCheck } from "../components/edge";
+import { albAnnotations, albUrl, healthCheck } from "../components/edge";
 import { cloneStackConfig, repoRoot, runProgram, runStack, stacks, testAccountId } from "./harness";
 
-const reference = JSON.parse(
-  fs.readFileSync(
-    path.join(repoRoot, "tests", "fixtures", "aws-load-balancer-controller-iam-policy.json"),
-    "utf8",
-  ),
-) as { Statement: PolicyStatement[] };
+/**
+ * The upstream policy (kubernetes-sigs/aws-load-balancer-controller `docs/install/iam_policy.json` at the
+ * pinned chart's controller version) is never committed here: it is read from the shared reference
+ * directory beside the repository, `../shared/reference/`, when that exists.
+ */
+const referencePath = path.resolve(
+  repoRoot,
+  "..",
+  "shared",
+  "reference",
+  "aws-load-balancer-controller-iam-policy.json",
+);
+const reference = fs.existsSync(referencePath)
+  ? (JSON.parse(fs.readFileSync(referencePath, "utf8")) as { Statement: PolicyStatement[] })
+  : undefined;
 
 /** A statement without its Sid, with actions and resources as sorted arrays: comparable. */
 function normalize(s: PolicyStatement) {
@@ -26,29 +35,39 @@ function normalize(s: PolicyStatement) {
   });
 }
 
-describe("edge: load balancer controller IAM policy", () => {
+describe("edge: load balancer controller IAM policy against upstream", function () {
   const ours = loadBalancerControllerPolicy("aws").Statement;
+  before(function () {
+    if (!reference) {
+      console.log(
+        `    upstream policy not found at ${referencePath}: comparison skipped (put the controller's docs/install/iam_policy.json there to run it)`,
+      );
+      this.skip();
+    }
+  });
 
   it("grants every statement of the upstream policy, action for action and condition for condition", () => {
     const mine = new Set(ours.map(normalize));
-    for (const s of reference.Statement)
+    for (const s of reference!.Statement)
       assert.ok(mine.has(normalize(s)), `missing upstream grant: ${normalize(s)}`);
     const actions = (ss: PolicyStatement[]) =>
       new Set(ss.flatMap((s) => ([] as string[]).concat(s.Action)));
     assert.equal(
-      actions(reference.Statement).size,
+      actions(reference!.Statement).size,
       80,
       "upstream grants 80 distinct actions (86 with repeats)",
     );
-    assert.deepEqual([...actions(ours)].sort(), [...actions(reference.Statement)].sort());
+    assert.deepEqual([...actions(ours)].sort(), [...actions(reference!.Statement)].sort());
   });
 
   it("grants nothing broader: no statement beyond the upstream ones", () => {
-    const upstream = new Set(reference.Statement.map(normalize));
+    const upstream = new Set(reference!.Statement.map(normalize));
     for (const s of ours) assert.ok(upstream.has(normalize(s)), `not in upstream: ${normalize(s)}`);
-    assert.equal(ours.length, reference.Statement.length);
+    assert.equal(ours.length, reference!.Statement.length);
   });
+});
 
+describe("edge: load balancer controller IAM policy", () => {
   it("follows the partition", () => {
     const cn = JSON.stringify(loadBalancerControllerPolicy("aws-cn"));
     assert.ok(cn.includes("arn:aws-cn:elasticloadbalancing:*:*:targetgroup/*/*"));
@@ -63,9 +82,13 @@ describe("edge: ALB annotations", () => {
     const a = albAnnotations({
       group: "llmplatform-prod",
       order: 10,
-      certificateArn:
-        "arn:aws:acm:us-west-2:111122223333:certificate/00000000-0000-4000-8000-000000000001",
-      httpRedirect: true,
+      listener: {
+        https: {
+          certificateArn:
+            "arn:aws:acm:us-west-2:111122223333:certificate/00000000-0000-4000-8000-000000000001",
+          redirectHttp: true,
+        },
+      },
       health: healthCheck("/health"),
       edge,
       accessLogBucket: "logs-bucket",
@@ -80,7 +103,7 @@ describe("edge: ALB annotations", () => {
       "alb.ingress.kubernetes.io/ssl-redirect": "443",
       "alb.ingress.kubernetes.io/certificate-arn":
         "arn:aws:acm:us-west-2:111122223333:certificate/00000000-0000-4000-8000-000000000001",
-      "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+      "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
       "alb.ingress.kubernetes.io/inbound-cidrs": "0.0.0.0/0",
       "alb.ingress.kubernetes.io/load-balancer-attributes":
         "routing.http.drop_invalid_header_fields.enabled=true,deletion_protection.enabled=true,access_logs.s3.enabled=true,access_logs.s3.bucket=logs-bucket,access_logs.s3.prefix=alb",
@@ -100,8 +123,7 @@ describe("edge: ALB annotations", () => {
     const a = albAnnotations({
       group: "g",
       order: 1,
-      certificateArn: "c",
-      httpRedirect: false,
+      listener: { https: { certificateArn: "c", redirectHttp: false } },
       health: healthCheck("/"),
       edge: { ...edge, wafAclArn: waf },
       tags: {},
@@ -110,17 +132,55 @@ describe("edge: ALB annotations", () => {
     assert.equal(a["alb.ingress.kubernetes.io/listen-ports"], '[{"HTTPS":443}]');
     assert.equal(a["alb.ingress.kubernetes.io/ssl-redirect"], undefined);
   });
+
+  it("serves plain HTTP on one port without any TLS setting when there is no certificate", () => {
+    const a = albAnnotations({
+      group: "g",
+      order: 20,
+      listener: { httpPort: 3000 },
+      health: healthCheck("/api/health"),
+      edge,
+      tags: {},
+    });
+    assert.equal(a["alb.ingress.kubernetes.io/listen-ports"], '[{"HTTP":3000}]');
+    for (const tlsOnly of ["certificate-arn", "ssl-policy", "ssl-redirect"])
+      assert.equal(a[`alb.ingress.kubernetes.io/${tlsOnly}`], undefined, tlsOnly);
+    assert.equal(a["alb.ingress.kubernetes.io/healthcheck-path"], "/api/health");
+  });
+
+  it("writes plain-HTTP URLs on the ALB's name, with the port unless it is 80", () => {
+    assert.equal(albUrl("alb.example", 80), "http://alb.example");
+    assert.equal(albUrl("alb.example", 3000), "http://alb.example:3000");
+  });
 });
+
+const ING = "kubernetes:networking.k8s.io/v1:Ingress";
+const R = "kubernetes:helm.sh/v3:Release";
+const alb = "k8s-llmplatform-0123456789.us-west-2.elb.amazonaws.com";
+const certArn =
+  "arn:aws:acm:us-west-2:111122223333:certificate/00000000-0000-4000-8000-00000000000a";
+
+/** A stack's config with its edge replaced by `edge` (everything else as committed). */
+function withEdge(stack: "dev" | "prod", edge: Record<string, unknown>) {
+  const raw = cloneStackConfig(stack) as Record<string, any>;
+  const { inboundCidrs, deletionProtection, accessLogs } = raw["llm-platform:edge"];
+  raw["llm-platform:edge"] = {
+    inboundCidrs,
+    deletionProtection,
+    ...(accessLogs ? { accessLogs } : {}),
+    ...edge,
+  };
+  return raw;
+}
+const hosts = { gatewayHost: "api.example.org", grafanaHost: "grafana.example.org" };
 
 for (const stack of stacks) {
   describe(`edge (${stack})`, () => {
     const prefix = `llmplatform-${stack}`;
-    const sub = stack === "dev" ? "dev." : "";
-    const ING = "kubernetes:networking.k8s.io/v1:Ingress";
 
     it("installs the controller (2 replicas, CPU nodes) with cluster, region and VPC set and its IRSA role", async () => {
       const run = await runStack(stack);
-      const r = run.get("kubernetes:helm.sh/v3:Release", "aws-load-balancer-controller").inputs;
+      const r = run.get(R, "aws-load-balancer-controller").inputs;
       assert.deepEqual(
         [r.chart, r.version, r.repositoryOpts.repo, r.namespace],
         [
@@ -151,54 +211,25 @@ for (const stack of stacks) {
       assert.deepEqual(policy, loadBalancerControllerPolicy("aws"));
     });
 
-    it("routes the gateway host to gateway:80 with HTTP redirected to HTTPS", async () => {
+    it("puts both Ingresses on one ALB with identical group-wide settings", async () => {
       const run = await runStack(stack);
-      const ing = run.get(ING, "platform-ingress").inputs;
-      assert.equal(ing.metadata.namespace, "platform");
-      assert.equal(ing.spec.ingressClassName, "alb");
-      assert.equal(
-        ing.metadata.annotations["kubernetes.io/ingress.class"],
-        undefined,
-        "no deprecated class annotation",
-      );
-      assert.deepEqual(ing.spec.tls, [{ hosts: [`api.${sub}llmplatform.dev`] }]);
-      assert.deepEqual(ing.spec.rules, [
-        {
-          host: `api.${sub}llmplatform.dev`,
-          http: {
-            paths: [
-              {
-                path: "/",
-                pathType: "Prefix",
-                backend: { service: { name: "gateway", port: { number: 80 } } },
-              },
-            ],
-          },
-        },
-      ]);
-      const a = ing.metadata.annotations;
-      assert.equal(a["alb.ingress.kubernetes.io/listen-ports"], '[{"HTTP":80},{"HTTPS":443}]');
-      assert.equal(a["alb.ingress.kubernetes.io/ssl-redirect"], "443");
-      assert.equal(a["alb.ingress.kubernetes.io/healthcheck-path"], "/health");
-      assert.equal(
-        a["alb.ingress.kubernetes.io/certificate-arn"],
-        `arn:aws:acm:us-west-2:${testAccountId}:certificate/00000000-0000-4000-8000-000000000001`,
-      );
-    });
-
-    it("routes the Grafana host to grafana:3000, HTTPS only, on the same ALB", async () => {
-      const run = await runStack(stack);
-      const ing = run.get(ING, "grafana-ingress").inputs;
       const gw = run.get(ING, "platform-ingress").inputs;
-      assert.equal(ing.metadata.namespace, "observability");
-      assert.deepEqual(ing.spec.rules[0].http.paths[0].backend, {
+      const gf = run.get(ING, "grafana-ingress").inputs;
+      assert.deepEqual(
+        [gw.metadata.namespace, gf.metadata.namespace],
+        ["platform", "observability"],
+      );
+      assert.deepEqual(gw.spec.rules[0].http.paths[0].backend, {
+        service: { name: "gateway", port: { number: 80 } },
+      });
+      assert.deepEqual(gf.spec.rules[0].http.paths[0].backend, {
         service: { name: "grafana", port: { number: 3000 } },
       });
-      assert.equal(ing.spec.rules[0].host, `grafana.${sub}llmplatform.dev`);
-      const a = ing.metadata.annotations;
-      assert.equal(a["alb.ingress.kubernetes.io/listen-ports"], '[{"HTTPS":443}]');
-      assert.equal(a["alb.ingress.kubernetes.io/healthcheck-path"], "/api/health");
-      assert.equal(a["alb.ingress.kubernetes.io/group.name"], prefix);
+      for (const ing of [gw, gf]) {
+        assert.equal(ing.spec.ingressClassName, "alb");
+        assert.equal(ing.metadata.annotations["kubernetes.io/ingress.class"], undefined);
+        assert.equal(ing.metadata.annotations["alb.ingress.kubernetes.io/group.name"], prefix);
+      }
       for (const shared of [
         "group.name",
         "scheme",
@@ -209,11 +240,19 @@ for (const stack of stacks) {
         "tags",
       ]) {
         assert.equal(
-          a[`alb.ingress.kubernetes.io/${shared}`],
+          gf.metadata.annotations[`alb.ingress.kubernetes.io/${shared}`],
           gw.metadata.annotations[`alb.ingress.kubernetes.io/${shared}`],
           shared,
         );
       }
+      assert.equal(
+        gw.metadata.annotations["alb.ingress.kubernetes.io/healthcheck-path"],
+        "/health",
+      );
+      assert.equal(
+        gf.metadata.annotations["alb.ingress.kubernetes.io/healthcheck-path"],
+        "/api/health",
+      );
     });
 
     it(
@@ -262,97 +301,149 @@ for (const stack of stacks) {
       },
     );
 
-    it("issues a DNS-validated certificate for both hosts and points both at the ALB", async () => {
-      const run = await runStack(stack);
-      const cert = run.get("aws:acm/certificate:Certificate", `${prefix}-edge-cert`).inputs;
-      assert.deepEqual(
-        [cert.domainName, cert.subjectAlternativeNames, cert.validationMethod],
-        [`api.${sub}llmplatform.dev`, [`grafana.${sub}llmplatform.dev`], "DNS"],
-      );
-      const records = run.ofType("aws:route53/record:Record");
-      const aliases = records.filter((r) => r.inputs.type === "A");
-      assert.deepEqual(aliases.map((r) => r.inputs.name).sort(), [
-        `api.${sub}llmplatform.dev`,
-        `grafana.${sub}llmplatform.dev`,
-      ]);
-      for (const r of aliases) {
-        assert.equal(r.inputs.zoneId, "Z0MOCKZONE00000001");
-        assert.deepEqual(r.inputs.aliases, [
-          {
-            name: "k8s-llmplatform-0123456789.us-west-2.elb.amazonaws.com",
-            zoneId: "Z1H1FL5HABSF5",
-            evaluateTargetHealth: true,
-          },
-        ]);
-      }
-      assert.equal(
-        records.filter((r) => r.inputs.type === "CNAME").length,
-        2,
-        "one validation record per host",
-      );
-      assert.deepEqual(run.outputs.dnsRecords, []);
-    });
-
     it("orders every Ingress after the controller (so destroy removes the ALB before the controller)", async () => {
       const run = await runStack(stack);
-      const controller = "kubernetes:helm.sh/v3:Release::aws-load-balancer-controller";
+      const controller = `${R}::aws-load-balancer-controller`;
       assert.deepEqual(run.get(ING, "platform-ingress").dependsOn, [controller]);
-      // Grafana's Service comes from its chart: the Ingress also waits for that release.
-      assert.deepEqual(run.get(ING, "grafana-ingress").dependsOn, [
-        controller,
-        "kubernetes:helm.sh/v3:Release::grafana",
-      ]);
-      assert.ok(
-        run
-          .get("kubernetes:apps/v1:Deployment", "gateway")
-          .dependsOn.includes("kubernetes:helm.sh/v3:Release::aws-load-balancer-controller"),
+      assert.deepEqual(run.get(ING, "grafana-ingress").dependsOn, [controller]);
+      // Grafana's Service comes from its release, which needs the edge's URL: no wait for it.
+      assert.equal(
+        run.get(ING, "grafana-ingress").inputs.metadata.annotations["pulumi.com/skipAwait"],
+        "true",
       );
+      assert.equal(
+        run.get(ING, "platform-ingress").inputs.metadata.annotations["pulumi.com/skipAwait"],
+        undefined,
+        "the ALB's address is read from the gateway's Ingress, so Pulumi waits for it",
+      );
+      assert.ok(run.get("kubernetes:apps/v1:Deployment", "gateway").dependsOn.includes(controller));
       assert.ok(
-        !run
-          .get("kubernetes:apps/v1:Deployment", "quant-api")
-          .dependsOn.includes("kubernetes:helm.sh/v3:Release::aws-load-balancer-controller"),
+        !run.get("kubernetes:apps/v1:Deployment", "quant-api").dependsOn.includes(controller),
       );
     });
 
-    it("exports the ALB hostname and the public URLs", async () => {
+    it("gives Grafana its public URL as root_url, with secure cookies exactly when it is HTTPS", async () => {
       const run = await runStack(stack);
-      assert.equal(
-        run.outputs.albHostname,
-        "k8s-llmplatform-0123456789.us-west-2.elb.amazonaws.com",
-      );
-      assert.equal(run.outputs.gatewayUrl, `https://api.${sub}llmplatform.dev`);
-      assert.equal(run.outputs.grafanaUrl, `https://grafana.${sub}llmplatform.dev`);
+      const ini = run.get(R, "grafana").inputs.values["grafana.ini"];
+      assert.equal(ini.server.root_url, run.outputs.grafanaUrl);
+      assert.equal(ini.security.cookie_secure, run.outputs.grafanaUrl.startsWith("https://"));
+      assert.equal(run.outputs.albHostname, alb);
     });
   });
 }
 
-describe("edge: without a Route 53 zone", () => {
+describe("edge: with a Route 53 zone (HTTPS)", () => {
+  it("issues a DNS-validated certificate for both hosts, points both at the ALB, redirects HTTP", async () => {
+    const run = await runProgram("dev", withEdge("dev", { ...hosts, hostedZone: "example.org" }));
+    assert.equal(run.error, undefined);
+    const cert = run.get("aws:acm/certificate:Certificate", "llmplatform-dev-edge-cert").inputs;
+    assert.deepEqual(
+      [cert.domainName, cert.subjectAlternativeNames, cert.validationMethod],
+      ["api.example.org", ["grafana.example.org"], "DNS"],
+    );
+    const records = run.ofType("aws:route53/record:Record");
+    const aliases = records.filter((r) => r.inputs.type === "A");
+    assert.deepEqual(aliases.map((r) => r.inputs.name).sort(), [
+      "api.example.org",
+      "grafana.example.org",
+    ]);
+    for (const r of aliases) {
+      assert.equal(r.inputs.zoneId, "Z0MOCKZONE00000001");
+      assert.deepEqual(r.inputs.aliases, [
+        { name: alb, zoneId: "Z1H1FL5HABSF5", evaluateTargetHealth: true },
+      ]);
+    }
+    assert.equal(
+      records.filter((r) => r.inputs.type === "CNAME").length,
+      2,
+      "one validation record per host",
+    );
+    const gw = run.get(ING, "platform-ingress").inputs;
+    assert.deepEqual(gw.spec.tls, [{ hosts: ["api.example.org"] }]);
+    assert.equal(gw.spec.rules[0].host, "api.example.org");
+    const a = gw.metadata.annotations;
+    assert.equal(a["alb.ingress.kubernetes.io/listen-ports"], '[{"HTTP":80},{"HTTPS":443}]');
+    assert.equal(a["alb.ingress.kubernetes.io/ssl-redirect"], "443");
+    assert.equal(
+      a["alb.ingress.kubernetes.io/certificate-arn"],
+      `arn:aws:acm:us-west-2:${testAccountId}:certificate/00000000-0000-4000-8000-000000000001`,
+    );
+    const gf = run.get(ING, "grafana-ingress").inputs;
+    assert.equal(gf.spec.rules[0].host, "grafana.example.org");
+    assert.equal(
+      gf.metadata.annotations["alb.ingress.kubernetes.io/listen-ports"],
+      '[{"HTTPS":443}]',
+    );
+    assert.deepEqual(
+      [run.outputs.gatewayUrl, run.outputs.grafanaUrl, run.outputs.dnsRecords],
+      ["https://api.example.org", "https://grafana.example.org", []],
+    );
+  });
+});
+
+describe("edge: with an ACM certificate and no zone (HTTPS)", () => {
   it("uses the configured certificate and lists the CNAMEs to create", async () => {
-    const raw = cloneStackConfig("dev") as Record<string, any>;
-    delete raw["llm-platform:edge"].hostedZone;
-    raw["llm-platform:edge"].certificateArn =
-      "arn:aws:acm:us-west-2:111122223333:certificate/00000000-0000-4000-8000-00000000000a";
-    const run = await runProgram("dev", raw);
+    const run = await runProgram("dev", withEdge("dev", { ...hosts, certificateArn: certArn }));
     assert.equal(run.error, undefined);
     assert.deepEqual(run.ofType("aws:route53/record:Record"), []);
     assert.deepEqual(run.ofType("aws:acm/certificate:Certificate"), []);
     assert.equal(
-      run.get("kubernetes:networking.k8s.io/v1:Ingress", "platform-ingress").inputs.metadata
-        .annotations["alb.ingress.kubernetes.io/certificate-arn"],
-      "arn:aws:acm:us-west-2:111122223333:certificate/00000000-0000-4000-8000-00000000000a",
+      run.get(ING, "platform-ingress").inputs.metadata.annotations[
+        "alb.ingress.kubernetes.io/certificate-arn"
+      ],
+      certArn,
     );
     assert.deepEqual(run.outputs.dnsRecords, [
-      {
-        name: "api.dev.llmplatform.dev",
-        type: "CNAME",
-        value: "k8s-llmplatform-0123456789.us-west-2.elb.amazonaws.com",
-      },
-      {
-        name: "grafana.dev.llmplatform.dev",
-        type: "CNAME",
-        value: "k8s-llmplatform-0123456789.us-west-2.elb.amazonaws.com",
-      },
+      { name: "api.example.org", type: "CNAME", value: alb },
+      { name: "grafana.example.org", type: "CNAME", value: alb },
     ]);
+    assert.equal(run.outputs.gatewayUrl, "https://api.example.org");
+  });
+});
+
+describe("edge: without a domain (plain HTTP on the ALB's DNS name)", () => {
+  it("serves the gateway on :80 and Grafana on :3000 of one ALB, host-less, and outputs those URLs", async () => {
+    const run = await runProgram("prod", withEdge("prod", { allowHttpWithoutTls: true }));
+    assert.equal(run.error, undefined);
+    assert.deepEqual(run.ofType("aws:acm/certificate:Certificate"), []);
+    assert.deepEqual(run.ofType("aws:acm/certificateValidation:CertificateValidation"), []);
+    assert.deepEqual(run.ofType("aws:route53/record:Record"), []);
+    const ports: Record<string, string> = {
+      "platform-ingress": '[{"HTTP":80}]',
+      "grafana-ingress": '[{"HTTP":3000}]',
+    };
+    for (const [name, listen] of Object.entries(ports)) {
+      const ing = run.get(ING, name).inputs;
+      assert.equal(ing.spec.tls, undefined, name);
+      assert.equal(ing.spec.rules[0].host, undefined, name);
+      assert.equal(ing.spec.rules[0].http.paths[0].path, "/");
+      const a = ing.metadata.annotations;
+      assert.equal(a["alb.ingress.kubernetes.io/listen-ports"], listen);
+      assert.equal(a["alb.ingress.kubernetes.io/group.name"], "llmplatform-prod");
+      for (const tlsOnly of ["certificate-arn", "ssl-policy", "ssl-redirect"])
+        assert.equal(a[`alb.ingress.kubernetes.io/${tlsOnly}`], undefined, `${name} ${tlsOnly}`);
+    }
+    assert.deepEqual(
+      [run.outputs.gatewayUrl, run.outputs.grafanaUrl, run.outputs.dnsRecords],
+      [`http://${alb}`, `http://${alb}:3000`, []],
+    );
+    const ini = run.get(R, "grafana").inputs.values["grafana.ini"];
+    assert.deepEqual(
+      [ini.server.root_url, ini.security.cookie_secure],
+      [`http://${alb}:3000`, false],
+    );
+  });
+
+  it("is how the committed dev stack runs: no zone, no certificate, HTTP URLs", async () => {
+    const raw = cloneStackConfig("dev") as Record<string, any>;
+    const e = raw["llm-platform:edge"];
+    assert.deepEqual(
+      [e.hostedZone, e.certificateArn, e.allowHttpWithoutTls],
+      [undefined, undefined, true],
+    );
+    const run = await runStack("dev");
+    assert.match(run.outputs.gatewayUrl, /^http:\/\//);
+    assert.match(run.outputs.grafanaUrl, /^http:\/\//);
   });
 });
 
@@ -368,11 +459,39 @@ describe("edge: bad input", () => {
     return [];
   }
 
-  it("rejects a stack with neither a certificate ARN nor a zone to issue one in", () => {
+  it("rejects prod without TLS unless plain HTTP is explicitly allowed", () => {
     assert.deepEqual(
       problems((e) => delete e.hostedZone),
       [
-        "llm-platform:edge.certificateArn: required unless hostedZone is set (the program then issues and validates the certificate itself)",
+        "llm-platform:edge.certificateArn: required unless hostedZone is set (the program then issues and validates the certificate itself); or set allowHttpWithoutTls: true to serve plain HTTP on the load balancer's DNS name, without a domain",
+      ],
+    );
+  });
+
+  it("rejects hosts without TLS, and plain HTTP with TLS", () => {
+    assert.deepEqual(
+      problems((e) => {
+        delete e.hostedZone;
+        e.allowHttpWithoutTls = true;
+      }),
+      [
+        "llm-platform:edge.gatewayHost: expected no host without TLS: plain HTTP is served on the load balancer's DNS name",
+        "llm-platform:edge.grafanaHost: expected no host without TLS: plain HTTP is served on the load balancer's DNS name",
+      ],
+    );
+    assert.deepEqual(
+      problems((e) => (e.allowHttpWithoutTls = true)),
+      [
+        "llm-platform:edge.allowHttpWithoutTls: expected false: TLS is configured (hostedZone or certificateArn)",
+      ],
+    );
+  });
+
+  it("requires both hosts with TLS", () => {
+    assert.deepEqual(
+      problems((e) => delete e.gatewayHost),
+      [
+        "llm-platform:edge.gatewayHost: required with TLS (hostedZone or certificateArn): the public host name",
       ],
     );
   });

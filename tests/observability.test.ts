@@ -352,10 +352,7 @@ for (const stack of stacks) {
         userKey: "admin-user",
         passwordKey: "admin-password",
       });
-      assert.equal(
-        v["grafana.ini"].server.root_url,
-        `https://grafana.${stack === "dev" ? "dev." : ""}llmplatform.dev`,
-      );
+      assert.equal(v["grafana.ini"].server.root_url, run.outputs.grafanaUrl);
       assert.deepEqual(Object.keys(v.dashboards.platform).sort(), ["gpu", "platform-red", "vllm"]);
       assert.equal(
         v.datasources["datasources.yaml"].datasources[0].name,

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { configHash, hpaSpec } from "../components/k8s/microservice";
-import { routeTable } from "../components/platformServices";
+import { modelRoutes, routeTable } from "../components/platformServices";
 import { parseConfig } from "../components/config";
 import { cloneStackConfig, runStack, stacks, testAccountId, testOidcIssuer } from "./harness";
 
@@ -24,12 +24,25 @@ const routes = {
       { name: "lora-v2", weight: 20 },
     ],
   },
-  eval: { timeoutMs: 120000 },
+  eval: { timeoutMs: 45000 },
 };
+
+/**
+ * The design's ROUTE_TABLE (the gateway team builds against it), with the team APIs' in-cluster URLs
+ * (the design elides them). Written out as JSON text on purpose: this is the wire contract.
+ */
+const designRouteTable =
+  '{"quant": {"url": "http://quant-api.quant.svc.cluster.local", "timeout_ms": 30000}, ' +
+  '"finetune": {"url": "http://finetune-api.finetune.svc.cluster.local", "timeout_ms": 60000, ' +
+  '"ab_variants": {"lora-v1": {"weight": 80}, "lora-v2": {"weight": 20}}}, ' +
+  '"eval": {"url": "http://eval-api.eval.svc.cluster.local", "timeout_ms": 45000}}';
+
+/** JSON text without insignificant whitespace (outside strings), key order kept. */
+const compact = (json: string) => JSON.stringify(JSON.parse(json));
 
 const devModels = parseConfig(cloneStackConfig("dev"), "dev").models;
 /** The gateway's model entries: every variant but LoRA (reached through finetune-api only). */
-const modelRoutes = (scaleToZero: boolean) => [
+const expectedModelRoutes = (scaleToZero: boolean) => [
   {
     variant: "baseline",
     model: "mistral-7b-instruct",
@@ -54,34 +67,30 @@ const modelRoutes = (scaleToZero: boolean) => [
 ];
 
 describe("services: pure parts", () => {
-  it("builds the route table: team routes with timeouts and the A/B split, and the model endpoints the gateway may call", () => {
-    assert.deepEqual(routeTable(routes, devModels), {
-      models: modelRoutes(true),
-      routes: [
-        {
-          name: "quant",
-          pathPrefix: "/v1/quant",
-          upstream: "http://quant-api.quant.svc.cluster.local",
-          timeoutMs: 30000,
-        },
-        {
-          name: "finetune",
-          pathPrefix: "/v1/finetune",
-          upstream: "http://finetune-api.finetune.svc.cluster.local",
-          timeoutMs: 60000,
-          variants: [
-            { name: "lora-v1", weight: 80 },
-            { name: "lora-v2", weight: 20 },
-          ],
-        },
-        {
-          name: "eval",
-          pathPrefix: "/v1/eval",
-          upstream: "http://eval-api.eval.svc.cluster.local",
-          timeoutMs: 120000,
-        },
-      ],
-    });
+  it("builds the design's ROUTE_TABLE: team URLs, timeouts and the finetune A/B split", () => {
+    assert.equal(JSON.stringify(routeTable(routes)), compact(designRouteTable));
+  });
+
+  it("keeps the A/B split's order and weights from config", () => {
+    const split = routeTable({
+      ...routes,
+      finetune: {
+        timeoutMs: 1000,
+        variants: [
+          { name: "b", weight: 10 },
+          { name: "a", weight: 90 },
+        ],
+      },
+    }).finetune;
+    assert.deepEqual(Object.entries(split.ab_variants!), [
+      ["b", { weight: 10 }],
+      ["a", { weight: 90 }],
+    ]);
+    assert.equal(split.timeout_ms, 1000);
+  });
+
+  it("lists the model endpoints the gateway may call under their own key, with scale-to-zero", () => {
+    assert.deepEqual(modelRoutes(devModels), expectedModelRoutes(true));
   });
 
   it("hashes config independently of key order, and differently when a value changes", () => {
@@ -376,7 +385,7 @@ for (const stack of stacks) {
       const run = await runStack(stack);
       const cm = run.get("kubernetes:core/v1:ConfigMap", "gateway-config").inputs;
       assert.equal(cm.metadata.name, "gateway-config");
-      const { ROUTE_TABLE, ...rest } = cm.data;
+      const { ROUTE_TABLE, MODEL_ROUTES, ...rest } = cm.data;
       assert.deepEqual(rest, {
         LOG_LEVEL: stack === "dev" ? "DEBUG" : "INFO",
         AWS_REGION: "us-west-2",
@@ -389,10 +398,10 @@ for (const stack of stacks) {
         FINETUNE_SERVICE_URL: "http://finetune-api.finetune.svc.cluster.local",
         EVAL_SERVICE_URL: "http://eval-api.eval.svc.cluster.local",
       });
-      const table = JSON.parse(ROUTE_TABLE);
-      assert.deepEqual(table.routes, routeTable(routes, devModels).routes);
+      // The design's wire format, byte for byte (JSON.stringify writes no optional whitespace).
+      assert.equal(ROUTE_TABLE, compact(designRouteTable));
       const models = parseConfig(cloneStackConfig(stack), stack).models;
-      assert.deepEqual(table.models, routeTable(routes, models).models);
+      assert.deepEqual(JSON.parse(MODEL_ROUTES), modelRoutes(models));
     });
 
     it("configures the team APIs (SageMaker endpoint, adapter and results buckets)", async () => {

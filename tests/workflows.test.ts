@@ -87,6 +87,12 @@ describe("GitHub workflows", () => {
       );
     }
     assert.equal(w.concurrency["cancel-in-progress"], false, "never cancel a running deployment");
+    // Prod's API endpoint has an allow-list: prod runs on the runner whose egress is on it.
+    assert.equal(w.jobs.prod["runs-on"], "${{ vars.PROD_DEPLOY_RUNNER || 'ubuntu-latest' }}");
+    assert.equal(
+      load("preview.yml").jobs.preview["runs-on"],
+      "${{ matrix.stack == 'prod' && vars.PROD_DEPLOY_RUNNER || 'ubuntu-latest' }}",
+    );
   });
 
   it("never use long-lived AWS keys", () => {

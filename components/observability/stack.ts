@@ -139,7 +139,8 @@ export interface ObservabilityArgs {
   readonly vpcCidr: string;
   readonly serviceCidr: string;
   readonly o: ObservabilityConfig;
-  readonly grafanaUrl: string;
+  /** Grafana's public URL (its root_url): https://<host>, or http://<alb>:<port> without TLS. */
+  readonly grafanaUrl: pulumi.Input<string>;
   readonly alertWebhookUrl?: pulumi.Output<string>;
   readonly oidc: OidcIdentity;
   readonly namespace: pulumi.Output<string>;
@@ -294,13 +295,15 @@ export class Observability extends pulumi.ComponentResource {
     this.grafana = release(
       "grafana",
       charts.grafana,
-      grafanaValues({
-        rootUrl: args.grafanaUrl,
-        adminSecret: "grafana-admin",
-        mimir: o.mimir.enabled,
-        persistenceGi: o.grafana.persistenceGi,
-        dashboards,
-      }),
+      pulumi.output(args.grafanaUrl).apply((rootUrl) =>
+        grafanaValues({
+          rootUrl,
+          adminSecret: "grafana-admin",
+          mimir: o.mimir.enabled,
+          persistenceGi: o.grafana.persistenceGi,
+          dashboards,
+        }),
+      ),
       [adminSecret],
     );
 

@@ -106,12 +106,15 @@ export const clusterSchema = z
   .strictObject({
     /** Kubernetes minor; must have pinned add-ons in components/versions.ts. */
     kubernetesVersion: z.enum(supportedKubernetesVersions).default(defaultKubernetesVersion),
-    /** API server endpoint access. */
+    /** API server endpoint access: public with an allow-list, and/or private (inside the VPC). */
     endpoint: z.strictObject({
       publicAccess: z.boolean(),
       /** CIDRs allowed to reach the public endpoint; required when publicAccess is true. */
       publicAccessCidrs: z.array(cidr).default([]),
       privateAccess: z.boolean().default(true),
+      /** Accept 0.0.0.0/0 in publicAccessCidrs (the endpoint is still IAM-authenticated). For
+       * throwaway stacks whose operators' addresses are unknown, e.g. dev in a fresh account. */
+      allowPublicAccessFromAnywhere: z.boolean().default(false),
     }),
     /** IAM principals given access to the cluster through EKS access entries. */
     accessEntries: z.array(accessEntrySchema).default([]),
@@ -138,6 +141,19 @@ export const clusterSchema = z
         message: "expected at least 1 CIDR when publicAccess is true (0.0.0.0/0 must be explicit)",
       });
     }
+    // EKS best practices: restrict the public endpoint to known networks (or go private-only).
+    e.publicAccessCidrs.forEach((c, i) => {
+      if (e.publicAccess && !e.allowPublicAccessFromAnywhere && parseCidr(c)?.prefix === 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["endpoint", "publicAccessCidrs", i],
+          message:
+            `${c} opens the Kubernetes API endpoint to the whole internet: list your office/VPN ` +
+            "and deploy-runner egress CIDRs, or set publicAccess: false (private only), or set " +
+            "endpoint.allowPublicAccessFromAnywhere: true to accept it",
+        });
+      }
+    });
     if (!e.publicAccess && e.publicAccessCidrs.length > 0) {
       ctx.addIssue({
         code: "custom",

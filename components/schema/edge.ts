@@ -15,14 +15,14 @@ export const dnsName = z
 
 export const edgeSchema = z
   .strictObject({
-    /** Public host of the gateway (design: api.llmplatform.dev). */
-    gatewayHost: dnsName,
-    /** Public host of Grafana (design: grafana.llmplatform.dev). */
-    grafanaHost: dnsName,
+    /** Public host of the gateway (design: api.llmplatform.dev); required with TLS. */
+    gatewayHost: dnsName.optional(),
+    /** Public host of Grafana (design: grafana.llmplatform.dev); required with TLS. */
+    grafanaHost: dnsName.optional(),
     /** Route 53 public hosted zone (by name). When set, the program issues and DNS-validates the ACM
      * certificate and creates alias records for both hosts. */
     hostedZone: dnsName.optional(),
-    /** An existing ACM certificate covering both hosts; required when hostedZone is not set. */
+    /** An existing ACM certificate covering both hosts (when the zone is not in Route 53 here). */
     certificateArn: z
       .string()
       .regex(
@@ -30,6 +30,9 @@ export const edgeSchema = z
         "expected an ACM certificate ARN",
       )
       .optional(),
+    /** With neither hostedZone nor certificateArn: serve plain HTTP on the load balancer's own DNS
+     * name (no domain needed, e.g. dev in a fresh account). Never implied: it must be set. */
+    allowHttpWithoutTls: z.boolean().default(false),
     /** CIDRs allowed to reach the load balancer. */
     inboundCidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]),
     /** ALB access logs to an encrypted S3 bucket, kept this many days. Off when omitted. */
@@ -46,30 +49,68 @@ export const edgeSchema = z
     deletionProtection: z.boolean().default(false),
   })
   .superRefine((e, ctx) => {
-    if (!e.hostedZone && !e.certificateArn) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["certificateArn"],
-        message:
-          "required unless hostedZone is set (the program then issues and validates the certificate itself)",
-      });
+    const issue = (path: string, message: string) =>
+      ctx.addIssue({ code: "custom", path: [path], message });
+    const tls = e.hostedZone !== undefined || e.certificateArn !== undefined;
+    if (!tls) {
+      if (!e.allowHttpWithoutTls) {
+        issue(
+          "certificateArn",
+          "required unless hostedZone is set (the program then issues and validates the certificate " +
+            "itself); or set allowHttpWithoutTls: true to serve plain HTTP on the load balancer's " +
+            "DNS name, without a domain",
+        );
+      }
+      for (const key of ["gatewayHost", "grafanaHost"] as const) {
+        if (e.allowHttpWithoutTls && e[key] !== undefined) {
+          issue(
+            key,
+            "expected no host without TLS: plain HTTP is served on the load balancer's DNS name",
+          );
+        }
+      }
+      return;
     }
-    if (e.gatewayHost === e.grafanaHost) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["grafanaHost"],
-        message: "expected a host different from gatewayHost",
-      });
+    if (e.allowHttpWithoutTls) {
+      issue(
+        "allowHttpWithoutTls",
+        "expected false: TLS is configured (hostedZone or certificateArn)",
+      );
     }
     for (const key of ["gatewayHost", "grafanaHost"] as const) {
-      if (e.hostedZone && !e[key].endsWith(`.${e.hostedZone}`)) {
-        ctx.addIssue({
-          code: "custom",
-          path: [key],
-          message: `expected a name inside the hosted zone ${e.hostedZone}`,
-        });
+      const host = e[key];
+      if (host === undefined) {
+        issue(key, "required with TLS (hostedZone or certificateArn): the public host name");
+      } else if (e.hostedZone && !host.endsWith(`.${e.hostedZone}`)) {
+        issue(key, `expected a name inside the hosted zone ${e.hostedZone}`);
       }
+    }
+    if (e.gatewayHost !== undefined && e.gatewayHost === e.grafanaHost) {
+      issue("grafanaHost", "expected a host different from gatewayHost");
     }
   });
 
 export type EdgeConfig = z.output<typeof edgeSchema>;
+
+/** How the edge serves: HTTPS on two public hosts, or plain HTTP on the load balancer's DNS name. */
+export type EdgeMode =
+  | {
+      readonly tls: true;
+      readonly gatewayHost: string;
+      readonly grafanaHost: string;
+      readonly hostedZone?: string;
+      readonly certificateArn?: string;
+    }
+  | { readonly tls: false };
+
+/** The mode of a validated edge config (validation guarantees the hosts with TLS). */
+export function edgeMode(e: EdgeConfig): EdgeMode {
+  if (!e.hostedZone && !e.certificateArn) return { tls: false };
+  return {
+    tls: true,
+    gatewayHost: e.gatewayHost!,
+    grafanaHost: e.grafanaHost!,
+    ...(e.hostedZone ? { hostedZone: e.hostedZone } : {}),
+    ...(e.certificateArn ? { certificateArn: e.certificateArn } : {}),
+  };
+}

@@ -103,7 +103,8 @@ export function grafanaValues(p: {
       analytics: { reporting_enabled: false, check_for_updates: false },
       users: { allow_sign_up: false },
       "auth.anonymous": { enabled: false },
-      security: { cookie_secure: true, disable_gravatar: true },
+      // Secure cookies are never sent over plain HTTP: without TLS the login would loop.
+      security: { cookie_secure: p.rootUrl.startsWith("https://"), disable_gravatar: true },
     },
     datasources: { "datasources.yaml": grafanaDatasources(p.mimir) },
     dashboardProviders: {
