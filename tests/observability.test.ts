@@ -6,6 +6,7 @@ import { dashboards } from "../components/observability/stack";
 import { obsServices } from "../components/observability/values/common";
 import { grafanaDatasources } from "../components/observability/values/grafana";
 import { tempoMetricsProcessors } from "../components/observability/values/logsAndTraces";
+import { mimirComponentSizes, mimirValues } from "../components/observability/values/metrics";
 import { helmMaxHistory } from "../components/k8s/helm";
 import {
   cloneStackConfig,
@@ -509,3 +510,20 @@ for (const stack of stacks) {
     });
   });
 }
+
+describe("observability: Mimir sizing", () => {
+  it("gives every Mimir component explicit requests and a memory limit, and runs no gateway", () => {
+    const v = mimirValues({
+      region: "us-west-2",
+      roleArn: "arn:aws:iam::111122223333:role/r",
+      blocksBucket: "b",
+      rulerBucket: "r",
+      retentionDays: 30,
+    }) as Record<string, any>;
+    assert.equal(v.gateway.enabled, false);
+    for (const component of [...Object.keys(mimirComponentSizes), "rollout_operator"]) {
+      const r = v[component].resources;
+      assert.ok(r.requests.cpu && r.requests.memory && r.limits.memory, component);
+    }
+  });
+});

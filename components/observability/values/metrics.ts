@@ -115,6 +115,19 @@ export function kubePrometheusStackValues(p: KubePrometheusStackParams) {
   };
 }
 
+/** Requests (CPU, memory) and memory limit of each Mimir component, for a single-tenant platform. */
+export const mimirComponentSizes: Record<string, [string, string, string]> = {
+  distributor: ["100m", "512Mi", "1Gi"],
+  ingester: ["200m", "1Gi", "2Gi"],
+  store_gateway: ["100m", "512Mi", "1Gi"],
+  compactor: ["100m", "512Mi", "1Gi"],
+  querier: ["100m", "256Mi", "1Gi"],
+  query_frontend: ["100m", "128Mi", "512Mi"],
+  query_scheduler: ["50m", "64Mi", "256Mi"],
+  ruler: ["100m", "128Mi", "512Mi"],
+  overrides_exporter: ["50m", "64Mi", "128Mi"],
+};
+
 /**
  * Mimir in the classic architecture (distributors push to ingesters; no Kafka). Why not the chart's
  * default ingest-storage architecture: it needs a production-grade Kafka (the bundled one is for
@@ -134,6 +147,18 @@ export function mimirValues(p: {
     kafka: { enabled: false },
     minio: { enabled: false },
     alertmanager: { enabled: false },
+    // Clients reach the distributor and query-frontend Services directly: no nginx gateway.
+    gateway: { enabled: false },
+    // Explicit sizes for every component (keys of the chart's 6.x values; ingesters and
+    // store-gateways run one pod per zone, three zones), so none runs on the LimitRange defaults.
+    ...Object.fromEntries(
+      Object.entries(mimirComponentSizes).map(([component, r]) => [
+        component,
+        // No nodeSelector: zone-aware components ignore it, and the GPU taint keeps all of them off GPUs.
+        { resources: sized(...r) },
+      ]),
+    ),
+    rollout_operator: { resources: sized("20m", "64Mi", "128Mi") },
     serviceAccount: { create: true, name: "mimir", ...irsa(p.roleArn) },
     mimir: {
       structuredConfig: {
