@@ -81,35 +81,38 @@ describe("config: the real stack files", () => {
     assert.deepEqual(parseConfig(raw, "prod").cluster.endpoint.publicAccessCidrs, ["0.0.0.0/0"]);
   });
 
-  it("reads the node groups", () => {
-    assert.deepEqual(dev.nodeGroups.cpu, {
-      instanceTypes: ["m6i.xlarge"],
-      minSize: 2,
-      desiredSize: 2,
-      maxSize: 4,
-      diskSizeGiB: 50,
-    });
-    assert.deepEqual(dev.nodeGroups.gpu, [
-      {
-        name: "nvidia-24gb",
-        instanceTypes: ["g5.xlarge", "g6.xlarge"],
-        minSize: 0,
-        desiredSize: 0,
-        maxSize: 4,
-        diskSizeGiB: 200,
-      },
-    ]);
-    assert.deepEqual(prod.nodeGroups.gpu, [
-      {
-        name: "nvidia-24gb",
-        instanceTypes: ["g5.2xlarge", "g6.2xlarge"],
-        minSize: 0,
-        desiredSize: 0,
-        maxSize: 8,
-        diskSizeGiB: 200,
-      },
-    ]);
-    assert.equal(prod.nodeGroups.cpu.minSize, 3);
+  it("reads every node group as written, the initial size defaulting to the minimum", () => {
+    for (const stack of ["dev", "prod"] as const) {
+      const raw = cloneStackConfig(stack) as Record<string, any>;
+      const written = raw["llm-platform:nodeGroups"];
+      const parsed = parseConfig(raw, stack).nodeGroups;
+      assert.deepEqual(parsed.cpu, {
+        diskSizeGiB: 50,
+        ...written.cpu,
+        desiredSize: written.cpu.desiredSize ?? written.cpu.minSize,
+      });
+      assert.deepEqual(
+        parsed.gpu,
+        written.gpu.map((g: any) => ({
+          diskSizeGiB: 200,
+          ...g,
+          desiredSize: g.desiredSize ?? g.minSize,
+        })),
+      );
+    }
+  });
+
+  it("accepts a single-type GPU group and warns that it limits SPOT capacity pools", () => {
+    const raw = cloneStackConfig("dev") as Record<string, any>;
+    assert.deepEqual(parseConfig(raw, "dev").warnings, []);
+    raw["llm-platform:nodeGroups"].gpu[0].instanceTypes = ["g5.xlarge"];
+    const c = parseConfig(raw, "dev");
+    assert.deepEqual(c.nodeGroups.gpu[0]!.instanceTypes, ["g5.xlarge"]);
+    assert.equal(c.warnings.length, 1);
+    assert.match(
+      c.warnings[0]!,
+      /^llm-platform:nodeGroups\.gpu\[0\]\.instanceTypes: group \S+ has one instance type \(g5\.xlarge\), which limits it to that type's SPOT capacity pools/,
+    );
   });
 
   it("defaults optional keys", () => {
@@ -190,10 +193,20 @@ describe("config: bad input names the key and what was expected", () => {
         'llm-platform:nodeGroups.gpu[0].instanceTypes[1]: unknown GPU instance type "g9.mega"',
     },
     {
-      what: "a single GPU type (no SPOT diversity)",
-      edit: (r) => (r["llm-platform:nodeGroups"].gpu[0].instanceTypes = ["g5.xlarge"]),
+      what: "no GPU type",
+      edit: (r) => (r["llm-platform:nodeGroups"].gpu[0].instanceTypes = []),
+      expect: "llm-platform:nodeGroups.gpu[0].instanceTypes: expected at least 1 entry",
+    },
+    {
+      what: "a GPU group named like a label it cannot be",
+      edit: (r) => (r["llm-platform:nodeGroups"].gpu[0].name = "Nvidia_24GB"),
       expect:
-        "llm-platform:nodeGroups.gpu[0].instanceTypes: expected at least 2 interchangeable types for SPOT capacity",
+        "llm-platform:nodeGroups.gpu[0].name: expected lowercase letters, digits and '-', starting with a letter",
+    },
+    {
+      what: "a GPU group named like the CPU group",
+      edit: (r) => (r["llm-platform:nodeGroups"].gpu[0].name = "cpu"),
+      expect: "llm-platform:nodeGroups.gpu[0].name: expected a name other than cpu",
     },
     {
       what: "min > max",

@@ -63,6 +63,8 @@ const autoscalingSchema = z
 
 const variantSchema = z
   .strictObject({
+    /** GPU node group (nodeGroups.gpu[].name) this variant runs on. Default: models.nodeGroup. */
+    nodeGroup: dnsLabel(20).optional(),
     /** Fixed replica count, for a variant without `autoscaling`; 0 runs (and pays for) no GPU. */
     replicas: z.number().int().min(0).optional(),
     /** Scale between min and max replicas on vLLM's queue depth and KV-cache pressure (KEDA). */
@@ -148,7 +150,7 @@ const variantSchema = z
 
 export const modelsSchema = z
   .strictObject({
-    /** The GPU node group (nodeGroups.gpu[].name) the model servers run on. */
+    /** The GPU node group (nodeGroups.gpu[].name) variants run on unless they name their own. */
     nodeGroup: dnsLabel(20),
     /** Requested size of the shared model cache (EFS grows elastically; this is the PVC's nominal size). */
     cacheSizeGi: z.number().int().min(50).default(500),
@@ -196,6 +198,11 @@ export type ModelAutoscalingConfig = z.output<typeof autoscalingSchema>;
 /** The model a variant derives from (itself unless it is e.g. a quantized build). */
 export function baseModelOf(v: { model: string; baseModel?: string | undefined }): string {
   return v.baseModel ?? v.model;
+}
+
+/** The GPU node group a variant runs on: its own `nodeGroup`, else the models-level one. */
+export function variantNodeGroup(m: ModelsConfig, variant: ModelVariant): string {
+  return m.variants[variant].nodeGroup ?? m.nodeGroup;
 }
 
 /** Replica bounds of a variant: a fixed count is min = max. */
