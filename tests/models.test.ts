@@ -516,7 +516,18 @@ describe("models: bad input", () => {
 
   it("rejects an A/B variant the LoRA server does not serve", () => {
     const p = problems(
-      (r) => (r["llm-platform:services"].gateway.routes.finetune.variants[1].name = "lora-v3"),
+      (r) =>
+        (r["llm-platform:services"].gateway.routes = {
+          quant: { timeoutMs: 30000 },
+          finetune: {
+            timeoutMs: 60000,
+            variants: [
+              { name: "lora-v1", weight: 80 },
+              { name: "lora-v3", weight: 20 },
+            ],
+          },
+          eval: { timeoutMs: 45000 },
+        }),
     );
     assert.deepEqual(p, [
       "llm-platform:services.gateway.routes.finetune.variants[1].name: expected one of the LoRA server's adapters (lora-v1, lora-v2)",
