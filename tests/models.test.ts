@@ -286,7 +286,7 @@ for (const stack of stacks) {
       ).inputs;
       assert.deepEqual(
         sg.ingress.map((r: any) => [r.protocol, r.fromPort, r.toPort, r.cidrBlocks]),
-        [["tcp", 2049, 2049, [stack === "dev" ? "10.10.0.0/16" : "10.20.0.0/16"]]],
+        [["tcp", 2049, 2049, [parseConfig(cloneStackConfig(stack), stack).network.cidr]]],
       );
       const sc = run.get(
         "kubernetes:storage.k8s.io/v1:StorageClass",
