@@ -13,6 +13,7 @@ import {
   clusterSchema,
   cpuGroupSchema,
   gpuGroupSchema,
+  gpuGroupWarnings,
   networkSchema,
   nodeGroupsSchema,
   tagsSchema,
@@ -129,6 +130,8 @@ export interface PlatformConfig {
   readonly edge: EdgeConfig;
   /** Metrics, logs, traces, dashboards and alerting. */
   readonly observability: ObservabilityConfig;
+  /** Valid but risky settings (`key.path: why`); `loadConfig` logs each as a Pulumi warning. */
+  readonly warnings: readonly string[];
   /** Hugging Face token, a secret Output end to end. */
   readonly hfToken?: pulumi.Output<string>;
   /** Alertmanager webhook URL, a secret Output end to end. */
@@ -190,6 +193,7 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Platfo
     models: r["llm-platform:models"],
     edge: r["llm-platform:edge"],
     observability: r["llm-platform:observability"],
+    warnings: gpuGroupWarnings(groups.gpu),
     ...(r["llm-platform:alertWebhookUrl"] !== undefined
       ? { alertWebhookUrl: pulumi.secret(r["llm-platform:alertWebhookUrl"]) }
       : {}),
@@ -210,7 +214,9 @@ export function loadConfig(): PlatformConfig {
     if (k !== "aws:region" && !k.startsWith(`${project}:`)) continue;
     raw[k] = decode(v);
   }
-  return parseConfig(raw, pulumi.getStack());
+  const config = parseConfig(raw, pulumi.getStack());
+  for (const warning of config.warnings) pulumi.log.warn(warning);
+  return config;
 }
 
 /** Pulumi hands structured values over as JSON text and scalars as plain text. */

@@ -94,7 +94,9 @@ export function clusterAutoscalerValues(
       },
     },
     extraArgs: {
-      // The g5/g6 types of a group are interchangeable: spread scale-ups across similar groups.
+      // Spreads scale-ups across groups of the same shape and labels (e.g. one role split per AZ).
+      // Groups of different roles differ in their llmplatform.io/node-group label, so they are never
+      // treated as interchangeable and each variant only scales its own group.
       "balance-similar-node-groups": true,
       expander: "least-waste",
       "skip-nodes-with-system-pods": false,

@@ -15,7 +15,12 @@ import { AdapterSync } from "./k8s/adapterSync";
 import { createNetworkPolicies } from "./k8s/namespaces";
 import { ModelServer, modelPaths, vllmUser } from "./k8s/modelServer";
 import { allowHttpsEgress, podsIn, type NetworkPolicyDef } from "./k8s/networkPolicies";
-import { modelVariants, type ModelVariant, type ModelsConfig } from "./schema/models";
+import {
+  modelVariants,
+  variantNodeGroup,
+  type ModelVariant,
+  type ModelsConfig,
+} from "./schema/models";
 import { images } from "./versions";
 
 /** StorageClass of the shared model cache. */
@@ -160,7 +165,7 @@ export class ModelServing extends pulumi.ComponentResource {
           stack: args.stack,
           image: images.vllm,
           config,
-          nodeGroup: args.models.nodeGroup,
+          nodeGroup: variantNodeGroup(args.models, variant),
           cacheClaim: claim.metadata.name,
           tokenSecret: tokenSecret?.metadata.name ?? "hf-token",
           serviceAccount: serviceAccount.metadata.name,

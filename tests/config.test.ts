@@ -81,35 +81,38 @@ describe("config: the real stack files", () => {
     assert.deepEqual(parseConfig(raw, "prod").cluster.endpoint.publicAccessCidrs, ["0.0.0.0/0"]);
   });
 
-  it("reads the node groups", () => {
-    assert.deepEqual(dev.nodeGroups.cpu, {
-      instanceTypes: ["m6i.xlarge"],
-      minSize: 2,
-      desiredSize: 2,
-      maxSize: 4,
-      diskSizeGiB: 50,
-    });
-    assert.deepEqual(dev.nodeGroups.gpu, [
-      {
-        name: "nvidia-24gb",
-        instanceTypes: ["g5.xlarge", "g6.xlarge"],
-        minSize: 0,
-        desiredSize: 0,
-        maxSize: 4,
-        diskSizeGiB: 200,
-      },
-    ]);
-    assert.deepEqual(prod.nodeGroups.gpu, [
-      {
-        name: "nvidia-24gb",
-        instanceTypes: ["g5.2xlarge", "g6.2xlarge"],
-        minSize: 0,
-        desiredSize: 0,
-        maxSize: 8,
-        diskSizeGiB: 200,
-      },
-    ]);
-    assert.equal(prod.nodeGroups.cpu.minSize, 3);
+  it("reads every node group as written, the initial size defaulting to the minimum", () => {
+    for (const stack of ["dev", "prod"] as const) {
+      const raw = cloneStackConfig(stack) as Record<string, any>;
+      const written = raw["llm-platform:nodeGroups"];
+      const parsed = parseConfig(raw, stack).nodeGroups;
+      assert.deepEqual(parsed.cpu, {
+        diskSizeGiB: 50,
+        ...written.cpu,
+        desiredSize: written.cpu.desiredSize ?? written.cpu.minSize,
+      });
+      assert.deepEqual(
+        parsed.gpu,
+        written.gpu.map((g: any) => ({
+          diskSizeGiB: 200,
+          ...g,
+          desiredSize: g.desiredSize ?? g.minSize,
+        })),
+      );
+    }
+  });
+
+  it("accepts a single-type GPU group and warns that it limits SPOT capacity pools", () => {
+    const raw = cloneStackConfig("dev") as Record<string, any>;
+    assert.deepEqual(parseConfig(raw, "dev").warnings, []);
+    raw["llm-platform:nodeGroups"].gpu[0].instanceTypes = ["g5.xlarge"];
+    const c = parseConfig(raw, "dev");
+    assert.deepEqual(c.nodeGroups.gpu[0]!.instanceTypes, ["g5.xlarge"]);
+    assert.equal(c.warnings.length, 1);
+    assert.match(
+      c.warnings[0]!,
+      /^llm-platform:nodeGroups\.gpu\[0\]\.instanceTypes: group \S+ has one instance type \(g5\.xlarge\), which limits it to that type's SPOT capacity pools/,
+    );
   });
 
   it("defaults optional keys", () => {
@@ -137,6 +140,59 @@ describe("config: the real stack files", () => {
     assert.deepEqual(Object.keys(c.tags), ["Project", "Environment", "ManagedBy"]);
   });
 
+  it("fills what a stack file leaves out from the schema defaults; a written object replaces its default whole", () => {
+    const raw = cloneStackConfig("dev") as Record<string, any>;
+    const ns = raw["llm-platform:namespaces"];
+    const svc = raw["llm-platform:services"];
+    delete ns.quant;
+    delete svc.gateway.resources;
+    delete svc["eval-api"].resources;
+    const defaults = parseConfig(raw, "dev");
+    // The three team namespaces and the three team APIs share one default each.
+    assert.deepEqual(defaults.namespaces.quant, defaults.namespaces.eval);
+    assert.deepEqual(
+      defaults.services["eval-api"].resources,
+      defaults.services["quant-api"].resources,
+    );
+    assert.notDeepEqual(
+      defaults.services.gateway.resources,
+      defaults.services["eval-api"].resources,
+    );
+
+    ns.quant = { quota: { ...defaults.namespaces.quant.quota, pods: 3 } };
+    const written = {
+      requests: { cpu: "300m", memory: "300Mi" },
+      limits: { cpu: "1", memory: "1Gi" },
+    };
+    svc.gateway.resources = written;
+    const c = parseConfig(raw, "dev");
+    assert.equal(c.namespaces.quant.quota.pods, 3);
+    assert.deepEqual(c.namespaces.quant.limits, defaults.namespaces.quant.limits);
+    assert.deepEqual(c.services.gateway.resources, written);
+  });
+
+  it("checks defaulted values like written ones, naming the key that was left out", () => {
+    const raw = cloneStackConfig("dev") as Record<string, any>;
+    // The team API default (up to 2 CPU / 4 GiB) no longer fits a quant namespace capped at 1 CPU.
+    raw["llm-platform:namespaces"].quant = {
+      limits: {
+        default: { cpu: "1", memory: "2Gi" },
+        defaultRequest: { cpu: "250m", memory: "512Mi" },
+        max: { cpu: "1", memory: "8Gi" },
+        min: { cpu: "100m", memory: "128Mi" },
+      },
+    };
+    assert.throws(
+      () => parseConfig(raw, "dev"),
+      (e: ConfigError) =>
+        e.problems.some((p) =>
+          p.startsWith(
+            "llm-platform:services.quant-api.resources.limits: expected within namespace quant's LimitRange",
+          ),
+        ),
+    );
+  });
+
   it("accepts access entries, cluster-wide or namespace-scoped", () => {
     const raw = cloneStackConfig("dev") as Record<string, any>;
     raw["llm-platform:cluster"].accessEntries = [
@@ -149,6 +205,13 @@ describe("config: the real stack files", () => {
     ];
     assert.equal(parseConfig(raw, "dev").cluster.accessEntries.length, 2);
   });
+});
+
+/** A gateway route table with these A/B variants on the finetune route. */
+const routes = (variants: { name: string; weight: number }[]) => ({
+  quant: { timeoutMs: 30000 },
+  finetune: { timeoutMs: 60000, variants },
+  eval: { timeoutMs: 45000 },
 });
 
 describe("config: bad input names the key and what was expected", () => {
@@ -190,10 +253,20 @@ describe("config: bad input names the key and what was expected", () => {
         'llm-platform:nodeGroups.gpu[0].instanceTypes[1]: unknown GPU instance type "g9.mega"',
     },
     {
-      what: "a single GPU type (no SPOT diversity)",
-      edit: (r) => (r["llm-platform:nodeGroups"].gpu[0].instanceTypes = ["g5.xlarge"]),
+      what: "no GPU type",
+      edit: (r) => (r["llm-platform:nodeGroups"].gpu[0].instanceTypes = []),
+      expect: "llm-platform:nodeGroups.gpu[0].instanceTypes: expected at least 1 entry",
+    },
+    {
+      what: "a GPU group named like a label it cannot be",
+      edit: (r) => (r["llm-platform:nodeGroups"].gpu[0].name = "Nvidia_24GB"),
       expect:
-        "llm-platform:nodeGroups.gpu[0].instanceTypes: expected at least 2 interchangeable types for SPOT capacity",
+        "llm-platform:nodeGroups.gpu[0].name: expected lowercase letters, digits and '-', starting with a letter",
+    },
+    {
+      what: "a GPU group named like the CPU group",
+      edit: (r) => (r["llm-platform:nodeGroups"].gpu[0].name = "cpu"),
+      expect: "llm-platform:nodeGroups.gpu[0].name: expected a name other than cpu",
     },
     {
       what: "min > max",
@@ -340,14 +413,21 @@ describe("config: bad input names the key and what was expected", () => {
     },
     {
       what: "A/B weights that do not sum to 100",
-      edit: (r) => (r["llm-platform:services"].gateway.routes.finetune.variants[1].weight = 30),
+      edit: (r) =>
+        (r["llm-platform:services"].gateway.routes = routes([
+          { name: "lora-v1", weight: 80 },
+          { name: "lora-v2", weight: 30 },
+        ])),
       expect:
         "llm-platform:services.gateway.routes.finetune.variants: expected weights summing to 100, got 110",
     },
     {
       what: "duplicate A/B variant names",
       edit: (r) =>
-        (r["llm-platform:services"].gateway.routes.finetune.variants[1].name = "lora-v1"),
+        (r["llm-platform:services"].gateway.routes = routes([
+          { name: "lora-v1", weight: 80 },
+          { name: "lora-v1", weight: 20 },
+        ])),
       expect:
         "llm-platform:services.gateway.routes.finetune.variants[1].name: expected a unique variant name",
     },
@@ -364,7 +444,11 @@ describe("config: bad input names the key and what was expected", () => {
     },
     {
       what: "a container limit above the namespace LimitRange",
-      edit: (r) => (r["llm-platform:services"]["quant-api"].resources.limits.memory = "9Gi"),
+      edit: (r) =>
+        (r["llm-platform:services"]["quant-api"].resources = {
+          requests: { cpu: "500m", memory: "1Gi" },
+          limits: { cpu: "2", memory: "9Gi" },
+        }),
       expect:
         "llm-platform:services.quant-api.resources.limits: expected within namespace quant's LimitRange min 100m/128Mi and max 4/8Gi",
     },
@@ -376,19 +460,32 @@ describe("config: bad input names the key and what was expected", () => {
     },
     {
       what: "requests above limits",
-      edit: (r) => (r["llm-platform:services"].gateway.resources.requests.cpu = "2"),
+      edit: (r) =>
+        (r["llm-platform:services"].gateway.resources = {
+          requests: { cpu: "2", memory: "256Mi" },
+          limits: { cpu: "1", memory: "1Gi" },
+        }),
       expect:
         "llm-platform:services.gateway.resources: expected requests <= limits for cpu and memory",
     },
     {
       what: "a LimitRange whose default exceeds its max",
-      edit: (r) => (r["llm-platform:namespaces"].platform.limits.default.memory = "8Gi"),
+      edit: (r) =>
+        (r["llm-platform:namespaces"].platform.limits = {
+          default: { cpu: "500m", memory: "8Gi" },
+          defaultRequest: { cpu: "100m", memory: "128Mi" },
+          max: { cpu: "2", memory: "4Gi" },
+          min: { cpu: "50m", memory: "64Mi" },
+        }),
       expect:
         "llm-platform:namespaces.platform.limits.default: expected default <= max for cpu and memory",
     },
     {
       what: "a malformed quantity",
-      edit: (r) => (r["llm-platform:namespaces"].quant.quota["requests.memory"] = "16 gigs"),
+      edit: (r) =>
+        (r["llm-platform:namespaces"].quant = {
+          quota: { ...r["llm-platform:namespaces"].platform.quota, "requests.memory": "16 gigs" },
+        }),
       expect:
         "llm-platform:namespaces.quant.quota.requests.memory: expected a memory quantity such as 512Mi or 4Gi",
     },
@@ -399,9 +496,14 @@ describe("config: bad input names the key and what was expected", () => {
       expect: "llm-platform:namespaces.llm-baseline.quota.requests.nvidia.com/gpu: required",
     },
     {
-      what: "a missing namespace",
-      edit: (r) => delete r["llm-platform:namespaces"].eval,
-      expect: "llm-platform:namespaces.eval: required",
+      what: "a namespace the design does not have",
+      edit: (r) => (r["llm-platform:namespaces"].rag = {}),
+      expect: "llm-platform:namespaces.rag: unknown key (check its spelling)",
+    },
+    {
+      what: "a quota missing from a namespace that has no default one",
+      edit: (r) => delete r["llm-platform:namespaces"].platform.quota,
+      expect: "llm-platform:namespaces.platform.quota: required",
     },
     {
       what: "a moving image tag in an immutable repository",

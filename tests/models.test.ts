@@ -1,6 +1,8 @@
 import * as assert from "node:assert/strict";
 import { ConfigError, parseConfig } from "../components/config";
 import { modelProbes, modelShutdown, vllmArgs } from "../components/k8s/modelServer";
+import { gpuGroupLoads, modelsOutsideCapacity } from "../components/schema/crossChecks";
+import { replicaRange, variantNodeGroup } from "../components/schema/models";
 import { efsStorageClassParameters } from "../components/modelServing";
 import { images } from "../components/versions";
 import { cloneStackConfig, fakeSecret, runProgram, runStack, stacks } from "./harness";
@@ -98,13 +100,14 @@ for (const stack of stacks) {
       assert.equal(args("lora")[1], base.baseline.model);
     });
 
-    it("schedules only onto the SPOT GPU group, never two model pods per node", async () => {
+    it("schedules only onto each variant's SPOT GPU group, never two model pods per node", async () => {
       const run = await runStack(stack);
+      const models = parseConfig(cloneStackConfig(stack), stack).models;
       for (const v of variants) {
         const pod = run.get(D, `vllm-${v}`).inputs.spec.template.spec;
         assert.deepEqual(pod.nodeSelector, {
           workload: "gpu",
-          "llmplatform.io/node-group": "nvidia-24gb",
+          "llmplatform.io/node-group": variantNodeGroup(models, v),
         });
         assert.deepEqual(pod.tolerations, [
           { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
@@ -283,7 +286,7 @@ for (const stack of stacks) {
       ).inputs;
       assert.deepEqual(
         sg.ingress.map((r: any) => [r.protocol, r.fromPort, r.toPort, r.cidrBlocks]),
-        [["tcp", 2049, 2049, [stack === "dev" ? "10.10.0.0/16" : "10.20.0.0/16"]]],
+        [["tcp", 2049, 2049, [parseConfig(cloneStackConfig(stack), stack).network.cidr]]],
       );
       const sc = run.get(
         "kubernetes:storage.k8s.io/v1:StorageClass",
@@ -404,12 +407,16 @@ describe("models: bad input", () => {
   });
 
   it("rejects peak model replicas beyond the GPU nodes (one model per node) or the GPU quota", () => {
-    const p = problems(
-      (r) => (r["llm-platform:models"].variants.baseline.autoscaling.maxReplicas = 6),
-    );
+    let group = "";
+    const p = problems((r) => {
+      const g = r["llm-platform:nodeGroups"].gpu[0];
+      Object.assign(g, { maxSize: 8 });
+      group = g.name;
+      r["llm-platform:models"].variants.baseline.autoscaling.maxReplicas = 6;
+    });
     assert.ok(
       p.includes(
-        "llm-platform:models.variants: 12 model replicas at peak need 12 GPU nodes (one model per node), nodeGroups.gpu nvidia-24gb allows maxSize 8",
+        `llm-platform:models.variants: 12 model replicas at peak (baseline, awq, lora, judge) need 12 GPU nodes (one model per node), nodeGroups.gpu ${group} allows maxSize 8`,
       ),
       p.join("\n"),
     );
@@ -509,17 +516,59 @@ describe("models: bad input", () => {
 
   it("rejects an A/B variant the LoRA server does not serve", () => {
     const p = problems(
-      (r) => (r["llm-platform:services"].gateway.routes.finetune.variants[1].name = "lora-v3"),
+      (r) =>
+        (r["llm-platform:services"].gateway.routes = {
+          quant: { timeoutMs: 30000 },
+          finetune: {
+            timeoutMs: 60000,
+            variants: [
+              { name: "lora-v1", weight: 80 },
+              { name: "lora-v3", weight: 20 },
+            ],
+          },
+          eval: { timeoutMs: 45000 },
+        }),
     );
     assert.deepEqual(p, [
       "llm-platform:services.gateway.routes.finetune.variants[1].name: expected one of the LoRA server's adapters (lora-v1, lora-v2)",
     ]);
   });
 
-  it("rejects an unknown GPU node group", () => {
-    const p = problems((r) => (r["llm-platform:models"].nodeGroup = "nvidia-80gb"));
+  it("rejects an unknown GPU node group, models-wide or per variant", () => {
+    let names = "";
+    const p = problems((r) => {
+      names = r["llm-platform:nodeGroups"].gpu.map((g: { name: string }) => g.name).join(", ");
+      r["llm-platform:models"].nodeGroup = "training";
+    });
     assert.deepEqual(p, [
-      "llm-platform:models.nodeGroup: expected one of the GPU node groups (nvidia-24gb)",
+      `llm-platform:models.nodeGroup: expected one of the GPU node groups (${names})`,
+    ]);
+    const q = problems((r) => (r["llm-platform:models"].variants.judge.nodeGroup = "training"));
+    assert.deepEqual(q, [
+      `llm-platform:models.variants.judge.nodeGroup: expected one of the GPU node groups (${names})`,
+    ]);
+  });
+
+  it("checks each GPU group's node shape and maxSize against the variants placed on it", () => {
+    const p = problems((r) => {
+      const inference = r["llm-platform:nodeGroups"].gpu[0];
+      // A small single-type group for the judge: 2 replicas at peak, 1 node, 4 vCPU / 16 GiB.
+      r["llm-platform:nodeGroups"].gpu.push({
+        name: "judge",
+        instanceTypes: ["g4dn.xlarge"],
+        minSize: 0,
+        maxSize: 1,
+      });
+      inference.maxSize = 6;
+      Object.assign(r["llm-platform:models"].variants.judge, {
+        nodeGroup: "judge",
+        resources: { cpu: "4", memory: "16Gi" },
+        autoscaling: { ...r["llm-platform:models"].variants.judge.autoscaling, maxReplicas: 2 },
+      });
+    });
+    assert.deepEqual(p, [
+      "llm-platform:models.variants: 2 model replicas at peak (judge) need 2 GPU nodes (one model per node), nodeGroups.gpu judge allows maxSize 1",
+      "llm-platform:models.variants.judge.resources: expected at most 3 CPU and 12Gi to fit a g4dn.xlarge node of group judge (4 vCPU / 16 GiB) beside its system pods",
     ]);
   });
 
@@ -530,5 +579,52 @@ describe("models: bad input", () => {
     assert.deepEqual(p, [
       "llm-platform:models.variants.judge.servedModelName: expected a name no other variant serves",
     ]);
+  });
+});
+
+describe("models: capacity per GPU group, over every placement", () => {
+  const base = parseConfig(cloneStackConfig("prod"), "prod");
+  const groups = [
+    { name: "inference", instanceTypes: ["g5.2xlarge", "g6.2xlarge"], maxSize: 0 },
+    { name: "batch", instanceTypes: ["g6e.2xlarge"], maxSize: 0 },
+  ];
+
+  it("places every variant on exactly one group and flags a group iff its peak exceeds its maxSize", () => {
+    const peak = (v: (typeof variants)[number]) => replicaRange(base.models.variants[v]).max;
+    for (let placement = 0; placement < 2 ** variants.length; placement++) {
+      const models = structuredClone(base.models);
+      variants.forEach(
+        (v, i) => (models.variants[v].nodeGroup = groups[(placement >> i) & 1]!.name),
+      );
+      for (const maxSize of [0, 1, 3, 8]) {
+        const gpu = groups.map((g) => ({ ...g, maxSize }));
+        const loads = gpuGroupLoads(models, gpu);
+        assert.deepEqual(loads.flatMap((l) => l.variants).sort(), [...variants].sort());
+        for (const l of loads) {
+          assert.ok(l.variants.every((v) => variantNodeGroup(models, v) === l.group.name));
+          assert.equal(
+            l.peakReplicas,
+            l.variants.reduce((n, v) => n + peak(v), 0),
+          );
+        }
+        const problems = modelsOutsideCapacity({
+          "llm-platform:nodeGroups": { gpu },
+          "llm-platform:namespaces": base.namespaces,
+          "llm-platform:services": base.services,
+          "llm-platform:models": models,
+          "llm-platform:hfToken": "hf_fake_token",
+        }).map((p) => p.message);
+        for (const l of loads) {
+          const flagged = problems.some((m) =>
+            m.endsWith(`nodeGroups.gpu ${l.group.name} allows maxSize ${maxSize}`),
+          );
+          assert.equal(
+            flagged,
+            l.peakReplicas > maxSize,
+            `${placement}/${maxSize}/${l.group.name}`,
+          );
+        }
+      }
+    }
   });
 });

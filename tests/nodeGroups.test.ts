@@ -1,226 +1,243 @@
 import * as assert from "node:assert/strict";
-import { gpuInstanceShapes } from "../components/aws/gpuInstances";
+import { gpuInstanceShapes, shapeKey } from "../components/aws/gpuInstances";
 import { nodeRolePolicies } from "../components/aws/nodeGroups";
 import {
   acceleratorLabel,
   autoscalerAsgTags,
   cpuNodeGroupSpec,
   gpuNodeGroupSpec,
+  nodeGroupLabel,
+  type NodeGroupSpec,
 } from "../components/aws/nodeGroupSpecs";
-import { runStack, stacks } from "./harness";
+import { parseConfig, type GpuNodeGroupConfig } from "../components/config";
+import { gpuGroupWarnings, nodeGroupsSchema } from "../components/schema/aws";
+import { cloneStackConfig, runProgram, runStack, stacks, type StackRun } from "./harness";
 
-const gpuGroup = {
-  name: "nvidia-24gb",
-  instanceTypes: ["g5.xlarge", "g6.xlarge"],
+const gpuTypes = Object.keys(gpuInstanceShapes);
+
+const gpuGroup = (instanceTypes: string[], name = "inference"): GpuNodeGroupConfig => ({
+  name,
+  instanceTypes,
   minSize: 0,
   desiredSize: 0,
   maxSize: 4,
   diskSizeGiB: 200,
-};
+});
 
-describe("node groups: pure specs", () => {
-  it("knows the shapes the autoscaler compares", () => {
-    assert.deepEqual(gpuInstanceShapes["g5.xlarge"], {
-      vcpu: 4,
-      memoryGiB: 16,
-      gpus: 1,
-      gpuMemoryGiB: 24,
-      gpuModel: "a10g",
-    });
-    assert.deepEqual(gpuInstanceShapes["g6.12xlarge"], {
-      vcpu: 48,
-      memoryGiB: 192,
-      gpus: 4,
-      gpuMemoryGiB: 24,
-      gpuModel: "l4",
-    });
-    assert.deepEqual(gpuInstanceShapes["g6e.xlarge"], {
-      vcpu: 4,
-      memoryGiB: 32,
-      gpus: 1,
-      gpuMemoryGiB: 48,
-      gpuModel: "l40s",
-    });
+const cpuGroup = { instanceTypes: ["m6i.xlarge"], minSize: 2, maxSize: 4 };
+
+/** The node-groups config with these GPU groups: parsed (success) or its issues' paths and messages. */
+function parseGroups(gpu: object[]) {
+  const r = nodeGroupsSchema.safeParse({ cpu: cpuGroup, gpu });
+  return r.success
+    ? { ok: true as const, issues: [] }
+    : {
+        ok: false as const,
+        issues: r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
+      };
+}
+
+describe("node groups: the GPU shape rule follows the instance table", () => {
+  it("accepts a single-type group of every GPU type, with a SPOT-capacity warning naming it", () => {
+    for (const t of gpuTypes) {
+      assert.deepEqual(parseGroups([gpuGroup([t])]).issues, [], t);
+      const warnings = gpuGroupWarnings([gpuGroup([t])]);
+      assert.equal(warnings.length, 1, t);
+      assert.match(
+        warnings[0]!,
+        new RegExp(
+          `^llm-platform:nodeGroups\\.gpu\\[0\\]\\.instanceTypes: group inference has one instance type \\(${t.replace(".", "\\.")}\\), which limits it to that type's SPOT capacity pools`,
+        ),
+      );
+    }
   });
 
-  it("names the accelerator class of a group", () => {
-    assert.equal(acceleratorLabel(["g5.xlarge"]), "nvidia-a10g");
+  it("accepts two types together exactly when their shapes are identical, and never warns then", () => {
+    let accepted = 0;
+    for (const a of gpuTypes) {
+      for (const b of gpuTypes) {
+        if (a === b) continue;
+        const same = shapeKey(gpuInstanceShapes[a]!) === shapeKey(gpuInstanceShapes[b]!);
+        const { ok, issues } = parseGroups([gpuGroup([a, b])]);
+        assert.equal(ok, same, `${a} + ${b}: ${issues.join("; ")}`);
+        if (!same)
+          assert.match(issues[0]!, /^gpu\.0\.instanceTypes\.1: expected the same shape as/);
+        if (same) assert.deepEqual(gpuGroupWarnings([gpuGroup([a, b])]), []);
+        accepted += same ? 1 : 0;
+      }
+    }
+    assert.ok(accepted > 0, "the table holds interchangeable families (G5 and G6)");
+  });
+
+  it("accepts several GPU groups of different families, each checked on its own", () => {
+    const groups = [gpuGroup(["g5.xlarge", "g6.xlarge"]), gpuGroup(["p5.48xlarge"], "training")];
+    assert.deepEqual(parseGroups(groups).issues, []);
+    assert.deepEqual(
+      gpuGroupWarnings(groups).map((w) => w.split(":")[1]),
+      ["nodeGroups.gpu[1].instanceTypes"],
+    );
+    const mixed = [groups[0]!, gpuGroup(["g6e.xlarge", "g5.xlarge"], "training")];
+    assert.deepEqual(parseGroups(mixed).issues.length, 1);
+    assert.match(parseGroups(mixed).issues[0]!, /^gpu\.1\.instanceTypes\.1: /);
+  });
+
+  it("takes only Kubernetes-label-safe role names, unique, and not the CPU group's key", () => {
+    for (const bad of ["Inference", "nvidia_24gb", "-gpu", "gpu-", "a".repeat(21), "cpu", "24gb"]) {
+      assert.equal(parseGroups([gpuGroup(["g5.xlarge"], bad)]).ok, false, bad);
+    }
+    for (const good of ["inference", "batch-eval", "training2"]) {
+      assert.equal(parseGroups([gpuGroup(["g5.xlarge"], good)]).ok, true, good);
+    }
+    assert.deepEqual(parseGroups([gpuGroup(["g5.xlarge"]), gpuGroup(["g6.xlarge"])]).issues, [
+      "gpu.1.name: expected a unique group name",
+    ]);
+  });
+});
+
+describe("node groups: pure specs", () => {
+  it("labels each group with its accelerator models, sorted", () => {
+    for (const t of gpuTypes) {
+      assert.equal(acceleratorLabel([t]), `nvidia-${gpuInstanceShapes[t]!.gpuModel}`);
+    }
     assert.equal(acceleratorLabel(["g6.xlarge", "g5.xlarge"]), "nvidia-a10g-l4");
   });
 
-  it("makes GPU groups SPOT on the NVIDIA AMI, tainted and labelled", () => {
-    const spec = gpuNodeGroupSpec(gpuGroup);
-    assert.equal(spec.capacityType, "SPOT");
-    assert.equal(spec.amiType, "AL2023_x86_64_NVIDIA");
-    assert.deepEqual(spec.taints, [
-      { key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" },
-    ]);
-    assert.deepEqual(spec.labels, {
-      workload: "gpu",
-      "k8s.amazonaws.com/accelerator": "nvidia-a10g-l4",
-      "nvidia.com/gpu.present": "true",
-      "llmplatform.io/node-group": "nvidia-24gb",
-    });
-    assert.equal(spec.gpusPerNode, 1);
+  it("makes every GPU group SPOT on the NVIDIA AMI, tainted, labelled with its role and GPU count", () => {
+    for (const t of gpuTypes) {
+      const spec = gpuNodeGroupSpec(gpuGroup([t], "role-x"));
+      assert.equal(spec.key, "role-x");
+      assert.equal(spec.capacityType, "SPOT");
+      assert.equal(spec.amiType, "AL2023_x86_64_NVIDIA");
+      assert.deepEqual(spec.taints, [
+        { key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" },
+      ]);
+      assert.deepEqual(spec.labels, {
+        workload: "gpu",
+        "k8s.amazonaws.com/accelerator": acceleratorLabel([t]),
+        "nvidia.com/gpu.present": "true",
+        [nodeGroupLabel]: "role-x",
+      });
+      assert.equal(spec.gpusPerNode, gpuInstanceShapes[t]!.gpus);
+    }
   });
 
   it("makes the CPU group on-demand, untainted, labelled workload=cpu", () => {
-    const spec = cpuNodeGroupSpec({
-      instanceTypes: ["m6i.xlarge"],
-      minSize: 2,
-      desiredSize: 2,
-      maxSize: 4,
-      diskSizeGiB: 50,
-    });
+    const spec = cpuNodeGroupSpec({ ...cpuGroup, desiredSize: 2, diskSizeGiB: 50 });
     assert.equal(spec.capacityType, "ON_DEMAND");
     assert.equal(spec.amiType, "AL2023_x86_64_STANDARD");
     assert.deepEqual(spec.taints, []);
-    assert.deepEqual(spec.labels, { workload: "cpu", "llmplatform.io/node-group": "cpu" });
+    assert.deepEqual(spec.labels, { workload: "cpu", [nodeGroupLabel]: "cpu" });
   });
 
-  it("derives the autoscaler discovery and scale-from-zero tags from the group", () => {
-    assert.deepEqual(autoscalerAsgTags("llmplatform-dev", gpuNodeGroupSpec(gpuGroup)), {
-      "k8s.io/cluster-autoscaler/enabled": "true",
-      "k8s.io/cluster-autoscaler/llmplatform-dev": "owned",
-      "k8s.io/cluster-autoscaler/node-template/label/workload": "gpu",
-      "k8s.io/cluster-autoscaler/node-template/label/k8s.amazonaws.com/accelerator":
-        "nvidia-a10g-l4",
-      "k8s.io/cluster-autoscaler/node-template/label/nvidia.com/gpu.present": "true",
-      "k8s.io/cluster-autoscaler/node-template/label/llmplatform.io/node-group": "nvidia-24gb",
-      "k8s.io/cluster-autoscaler/node-template/label/eks.amazonaws.com/capacityType": "SPOT",
-      "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu": "true:NoSchedule",
-      "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu": "1",
-      "k8s.io/cluster-autoscaler/node-template/resources/ephemeral-storage": "200Gi",
-    });
-    const fourGpus = gpuNodeGroupSpec({
-      ...gpuGroup,
-      instanceTypes: ["g5.12xlarge", "g6.12xlarge"],
-    });
-    assert.equal(
-      autoscalerAsgTags("c", fourGpus)[
-        "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu"
-      ],
-      "4",
+  it("describes every GPU group to the autoscaler: labels, taint, GPUs and disk, within ASG tag limits", () => {
+    const prefix = "k8s.io/cluster-autoscaler";
+    for (const t of gpuTypes) {
+      for (const diskSizeGiB of [100, 200, 16384]) {
+        const spec = gpuNodeGroupSpec({ ...gpuGroup([t]), diskSizeGiB });
+        const tags = autoscalerAsgTags("llmplatform-staging", spec);
+        const expected: Record<string, string> = {
+          [`${prefix}/enabled`]: "true",
+          [`${prefix}/llmplatform-staging`]: "owned",
+          [`${prefix}/node-template/label/eks.amazonaws.com/capacityType`]: "SPOT",
+          [`${prefix}/node-template/taint/nvidia.com/gpu`]: "true:NoSchedule",
+          [`${prefix}/node-template/resources/nvidia.com/gpu`]: String(gpuInstanceShapes[t]!.gpus),
+          [`${prefix}/node-template/resources/ephemeral-storage`]: `${diskSizeGiB}Gi`,
+        };
+        for (const [k, v] of Object.entries(spec.labels))
+          expected[`${prefix}/node-template/label/${k}`] = v;
+        assert.deepEqual(tags, expected, t);
+        // Auto Scaling group tags: keys up to 128 characters, values up to 256.
+        for (const [k, v] of Object.entries(tags)) assert.ok(k.length <= 128 && v.length <= 256);
+      }
+    }
+  });
+
+  it("gives the CPU group no GPU resource and no taint in its template", () => {
+    const tags = autoscalerAsgTags(
+      "c",
+      cpuNodeGroupSpec({ ...cpuGroup, desiredSize: 2, diskSizeGiB: 50 }),
+    );
+    assert.ok(
+      !Object.keys(tags).some((k) => k.includes("nvidia.com/gpu") || k.includes("/taint/")),
     );
   });
 });
 
-describe("node groups: recorded resources", () => {
+/** What the recorded node group, launch template and ASG tags of one group must say. */
+function assertGroupResources(run: StackRun, prefix: string, spec: NodeGroupSpec): void {
+  const name = `${prefix}-${spec.key}`;
+  const ng = run.get("aws:eks/nodeGroup:NodeGroup", name).inputs;
+  assert.equal(ng.clusterName, prefix);
+  assert.equal(ng.nodeGroupNamePrefix, `${name}-`);
+  assert.equal(ng.capacityType, spec.capacityType);
+  assert.equal(ng.amiType, spec.amiType);
+  assert.deepEqual(ng.instanceTypes, spec.instanceTypes);
+  assert.deepEqual(ng.scalingConfig, {
+    minSize: spec.minSize,
+    desiredSize: spec.desiredSize,
+    maxSize: spec.maxSize,
+  });
+  assert.deepEqual(ng.labels, spec.labels);
+  assert.deepEqual(ng.taints ?? [], spec.taints);
+  assert.deepEqual(ng.subnetIds, ["subnet-private-1", "subnet-private-2", "subnet-private-3"]);
+  assert.deepEqual(ng.updateConfig, { maxUnavailable: 1 });
+  assert.deepEqual(ng.launchTemplate, { id: `${name}-id`, version: "1" });
+  assert.deepEqual(run.get("aws:eks/nodeGroup:NodeGroup", name).ignoreChanges, [
+    "scalingConfig.desiredSize",
+  ]);
+
+  const lt = run.get("aws:ec2/launchTemplate:LaunchTemplate", name).inputs;
+  assert.deepEqual(lt.metadataOptions, {
+    httpEndpoint: "enabled",
+    httpTokens: "required",
+    httpPutResponseHopLimit: 1,
+  });
+  assert.equal(lt.keyName, undefined);
+  assert.equal(lt.imageId, undefined);
+  assert.deepEqual(lt.blockDeviceMappings, [
+    {
+      deviceName: "/dev/xvda",
+      ebs: {
+        volumeSize: spec.diskSizeGiB,
+        volumeType: "gp3",
+        iops: 3000,
+        throughput: 250,
+        encrypted: "true",
+        deleteOnTermination: "true",
+      },
+    },
+  ]);
+
+  // The program owns the scale-from-zero template only; EKS adds the discovery pair itself.
+  const tags = run
+    .ofType("aws:autoscaling/tag:Tag")
+    .filter((t) => t.inputs.autoscalingGroupName === `eks-${name}-asg`)
+    .map((t) => t.inputs.tag);
+  const expected = autoscalerAsgTags(prefix, spec);
+  delete expected["k8s.io/cluster-autoscaler/enabled"];
+  delete expected[`k8s.io/cluster-autoscaler/${prefix}`];
+  assert.deepEqual(Object.fromEntries(tags.map((t) => [t.key, t.value])), expected);
+  assert.equal(tags.length, Object.keys(expected).length, "one Tag resource per template tag");
+  assert.ok(tags.every((t) => t.propagateAtLaunch === false));
+}
+
+describe("node groups: recorded resources follow the config", () => {
   for (const stack of stacks) {
     describe(stack, () => {
       const prefix = `llmplatform-${stack}`;
-      const gpuName = `${prefix}-nvidia-24gb`;
+      const config = parseConfig(cloneStackConfig(stack), stack);
 
-      it("creates the CPU group on demand in private subnets", async () => {
+      it("creates the CPU group and every GPU group as their specs say, with launch templates and ASG tags", async () => {
         const run = await runStack(stack);
-        const ng = run.get("aws:eks/nodeGroup:NodeGroup", `${prefix}-cpu`);
-        assert.equal(ng.inputs.clusterName, prefix);
-        assert.equal(ng.inputs.nodeGroupNamePrefix, `${prefix}-cpu-`);
-        assert.equal(ng.inputs.version, "1.35");
-        assert.equal(ng.inputs.capacityType, "ON_DEMAND");
-        assert.equal(ng.inputs.amiType, "AL2023_x86_64_STANDARD");
-        assert.deepEqual(
-          ng.inputs.instanceTypes,
-          stack === "dev" ? ["m6i.xlarge"] : ["m6i.2xlarge"],
+        assertGroupResources(run, prefix, cpuNodeGroupSpec(config.nodeGroups.cpu));
+        for (const g of config.nodeGroups.gpu)
+          assertGroupResources(run, prefix, gpuNodeGroupSpec(g));
+        assert.equal(
+          run.ofType("aws:eks/nodeGroup:NodeGroup").length,
+          1 + config.nodeGroups.gpu.length,
         );
-        assert.deepEqual(
-          ng.inputs.scalingConfig,
-          stack === "dev"
-            ? { minSize: 2, desiredSize: 2, maxSize: 4 }
-            : { minSize: 3, desiredSize: 3, maxSize: 9 },
-        );
-        assert.deepEqual(ng.inputs.subnetIds, [
-          "subnet-private-1",
-          "subnet-private-2",
-          "subnet-private-3",
-        ]);
-        assert.deepEqual(ng.inputs.labels, { workload: "cpu", "llmplatform.io/node-group": "cpu" });
-        assert.deepEqual(ng.inputs.taints ?? [], []);
-        assert.deepEqual(ng.inputs.updateConfig, { maxUnavailable: 1 });
-        assert.deepEqual(ng.ignoreChanges, ["scalingConfig.desiredSize"]);
-      });
-
-      it("creates the SPOT GPU group with taint, labels, NVIDIA AMI and scale-from-zero sizing", async () => {
-        const run = await runStack(stack);
-        const ng = run.get("aws:eks/nodeGroup:NodeGroup", gpuName);
-        assert.equal(ng.inputs.capacityType, "SPOT");
-        assert.equal(ng.inputs.amiType, "AL2023_x86_64_NVIDIA");
-        assert.deepEqual(
-          ng.inputs.instanceTypes,
-          stack === "dev" ? ["g5.xlarge", "g6.xlarge"] : ["g5.2xlarge", "g6.2xlarge"],
-        );
-        assert.deepEqual(ng.inputs.taints, [
-          { key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" },
-        ]);
-        assert.deepEqual(ng.inputs.labels, {
-          workload: "gpu",
-          "k8s.amazonaws.com/accelerator": "nvidia-a10g-l4",
-          "nvidia.com/gpu.present": "true",
-          "llmplatform.io/node-group": "nvidia-24gb",
-        });
-        assert.deepEqual(
-          ng.inputs.scalingConfig,
-          stack === "dev"
-            ? { minSize: 0, desiredSize: 0, maxSize: 4 }
-            : { minSize: 0, desiredSize: 0, maxSize: 8 },
-        );
-        assert.deepEqual(ng.inputs.launchTemplate, { id: `${gpuName}-id`, version: "1" });
-        assert.deepEqual(ng.ignoreChanges, ["scalingConfig.desiredSize"]);
-      });
-
-      it("launches nodes with IMDSv2 only (hop limit 1), no SSH key and an encrypted gp3 root volume", async () => {
-        const run = await runStack(stack);
-        for (const [key, size] of [
-          ["cpu", stack === "dev" ? 50 : 100],
-          ["nvidia-24gb", 200],
-        ] as const) {
-          const lt = run.get("aws:ec2/launchTemplate:LaunchTemplate", `${prefix}-${key}`).inputs;
-          assert.deepEqual(lt.metadataOptions, {
-            httpEndpoint: "enabled",
-            httpTokens: "required",
-            httpPutResponseHopLimit: 1,
-          });
-          assert.equal(lt.keyName, undefined);
-          assert.equal(lt.imageId, undefined);
-          assert.deepEqual(lt.blockDeviceMappings, [
-            {
-              deviceName: "/dev/xvda",
-              ebs: {
-                volumeSize: size,
-                volumeType: "gp3",
-                iops: 3000,
-                throughput: 250,
-                encrypted: "true",
-                deleteOnTermination: "true",
-              },
-            },
-          ]);
-        }
-      });
-
-      it("tags the GPU Auto Scaling group with the scale-from-zero template (EKS adds the discovery pair)", async () => {
-        const run = await runStack(stack);
-        const tags = run
-          .ofType("aws:autoscaling/tag:Tag")
-          .filter((t) => t.inputs.autoscalingGroupName === `eks-${gpuName}-asg`)
-          .map((t) => t.inputs.tag);
-        const expected = autoscalerAsgTags(
-          prefix,
-          gpuNodeGroupSpec({
-            ...gpuGroup,
-            instanceTypes:
-              stack === "dev" ? ["g5.xlarge", "g6.xlarge"] : ["g5.2xlarge", "g6.2xlarge"],
-          }),
-        );
-        delete expected["k8s.io/cluster-autoscaler/enabled"];
-        delete expected[`k8s.io/cluster-autoscaler/${prefix}`];
-        assert.deepEqual(Object.fromEntries(tags.map((t) => [t.key, t.value])), expected);
-        assert.equal(tags.length, 8);
-        assert.ok(tags.every((t) => t.propagateAtLaunch === false));
-        const cpuTags = run
-          .ofType("aws:autoscaling/tag:Tag")
-          .filter((t) => t.inputs.autoscalingGroupName === `eks-${prefix}-cpu-asg`);
-        assert.equal(cpuTags.length, 4);
+        for (const ng of run.ofType("aws:eks/nodeGroup:NodeGroup"))
+          assert.equal(ng.inputs.version, config.cluster.kubernetesVersion);
       });
 
       it("shares one node role with least-privilege managed policies (no CNI policy: IRSA has it)", async () => {
@@ -247,11 +264,47 @@ describe("node groups: recorded resources", () => {
 
       it("exports the node group names by key", async () => {
         const run = await runStack(stack);
-        assert.deepEqual(run.outputs.nodeGroupNames, {
-          cpu: `${prefix}-cpu-20261123`,
-          "nvidia-24gb": `${gpuName}-20261123`,
-        });
+        const keys = ["cpu", ...config.nodeGroups.gpu.map((g) => g.name)];
+        assert.deepEqual(
+          run.outputs.nodeGroupNames,
+          Object.fromEntries(keys.map((k) => [k, `${prefix}-${k}-20261123`])),
+        );
       });
     });
   }
+});
+
+describe("node groups: several GPU groups, variants placed per group", () => {
+  it("creates each group and schedules each variant onto the group it names", async () => {
+    const raw = cloneStackConfig("prod") as Record<string, any>;
+    const inference = raw["llm-platform:nodeGroups"].gpu[0];
+    raw["llm-platform:nodeGroups"].gpu.push({
+      ...inference,
+      name: "judge",
+      instanceTypes: ["g6e.2xlarge"],
+      maxSize: 2,
+    });
+    inference.maxSize = 6;
+    raw["llm-platform:models"].variants.judge.nodeGroup = "judge";
+    const run = await runProgram("prod", raw);
+    assert.equal(run.error, undefined, String(run.error));
+    const config = parseConfig(raw, "prod");
+    assert.deepEqual(config.warnings, [
+      "llm-platform:nodeGroups.gpu[1].instanceTypes: group judge has one instance type (g6e.2xlarge), " +
+        "which limits it to that type's SPOT capacity pools; add types of the same shape from " +
+        "components/aws/gpuInstances.ts where the family has them",
+    ]);
+    for (const g of config.nodeGroups.gpu)
+      assertGroupResources(run, "llmplatform-prod", gpuNodeGroupSpec(g));
+    const groupOf = (v: string) =>
+      run.get("kubernetes:apps/v1:Deployment", `vllm-${v}`).inputs.spec.template.spec.nodeSelector[
+        nodeGroupLabel
+      ];
+    assert.deepEqual(["baseline", "awq", "lora", "judge"].map(groupOf), [
+      inference.name,
+      inference.name,
+      inference.name,
+      "judge",
+    ]);
+  });
 });

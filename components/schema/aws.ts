@@ -188,12 +188,19 @@ export const cpuGroupSchema = z.strictObject({
 });
 
 export const gpuGroupSchema = z.strictObject({
-  /** Key of the group: names its AWS resources and its `llmplatform.io/node-group` label. */
-  name: dnsLabel(20),
-  /** Interchangeable SPOT instance types of one shape (see components/aws/gpuInstances.ts). */
-  instanceTypes: z
-    .array(instanceType)
-    .min(2, "expected at least 2 interchangeable types for SPOT capacity"),
+  /**
+   * Key of the group, named for its role (e.g. `inference`), not its size: it names the AWS resources
+   * and the `llmplatform.io/node-group` label model variants select, so renaming it replaces the group.
+   */
+  name: dnsLabel(20).refine(
+    (n) => n !== "cpu",
+    "expected a name other than cpu (the CPU group's key)",
+  ),
+  /**
+   * SPOT instance types of one shape (see components/aws/gpuInstances.ts). One type is allowed but
+   * draws on fewer SPOT capacity pools (see gpuGroupWarnings).
+   */
+  instanceTypes: z.array(instanceType).min(1, "expected at least 1 entry"),
   ...scaling,
   /** Root volume: the vLLM image alone is ~10 GiB compressed, CUDA layers add more. */
   diskSizeGiB: z
@@ -203,6 +210,25 @@ export const gpuGroupSchema = z.strictObject({
     .max(16384)
     .default(200),
 });
+
+/**
+ * Valid but risky GPU group settings, as `key.path: message` lines the program logs as warnings.
+ * A group of one instance type draws on that type's SPOT pools only (one per AZ), so an interruption
+ * wave or a capacity shortage of that type leaves the group without nodes.
+ */
+export function gpuGroupWarnings(
+  groups: readonly { name: string; instanceTypes: string[] }[],
+): string[] {
+  return groups.flatMap((g, i) =>
+    g.instanceTypes.length === 1
+      ? [
+          `llm-platform:nodeGroups.gpu[${i}].instanceTypes: group ${g.name} has one instance type ` +
+            `(${g.instanceTypes[0]}), which limits it to that type's SPOT capacity pools; add ` +
+            "types of the same shape from components/aws/gpuInstances.ts where the family has them",
+        ]
+      : [],
+  );
+}
 
 export const nodeGroupsSchema = z
   .strictObject({

@@ -4,19 +4,53 @@
  */
 import { gpuInstanceShapes } from "../aws/gpuInstances";
 import { serviceDesign, serviceNames } from "../catalog";
-import { modelVariants, replicaRange, type ModelsConfig } from "./models";
+import {
+  modelVariants,
+  replicaRange,
+  variantNodeGroup,
+  type ModelVariant,
+  type ModelsConfig,
+} from "./models";
 import type { NamespacesConfig, ServicesConfig } from "./platform";
 import { cpuMillis, fitsWithin, memoryBytes } from "./primitives";
 
 export type Problem = { path: (string | number)[]; message: string };
 
+/** A GPU node group as the capacity checks see it. */
+export interface GpuGroupCapacity {
+  readonly name: string;
+  readonly instanceTypes: readonly string[];
+  readonly maxSize: number;
+}
+
+/** The variants placed on one GPU group and the nodes they need at peak (one model pod per node). */
+export interface GroupLoad {
+  readonly group: GpuGroupCapacity;
+  readonly variants: readonly ModelVariant[];
+  readonly peakReplicas: number;
+}
+
 /**
- * Models must fit what runs them: their GPU group (one model pod per node, and each pod within a
- * node's shape after system reservations), the llm-baseline quota and LimitRange; the gateway's LoRA
- * variants must be adapters the LoRA server knows; gated models need the Hugging Face token.
+ * Where the variants run: one entry per GPU group, in config order, with the variants placed on it
+ * and their peak replicas (autoscaled variants can all peak at once). Variants naming no known group
+ * are left out; `modelsOutsideCapacity` reports them.
+ */
+export function gpuGroupLoads(m: ModelsConfig, groups: readonly GpuGroupCapacity[]): GroupLoad[] {
+  return groups.map((group) => {
+    const variants = modelVariants.filter((v) => variantNodeGroup(m, v) === group.name);
+    const peakReplicas = variants.reduce((n, v) => n + replicaRange(m.variants[v]).max, 0);
+    return { group, variants, peakReplicas };
+  });
+}
+
+/**
+ * Models must fit what runs them: each variant its GPU group (one model pod per node, each pod within
+ * the group's node shape after system reservations, the group's peak within its maxSize), and all of
+ * them the llm-baseline quota and LimitRange; the gateway's LoRA variants must be adapters the LoRA
+ * server knows; gated models need the Hugging Face token.
  */
 export function modelsOutsideCapacity(r: {
-  "llm-platform:nodeGroups": { gpu: { name: string; instanceTypes: string[]; maxSize: number }[] };
+  "llm-platform:nodeGroups": { gpu: GpuGroupCapacity[] };
   "llm-platform:namespaces": NamespacesConfig;
   "llm-platform:services": ServicesConfig;
   "llm-platform:models": ModelsConfig;
@@ -25,21 +59,51 @@ export function modelsOutsideCapacity(r: {
   const problems: Problem[] = [];
   const m = r["llm-platform:models"];
   const at = (...path: (string | number)[]) => ["llm-platform:models", ...path];
-  const group = r["llm-platform:nodeGroups"].gpu.find((g) => g.name === m.nodeGroup);
-  if (!group) {
-    const names = r["llm-platform:nodeGroups"].gpu.map((g) => g.name).join(", ");
-    return [{ path: at("nodeGroup"), message: `expected one of the GPU node groups (${names})` }];
-  }
-  const shape = gpuInstanceShapes[group.instanceTypes[0]!]!;
-  // Autoscaled variants can all peak at once: their maximum must fit, not just today's count.
-  const peak = (v: (typeof modelVariants)[number]) => replicaRange(m.variants[v]).max;
-  const total = modelVariants.reduce((n, v) => n + peak(v), 0);
-  if (total > group.maxSize) {
+  const groups = r["llm-platform:nodeGroups"].gpu;
+  const names = groups.map((g) => g.name).join(", ");
+  const unknown = (name: string) => !groups.some((g) => g.name === name);
+  if (unknown(m.nodeGroup) && modelVariants.some((v) => !m.variants[v].nodeGroup)) {
     problems.push({
-      path: at("variants"),
-      message: `${total} model replicas at peak need ${total} GPU nodes (one model per node), nodeGroups.gpu ${group.name} allows maxSize ${group.maxSize}`,
+      path: at("nodeGroup"),
+      message: `expected one of the GPU node groups (${names})`,
     });
   }
+  for (const v of modelVariants) {
+    const own = m.variants[v].nodeGroup;
+    if (own !== undefined && unknown(own)) {
+      problems.push({
+        path: at("variants", v, "nodeGroup"),
+        message: `expected one of the GPU node groups (${names})`,
+      });
+    }
+  }
+  if (problems.length > 0) return problems;
+  const peak = (v: ModelVariant) => replicaRange(m.variants[v]).max;
+  for (const { group, variants, peakReplicas } of gpuGroupLoads(m, groups)) {
+    if (peakReplicas > group.maxSize) {
+      problems.push({
+        path: at("variants"),
+        message: `${peakReplicas} model replicas at peak (${variants.join(", ")}) need ${peakReplicas} GPU nodes (one model per node), nodeGroups.gpu ${group.name} allows maxSize ${group.maxSize}`,
+      });
+    }
+    const type = group.instanceTypes[0];
+    const shape = type === undefined ? undefined : gpuInstanceShapes[type];
+    if (!shape) continue; // the node group's own schema reports a missing or unknown type
+    for (const v of variants) {
+      const res = m.variants[v].resources;
+      // Leave 1 vCPU and 4 GiB of every node to the kubelet reservation and the node agents.
+      if (
+        cpuMillis(res.cpu)! > (shape.vcpu - 1) * 1000 ||
+        memoryBytes(res.memory)! > (shape.memoryGiB - 4) * 2 ** 30
+      ) {
+        problems.push({
+          path: at("variants", v, "resources"),
+          message: `expected at most ${shape.vcpu - 1} CPU and ${shape.memoryGiB - 4}Gi to fit a ${type} node of group ${group.name} (${shape.vcpu} vCPU / ${shape.memoryGiB} GiB) beside its system pods`,
+        });
+      }
+    }
+  }
+  const total = modelVariants.reduce((n, v) => n + peak(v), 0);
   const ns = r["llm-platform:namespaces"]["llm-baseline"];
   const gpuQuota = ns.quota["requests.nvidia.com/gpu"] ?? 0;
   if (total > gpuQuota) {
@@ -52,16 +116,6 @@ export function modelsOutsideCapacity(r: {
   let memory = 0;
   for (const v of modelVariants) {
     const res = m.variants[v].resources;
-    // Leave 1 vCPU and 4 GiB of every node to the kubelet reservation and the node agents.
-    if (
-      cpuMillis(res.cpu)! > (shape.vcpu - 1) * 1000 ||
-      memoryBytes(res.memory)! > (shape.memoryGiB - 4) * 2 ** 30
-    ) {
-      problems.push({
-        path: at("variants", v, "resources"),
-        message: `expected at most ${shape.vcpu - 1} CPU and ${shape.memoryGiB - 4}Gi to fit a ${group.instanceTypes[0]} node (${shape.vcpu} vCPU / ${shape.memoryGiB} GiB) beside its system pods`,
-      });
-    }
     if (!fitsWithin(res, ns.limits.max) || !fitsWithin(ns.limits.min, res)) {
       problems.push({
         path: at("variants", v, "resources"),

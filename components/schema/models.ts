@@ -28,10 +28,10 @@ const autoscalingSchema = z
     minReplicas: z.number().int().min(0),
     /** Most replicas; each takes one GPU node, which the cluster autoscaler adds and removes. */
     maxReplicas: z.number().int().min(1),
-    /** Scale out when more requests than this wait per replica (`vllm:num_requests_waiting`). */
-    requestsWaitingPerReplica: z.number().gt(0, "expected a threshold above 0"),
-    /** Scale out when the average KV-cache usage passes this share (`vllm:kv_cache_usage_perc`, 0-1]. */
-    kvCacheUsage: z.number().gt(0, "expected a threshold above 0").max(1),
+    /** Scale out when more requests than this wait per replica (`vllm:num_requests_waiting`). Default 4. */
+    requestsWaitingPerReplica: z.number().gt(0, "expected a threshold above 0").default(4),
+    /** Scale out when the average KV-cache usage passes this share (`vllm:kv_cache_usage_perc`, 0-1]. Default 0.8. */
+    kvCacheUsage: z.number().gt(0, "expected a threshold above 0").max(1).default(0.8),
     /** Minutes without a running or waiting request before a scale-to-zero variant goes to zero. Default 30. */
     idleMinutes: z.number().int().min(5).max(1440).default(30),
     /** A window during which at least one replica runs (dev working hours; KEDA's cron scaler). */
@@ -63,6 +63,8 @@ const autoscalingSchema = z
 
 const variantSchema = z
   .strictObject({
+    /** GPU node group (nodeGroups.gpu[].name) this variant runs on. Default: models.nodeGroup. */
+    nodeGroup: dnsLabel(20).optional(),
     /** Fixed replica count, for a variant without `autoscaling`; 0 runs (and pays for) no GPU. */
     replicas: z.number().int().min(0).optional(),
     /** Scale between min and max replicas on vLLM's queue depth and KV-cache pressure (KEDA). */
@@ -80,10 +82,10 @@ const variantSchema = z
       .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "expected a lower-case model name"),
     /** The model needs an accepted licence on Hugging Face, so downloads need `llm-platform:hfToken`. */
     gated: z.boolean(),
-    /** `--max-model-len` (context window served). */
-    maxModelLen: z.number().int().min(256).max(1_048_576),
-    /** `--gpu-memory-utilization`: share of GPU memory vLLM may take (weights + KV cache). */
-    gpuMemoryUtilization: z.number().gt(0).max(0.95),
+    /** `--max-model-len` (context window served). Default 8192. */
+    maxModelLen: z.number().int().min(256).max(1_048_576).default(8192),
+    /** `--gpu-memory-utilization`: share of GPU memory vLLM may take (weights + KV cache). Default 0.9. */
+    gpuMemoryUtilization: z.number().gt(0).max(0.95).default(0.9),
     /**
      * `--quantization`. `awq` selects vLLM's one AWQ config (awq_marlin and auto_awq are aliases of it
      * since mid-2026), which picks the Marlin kernel itself on sm80+ GPUs (A10G, L4).
@@ -148,7 +150,7 @@ const variantSchema = z
 
 export const modelsSchema = z
   .strictObject({
-    /** The GPU node group (nodeGroups.gpu[].name) the model servers run on. */
+    /** The GPU node group (nodeGroups.gpu[].name) variants run on unless they name their own. */
     nodeGroup: dnsLabel(20),
     /** Requested size of the shared model cache (EFS grows elastically; this is the PVC's nominal size). */
     cacheSizeGi: z.number().int().min(50).default(500),
@@ -196,6 +198,11 @@ export type ModelAutoscalingConfig = z.output<typeof autoscalingSchema>;
 /** The model a variant derives from (itself unless it is e.g. a quantized build). */
 export function baseModelOf(v: { model: string; baseModel?: string | undefined }): string {
   return v.baseModel ?? v.model;
+}
+
+/** The GPU node group a variant runs on: its own `nodeGroup`, else the models-level one. */
+export function variantNodeGroup(m: ModelsConfig, variant: ModelVariant): string {
+  return m.variants[variant].nodeGroup ?? m.nodeGroup;
 }
 
 /** Replica bounds of a variant: a fixed count is min = max. */

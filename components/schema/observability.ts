@@ -24,7 +24,8 @@ export const observabilitySchema = z
       /** `filesystem` on a persistent volume (single replica only), or `s3` via IRSA. */
       storage: z.enum(["filesystem", "s3"]),
       replicas: z.number().int().min(1).max(5),
-      storageGi: gi(10),
+      /** Persistent volume of each Loki replica. Default 50. */
+      storageGi: gi(10).default(50),
       retentionDays: z.number().int().min(1),
     }),
     tempo: z.strictObject({

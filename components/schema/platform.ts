@@ -58,34 +58,81 @@ const limitRangeSchema = z
     }
   });
 
-const namespaceSchema = z
-  .strictObject({ quota: quotaSchema, limits: limitRangeSchema })
-  .superRefine((n, ctx) => {
-    const q = n.quota;
-    if (cpuMillis(q["requests.cpu"])! > cpuMillis(q["limits.cpu"])!) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["quota", "requests.cpu"],
-        message: "expected requests.cpu <= limits.cpu",
-      });
-    }
-    if (memoryBytes(q["requests.memory"])! > memoryBytes(q["limits.memory"])!) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["quota", "requests.memory"],
-        message: "expected requests.memory <= limits.memory",
-      });
-    }
-  });
+type Quota = z.input<typeof quotaSchema>;
+type LimitRange = z.input<typeof limitRangeSchema>;
+
+/**
+ * A namespace's quota and LimitRange. Either may default (`prefault`: the default is validated like
+ * a written value); a written object replaces its default whole.
+ */
+const namespaceSchema = (defaults: { quota?: Quota; limits?: LimitRange } = {}) =>
+  z
+    .strictObject({
+      quota: defaults.quota ? quotaSchema.prefault(defaults.quota) : quotaSchema,
+      limits: defaults.limits ? limitRangeSchema.prefault(defaults.limits) : limitRangeSchema,
+    })
+    .superRefine((n, ctx) => {
+      const q = n.quota;
+      if (cpuMillis(q["requests.cpu"])! > cpuMillis(q["limits.cpu"])!) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["quota", "requests.cpu"],
+          message: "expected requests.cpu <= limits.cpu",
+        });
+      }
+      if (memoryBytes(q["requests.memory"])! > memoryBytes(q["limits.memory"])!) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["quota", "requests.memory"],
+          message: "expected requests.memory <= limits.memory",
+        });
+      }
+    });
+
+// Defaults: values no environment has needed to change. Quotas that scale with the environment
+// (platform, observability, llm-baseline) and llm-baseline's LimitRange stay in each stack file.
+const serviceLimits: LimitRange = {
+  default: { cpu: "500m", memory: "512Mi" },
+  defaultRequest: { cpu: "100m", memory: "128Mi" },
+  max: { cpu: "2", memory: "4Gi" },
+  min: { cpu: "50m", memory: "64Mi" },
+};
+/** A team namespace: one API at up to 4 replicas of 500m-2 CPU / 1-4 GiB, plus headroom. */
+const teamNamespace = {
+  quota: {
+    "requests.cpu": "8",
+    "requests.memory": "16Gi",
+    "limits.cpu": "16",
+    "limits.memory": "32Gi",
+    pods: 15,
+    services: 10,
+    configmaps: 20,
+    secrets: 20,
+  },
+  limits: {
+    default: { cpu: "1", memory: "2Gi" },
+    defaultRequest: { cpu: "250m", memory: "512Mi" },
+    max: { cpu: "4", memory: "8Gi" },
+    min: { cpu: "100m", memory: "128Mi" },
+  },
+};
 
 export const namespacesSchema = z
   .strictObject({
-    platform: namespaceSchema,
-    quant: namespaceSchema,
-    finetune: namespaceSchema,
-    eval: namespaceSchema,
-    observability: namespaceSchema,
-    "llm-baseline": namespaceSchema,
+    platform: namespaceSchema({ limits: serviceLimits }),
+    quant: namespaceSchema(teamNamespace).prefault(teamNamespace),
+    finetune: namespaceSchema(teamNamespace).prefault(teamNamespace),
+    eval: namespaceSchema(teamNamespace).prefault(teamNamespace),
+    observability: namespaceSchema({
+      limits: {
+        default: { cpu: "500m", memory: "512Mi" },
+        defaultRequest: { cpu: "100m", memory: "128Mi" },
+        max: { cpu: "4", memory: "16Gi" },
+        min: { cpu: "10m", memory: "16Mi" },
+      },
+    }),
+    // The model namespace's quota and LimitRange follow the GPU node shapes: always per stack.
+    "llm-baseline": namespaceSchema(),
   })
   .superRefine((n, ctx) => {
     if (n["llm-baseline"].quota["requests.nvidia.com/gpu"] === undefined) {
@@ -97,7 +144,7 @@ export const namespacesSchema = z
     }
   });
 
-export type NamespaceConfig = z.output<typeof namespaceSchema>;
+export type NamespaceConfig = z.output<ReturnType<typeof namespaceSchema>>;
 export type NamespacesConfig = z.output<typeof namespacesSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -145,18 +192,35 @@ const hpaSchema = z
     path: ["minReplicas"],
   });
 
-const serviceBase = {
+type ServiceDefaults = {
+  resources: z.input<typeof resourcesSchema>;
+  startupProbe: z.input<typeof startupProbeSchema>;
+};
+
+/** Fields of every service; `resources` and `startupProbe` default per service, replaced whole. */
+const serviceBase = (d: ServiceDefaults) => ({
   /** Image tag in the service's ECR repository. */
   imageTag: z
     .string()
     .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "expected a container image tag"),
   /** Fixed replica count; omit when `hpa` manages the Deployment. */
   replicas: z.number().int().min(1).optional(),
-  resources: resourcesSchema,
+  resources: resourcesSchema.prefault(d.resources),
   /** Startup probe timing on /startup (budget = initialDelay + period x failureThreshold). */
-  startupProbe: startupProbeSchema,
+  startupProbe: startupProbeSchema.prefault(d.startupProbe),
   hpa: hpaSchema.optional(),
   pdb: z.strictObject({ minAvailable: z.number().int().min(1) }).optional(),
+});
+
+// Defaults. The gateway only routes: small, and up within 5 + 5 x 30 s. The team APIs load SDK
+// clients and warm caches: larger, and up within 10 + 5 x 36 s.
+const gatewayDefaults: ServiceDefaults = {
+  resources: { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+  startupProbe: { initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 30 },
+};
+const teamApiDefaults: ServiceDefaults = {
+  resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "4Gi" } },
+  startupProbe: { initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 36 },
 };
 
 const routeSchema = z.strictObject({ timeoutMs: z.number().int().min(100).max(900_000) });
@@ -167,35 +231,50 @@ const variantSchema = z.strictObject({
 });
 
 const gatewaySchema = z.strictObject({
-  ...serviceBase,
-  /** Per-route timeouts; the finetune route splits traffic between LoRA variants by weight. */
-  routes: z.strictObject({
-    quant: routeSchema,
-    finetune: routeSchema
-      .extend({ variants: z.array(variantSchema).min(1) })
-      .superRefine((r, ctx) => {
-        const sum = r.variants.reduce((s, v) => s + v.weight, 0);
-        if (sum !== 100) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["variants"],
-            message: `expected weights summing to 100, got ${sum}`,
-          });
-        }
-        duplicates(r.variants.map((v) => v.name)).forEach((i) =>
-          ctx.addIssue({
-            code: "custom",
-            path: ["variants", i, "name"],
-            message: "expected a unique variant name",
-          }),
-        );
-      }),
-    eval: routeSchema,
-  }),
+  ...serviceBase(gatewayDefaults),
+  /**
+   * Per-route timeouts; the finetune route splits traffic between LoRA variants by weight.
+   * Default: quant 30 s, finetune 60 s split 80/20 between lora-v1 and lora-v2, eval 45 s.
+   */
+  routes: z
+    .strictObject({
+      quant: routeSchema,
+      finetune: routeSchema
+        .extend({ variants: z.array(variantSchema).min(1) })
+        .superRefine((r, ctx) => {
+          const sum = r.variants.reduce((s, v) => s + v.weight, 0);
+          if (sum !== 100) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["variants"],
+              message: `expected weights summing to 100, got ${sum}`,
+            });
+          }
+          duplicates(r.variants.map((v) => v.name)).forEach((i) =>
+            ctx.addIssue({
+              code: "custom",
+              path: ["variants", i, "name"],
+              message: "expected a unique variant name",
+            }),
+          );
+        }),
+      eval: routeSchema,
+    })
+    .prefault({
+      quant: { timeoutMs: 30_000 },
+      finetune: {
+        timeoutMs: 60_000,
+        variants: [
+          { name: "lora-v1", weight: 80 },
+          { name: "lora-v2", weight: 20 },
+        ],
+      },
+      eval: { timeoutMs: 45_000 },
+    }),
 });
 
 const quantSchema = z.strictObject({
-  ...serviceBase,
+  ...serviceBase(teamApiDefaults),
   /** The SageMaker endpoint quant-api invokes (its IRSA role may invoke only this one). */
   sagemaker: z.strictObject({
     endpointName: z
@@ -204,13 +283,14 @@ const quantSchema = z.strictObject({
         /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/,
         "expected a SageMaker endpoint name (letters, digits, '-', max 63)",
       ),
-    timeoutMs: z.number().int().min(100).max(900_000),
-    /** Fall back to the baseline model when the endpoint fails. */
-    enableFallback: z.boolean(),
+    /** Invocation timeout. Default 30 s. */
+    timeoutMs: z.number().int().min(100).max(900_000).default(30_000),
+    /** Fall back to the baseline model when the endpoint fails. Default true. */
+    enableFallback: z.boolean().default(true),
   }),
 });
 
-const plainServiceSchema = z.strictObject(serviceBase);
+const plainServiceSchema = z.strictObject(serviceBase(teamApiDefaults));
 
 export const servicesSchema = z
   .strictObject({
