@@ -5,6 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { addonSpecs, EksAddons } from "./components/aws/addons";
+import { StackBudget } from "./components/aws/budget";
 import { Cluster } from "./components/aws/cluster";
 import { Network } from "./components/aws/network";
 import { NodeGroups } from "./components/aws/nodeGroups";
@@ -33,6 +34,9 @@ export = async () => {
   const opts = { providers: { aws: awsProvider } };
   const partition = aws.getPartitionOutput({}, { provider: awsProvider }).partition;
   const accountId = aws.getCallerIdentityOutput({}, { provider: awsProvider }).accountId;
+
+  // Cost alerts exist from the first `pulumi up`, before anything that costs money.
+  new StackBudget(name, { namePrefix: name, budget: config.budget, tags: config.tags }, opts);
 
   const network = new Network(name, { network: config.network, accountId }, opts);
 

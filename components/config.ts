@@ -18,6 +18,7 @@ import {
   nodeGroupsSchema,
   tagsSchema,
 } from "./schema/aws";
+import { budgetSchema, type BudgetConfig } from "./schema/budget";
 import { edgeSchema, type EdgeConfig } from "./schema/edge";
 import { observabilitySchema, type ObservabilityConfig } from "./schema/observability";
 import { modelsOutsideCapacity, servicesOutsideNamespaceLimits } from "./schema/crossChecks";
@@ -55,6 +56,7 @@ const rawSchema = z
     "llm-platform:models": modelsSchema,
     "llm-platform:edge": edgeSchema,
     "llm-platform:observability": observabilitySchema,
+    "llm-platform:budget": budgetSchema,
     /** Alertmanager webhook (secret): where alerts are sent; none = visible in Grafana only. */
     "llm-platform:alertWebhookUrl": z
       .string()
@@ -77,7 +79,21 @@ const rawSchema = z
     for (const problem of modelsOutsideCapacity(r)) {
       ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
     }
+    const costTag = r["llm-platform:budget"].costAllocationTag;
+    const tagKeys = Object.keys(programTags(r["llm-platform:tags"], ""));
+    if (costTag !== undefined && !tagKeys.includes(costTag)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["llm-platform:budget", "costAllocationTag"],
+        message: `expected one of the stack's tags (${tagKeys.join(", ")}), got ${costTag}`,
+      });
+    }
   });
+
+/** The tags on every AWS resource: the program's own, then the config's. */
+function programTags(tags: Record<string, string>, stack: string): Record<string, string> {
+  return { Project: project, Environment: stack, ManagedBy: "pulumi", ...tags };
+}
 
 /** Config keys that hold secrets: set them with `pulumi config set --secret`; they stay secret Outputs. */
 export const secretConfigKeys = ["llm-platform:hfToken", "llm-platform:alertWebhookUrl"];
@@ -132,6 +148,8 @@ export interface PlatformConfig {
   readonly observability: ObservabilityConfig;
   /** Valid but risky settings (`key.path: why`); `loadConfig` logs each as a Pulumi warning. */
   readonly warnings: readonly string[];
+  /** The stack's monthly AWS Budget and its alerts. */
+  readonly budget: BudgetConfig;
   /** Hugging Face token, a secret Output end to end. */
   readonly hfToken?: pulumi.Output<string>;
   /** Alertmanager webhook URL, a secret Output end to end. */
@@ -184,7 +202,7 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Platfo
     stack,
     region: r["aws:region"],
     namePrefix: r["llm-platform:namePrefix"] ?? `llmplatform-${stack}`,
-    tags: { Project: project, Environment: stack, ManagedBy: "pulumi", ...r["llm-platform:tags"] },
+    tags: programTags(r["llm-platform:tags"], stack),
     network: r["llm-platform:network"],
     cluster: r["llm-platform:cluster"],
     nodeGroups: { cpu: withDesired(groups.cpu), gpu: groups.gpu.map(withDesired) },
@@ -194,6 +212,7 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Platfo
     edge: r["llm-platform:edge"],
     observability: r["llm-platform:observability"],
     warnings: gpuGroupWarnings(groups.gpu),
+    budget: r["llm-platform:budget"],
     ...(r["llm-platform:alertWebhookUrl"] !== undefined
       ? { alertWebhookUrl: pulumi.secret(r["llm-platform:alertWebhookUrl"]) }
       : {}),

@@ -123,6 +123,8 @@ describe("config: the real stack files", () => {
     delete raw["llm-platform:nodeGroups"].gpu[0].desiredSize;
     delete raw["llm-platform:nodeGroups"].gpu[0].diskSizeGiB;
     raw["llm-platform:network"] = { natGateways: "single" };
+    // The budget's tag scope names a config tag, so it goes with them.
+    raw["llm-platform:budget"] = { monthlyLimitUsd: 100, emails: ["team@example.com"] };
     const c = parseConfig(raw, "staging");
     assert.equal(c.namePrefix, "llmplatform-staging");
     assert.equal(c.cluster.kubernetesVersion, "1.35");
@@ -138,6 +140,11 @@ describe("config: the real stack files", () => {
       flowLogRetentionDays: 30,
     });
     assert.deepEqual(Object.keys(c.tags), ["Project", "Environment", "ManagedBy"]);
+    assert.deepEqual(c.budget, {
+      monthlyLimitUsd: 100,
+      thresholds: [50, 80, 100],
+      emails: ["team@example.com"],
+    });
   });
 
   it("fills what a stack file leaves out from the schema defaults; a written object replaces its default whole", () => {

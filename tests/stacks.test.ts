@@ -56,6 +56,8 @@ for (const stack of stacks) {
         "awsx:ec2:Vpc": 1,
         "eks:index:Cluster": 1,
         "aws:cloudwatch/logGroup:LogGroup": 2,
+        "llmplatform:aws:StackBudget": 1,
+        "aws:budgets/budget:Budget": 1,
         "aws:ec2/flowLog:FlowLog": 1,
         "aws:iam/role:Role": 12 + s3Stores,
         "aws:iam/rolePolicy:RolePolicy": 7 + s3Stores,

@@ -72,6 +72,61 @@ describe("GitHub workflows", () => {
     );
   });
 
+  it("post each stack's cost and its change from the base branch beside the preview, before any credentials", () => {
+    const s = steps(load("preview.yml").jobs.preview);
+    const at = (pred: (x: (typeof s)[number]) => boolean, what: string) => {
+      const i = s.findIndex(pred);
+      assert.ok(i >= 0, `no step ${what}`);
+      return i;
+    };
+    const head = at(
+      (x) =>
+        x.run ===
+        'npm run --silent cost -- ${{ matrix.stack }} --json > "$RUNNER_TEMP/cost-head.json"',
+      "costing this branch",
+    );
+    const checkout = at(
+      (x) =>
+        x.uses === "actions/checkout@v5" &&
+        x.with?.ref === "${{ github.event.pull_request.base.sha }}" &&
+        x.with?.path === "base",
+      "checking out the base branch",
+    );
+    const base = at(
+      (x) =>
+        !!x.run?.includes(
+          "cd base && npm ci && npm run --silent cost -- ${{ matrix.stack }} --json",
+        ) &&
+        x.run.includes('> "$RUNNER_TEMP/cost-base.json") || ') &&
+        x.run.includes("rm -rf base"),
+      "costing the base branch (tolerating a base without the script) and removing it",
+    );
+    const comment = at(
+      (x) =>
+        x.run ===
+        'node bin/scripts/costComment.js "$RUNNER_TEMP/cost-head.json" "$RUNNER_TEMP/cost-base.json" > "$RUNNER_TEMP/cost.md"',
+      "formatting the comment",
+    );
+    const post = at(
+      (x) =>
+        x.uses === "marocchino/sticky-pull-request-comment@v2" &&
+        x.with?.header === "cost-${{ matrix.stack }}" &&
+        x.with?.path === "${{ runner.temp }}/cost.md",
+      "posting one comment per stack",
+    );
+    const credentials = at(
+      (x) => x.uses === "aws-actions/configure-aws-credentials@v5",
+      "taking AWS credentials",
+    );
+    assert.ok(head < checkout && checkout < base && base < comment && comment < post);
+    assert.ok(post < credentials, "the estimate needs no AWS access");
+    // `npm run cost` exists and builds first (the head step runs it from a fresh checkout).
+    const scripts = JSON.parse(
+      fs.readFileSync(path.join(repoRoot, "package.json"), "utf8"),
+    ).scripts;
+    assert.match(scripts.cost, /^npm run build --silent && node bin\/scripts\/cost\.js$/);
+  });
+
   it("deploy dev on merge to main, and prod only after dev, through the protected prod environment", () => {
     const w = load("deploy.yml");
     assert.deepEqual(w.on, { push: { branches: ["main"] } });
