@@ -24,7 +24,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { modelNamespace, modelServerName, prometheusPodLabels } from "./catalog";
 import { helmRelease } from "./k8s/helm";
 import { createNetworkPolicies } from "./k8s/namespaces";
-import { podsIn, type NetworkPolicyDef } from "./k8s/networkPolicies";
+import { allowDnsEgress, podsIn, type NetworkPolicyDef } from "./k8s/networkPolicies";
 import { obsServices } from "./observability/values/common";
 import type { ModelAutoscalingConfig, ModelVariant } from "./schema/models";
 import { chartWorkloads } from "./chartContracts";
@@ -119,22 +119,7 @@ export function kedaPolicies(vpcCidr: string, serviceCidr: string): NetworkPolic
       name: "keda-default-deny",
       spec: { podSelector: allKeda, policyTypes: ["Ingress", "Egress"] },
     },
-    {
-      name: "keda-allow-dns",
-      spec: {
-        podSelector: allKeda,
-        policyTypes: ["Egress"],
-        egress: [
-          {
-            to: [podsIn("kube-system", { "k8s-app": "kube-dns" })],
-            ports: [
-              { protocol: "UDP", port: 53 },
-              { protocol: "TCP", port: 53 },
-            ],
-          },
-        ],
-      },
-    },
+    allowDnsEgress("keda-allow-dns", allKeda),
     {
       name: "keda-allow-kube-apiserver",
       spec: {

@@ -26,6 +26,29 @@ export function podsIn(namespace: string, labels: Record<string, string>): Peer 
 
 const tcp = (...ports: number[]) => ports.map((port) => ({ protocol: "TCP", port }));
 
+/** DNS lookups from the selected pods to CoreDNS (the `coredns` add-on's pods in kube-system). */
+export function allowDnsEgress(
+  name: string,
+  podSelector: k8s.types.input.meta.v1.LabelSelector,
+): NetworkPolicyDef {
+  return {
+    name,
+    spec: {
+      podSelector,
+      policyTypes: ["Egress"],
+      egress: [
+        {
+          to: [podsIn("kube-system", { "k8s-app": "kube-dns" })],
+          ports: [
+            { protocol: "UDP", port: 53 },
+            { protocol: "TCP", port: 53 },
+          ],
+        },
+      ],
+    },
+  };
+}
+
 /** The policies every namespace gets. */
 export function namespaceBaselinePolicies(opts: {
   servesHttp: boolean;
@@ -33,22 +56,7 @@ export function namespaceBaselinePolicies(opts: {
 }): NetworkPolicyDef[] {
   const policies: NetworkPolicyDef[] = [
     { name: "default-deny-all", spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
-    {
-      name: "allow-dns-to-kube-dns",
-      spec: {
-        podSelector: {},
-        policyTypes: ["Egress"],
-        egress: [
-          {
-            to: [podsIn("kube-system", { "k8s-app": "kube-dns" })],
-            ports: [
-              { protocol: "UDP", port: 53 },
-              { protocol: "TCP", port: 53 },
-            ],
-          },
-        ],
-      },
-    },
+    allowDnsEgress("allow-dns-to-kube-dns", {}),
     {
       name: "allow-otlp-to-otel-collector",
       spec: {

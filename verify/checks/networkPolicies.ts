@@ -91,6 +91,43 @@ function portMatches(ports: any[] | undefined, port: number, protocol: string, d
   });
 }
 
+/**
+ * Why one side's policies block a connection, or undefined: the pod at `self` is isolated for
+ * `direction` once a policy in its namespace selects it, and then some rule must admit `other`.
+ */
+function blockedAt(
+  model: ClusterModel,
+  direction: "Ingress" | "Egress",
+  self: PodInstance,
+  other: Peer,
+  dst: Peer,
+  port: number,
+  protocol: string,
+): string | undefined {
+  const [rulesKey, peersKey] = direction === "Egress" ? ["egress", "to"] : ["ingress", "from"];
+  const mine = policies(model).filter(
+    (p) =>
+      p.metadata.namespace === self.namespace &&
+      policyTypes(p).includes(direction) &&
+      selects(p.spec.podSelector, self.labels),
+  );
+  const ok =
+    mine.length === 0 ||
+    mine.some((p) =>
+      (p.spec[rulesKey] ?? []).some(
+        (rule: any) =>
+          (!rule[peersKey]?.length ||
+            rule[peersKey].some((peer: any) =>
+              peerMatches(model, peer, p.metadata.namespace!, other),
+            )) &&
+          portMatches(rule.ports, port, protocol, dst),
+      ),
+    );
+  if (ok) return undefined;
+  const names = mine.map((p) => p.metadata.name).join(", ");
+  return `${direction.toLowerCase()} of ${self.owner} denied (policies: ${names})`;
+}
+
 /** Why a connection is denied, or undefined when the policies allow it. */
 export function denied(
   model: ClusterModel,
@@ -99,50 +136,10 @@ export function denied(
   port: number,
   protocol = "TCP",
 ): string | undefined {
-  const all = policies(model);
-  if ("pod" in src) {
-    const mine = all.filter(
-      (p) =>
-        p.metadata.namespace === src.pod.namespace &&
-        policyTypes(p).includes("Egress") &&
-        selects(p.spec.podSelector, src.pod.labels),
-    );
-    const ok =
-      mine.length === 0 ||
-      mine.some((p) =>
-        (p.spec.egress ?? []).some(
-          (rule: any) =>
-            (!rule.to?.length ||
-              rule.to.some((peer: any) => peerMatches(model, peer, p.metadata.namespace!, dst))) &&
-            portMatches(rule.ports, port, protocol, dst),
-        ),
-      );
-    if (!ok)
-      return `egress of ${src.pod.owner} denied (policies: ${mine.map((p) => p.metadata.name).join(", ")})`;
-  }
-  if ("pod" in dst) {
-    const mine = all.filter(
-      (p) =>
-        p.metadata.namespace === dst.pod.namespace &&
-        policyTypes(p).includes("Ingress") &&
-        selects(p.spec.podSelector, dst.pod.labels),
-    );
-    const ok =
-      mine.length === 0 ||
-      mine.some((p) =>
-        (p.spec.ingress ?? []).some(
-          (rule: any) =>
-            (!rule.from?.length ||
-              rule.from.some((peer: any) =>
-                peerMatches(model, peer, p.metadata.namespace!, src),
-              )) &&
-            portMatches(rule.ports, port, protocol, dst),
-        ),
-      );
-    if (!ok)
-      return `ingress of ${dst.pod.owner} denied (policies: ${mine.map((p) => p.metadata.name).join(", ")})`;
-  }
-  return undefined;
+  return (
+    ("pod" in src ? blockedAt(model, "Egress", src.pod, dst, dst, port, protocol) : undefined) ??
+    ("pod" in dst ? blockedAt(model, "Ingress", dst.pod, src, dst, port, protocol) : undefined)
+  );
 }
 
 /**
