@@ -170,7 +170,8 @@ export class Edge extends pulumi.ComponentResource {
     const mode = edgeMode(e);
     const a = { parent: this };
     if (!mode.tls) {
-      pulumi.log.warn(
+      // Fire-and-forget: the engine flushes pending log messages before the program exits.
+      void pulumi.log.warn(
         "edge: no hostedZone or certificateArn, so the gateway and Grafana are served over plain " +
           "HTTP on the load balancer's DNS name (allowHttpWithoutTls). Fine for a throwaway dev " +
           "stack; set edge.hostedZone or edge.certificateArn for anything else.",

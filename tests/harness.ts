@@ -54,7 +54,7 @@ export interface StackRun {
   /** The program's return value before Pulumi resolved it (to check which outputs are secret). */
   readonly rawOutputs: Record<string, unknown>;
   /** What the program threw, if it failed; `resources` then holds what it registered before failing. */
-  readonly error?: unknown;
+  readonly error?: Error;
   /** All resources of a type. */
   ofType(type: string): RecordedResource[];
   /** The one resource of a type and name; throws (listing candidates) if missing. */
@@ -296,9 +296,12 @@ export async function runProgram(stack: string, raw?: RawConfig): Promise<StackR
     secretKeys,
   );
 
+  // Pulumi accepts a sync or an async program function and awaits its result; so does the harness.
+  type Program = () => Record<string, unknown> | Promise<Record<string, unknown>>;
+  // The program must load after setMocks/setAllConfig above; a static import would be hoisted.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const program: () => Promise<Record<string, unknown>> = require("../index");
-  let failure: unknown;
+  const program = require("../index") as Program;
+  let failure: Error | undefined;
   let rawOutputs: Record<string, unknown> = {};
   const outputs = await pulumi.runtime
     .runInPulumiStack(async () => {
@@ -310,9 +313,10 @@ export async function runProgram(stack: string, raw?: RawConfig): Promise<StackR
       return rawOutputs;
     })
     .catch((e: unknown) => {
-      failure = e;
+      failure = e instanceof Error ? e : new Error(String(e));
       return undefined;
     });
+  // waitForRPCs is not re-exported by @pulumi/pulumi's public runtime index; load its own module.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
 
@@ -409,6 +413,8 @@ export async function validateKubernetesObject(r: RecordedResource): Promise<voi
   try {
     new Model(r.inputs).validate();
   } catch (e) {
-    throw new Error(`${r.type} ${r.name} fails the Kubernetes schema: ${(e as Error).message}`);
+    throw new Error(`${r.type} ${r.name} fails the Kubernetes schema: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }

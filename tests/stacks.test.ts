@@ -14,9 +14,7 @@ import {
 } from "./harness";
 
 function isSecret(o: unknown): Promise<boolean> {
-  return pulumi.Output.isInstance(o)
-    ? pulumi.isSecret(o as pulumi.Output<unknown>)
-    : Promise.resolve(false);
+  return pulumi.Output.isInstance(o) ? pulumi.isSecret(o) : Promise.resolve(false);
 }
 
 for (const stack of stacks) {

@@ -108,7 +108,7 @@ export class PrivateBucket extends pulumi.ComponentResource {
         bucket: bucket.id,
         policy: pulumi
           .all([bucket.arn, args.statements?.(bucket.arn) ?? []])
-          .apply(([arn, extra]) => JSON.stringify(bucketPolicy(arn, extra as PolicyStatement[]))),
+          .apply(([arn, extra]) => JSON.stringify(bucketPolicy(arn, extra))),
       },
       // S3 rejects concurrent bucket-level changes (OperationAborted): apply the policy last.
       { parent: this, dependsOn: [publicAccess, ownership] },

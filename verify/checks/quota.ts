@@ -43,7 +43,7 @@ const computeResources = ["cpu", "memory"];
 /** A container's effective requests and limits after API defaulting and the LimitRange. */
 export function effectiveResources(
   container: any,
-  limitRange: any | undefined,
+  limitRange: any, // undefined when the namespace has no LimitRange
 ): { requests: Resources; limits: Resources; problems: string[] } {
   const requests: Resources = {};
   const limits: Resources = {};
@@ -84,7 +84,7 @@ export function effectiveResources(
 /** A pod's quota usage: regular containers and sidecars add up; one-shot init containers take the max. */
 export function podUsage(
   spec: any,
-  limitRange: any | undefined,
+  limitRange: any, // undefined when the namespace has no LimitRange
 ): { usage: Resources; problems: string[] } {
   const usage: Resources = {};
   const problems: string[] = [];
