@@ -5,6 +5,7 @@ import { PrivateBucket } from "./aws/bucket";
 import type { PolicyStatement } from "./aws/iam";
 import { partOf } from "./catalog";
 import { edgeMode, type EdgeConfig } from "./schema/edge";
+import { renamedFrom } from "./typeTokens";
 
 /**
  * The TLS policy of the HTTPS listener: TLS 1.3, and TLS 1.2 restricted ("Res") to ECDHE key exchange
@@ -165,7 +166,7 @@ export class Edge extends pulumi.ComponentResource {
   readonly dnsRecords: pulumi.Output<{ name: string; type: string; value: string }[]>;
 
   constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("llmplatform:Edge", name, {}, opts);
+    super("llmplatform:edge:Edge", name, {}, renamedFrom("llmplatform:Edge", opts));
     const e = args.edge;
     const mode = edgeMode(e);
     const a = { parent: this };

@@ -9,6 +9,7 @@ import { podsIn } from "./k8s/networkPolicies";
 import { prometheusPodLabels } from "./catalog";
 import { helmRelease } from "./k8s/helm";
 import { charts, kubernetesMinors, type KubernetesMinor } from "./versions";
+import { renamedFrom } from "./typeTokens";
 
 /** Schedules a DaemonSet onto GPU nodes only, through their taint. */
 export const onGpuNodes = {
@@ -136,7 +137,7 @@ export interface GpuRuntimeArgs {
  */
 export class GpuRuntime extends pulumi.ComponentResource {
   constructor(name: string, args: GpuRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("llmplatform:GpuRuntime", name, {}, opts);
+    super("llmplatform:gpu:GpuRuntime", name, {}, renamedFrom("llmplatform:GpuRuntime", opts));
     const o = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
 
     helmRelease(

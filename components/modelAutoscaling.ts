@@ -29,6 +29,7 @@ import { obsServices } from "./observability/values/common";
 import type { ModelAutoscalingConfig, ModelVariant } from "./schema/models";
 import { chartWorkloads } from "./chartContracts";
 import { charts } from "./versions";
+import { renamedFrom } from "./typeTokens";
 
 /** Namespace of the KEDA release (see the module comment for why). */
 export const kedaNamespace = "kube-system";
@@ -299,7 +300,7 @@ export class Keda extends pulumi.ComponentResource {
   readonly release: k8s.helm.v3.Release;
 
   constructor(name: string, args: KedaArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("llmplatform:Keda", name, {}, opts);
+    super("llmplatform:models:Keda", name, {}, renamedFrom("llmplatform:Keda", opts));
     const k = { parent: this, provider: args.provider };
     this.release = helmRelease("keda", charts.keda, kedaNamespace, kedaValues(), {
       ...k,

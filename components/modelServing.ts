@@ -17,6 +17,7 @@ import { ModelServer, modelPaths, vllmUser } from "./k8s/modelServer";
 import { allowHttpsEgress, podsIn, type NetworkPolicyDef } from "./k8s/networkPolicies";
 import { modelVariants, type ModelVariant, type ModelsConfig } from "./schema/models";
 import { images } from "./versions";
+import { renamedFrom } from "./typeTokens";
 
 /** StorageClass of the shared model cache. */
 export const modelCacheStorageClass = "efs-models";
@@ -90,7 +91,12 @@ export class ModelServing extends pulumi.ComponentResource {
   readonly fileSystemId: pulumi.Output<string>;
 
   constructor(name: string, args: ModelServingArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("llmplatform:ModelServing", name, {}, opts);
+    super(
+      "llmplatform:models:ModelServing",
+      name,
+      {},
+      renamedFrom("llmplatform:ModelServing", opts),
+    );
     const k = { parent: this, provider: args.provider };
     const labels = { "app.kubernetes.io/part-of": partOf, environment: args.stack };
 

@@ -34,6 +34,7 @@ import {
 } from "./k8s/networkPolicies";
 import { modelVariants, replicaRange, type ModelsConfig } from "./schema/models";
 import type { GatewayRoutes, ServicesConfig } from "./schema/platform";
+import { renamedFrom } from "./typeTokens";
 
 /** One route of the gateway's ROUTE_TABLE, in the design's wire format (snake_case keys). */
 export interface RouteEntry {
@@ -159,7 +160,12 @@ export class PlatformServices extends pulumi.ComponentResource {
   readonly adapterBucketArn: pulumi.Output<string>;
 
   constructor(name: string, args: PlatformServicesArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("llmplatform:PlatformServices", name, {}, opts);
+    super(
+      "llmplatform:services:PlatformServices",
+      name,
+      {},
+      renamedFrom("llmplatform:PlatformServices", opts),
+    );
     const s = args.services;
     const adapters = new PrivateBucket(`${args.namePrefix}-adapters`, {}, { parent: this });
     const results = new PrivateBucket(`${args.namePrefix}-results`, {}, { parent: this });

@@ -44,6 +44,8 @@ export interface RecordedResource {
   /** Parent resource name (undefined for the stack's direct children). */
   readonly parent?: string;
   readonly ignoreChanges: string[];
+  /** Former type tokens it answers to (`aliases: [{ type }]`), so deployed stacks keep its URN. */
+  readonly aliasTypes?: string[];
 }
 
 /** The result of running the program for one stack. */
@@ -344,6 +346,9 @@ export async function runProgram(stack: string, raw?: RawConfig): Promise<StackR
         dependsOn: dependsOn.map(nameOf),
         parent: parent?.__pulumiType === "pulumi:pulumi:Stack" ? undefined : parent?.__name,
         ignoreChanges: opts.ignoreChanges ?? [],
+        aliasTypes: (opts.aliases ?? []).flatMap((a) =>
+          typeof a === "object" && "type" in a && typeof a.type === "string" ? [a.type] : [],
+        ),
       };
     });
   return {

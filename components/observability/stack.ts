@@ -26,6 +26,7 @@ import { otelAgentValues, otelCollectorValues } from "./values/collectors";
 import { grafanaValues } from "./values/grafana";
 import { lokiValues, tempoValues } from "./values/logsAndTraces";
 import { kubePrometheusStackValues, mimirValues } from "./values/metrics";
+import { renamedFrom } from "../typeTokens";
 
 /** The dashboards provisioned into Grafana, as JSON text by file name. */
 export const dashboards: Record<string, string> = {
@@ -160,7 +161,12 @@ export class Observability extends pulumi.ComponentResource {
   readonly grafana: k8s.helm.v3.Release;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("llmplatform:Observability", name, {}, opts);
+    super(
+      "llmplatform:observability:Observability",
+      name,
+      {},
+      renamedFrom("llmplatform:Observability", opts),
+    );
     const o = args.o;
     const ns = args.namespace;
     const k = { parent: this, provider: args.provider };
