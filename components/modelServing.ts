@@ -13,7 +13,7 @@ import {
 } from "./catalog";
 import { AdapterSync } from "./k8s/adapterSync";
 import { createNetworkPolicies } from "./k8s/namespaces";
-import { ModelServer, modelPaths, vllmUser } from "./k8s/modelServer";
+import { ModelServer, vllmUser } from "./k8s/modelServer";
 import { allowHttpsEgress, podsIn, type NetworkPolicyDef } from "./k8s/networkPolicies";
 import { modelVariants, type ModelVariant, type ModelsConfig } from "./schema/models";
 import { images } from "./versions";
@@ -212,6 +212,6 @@ export class ModelServing extends pulumi.ComponentResource {
     );
 
     this.fileSystemId = fs.fileSystemId;
-    this.registerOutputs({ fileSystemId: this.fileSystemId, cachePath: modelPaths.cache });
+    this.registerOutputs({ fileSystemId: this.fileSystemId });
   }
 }

@@ -196,8 +196,6 @@ export interface MicroserviceArgs {
  * its NetworkPolicies, and, when configured, an HPA and a PodDisruptionBudget.
  */
 export class Microservice extends pulumi.ComponentResource {
-  readonly serviceName: pulumi.Output<string>;
-
   constructor(name: string, args: MicroserviceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:k8s:Microservice", name, {}, opts);
     const o = { parent: this, provider: args.provider };
@@ -240,7 +238,7 @@ export class Microservice extends pulumi.ComponentResource {
       },
       { ...o, dependsOn: [configMap, serviceAccount, ...(args.dependsOn ?? [])] },
     );
-    const service = new k8s.core.v1.Service(
+    new k8s.core.v1.Service(
       `${name}-service`,
       {
         metadata: meta(args.service),
@@ -273,7 +271,6 @@ export class Microservice extends pulumi.ComponentResource {
         o,
       );
     }
-    this.serviceName = service.metadata.name;
-    this.registerOutputs({ serviceName: this.serviceName });
+    this.registerOutputs({});
   }
 }

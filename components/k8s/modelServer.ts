@@ -256,9 +256,6 @@ export interface ModelServerArgs extends ModelServerParams {
  * serving.
  */
 export class ModelServer extends pulumi.ComponentResource {
-  readonly serviceName: pulumi.Output<string>;
-  readonly deployment: k8s.apps.v1.Deployment;
-
   constructor(name: string, args: ModelServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:k8s:ModelServer", name, {}, opts);
     const o = { parent: this, provider: args.provider };
@@ -267,7 +264,7 @@ export class ModelServer extends pulumi.ComponentResource {
     const meta = { name: objectName, namespace: args.namespace, labels };
     // Model downloads and GPU capacity are never on the deploy path: `pulumi up` does not wait for a
     // SPOT node and a 15-minute cold start; the ModelServerDown alert and `kubectl rollout status` do.
-    this.deployment = new k8s.apps.v1.Deployment(
+    const deployment = new k8s.apps.v1.Deployment(
       name,
       {
         metadata: { ...meta, annotations: { "pulumi.com/skipAwait": "true" } },
@@ -275,7 +272,7 @@ export class ModelServer extends pulumi.ComponentResource {
       },
       o,
     );
-    const service = new k8s.core.v1.Service(
+    new k8s.core.v1.Service(
       `${name}-service`,
       {
         metadata: meta,
@@ -308,10 +305,9 @@ export class ModelServer extends pulumi.ComponentResource {
           metadata: meta,
           spec: scaledObjectSpec(args.variant, args.config.autoscaling),
         },
-        { ...o, dependsOn: [args.autoscaler, this.deployment] },
+        { ...o, dependsOn: [args.autoscaler, deployment] },
       );
     }
-    this.serviceName = service.metadata.name;
-    this.registerOutputs({ serviceName: this.serviceName });
+    this.registerOutputs({});
   }
 }

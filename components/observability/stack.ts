@@ -5,14 +5,7 @@ import * as random from "@pulumi/random";
 import { PrivateBucket } from "../aws/bucket";
 import { IrsaRole, type OidcIdentity } from "../aws/irsa";
 import { bucketOwnerPolicy } from "../aws/servicePolicies";
-import {
-  modelNamespace,
-  modelServerLabel,
-  otelCollector,
-  partOf,
-  serviceDesign,
-  serviceNames,
-} from "../catalog";
+import { modelNamespace, modelServerLabel, partOf, serviceDesign, serviceNames } from "../catalog";
 import { helmRelease } from "../k8s/helm";
 import { createNetworkPolicies } from "../k8s/namespaces";
 import { allowHttpsEgress, type NetworkPolicyDef } from "../k8s/networkPolicies";
@@ -157,8 +150,6 @@ export interface ObservabilityArgs {
  */
 export class Observability extends pulumi.ComponentResource {
   readonly grafanaAdminPassword: pulumi.Output<string>;
-  /** The Grafana release: its Service is the Grafana Ingress's backend. */
-  readonly grafana: k8s.helm.v3.Release;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super(
@@ -298,7 +289,7 @@ export class Observability extends pulumi.ComponentResource {
       },
       k,
     );
-    this.grafana = release(
+    release(
       "grafana",
       charts.grafana,
       pulumi.output(args.grafanaUrl).apply((rootUrl) =>
@@ -354,9 +345,6 @@ export class Observability extends pulumi.ComponentResource {
     );
 
     this.grafanaAdminPassword = password.result;
-    this.registerOutputs({
-      grafanaAdminPassword: this.grafanaAdminPassword,
-      otlpEndpoint: otelCollector.grpcEndpoint,
-    });
+    this.registerOutputs({ grafanaAdminPassword: this.grafanaAdminPassword });
   }
 }
