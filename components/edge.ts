@@ -13,10 +13,10 @@ import { renamedFrom } from "./typeTokens";
  * (the usual choice) still offers TLS 1.2 suites with RSA key exchange and CBC modes, which are not.
  * The cost: TLS 1.2 clients without ECDHE + GCM (pre-2013 stacks) cannot connect.
  */
-export const sslPolicy = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06";
+const sslPolicy = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06";
 
 /** Plain-HTTP listener ports when there is no TLS: one ALB, one listener per backend, root paths. */
-export const httpPorts = { gateway: 80, grafana: 3000 } as const;
+const httpPorts = { gateway: 80, grafana: 3000 } as const;
 
 /** Health check of one target group, as the controller's annotations express it. */
 export interface HealthCheck {
@@ -104,7 +104,7 @@ export function albAnnotations(p: AlbAnnotationParams): Record<string, string> {
 }
 
 /** Lets the regional Elastic Load Balancing account write ALB access logs under `alb/`. */
-export function albLogDeliveryStatement(
+function albLogDeliveryStatement(
   bucketArn: string,
   elbAccountArn: string,
   accountId: string,
@@ -129,7 +129,7 @@ export interface Backend {
 }
 
 /** The public URL of a host on the ALB. */
-export function publicUrl(host: string): string {
+function publicUrl(host: string): string {
   return `https://${host}`;
 }
 

@@ -12,7 +12,7 @@ import { charts, kubernetesMinors, type KubernetesMinor } from "./versions";
 import { renamedFrom } from "./typeTokens";
 
 /** Schedules a DaemonSet onto GPU nodes only, through their taint. */
-export const onGpuNodes = {
+const onGpuNodes = {
   nodeSelector: { workload: "gpu" },
   tolerations: [{ key: gpuTaint.key, operator: "Exists", effect: "NoSchedule" }],
 };
@@ -74,7 +74,7 @@ export function clusterAutoscalerPolicy(
 }
 
 /** Helm values of the cluster autoscaler. */
-export function clusterAutoscalerValues(
+function clusterAutoscalerValues(
   clusterName: string,
   region: string,
   minor: KubernetesMinor,

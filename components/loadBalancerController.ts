@@ -7,7 +7,7 @@ import { charts } from "./versions";
 import { renamedFrom } from "./typeTokens";
 
 /** Helm values of the controller: explicit cluster, region and VPC (nodes' IMDS is closed to pods). */
-export function loadBalancerControllerValues(args: {
+function loadBalancerControllerValues(args: {
   clusterName: string;
   region: string;
   vpcId: string;

@@ -20,7 +20,7 @@ import { images } from "./versions";
 import { renamedFrom } from "./typeTokens";
 
 /** StorageClass of the shared model cache. */
-export const modelCacheStorageClass = "efs-models";
+const modelCacheStorageClass = "efs-models";
 
 /**
  * EFS dynamic provisioning through access points: each claim gets its own directory under
@@ -41,7 +41,7 @@ export function efsStorageClassParameters(fileSystemId: string): Record<string, 
  * Who may call a model server: its client service, and the gateway unless the variant is
  * client-only (the LoRA server, whose runtime adapter admin endpoints only finetune-api may reach).
  */
-export function modelClientPolicy(variant: ModelVariant): NetworkPolicyDef {
+function modelClientPolicy(variant: ModelVariant): NetworkPolicyDef {
   const app = modelServerName(variant);
   return {
     name: `allow-clients-to-${app}-${servicePort}`,

@@ -87,7 +87,7 @@ export function modelRoutes(models: ModelsConfig) {
 }
 
 /** Settings every service gets: log level, region and OpenTelemetry export. */
-export function commonEnv(
+function commonEnv(
   service: ServiceName,
   stack: string,
   region: string,
@@ -105,7 +105,7 @@ export function commonEnv(
 }
 
 /** The gateway's own settings: where the team APIs are and how to route to them. */
-export function gatewayEnv(routes: GatewayRoutes, models: ModelsConfig): Record<string, string> {
+function gatewayEnv(routes: GatewayRoutes, models: ModelsConfig): Record<string, string> {
   return {
     QUANT_SERVICE_URL: serviceUrl(teamApis.quant),
     FINETUNE_SERVICE_URL: serviceUrl(teamApis.finetune),
@@ -116,7 +116,7 @@ export function gatewayEnv(routes: GatewayRoutes, models: ModelsConfig): Record<
 }
 
 /** A team API's own model endpoint (quant -> AWQ, finetune -> LoRA, eval -> judge). */
-export function teamModelEnv(service: ServiceName, models: ModelsConfig): Record<string, string> {
+function teamModelEnv(service: ServiceName, models: ModelsConfig): Record<string, string> {
   const variant = modelVariants.find(
     (v) => modelDesign[v].client === service && service !== "gateway",
   );

@@ -68,7 +68,7 @@ export interface StackRun {
  * stack files cannot hold them): the harness supplies fakes. Optional secrets (the alert webhook)
  * stay unset, as in a fresh stack; tests that need them add them.
  */
-export const operatorSecrets = ["llm-platform:hfToken"];
+const operatorSecrets = ["llm-platform:hfToken"];
 
 /** The fake value the harness uses for a secret config key (shaped like the real thing where validated). */
 export function fakeSecret(key: string): string {
@@ -81,7 +81,7 @@ export function fakeSecret(key: string): string {
  * Reads `Pulumi.<stack>.yaml`; `secure:` values, and declared secrets the file does not hold, become
  * fake secrets so nothing real is needed.
  */
-export function readStackConfig(stack: string): { raw: RawConfig; secretKeys: string[] } {
+function readStackConfig(stack: string): { raw: RawConfig; secretKeys: string[] } {
   const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
   const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config?: RawConfig };
   const secretKeys: string[] = [];

@@ -14,10 +14,7 @@ export interface PrivateBucketArgs {
 }
 
 /** Bucket policy: the extra grants, plus a refusal of any request not made over TLS. */
-export function bucketPolicy(
-  bucketArn: string,
-  statements: PolicyStatement[] = [],
-): PolicyDocument {
+function bucketPolicy(bucketArn: string, statements: PolicyStatement[] = []): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [

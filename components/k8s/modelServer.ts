@@ -10,7 +10,7 @@ import { httpProbe, restrictedContainerSecurityContext } from "./security";
 export const vllmUser = { uid: 2000, gid: 0 };
 
 /** Where things live inside a model server pod. */
-export const modelPaths = {
+const modelPaths = {
   cache: "/models",
   hfHome: "/models/huggingface",
   adapters: "/models/adapters",
@@ -66,7 +66,7 @@ export function vllmArgs(v: ModelVariantConfig): string[] {
  * Environment: every cache vLLM and its libraries write points into a volume, so the root filesystem
  * stays read-only; the HF token is read from a mounted file, never an env value; usage stats are off.
  */
-export function vllmEnv(v: ModelVariantConfig): { name: string; value: string }[] {
+function vllmEnv(v: ModelVariantConfig): { name: string; value: string }[] {
   const env: Record<string, string> = {
     HOME: modelPaths.home,
     HF_HOME: modelPaths.hfHome,
@@ -97,7 +97,7 @@ export function vllmEnv(v: ModelVariantConfig): { name: string; value: string }[
 }
 
 /** Labels of a model server; `llmplatform.io/model-server` is shared by all four variants. */
-export function modelServerLabels(variant: ModelVariant, stack: string): Record<string, string> {
+function modelServerLabels(variant: ModelVariant, stack: string): Record<string, string> {
   return {
     app: modelServerName(variant),
     component: "model-server",
@@ -109,7 +109,7 @@ export function modelServerLabels(variant: ModelVariant, stack: string): Record<
   };
 }
 
-export interface ModelServerParams {
+interface ModelServerParams {
   readonly variant: ModelVariant;
   readonly stack: string;
   readonly image: string;
@@ -126,7 +126,7 @@ export interface ModelServerParams {
  * nothing else creates it before the first adapter sync. Runs the vLLM image itself (already on the
  * node), as the same user, and only creates the directory.
  */
-export function adapterDirInitContainer(image: string) {
+function adapterDirInitContainer(image: string) {
   return {
     name: "adapters-dir",
     image,
@@ -149,9 +149,7 @@ export function adapterDirInitContainer(image: string) {
  * `replicas` is left out when KEDA owns the count (its HPA scales the Deployment; a value here would
  * fight it on every `pulumi up`, and server-side apply reports the field conflict).
  */
-export function modelServerDeploymentSpec(
-  p: ModelServerParams,
-): k8s.types.input.apps.v1.DeploymentSpec {
+function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input.apps.v1.DeploymentSpec {
   const v = p.config;
   const labels = modelServerLabels(p.variant, p.stack);
   const compute = { cpu: v.resources.cpu, memory: v.resources.memory, "nvidia.com/gpu": "1" };

@@ -29,13 +29,13 @@ export const dashboards: Record<string, string> = {
 };
 
 /** kube-state-metrics exports these node/pod labels, so alerts and dashboards can select GPU nodes. */
-export const kubeStateMetricsLabels = [
+const kubeStateMetricsLabels = [
   "nodes=[workload,eks.amazonaws.com/capacityType,llmplatform.io/node-group]",
   "pods=[app]",
 ];
 
 /** PodMonitors: the four services and the vLLM servers (/metrics on `http`), and the DCGM exporter. */
-export function podMonitorSpecs() {
+function podMonitorSpecs() {
   const endpoint = (port: string) => [{ port, path: "/metrics", interval: "30s" }];
   return {
     "platform-services": {
@@ -66,7 +66,7 @@ export function podMonitorSpecs() {
  * Kubernetes API (service discovery, operators) and webhooks from the control plane; HTTPS out for S3,
  * STS and the alert webhook; the ALB reaches Grafana.
  */
-export function observabilityPolicies(vpcCidr: string, serviceCidr: string): NetworkPolicyDef[] {
+function observabilityPolicies(vpcCidr: string, serviceCidr: string): NetworkPolicyDef[] {
   const all = {};
   return [
     {

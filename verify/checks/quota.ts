@@ -82,7 +82,7 @@ export function effectiveResources(
 }
 
 /** A pod's quota usage: regular containers and sidecars add up; one-shot init containers take the max. */
-export function podUsage(
+function podUsage(
   spec: any,
   limitRange: any, // undefined when the namespace has no LimitRange
 ): { usage: Resources; problems: string[] } {
@@ -116,7 +116,7 @@ const operatorGenerated: Record<string, { secrets: number; configmaps: number }>
 };
 
 /** Usage of a namespace at its peak, per quota key. */
-export function namespaceUsage(
+function namespaceUsage(
   model: ClusterModel,
   pods: readonly PodInstance[],
   namespace: string,
