@@ -21,7 +21,7 @@ import { Observability } from "./components/observability/stack";
 import { serviceCidr } from "./components/aws/cluster";
 import { PlatformServices } from "./components/platformServices";
 
-export = async () => {
+export = () => {
   // Invalid config throws here, before any resource is registered.
   const config = loadConfig();
   const name = config.namePrefix;

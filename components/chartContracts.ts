@@ -118,8 +118,6 @@ export const chartEndpoints = {
   },
 } as const satisfies Record<string, ChartEndpoint>;
 
-export type ChartEndpointName = keyof typeof chartEndpoints;
-
 /** Pods a chart runs that no other component addresses, but that policies and monitors select. */
 export interface ChartWorkload {
   readonly release: string;

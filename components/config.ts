@@ -32,7 +32,7 @@ import {
 import { regionPattern } from "./schema/primitives";
 
 /** The Pulumi project name, and so the namespace of this program's config keys. */
-export const project = "llm-platform";
+const project = "llm-platform";
 
 /** The raw stack config the schema reads, keyed by full config key (namespace = `project`). */
 const rawSchema = z

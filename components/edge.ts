@@ -5,6 +5,7 @@ import { PrivateBucket } from "./aws/bucket";
 import type { PolicyStatement } from "./aws/iam";
 import { partOf } from "./catalog";
 import { edgeMode, type EdgeConfig } from "./schema/edge";
+import { renamedFrom } from "./typeTokens";
 
 /**
  * The TLS policy of the HTTPS listener: TLS 1.3, and TLS 1.2 restricted ("Res") to ECDHE key exchange
@@ -12,10 +13,10 @@ import { edgeMode, type EdgeConfig } from "./schema/edge";
  * (the usual choice) still offers TLS 1.2 suites with RSA key exchange and CBC modes, which are not.
  * The cost: TLS 1.2 clients without ECDHE + GCM (pre-2013 stacks) cannot connect.
  */
-export const sslPolicy = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06";
+const sslPolicy = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06";
 
 /** Plain-HTTP listener ports when there is no TLS: one ALB, one listener per backend, root paths. */
-export const httpPorts = { gateway: 80, grafana: 3000 } as const;
+const httpPorts = { gateway: 80, grafana: 3000 } as const;
 
 /** Health check of one target group, as the controller's annotations express it. */
 export interface HealthCheck {
@@ -103,7 +104,7 @@ export function albAnnotations(p: AlbAnnotationParams): Record<string, string> {
 }
 
 /** Lets the regional Elastic Load Balancing account write ALB access logs under `alb/`. */
-export function albLogDeliveryStatement(
+function albLogDeliveryStatement(
   bucketArn: string,
   elbAccountArn: string,
   accountId: string,
@@ -128,7 +129,7 @@ export interface Backend {
 }
 
 /** The public URL of a host on the ALB. */
-export function publicUrl(host: string): string {
+function publicUrl(host: string): string {
   return `https://${host}`;
 }
 
@@ -165,12 +166,13 @@ export class Edge extends pulumi.ComponentResource {
   readonly dnsRecords: pulumi.Output<{ name: string; type: string; value: string }[]>;
 
   constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("llmplatform:Edge", name, {}, opts);
+    super("llmplatform:edge:Edge", name, {}, renamedFrom("llmplatform:Edge", opts));
     const e = args.edge;
     const mode = edgeMode(e);
     const a = { parent: this };
     if (!mode.tls) {
-      pulumi.log.warn(
+      // Fire-and-forget: the engine flushes pending log messages before the program exits.
+      void pulumi.log.warn(
         "edge: no hostedZone or certificateArn, so the gateway and Grafana are served over plain " +
           "HTTP on the load balancer's DNS name (allowHttpWithoutTls). Fine for a throwaway dev " +
           "stack; set edge.hostedZone or edge.certificateArn for anything else.",

@@ -9,9 +9,10 @@ import { podsIn } from "./k8s/networkPolicies";
 import { prometheusPodLabels } from "./catalog";
 import { helmRelease } from "./k8s/helm";
 import { charts, kubernetesMinors, type KubernetesMinor } from "./versions";
+import { renamedFrom } from "./typeTokens";
 
 /** Schedules a DaemonSet onto GPU nodes only, through their taint. */
-export const onGpuNodes = {
+const onGpuNodes = {
   nodeSelector: { workload: "gpu" },
   tolerations: [{ key: gpuTaint.key, operator: "Exists", effect: "NoSchedule" }],
 };
@@ -73,7 +74,7 @@ export function clusterAutoscalerPolicy(
 }
 
 /** Helm values of the cluster autoscaler. */
-export function clusterAutoscalerValues(
+function clusterAutoscalerValues(
   clusterName: string,
   region: string,
   minor: KubernetesMinor,
@@ -138,7 +139,7 @@ export interface GpuRuntimeArgs {
  */
 export class GpuRuntime extends pulumi.ComponentResource {
   constructor(name: string, args: GpuRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("llmplatform:GpuRuntime", name, {}, opts);
+    super("llmplatform:gpu:GpuRuntime", name, {}, renamedFrom("llmplatform:GpuRuntime", opts));
     const o = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
 
     helmRelease(

@@ -4,9 +4,10 @@ import { IrsaRole, type OidcIdentity } from "./aws/irsa";
 import { loadBalancerControllerPolicy } from "./aws/loadBalancerControllerPolicy";
 import { helmRelease } from "./k8s/helm";
 import { charts } from "./versions";
+import { renamedFrom } from "./typeTokens";
 
 /** Helm values of the controller: explicit cluster, region and VPC (nodes' IMDS is closed to pods). */
-export function loadBalancerControllerValues(args: {
+function loadBalancerControllerValues(args: {
   clusterName: string;
   region: string;
   vpcId: string;
@@ -63,7 +64,12 @@ export class LoadBalancerController extends pulumi.ComponentResource {
     args: LoadBalancerControllerArgs,
     opts?: pulumi.ComponentResourceOptions,
   ) {
-    super("llmplatform:LoadBalancerController", name, {}, opts);
+    super(
+      "llmplatform:edge:LoadBalancerController",
+      name,
+      {},
+      renamedFrom("llmplatform:LoadBalancerController", opts),
+    );
     const role = new IrsaRole(
       name,
       {

@@ -29,36 +29,37 @@ import { obsServices } from "./observability/values/common";
 import type { ModelAutoscalingConfig, ModelVariant } from "./schema/models";
 import { chartWorkloads } from "./chartContracts";
 import { charts } from "./versions";
+import { renamedFrom } from "./typeTokens";
 
 /** Namespace of the KEDA release (see the module comment for why). */
-export const kedaNamespace = "kube-system";
+const kedaNamespace = "kube-system";
 
 /** The `app` labels of KEDA's three Deployments (chart contract). */
-export const kedaApps = {
+const kedaApps = {
   operator: chartWorkloads.kedaOperator.podLabels.app,
   metricsApiServer: chartWorkloads.kedaMetricsApiServer.podLabels.app,
   webhooks: chartWorkloads.kedaWebhooks.podLabels.app,
 };
 
 /** Ports KEDA listens on: operator gRPC (metrics API server -> operator), metrics API, webhooks. */
-export const kedaPorts = {
+const kedaPorts = {
   operatorGrpc: chartWorkloads.kedaOperator.ports[0].containerPort,
   metricsApi: chartWorkloads.kedaMetricsApiServer.ports[0].containerPort,
   webhooks: chartWorkloads.kedaWebhooks.ports[0].containerPort,
 };
 
 /** Where the scalers query (Prometheus HTTP API, port 9090). */
-export const scalerPrometheus = { url: obsServices.prometheus, port: 9090 };
+const scalerPrometheus = { url: obsServices.prometheus, port: 9090 };
 
 /** How often KEDA polls the triggers: the model servers are scraped every 30 s. */
-export const pollingIntervalSeconds = 30;
+const pollingIntervalSeconds = 30;
 
 /**
  * HPA behaviour for GPU replicas: add one replica per minute at most (each is a new GPU node and a
  * cold start), remove one per 5 minutes after 10 stable minutes, so a short lull does not give back a
  * node that took minutes to warm.
  */
-export const modelScalingBehavior = {
+const modelScalingBehavior = {
   scaleUp: {
     stabilizationWindowSeconds: 0,
     policies: [{ type: "Pods", value: 1, periodSeconds: 60 }],
@@ -189,7 +190,7 @@ export function kedaPolicies(vpcCidr: string, serviceCidr: string): NetworkPolic
 }
 
 /** The observability side of the scaler flow: Prometheus admits queries from the KEDA operator. */
-export function prometheusFromKedaPolicy(): NetworkPolicyDef {
+function prometheusFromKedaPolicy(): NetworkPolicyDef {
   return {
     name: `allow-keda-operator-to-prometheus-${scalerPrometheus.port}`,
     spec: {
@@ -284,7 +285,7 @@ export class Keda extends pulumi.ComponentResource {
   readonly release: k8s.helm.v3.Release;
 
   constructor(name: string, args: KedaArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("llmplatform:Keda", name, {}, opts);
+    super("llmplatform:models:Keda", name, {}, renamedFrom("llmplatform:Keda", opts));
     const k = { parent: this, provider: args.provider };
     this.release = helmRelease("keda", charts.keda, kedaNamespace, kedaValues(), {
       ...k,

@@ -13,7 +13,7 @@ import {
 } from "./catalog";
 import { AdapterSync } from "./k8s/adapterSync";
 import { createNetworkPolicies } from "./k8s/namespaces";
-import { ModelServer, modelPaths, vllmUser } from "./k8s/modelServer";
+import { ModelServer, vllmUser } from "./k8s/modelServer";
 import { allowHttpsEgress, podsIn, type NetworkPolicyDef } from "./k8s/networkPolicies";
 import {
   modelVariants,
@@ -22,9 +22,10 @@ import {
   type ModelsConfig,
 } from "./schema/models";
 import { images } from "./versions";
+import { renamedFrom } from "./typeTokens";
 
 /** StorageClass of the shared model cache. */
-export const modelCacheStorageClass = "efs-models";
+const modelCacheStorageClass = "efs-models";
 
 /**
  * EFS dynamic provisioning through access points: each claim gets its own directory under
@@ -45,7 +46,7 @@ export function efsStorageClassParameters(fileSystemId: string): Record<string, 
  * Who may call a model server: its client service, and the gateway unless the variant is
  * client-only (the LoRA server, whose runtime adapter admin endpoints only finetune-api may reach).
  */
-export function modelClientPolicy(variant: ModelVariant): NetworkPolicyDef {
+function modelClientPolicy(variant: ModelVariant): NetworkPolicyDef {
   const app = modelServerName(variant);
   return {
     name: `allow-clients-to-${app}-${servicePort}`,
@@ -95,7 +96,12 @@ export class ModelServing extends pulumi.ComponentResource {
   readonly fileSystemId: pulumi.Output<string>;
 
   constructor(name: string, args: ModelServingArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("llmplatform:ModelServing", name, {}, opts);
+    super(
+      "llmplatform:models:ModelServing",
+      name,
+      {},
+      renamedFrom("llmplatform:ModelServing", opts),
+    );
     const k = { parent: this, provider: args.provider };
     const labels = { "app.kubernetes.io/part-of": partOf, environment: args.stack };
 
@@ -211,6 +217,6 @@ export class ModelServing extends pulumi.ComponentResource {
     );
 
     this.fileSystemId = fs.fileSystemId;
-    this.registerOutputs({ fileSystemId: this.fileSystemId, cachePath: modelPaths.cache });
+    this.registerOutputs({ fileSystemId: this.fileSystemId });
   }
 }

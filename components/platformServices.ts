@@ -34,6 +34,7 @@ import {
 } from "./k8s/networkPolicies";
 import { modelVariants, replicaRange, type ModelsConfig } from "./schema/models";
 import type { GatewayRoutes, ServicesConfig } from "./schema/platform";
+import { renamedFrom } from "./typeTokens";
 
 /** One route of the gateway's ROUTE_TABLE, in the design's wire format (snake_case keys). */
 export interface RouteEntry {
@@ -86,7 +87,7 @@ export function modelRoutes(models: ModelsConfig) {
 }
 
 /** Settings every service gets: log level, region and OpenTelemetry export. */
-export function commonEnv(
+function commonEnv(
   service: ServiceName,
   stack: string,
   region: string,
@@ -104,7 +105,7 @@ export function commonEnv(
 }
 
 /** The gateway's own settings: where the team APIs are and how to route to them. */
-export function gatewayEnv(routes: GatewayRoutes, models: ModelsConfig): Record<string, string> {
+function gatewayEnv(routes: GatewayRoutes, models: ModelsConfig): Record<string, string> {
   return {
     QUANT_SERVICE_URL: serviceUrl(teamApis.quant),
     FINETUNE_SERVICE_URL: serviceUrl(teamApis.finetune),
@@ -115,7 +116,7 @@ export function gatewayEnv(routes: GatewayRoutes, models: ModelsConfig): Record<
 }
 
 /** A team API's own model endpoint (quant -> AWQ, finetune -> LoRA, eval -> judge). */
-export function teamModelEnv(service: ServiceName, models: ModelsConfig): Record<string, string> {
+function teamModelEnv(service: ServiceName, models: ModelsConfig): Record<string, string> {
   const variant = modelVariants.find(
     (v) => modelDesign[v].client === service && service !== "gateway",
   );
@@ -159,7 +160,12 @@ export class PlatformServices extends pulumi.ComponentResource {
   readonly adapterBucketArn: pulumi.Output<string>;
 
   constructor(name: string, args: PlatformServicesArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("llmplatform:PlatformServices", name, {}, opts);
+    super(
+      "llmplatform:services:PlatformServices",
+      name,
+      {},
+      renamedFrom("llmplatform:PlatformServices", opts),
+    );
     const s = args.services;
     const adapters = new PrivateBucket(`${args.namePrefix}-adapters`, {}, { parent: this });
     const results = new PrivateBucket(`${args.namePrefix}-results`, {}, { parent: this });

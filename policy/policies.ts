@@ -23,7 +23,7 @@ const workloadTypes = [
 ];
 
 /** Annotation that names why a workload's root filesystem must stay writable. */
-export const rootFsExceptionAnnotation = "llmplatform.io/root-fs-exception";
+const rootFsExceptionAnnotation = "llmplatform.io/root-fs-exception";
 
 function podSpec(props: Props): Props | undefined {
   return props?.spec?.template?.spec;
@@ -40,7 +40,7 @@ function forEachContainer(
   };
 }
 
-export const workloadProbes: ResourceValidationPolicy = {
+const workloadProbes: ResourceValidationPolicy = {
   name: "workload-probes",
   description:
     "Every container of a Deployment/StatefulSet/DaemonSet has liveness and readiness probes, and a startup probe.",
@@ -52,7 +52,7 @@ export const workloadProbes: ResourceValidationPolicy = {
   }),
 };
 
-export const workloadResources: ResourceValidationPolicy = {
+const workloadResources: ResourceValidationPolicy = {
   name: "workload-resources",
   description: "Every container sets CPU and memory requests and limits.",
   enforcementLevel: "mandatory",
@@ -66,7 +66,7 @@ export const workloadResources: ResourceValidationPolicy = {
   }),
 };
 
-export const workloadSecurity: ResourceValidationPolicy = {
+const workloadSecurity: ResourceValidationPolicy = {
   name: "workload-security",
   description:
     "Containers run as non-root, with a read-only root filesystem (or a named exception), no privilege escalation and all capabilities dropped.",
@@ -87,7 +87,7 @@ export const workloadSecurity: ResourceValidationPolicy = {
   }),
 };
 
-export const imageTags: ResourceValidationPolicy = {
+const imageTags: ResourceValidationPolicy = {
   name: "image-tags",
   description:
     "Images are pinned: never `:latest` or untagged; with `forbidMovingTags` (prod) no `*-latest` tag either.",
@@ -109,7 +109,7 @@ export const imageTags: ResourceValidationPolicy = {
   },
 };
 
-export const clusterIpServices: ResourceValidationPolicy = {
+const clusterIpServices: ResourceValidationPolicy = {
   name: "clusterip-services",
   description: "Services are ClusterIP: traffic enters only through the ALB Ingress.",
   enforcementLevel: "mandatory",
@@ -120,7 +120,7 @@ export const clusterIpServices: ResourceValidationPolicy = {
   },
 };
 
-export const gpuNodeGroups: ResourceValidationPolicy = {
+const gpuNodeGroups: ResourceValidationPolicy = {
   name: "gpu-node-groups-spot-tainted",
   description: "GPU node groups are SPOT and carry the nvidia.com/gpu NoSchedule taint.",
   enforcementLevel: "mandatory",
@@ -136,7 +136,7 @@ export const gpuNodeGroups: ResourceValidationPolicy = {
   },
 };
 
-export const irsaTrust: ResourceValidationPolicy = {
+const irsaTrust: ResourceValidationPolicy = {
   name: "irsa-trust-scoped",
   description:
     "Every web-identity (IRSA) trust policy pins both the token subject (:sub) and audience (:aud) with StringEquals.",
@@ -160,7 +160,7 @@ export const irsaTrust: ResourceValidationPolicy = {
 
 const allLogTypes = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
 
-export const eksClusterSecure: ResourceValidationPolicy = {
+const eksClusterSecure: ResourceValidationPolicy = {
   name: "eks-cluster-secure",
   description:
     "The EKS cluster envelope-encrypts secrets with a KMS key and sends all five control-plane log types.",
@@ -183,7 +183,7 @@ export const eksClusterSecure: ResourceValidationPolicy = {
   },
 };
 
-export const s3BucketsPrivate: StackValidationPolicy = {
+const s3BucketsPrivate: StackValidationPolicy = {
   name: "s3-buckets-private-encrypted",
   description:
     "Every S3 bucket has all four public-access blocks on and default encryption configured beside it.",

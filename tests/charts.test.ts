@@ -118,9 +118,9 @@ for (const stack of stacks) {
           )?.obj;
           assert.equal(prom?.metadata.name, chartPrometheus.name);
           for (const k of ["podMonitor", "serviceMonitor"]) {
-            assert.deepEqual(prom!.spec[`${k}Selector`], {}, `${k}Selector selects all`);
+            assert.deepEqual(prom.spec[`${k}Selector`], {}, `${k}Selector selects all`);
             assert.deepEqual(
-              prom!.spec[`${k}NamespaceSelector`],
+              prom.spec[`${k}NamespaceSelector`],
               {},
               `${k}NamespaceSelector selects all`,
             );

@@ -44,6 +44,8 @@ export interface RecordedResource {
   /** Parent resource name (undefined for the stack's direct children). */
   readonly parent?: string;
   readonly ignoreChanges: string[];
+  /** Former type tokens it answers to (`aliases: [{ type }]`), so deployed stacks keep its URN. */
+  readonly aliasTypes?: string[];
 }
 
 /** The result of running the program for one stack. */
@@ -54,7 +56,7 @@ export interface StackRun {
   /** The program's return value before Pulumi resolved it (to check which outputs are secret). */
   readonly rawOutputs: Record<string, unknown>;
   /** What the program threw, if it failed; `resources` then holds what it registered before failing. */
-  readonly error?: unknown;
+  readonly error?: Error;
   /** All resources of a type. */
   ofType(type: string): RecordedResource[];
   /** The one resource of a type and name; throws (listing candidates) if missing. */
@@ -66,7 +68,7 @@ export interface StackRun {
  * stack files cannot hold them): the harness supplies fakes. Optional secrets (the alert webhook)
  * stay unset, as in a fresh stack; tests that need them add them.
  */
-export const operatorSecrets = ["llm-platform:hfToken"];
+const operatorSecrets = ["llm-platform:hfToken"];
 
 /** The fake value the harness uses for a secret config key (shaped like the real thing where validated). */
 export function fakeSecret(key: string): string {
@@ -79,7 +81,7 @@ export function fakeSecret(key: string): string {
  * Reads `Pulumi.<stack>.yaml`; `secure:` values, and declared secrets the file does not hold, become
  * fake secrets so nothing real is needed.
  */
-export function readStackConfig(stack: string): { raw: RawConfig; secretKeys: string[] } {
+function readStackConfig(stack: string): { raw: RawConfig; secretKeys: string[] } {
   const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
   const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config?: RawConfig };
   const secretKeys: string[] = [];
@@ -296,9 +298,12 @@ export async function runProgram(stack: string, raw?: RawConfig): Promise<StackR
     secretKeys,
   );
 
+  // Pulumi accepts a sync or an async program function and awaits its result; so does the harness.
+  type Program = () => Record<string, unknown> | Promise<Record<string, unknown>>;
+  // The program must load after setMocks/setAllConfig above; a static import would be hoisted.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const program: () => Promise<Record<string, unknown>> = require("../index");
-  let failure: unknown;
+  const program = require("../index") as Program;
+  let failure: Error | undefined;
   let rawOutputs: Record<string, unknown> = {};
   const outputs = await pulumi.runtime
     .runInPulumiStack(async () => {
@@ -310,9 +315,10 @@ export async function runProgram(stack: string, raw?: RawConfig): Promise<StackR
       return rawOutputs;
     })
     .catch((e: unknown) => {
-      failure = e;
+      failure = e instanceof Error ? e : new Error(String(e));
       return undefined;
     });
+  // waitForRPCs is not re-exported by @pulumi/pulumi's public runtime index; load its own module.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
 
@@ -340,6 +346,9 @@ export async function runProgram(stack: string, raw?: RawConfig): Promise<StackR
         dependsOn: dependsOn.map(nameOf),
         parent: parent?.__pulumiType === "pulumi:pulumi:Stack" ? undefined : parent?.__name,
         ignoreChanges: opts.ignoreChanges ?? [],
+        aliasTypes: (opts.aliases ?? []).flatMap((a) =>
+          typeof a === "object" && "type" in a && typeof a.type === "string" ? [a.type] : [],
+        ),
       };
     });
   return {
@@ -409,6 +418,8 @@ export async function validateKubernetesObject(r: RecordedResource): Promise<voi
   try {
     new Model(r.inputs).validate();
   } catch (e) {
-    throw new Error(`${r.type} ${r.name} fails the Kubernetes schema: ${(e as Error).message}`);
+    throw new Error(`${r.type} ${r.name} fails the Kubernetes schema: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }

@@ -8,7 +8,6 @@ import type {
   ResourceValidationArgs,
   ResourceValidationPolicy,
   StackValidationArgs,
-  StackValidationPolicy,
 } from "@pulumi/policy";
 import { policies } from "../policy/policies";
 import { runStack, stacks, type RecordedResource } from "./harness";
@@ -78,9 +77,7 @@ async function violations(
         getConfig: <T extends object>() => cfg as T,
         stackTags: new Map(),
       } as any;
-      await (p as StackValidationPolicy).validateStack!(args, (m: string) =>
-        found.push(`${p.name}: ${m}`),
-      );
+      await p.validateStack(args, (m: string) => found.push(`${p.name}: ${m}`));
     }
   }
   return found;

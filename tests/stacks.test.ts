@@ -14,10 +14,19 @@ import {
 } from "./harness";
 
 function isSecret(o: unknown): Promise<boolean> {
-  return pulumi.Output.isInstance(o)
-    ? pulumi.isSecret(o as pulumi.Output<unknown>)
-    : Promise.resolve(false);
+  return pulumi.Output.isInstance(o) ? pulumi.isSecret(o) : Promise.resolve(false);
 }
+
+/** Components deployed as `llmplatform:<Name>` before every token got its module. */
+const formerTwoPartTokens = [
+  "Edge",
+  "GpuRuntime",
+  "Keda",
+  "LoadBalancerController",
+  "ModelServing",
+  "Observability",
+  "PlatformServices",
+];
 
 for (const stack of stacks) {
   describe(`stack ${stack}`, () => {
@@ -46,11 +55,11 @@ for (const stack of stacks) {
         "llmplatform:k8s:DefaultStorageClass": 1,
         "llmplatform:k8s:Namespaces": 1,
         "llmplatform:k8s:Microservice": 4,
-        "llmplatform:PlatformServices": 1,
-        "llmplatform:GpuRuntime": 1,
-        "llmplatform:LoadBalancerController": 1,
-        "llmplatform:Edge": 1,
-        "llmplatform:ModelServing": 1,
+        "llmplatform:services:PlatformServices": 1,
+        "llmplatform:gpu:GpuRuntime": 1,
+        "llmplatform:edge:LoadBalancerController": 1,
+        "llmplatform:edge:Edge": 1,
+        "llmplatform:models:ModelServing": 1,
         "llmplatform:aws:ModelCacheFileSystem": 1,
         "llmplatform:k8s:ModelServer": 4,
         "awsx:ec2:Vpc": 1,
@@ -101,7 +110,7 @@ for (const stack of stacks) {
         "kubernetes:batch/v1:CronJob": 1,
         "llmplatform:k8s:AdapterSync": 1,
         // Every variant of both stacks autoscales: KEDA and one ScaledObject per variant.
-        "llmplatform:Keda": 1,
+        "llmplatform:models:Keda": 1,
         "kubernetes:keda.sh/v1alpha1:ScaledObject": 4,
         "kubernetes:apps/v1:Deployment": 8,
         "kubernetes:core/v1:Service": 8,
@@ -112,7 +121,7 @@ for (const stack of stacks) {
         "kubernetes:helm.sh/v3:Release": stack === "dev" ? 11 : 12,
         "kubernetes:monitoring.coreos.com/v1:PodMonitor": 3,
         "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1,
-        "llmplatform:Observability": 1,
+        "llmplatform:observability:Observability": 1,
         "random:index/randomPassword:RandomPassword": 1,
         "kubernetes:networking.k8s.io/v1:Ingress": 2,
         // prod only: PDBs for all four services, HPAs for the gateway and quant-api.
@@ -124,6 +133,20 @@ for (const stack of stacks) {
           : {}),
       };
       assert.deepEqual(counts, expected);
+    });
+
+    it("names every component llmplatform:<module>:<Name>, answering to a former two-part token", async () => {
+      const run = await runStack(stack);
+      const components = run.resources.filter((r) => r.type.startsWith("llmplatform:"));
+      assert.ok(components.length > 0);
+      for (const r of components) {
+        assert.match(r.type, /^llmplatform:[a-z][a-zA-Z0-9]*:[A-Z][A-Za-z0-9]*$/, r.name);
+        // A renamed token keeps deployed stacks' URNs (the component's and its children's) only
+        // through an alias to the token it was deployed under.
+        const name = r.type.split(":")[2]!;
+        const expected = formerTwoPartTokens.includes(name) ? [`llmplatform:${name}`] : [];
+        assert.deepEqual(r.aliasTypes ?? [], expected, `${r.type} ${r.name}`);
+      }
     });
 
     it("manages every AWS resource through the one explicit, tagged provider", async () => {

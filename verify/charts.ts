@@ -42,7 +42,7 @@ export type ReleaseRender =
  * Prometheus Operator CRDs arrive first with kube-prometheus-stack, and charts that gate their
  * ServiceMonitors on them (dcgm-exporter) must see them as the real install does.
  */
-export const clusterApiVersions = [
+const clusterApiVersions = [
   "monitoring.coreos.com/v1",
   "monitoring.coreos.com/v1/ServiceMonitor",
   "monitoring.coreos.com/v1/PodMonitor",
@@ -58,7 +58,7 @@ export function chartPackagePath(chart: string, version: string): string {
  * The cached package of a chart, pulled from its repository when missing (and `pull` is allowed).
  * Returns undefined, with the reason, when it cannot be had.
  */
-export async function ensureChart(
+async function ensureChart(
   helm: string,
   r: Pick<ReleaseSpec, "repo" | "chart" | "version">,
   pull: boolean,
@@ -110,7 +110,7 @@ const clusterScopedKinds = new Set([
 ]);
 
 /** Renders one release with `helm template`; the result is memoised by its inputs. */
-export async function renderRelease(
+async function renderRelease(
   helm: string,
   r: ReleaseSpec,
   kubeVersion: string,

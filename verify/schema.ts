@@ -64,6 +64,7 @@ export async function validateManifest(obj: {
   } catch (e) {
     throw new Error(
       `${obj.apiVersion} ${obj.kind} ${obj.metadata?.name} fails the Kubernetes schema: ${(e as Error).message}`,
+      { cause: e },
     );
   }
   return "valid";

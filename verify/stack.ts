@@ -20,7 +20,7 @@ export interface StackVerification {
 }
 
 /** The VPC CIDR and Kubernetes version a run was built with. */
-export function clusterFacts(run: StackRun): { vpcCidr: string; kubeVersion: string } {
+function clusterFacts(run: StackRun): { vpcCidr: string; kubeVersion: string } {
   const vpc = run.ofType("awsx:ec2:Vpc")[0];
   const cluster = run.ofType("eks:index:Cluster")[0];
   if (!vpc || !cluster) throw new Error(`stack ${run.stack} has no VPC or EKS cluster`);

@@ -14,10 +14,7 @@ export interface PrivateBucketArgs {
 }
 
 /** Bucket policy: the extra grants, plus a refusal of any request not made over TLS. */
-export function bucketPolicy(
-  bucketArn: string,
-  statements: PolicyStatement[] = [],
-): PolicyDocument {
+function bucketPolicy(bucketArn: string, statements: PolicyStatement[] = []): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -108,7 +105,7 @@ export class PrivateBucket extends pulumi.ComponentResource {
         bucket: bucket.id,
         policy: pulumi
           .all([bucket.arn, args.statements?.(bucket.arn) ?? []])
-          .apply(([arn, extra]) => JSON.stringify(bucketPolicy(arn, extra as PolicyStatement[]))),
+          .apply(([arn, extra]) => JSON.stringify(bucketPolicy(arn, extra))),
       },
       // S3 rejects concurrent bucket-level changes (OperationAborted): apply the policy last.
       { parent: this, dependsOn: [publicAccess, ownership] },

@@ -89,8 +89,6 @@ export class Cluster extends pulumi.ComponentResource {
     readonly issuer: pulumi.Output<string>;
   };
   /** The EKS-created security group shared by the control plane and managed nodes. */
-  readonly clusterSecurityGroupId: pulumi.Output<string>;
-  readonly secretsKeyArn: pulumi.Output<string>;
   /** The kubernetes Provider for everything in-cluster. */
   readonly provider: k8s.Provider;
 
@@ -157,8 +155,6 @@ export class Cluster extends pulumi.ComponentResource {
     this.clusterName = cluster.eksCluster.name;
     this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
     this.oidc = { providerArn: cluster.oidcProviderArn, issuer: cluster.oidcIssuer };
-    this.clusterSecurityGroupId = cluster.clusterSecurityGroupId;
-    this.secretsKeyArn = secretsKey.arn;
     this.provider = new k8s.Provider(
       `${name}-k8s`,
       { kubeconfig: this.kubeconfig },

@@ -31,7 +31,6 @@ export interface IrsaRoleArgs {
  */
 export class IrsaRole extends pulumi.ComponentResource {
   readonly roleArn: pulumi.Output<string>;
-  readonly roleName: pulumi.Output<string>;
 
   constructor(name: string, args: IrsaRoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:aws:IrsaRole", name, {}, opts);
@@ -70,7 +69,6 @@ export class IrsaRole extends pulumi.ComponentResource {
     }
 
     this.roleArn = role.arn;
-    this.roleName = role.name;
     this.registerOutputs({ roleArn: this.roleArn });
   }
 }

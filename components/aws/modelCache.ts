@@ -19,7 +19,6 @@ export interface ModelCacheFileSystemArgs {
  */
 export class ModelCacheFileSystem extends pulumi.ComponentResource {
   readonly fileSystemId: pulumi.Output<string>;
-  readonly arn: pulumi.Output<string>;
 
   constructor(
     name: string,
@@ -83,7 +82,6 @@ export class ModelCacheFileSystem extends pulumi.ComponentResource {
       );
     }
     this.fileSystemId = fs.id;
-    this.arn = fs.arn;
     this.registerOutputs({ fileSystemId: this.fileSystemId });
   }
 }

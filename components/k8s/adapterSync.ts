@@ -16,7 +16,7 @@ import { allowHttpsEgress } from "./networkPolicies";
 import { restrictedContainerSecurityContext } from "./security";
 
 /** Where adapters live: in the bucket, in the cache (mirror = last download), and where vLLM reads them. */
-export const adapterPaths = {
+const adapterPaths = {
   /** Key prefix in the adapters bucket: `adapters/<name>/adapter_config.json`, `adapter_model.safetensors`. */
   bucketPrefix: "adapters/",
   /** Last downloaded copy of each adapter (outside the resolver directory: vLLM never reads it). */
@@ -27,10 +27,10 @@ export const adapterPaths = {
 };
 
 /** The app label of the sync pods (NetworkPolicies select it). */
-export const adapterSyncApp = "adapter-sync";
+const adapterSyncApp = "adapter-sync";
 
 /** Download step (AWS CLI image): mirror each configured adapter's prefix; nothing else is read. */
-export const adapterDownloadScript = [
+const adapterDownloadScript = [
   "#!/bin/bash",
   "set -euo pipefail",
   'IFS="," read -r -a names <<< "$ADAPTERS"',
@@ -163,7 +163,7 @@ process.exitCode = failed > 0 ? 1 : 0;
 `;
 
 /** Environment of both sync steps: which adapters, from where, validated against what. */
-export function adapterSyncEnv(p: {
+function adapterSyncEnv(p: {
   lora: NonNullable<ModelVariantConfig["lora"]>;
   baseModel: string;
   bucket: pulumi.Input<string>;
@@ -183,7 +183,7 @@ export function adapterSyncEnv(p: {
   };
 }
 
-export interface AdapterSyncJobParams {
+interface AdapterSyncJobParams {
   readonly schedule: string;
   readonly env: Record<string, pulumi.Input<string>>;
   readonly serviceAccount: pulumi.Input<string>;
@@ -198,9 +198,7 @@ export interface AdapterSyncJobParams {
  * as the main container, both as the cache's owner under Pod Security `restricted`, on CPU nodes. One
  * run at a time; a run that hangs is stopped after 10 minutes.
  */
-export function adapterSyncCronJobSpec(
-  p: AdapterSyncJobParams,
-): k8s.types.input.batch.v1.CronJobSpec {
+function adapterSyncCronJobSpec(p: AdapterSyncJobParams): k8s.types.input.batch.v1.CronJobSpec {
   const env = Object.entries(p.env).map(([name, value]) => ({ name, value }));
   const mounts = [
     { name: "model-cache", mountPath: "/models" },

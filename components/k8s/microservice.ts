@@ -8,22 +8,22 @@ import { httpProbe, restrictedContainerSecurityContext } from "./security";
 import type { NetworkPolicyDef } from "./networkPolicies";
 
 /** Liveness and readiness are the same for every service (design); only startup timing varies. */
-export const livenessProbe = {
+const livenessProbe = {
   path: "/health",
   periodSeconds: 15,
   failureThreshold: 3,
   timeoutSeconds: 5,
 };
-export const readinessProbe = {
+const readinessProbe = {
   path: "/ready",
   periodSeconds: 5,
   failureThreshold: 3,
   timeoutSeconds: 3,
 };
-export const startupProbePath = "/startup";
+const startupProbePath = "/startup";
 
 /** Labels of every object of a service. The selector uses only `app`, which never changes. */
-export function serviceLabels(service: ServiceName, stack: string): Record<string, string> {
+function serviceLabels(service: ServiceName, stack: string): Record<string, string> {
   const d = serviceDesign[service];
   return {
     app: service,
@@ -44,7 +44,7 @@ export function configHash(data: Record<string, string>): string {
   return createHash("sha256").update(JSON.stringify(sorted)).digest("hex");
 }
 
-export interface PodTemplateParams {
+interface PodTemplateParams {
   readonly service: ServiceName;
   readonly stack: string;
   readonly image: pulumi.Input<string>;
@@ -58,7 +58,7 @@ export interface PodTemplateParams {
  * the design's paths, restricted security context with a writable /tmp, spread over nodes and zones,
  * CPU nodes only, scraped by Prometheus. `replicas` is left out when an HPA owns the count.
  */
-export function deploymentSpec(p: PodTemplateParams): k8s.types.input.apps.v1.DeploymentSpec {
+function deploymentSpec(p: PodTemplateParams): k8s.types.input.apps.v1.DeploymentSpec {
   const d = serviceDesign[p.service];
   const labels = serviceLabels(p.service, p.stack);
   const selector = { app: p.service };
@@ -196,8 +196,6 @@ export interface MicroserviceArgs {
  * its NetworkPolicies, and, when configured, an HPA and a PodDisruptionBudget.
  */
 export class Microservice extends pulumi.ComponentResource {
-  readonly serviceName: pulumi.Output<string>;
-
   constructor(name: string, args: MicroserviceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:k8s:Microservice", name, {}, opts);
     const o = { parent: this, provider: args.provider };
@@ -240,7 +238,7 @@ export class Microservice extends pulumi.ComponentResource {
       },
       { ...o, dependsOn: [configMap, serviceAccount, ...(args.dependsOn ?? [])] },
     );
-    const service = new k8s.core.v1.Service(
+    new k8s.core.v1.Service(
       `${name}-service`,
       {
         metadata: meta(args.service),
@@ -273,7 +271,6 @@ export class Microservice extends pulumi.ComponentResource {
         o,
       );
     }
-    this.serviceName = service.metadata.name;
-    this.registerOutputs({ serviceName: this.serviceName });
+    this.registerOutputs({});
   }
 }

@@ -10,7 +10,7 @@ import { httpProbe, restrictedContainerSecurityContext } from "./security";
 export const vllmUser = { uid: 2000, gid: 0 };
 
 /** Where things live inside a model server pod. */
-export const modelPaths = {
+const modelPaths = {
   cache: "/models",
   hfHome: "/models/huggingface",
   adapters: "/models/adapters",
@@ -66,7 +66,7 @@ export function vllmArgs(v: ModelVariantConfig): string[] {
  * Environment: every cache vLLM and its libraries write points into a volume, so the root filesystem
  * stays read-only; the HF token is read from a mounted file, never an env value; usage stats are off.
  */
-export function vllmEnv(v: ModelVariantConfig): { name: string; value: string }[] {
+function vllmEnv(v: ModelVariantConfig): { name: string; value: string }[] {
   const env: Record<string, string> = {
     HOME: modelPaths.home,
     HF_HOME: modelPaths.hfHome,
@@ -97,7 +97,7 @@ export function vllmEnv(v: ModelVariantConfig): { name: string; value: string }[
 }
 
 /** Labels of a model server; `llmplatform.io/model-server` is shared by all four variants. */
-export function modelServerLabels(variant: ModelVariant, stack: string): Record<string, string> {
+function modelServerLabels(variant: ModelVariant, stack: string): Record<string, string> {
   return {
     app: modelServerName(variant),
     component: "model-server",
@@ -109,7 +109,7 @@ export function modelServerLabels(variant: ModelVariant, stack: string): Record<
   };
 }
 
-export interface ModelServerParams {
+interface ModelServerParams {
   readonly variant: ModelVariant;
   readonly stack: string;
   readonly image: string;
@@ -126,7 +126,7 @@ export interface ModelServerParams {
  * nothing else creates it before the first adapter sync. Runs the vLLM image itself (already on the
  * node), as the same user, and only creates the directory.
  */
-export function adapterDirInitContainer(image: string) {
+function adapterDirInitContainer(image: string) {
   return {
     name: "adapters-dir",
     image,
@@ -149,9 +149,7 @@ export function adapterDirInitContainer(image: string) {
  * `replicas` is left out when KEDA owns the count (its HPA scales the Deployment; a value here would
  * fight it on every `pulumi up`, and server-side apply reports the field conflict).
  */
-export function modelServerDeploymentSpec(
-  p: ModelServerParams,
-): k8s.types.input.apps.v1.DeploymentSpec {
+function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input.apps.v1.DeploymentSpec {
   const v = p.config;
   const labels = modelServerLabels(p.variant, p.stack);
   const compute = { cpu: v.resources.cpu, memory: v.resources.memory, "nvidia.com/gpu": "1" };
@@ -256,9 +254,6 @@ export interface ModelServerArgs extends ModelServerParams {
  * serving.
  */
 export class ModelServer extends pulumi.ComponentResource {
-  readonly serviceName: pulumi.Output<string>;
-  readonly deployment: k8s.apps.v1.Deployment;
-
   constructor(name: string, args: ModelServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:k8s:ModelServer", name, {}, opts);
     const o = { parent: this, provider: args.provider };
@@ -267,7 +262,7 @@ export class ModelServer extends pulumi.ComponentResource {
     const meta = { name: objectName, namespace: args.namespace, labels };
     // Model downloads and GPU capacity are never on the deploy path: `pulumi up` does not wait for a
     // SPOT node and a 15-minute cold start; the ModelServerDown alert and `kubectl rollout status` do.
-    this.deployment = new k8s.apps.v1.Deployment(
+    const deployment = new k8s.apps.v1.Deployment(
       name,
       {
         metadata: { ...meta, annotations: { "pulumi.com/skipAwait": "true" } },
@@ -275,7 +270,7 @@ export class ModelServer extends pulumi.ComponentResource {
       },
       o,
     );
-    const service = new k8s.core.v1.Service(
+    new k8s.core.v1.Service(
       `${name}-service`,
       {
         metadata: meta,
@@ -308,10 +303,9 @@ export class ModelServer extends pulumi.ComponentResource {
           metadata: meta,
           spec: scaledObjectSpec(args.variant, args.config.autoscaling),
         },
-        { ...o, dependsOn: [args.autoscaler, this.deployment] },
+        { ...o, dependsOn: [args.autoscaler, deployment] },
       );
     }
-    this.serviceName = service.metadata.name;
-    this.registerOutputs({ serviceName: this.serviceName });
+    this.registerOutputs({});
   }
 }

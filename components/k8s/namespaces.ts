@@ -42,7 +42,7 @@ export function namespaceLabels(
 }
 
 /** The ResourceQuota `hard` map, exactly as configured. */
-export function quotaHard(q: NamespaceConfig["quota"]): Record<string, string> {
+function quotaHard(q: NamespaceConfig["quota"]): Record<string, string> {
   return Object.fromEntries(
     Object.entries(q)
       .filter(([, v]) => v !== undefined)
@@ -51,7 +51,7 @@ export function quotaHard(q: NamespaceConfig["quota"]): Record<string, string> {
 }
 
 /** The container LimitRange item. */
-export function limitRangeItem(l: NamespaceConfig["limits"]) {
+function limitRangeItem(l: NamespaceConfig["limits"]) {
   return {
     type: "Container",
     default: { ...l.default },

@@ -11,15 +11,13 @@ export const defaultStorageClassName = "gp3";
  * this becomes the only default without patching gp2.
  */
 export class DefaultStorageClass extends pulumi.ComponentResource {
-  readonly name: pulumi.Output<string>;
-
   constructor(
     name: string,
     args: { readonly provider: k8s.Provider },
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("llmplatform:k8s:DefaultStorageClass", name, {}, opts);
-    const sc = new k8s.storage.v1.StorageClass(
+    new k8s.storage.v1.StorageClass(
       `${name}-gp3`,
       {
         metadata: {
@@ -34,7 +32,6 @@ export class DefaultStorageClass extends pulumi.ComponentResource {
       },
       { parent: this, provider: args.provider },
     );
-    this.name = sc.metadata.name;
-    this.registerOutputs({ name: this.name });
+    this.registerOutputs({});
   }
 }

@@ -5,14 +5,7 @@ import * as random from "@pulumi/random";
 import { PrivateBucket } from "../aws/bucket";
 import { IrsaRole, type OidcIdentity } from "../aws/irsa";
 import { bucketOwnerPolicy } from "../aws/servicePolicies";
-import {
-  modelNamespace,
-  modelServerLabel,
-  otelCollector,
-  partOf,
-  serviceDesign,
-  serviceNames,
-} from "../catalog";
+import { modelNamespace, modelServerLabel, partOf, serviceDesign, serviceNames } from "../catalog";
 import { helmRelease } from "../k8s/helm";
 import { createNetworkPolicies } from "../k8s/namespaces";
 import { allowHttpsEgress, type NetworkPolicyDef } from "../k8s/networkPolicies";
@@ -26,6 +19,7 @@ import { otelAgentValues, otelCollectorValues } from "./values/collectors";
 import { grafanaValues } from "./values/grafana";
 import { lokiValues, tempoValues } from "./values/logsAndTraces";
 import { kubePrometheusStackValues, mimirValues } from "./values/metrics";
+import { renamedFrom } from "../typeTokens";
 
 /** The dashboards provisioned into Grafana, as JSON text by file name. */
 export const dashboards: Record<string, string> = {
@@ -35,13 +29,13 @@ export const dashboards: Record<string, string> = {
 };
 
 /** kube-state-metrics exports these node/pod labels, so alerts and dashboards can select GPU nodes. */
-export const kubeStateMetricsLabels = [
+const kubeStateMetricsLabels = [
   "nodes=[workload,eks.amazonaws.com/capacityType,llmplatform.io/node-group]",
   "pods=[app]",
 ];
 
 /** PodMonitors: the four services and the vLLM servers (/metrics on `http`), and the DCGM exporter. */
-export function podMonitorSpecs() {
+function podMonitorSpecs() {
   const endpoint = (port: string) => [{ port, path: "/metrics", interval: "30s" }];
   return {
     "platform-services": {
@@ -72,7 +66,7 @@ export function podMonitorSpecs() {
  * Kubernetes API (service discovery, operators) and webhooks from the control plane; HTTPS out for S3,
  * STS and the alert webhook; the ALB reaches Grafana.
  */
-export function observabilityPolicies(vpcCidr: string, serviceCidr: string): NetworkPolicyDef[] {
+function observabilityPolicies(vpcCidr: string, serviceCidr: string): NetworkPolicyDef[] {
   const all = {};
   return [
     {
@@ -156,11 +150,14 @@ export interface ObservabilityArgs {
  */
 export class Observability extends pulumi.ComponentResource {
   readonly grafanaAdminPassword: pulumi.Output<string>;
-  /** The Grafana release: its Service is the Grafana Ingress's backend. */
-  readonly grafana: k8s.helm.v3.Release;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("llmplatform:Observability", name, {}, opts);
+    super(
+      "llmplatform:observability:Observability",
+      name,
+      {},
+      renamedFrom("llmplatform:Observability", opts),
+    );
     const o = args.o;
     const ns = args.namespace;
     const k = { parent: this, provider: args.provider };
@@ -292,7 +289,7 @@ export class Observability extends pulumi.ComponentResource {
       },
       k,
     );
-    this.grafana = release(
+    release(
       "grafana",
       charts.grafana,
       pulumi.output(args.grafanaUrl).apply((rootUrl) =>
@@ -348,9 +345,6 @@ export class Observability extends pulumi.ComponentResource {
     );
 
     this.grafanaAdminPassword = password.result;
-    this.registerOutputs({
-      grafanaAdminPassword: this.grafanaAdminPassword,
-      otlpEndpoint: otelCollector.grpcEndpoint,
-    });
+    this.registerOutputs({ grafanaAdminPassword: this.grafanaAdminPassword });
   }
 }

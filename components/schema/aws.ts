@@ -314,7 +314,7 @@ function checkGpuShapes(types: string[], path: (string | number)[], ctx: z.Refin
 }
 
 /** Graviton families carry a `g` after the generation digit: m7g, c6gn, r8gd, t4g, im4gn. */
-export function isGraviton(instanceType: string): boolean {
+function isGraviton(instanceType: string): boolean {
   return /^[a-z]+\d+[a-z-]*g[a-z-]*\./.test(instanceType) && !gpuInstanceShapes[instanceType];
 }
 

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { cidr, retention } from "./primitives";
 
 /** A fully qualified DNS name: labels of letters, digits and '-', at least one dot, max 253 chars. */
-export const dnsName = z
+const dnsName = z
   .string()
   .max(253)
   .regex(

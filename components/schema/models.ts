@@ -196,7 +196,7 @@ export type ModelVariantConfig = z.output<typeof variantSchema>;
 export type ModelAutoscalingConfig = z.output<typeof autoscalingSchema>;
 
 /** The model a variant derives from (itself unless it is e.g. a quantized build). */
-export function baseModelOf(v: { model: string; baseModel?: string | undefined }): string {
+function baseModelOf(v: { model: string; baseModel?: string | undefined }): string {
   return v.baseModel ?? v.model;
 }
 

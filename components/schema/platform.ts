@@ -346,4 +346,3 @@ export type ServicesConfig = z.output<typeof servicesSchema>;
 export type ServiceConfig = z.output<typeof plainServiceSchema>;
 export type HpaConfig = z.output<typeof hpaSchema>;
 export type GatewayRoutes = z.output<typeof gatewaySchema>["routes"];
-export type SageMakerConfig = z.output<typeof quantSchema>["sagemaker"];

@@ -4,7 +4,7 @@
 import { z } from "zod";
 
 /** Retention values CloudWatch Logs accepts (PutRetentionPolicy). */
-export const logRetentionDays = [
+const logRetentionDays = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
   3653,
 ] as const;

@@ -43,7 +43,7 @@ export interface Flow {
 }
 
 /** A public AWS service address (S3, STS): what HTTPS egress to AWS APIs must reach. */
-export const awsApiAddress = "52.94.0.10";
+const awsApiAddress = "52.94.0.10";
 
 const endpoint = (e: ChartEndpoint): PodSet => ({
   namespace: e.namespace,
@@ -55,7 +55,7 @@ const app = (namespace: string, name: string): PodSet => ({
 });
 
 /** The flows every stack needs, from the catalog and the chart contract. */
-export function requiredFlows(model: ClusterModel): Flow[] {
+function requiredFlows(model: ClusterModel): Flow[] {
   const ep = chartEndpoints;
   const alb = { ip: model.vpcAddress, name: "ALB (VPC)" };
   const services = serviceNames.map((s) => app(serviceDesign[s].namespace, s));

@@ -47,7 +47,7 @@ const restrictedVolumes = new Set([
 ]);
 
 /** Why a pod spec fails `baseline` (empty when it passes). */
-export function baselineViolations(spec: any): string[] {
+function baselineViolations(spec: any): string[] {
   const v: string[] = [];
   for (const k of ["hostNetwork", "hostPID", "hostIPC"]) if (spec[k]) v.push(`${k}: true`);
   for (const vol of spec.volumes ?? []) if (vol.hostPath) v.push(`hostPath volume ${vol.name}`);

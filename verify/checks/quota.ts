@@ -43,7 +43,7 @@ const computeResources = ["cpu", "memory"];
 /** A container's effective requests and limits after API defaulting and the LimitRange. */
 export function effectiveResources(
   container: any,
-  limitRange: any | undefined,
+  limitRange: any, // undefined when the namespace has no LimitRange
 ): { requests: Resources; limits: Resources; problems: string[] } {
   const requests: Resources = {};
   const limits: Resources = {};
@@ -82,9 +82,9 @@ export function effectiveResources(
 }
 
 /** A pod's quota usage: regular containers and sidecars add up; one-shot init containers take the max. */
-export function podUsage(
+function podUsage(
   spec: any,
-  limitRange: any | undefined,
+  limitRange: any, // undefined when the namespace has no LimitRange
 ): { usage: Resources; problems: string[] } {
   const usage: Resources = {};
   const problems: string[] = [];
@@ -116,7 +116,7 @@ const operatorGenerated: Record<string, { secrets: number; configmaps: number }>
 };
 
 /** Usage of a namespace at its peak, per quota key. */
-export function namespaceUsage(
+function namespaceUsage(
   model: ClusterModel,
   pods: readonly PodInstance[],
   namespace: string,
