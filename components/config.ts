@@ -234,7 +234,8 @@ export function loadConfig(): PlatformConfig {
     raw[k] = decode(v);
   }
   const config = parseConfig(raw, pulumi.getStack());
-  for (const warning of config.warnings) pulumi.log.warn(warning);
+  // Logging is fire-and-forget: the engine orders it with the deployment.
+  for (const warning of config.warnings) void pulumi.log.warn(warning);
   return config;
 }
 

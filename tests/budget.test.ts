@@ -3,11 +3,7 @@
  * stops the program before any resource is registered, naming the key.
  */
 import * as assert from "node:assert/strict";
-import {
-  budgetCostFilters,
-  budgetNotifications,
-  type BudgetNotification,
-} from "../components/aws/budget";
+import { budgetCostFilters, budgetNotifications } from "../components/aws/budget";
 import { ConfigError, parseConfig } from "../components/config";
 import { budgetSchema } from "../components/schema/budget";
 import { cloneStackConfig, runProgram, runStack, stacks } from "./harness";
@@ -79,7 +75,7 @@ describe("budget: both stacks", () => {
       assert.deepEqual(b!.inputs.notifications, budgetNotifications(config.budget));
       assert.deepEqual(b!.inputs.costFilters, budgetCostFilters(config.budget, config.tags));
       // Every alert reaches someone.
-      for (const n of b!.inputs.notifications as BudgetNotification[]) {
+      for (const n of b!.inputs.notifications) {
         const reach = [...(n.subscriberEmailAddresses ?? []), ...(n.subscriberSnsTopicArns ?? [])];
         assert.ok(reach.length > 0);
       }

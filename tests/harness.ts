@@ -81,7 +81,7 @@ export function fakeSecret(key: string): string {
  * Reads `Pulumi.<stack>.yaml`; `secure:` values, and declared secrets the file does not hold, become
  * fake secrets so nothing real is needed.
  */
-function readStackConfig(stack: string): { raw: RawConfig; secretKeys: string[] } {
+export function readStackConfig(stack: string): { raw: RawConfig; secretKeys: string[] } {
   const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
   const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config?: RawConfig };
   const secretKeys: string[] = [];

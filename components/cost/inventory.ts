@@ -8,11 +8,38 @@ import type { PlatformConfig } from "../config";
 import { replicaRange } from "../schema/models";
 import type { ObservabilityConfig } from "../schema/observability";
 
+/** The inputs the inventory reads, across the resource types it prices (all optional: by type). */
+export interface PricedInputs {
+  readonly metadata?: { readonly name?: string; readonly annotations?: Record<string, string> };
+  readonly spec?: {
+    readonly ingressClassName?: string;
+    readonly storageClassName?: string;
+    readonly resources?: { readonly requests?: { readonly storage?: string } };
+  };
+  readonly labels?: Record<string, string>;
+  readonly scalingConfig?: { readonly minSize: number; readonly maxSize: number };
+  readonly blockDeviceMappings?: readonly {
+    readonly ebs?: {
+      readonly volumeType?: string;
+      readonly volumeSize?: number;
+      readonly throughput?: number;
+      readonly iops?: number;
+    };
+  }[];
+  readonly capacityType?: "ON_DEMAND" | "SPOT";
+  readonly instanceTypes?: readonly string[];
+  readonly natGateways?: { readonly strategy?: string };
+  readonly numberOfAvailabilityZones?: number;
+  readonly upgradePolicy?: { readonly supportType?: string };
+  readonly enabledClusterLogTypes?: readonly string[];
+  readonly provisioner?: string;
+}
+
 /** The part of a registered resource the inventory reads (tests/harness.ts RecordedResource fits). */
 export interface ResourceRecord {
   readonly type: string;
   readonly name: string;
-  readonly inputs: Record<string, any>;
+  readonly inputs: PricedInputs;
 }
 
 /** The config the inventory reads. */
@@ -136,6 +163,8 @@ export function nodeGroupUse(rs: readonly ResourceRecord[], config: CostConfig):
   const replicas = modelReplicas(config.models);
   return ofType(rs, "aws:eks/nodeGroup:NodeGroup").map((g) => {
     const key = String(g.inputs.labels?.[nodeGroupLabel] ?? g.name);
+    const instanceTypes = g.inputs.instanceTypes ?? [];
+    if (instanceTypes.length === 0) throw new Error(`node group ${g.name}: no instance types`);
     const { minSize, maxSize } = g.inputs.scalingConfig as { minSize: number; maxSize: number };
     // components/aws/nodeGroups.ts names a group's launch template like the group.
     const ebs = templates.get(g.name)?.inputs.blockDeviceMappings?.[0]?.ebs;
@@ -149,8 +178,9 @@ export function nodeGroupUse(rs: readonly ResourceRecord[], config: CostConfig):
     const idle = Math.min(maxSize, Math.max(minSize, models));
     return {
       key,
-      capacityType: g.inputs.capacityType,
-      instanceTypes: [...g.inputs.instanceTypes],
+      // EKS's default capacity type is ON_DEMAND.
+      capacityType: g.inputs.capacityType ?? "ON_DEMAND",
+      instanceTypes: [...instanceTypes],
       nodes: { idle, peak: maxSize },
       idleReason:
         models > minSize ? `${models} model replicas at rest, one per node` : `minSize ${minSize}`,
@@ -178,7 +208,7 @@ export function inventory(config: CostConfig, rs: readonly ResourceRecord[]): In
   );
   const clusters = ofType(rs, "eks:index:Cluster").map((c) => ({
     supportType: (c.inputs.upgradePolicy?.supportType ?? "EXTENDED") as "STANDARD" | "EXTENDED",
-    logTypes: (c.inputs.enabledClusterLogTypes ?? []).length as number,
+    logTypes: (c.inputs.enabledClusterLogTypes ?? []).length,
   }));
   // Claims the program registers itself are EBS unless their class is EFS (the model cache, priced as
   // EFS by what it stores, not by its nominal size).
