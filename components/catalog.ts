@@ -1,8 +1,16 @@
 /**
- * The platform's fixed shape from the design: which namespaces exist, who owns them, how strict their
- * Pod Security is and why, and which services run where. Sizes, replicas and tags are stack config;
- * this catalog is the same in every environment.
+ * The registry: the one place a namespace, a team API or a model variant is declared. Everything that
+ * follows from an entry derives from it: the config schemas and their checks (schema/platform.ts,
+ * schema/models.ts), namespaces with quota, LimitRange and NetworkPolicies, the services' Deployments,
+ * IRSA roles and AWS access, the gateway's ROUTE_TABLE, the alert selectors. Sizes, replicas and tags
+ * are stack config; the registry is the same in every environment.
+ *
+ * Functions that derive from it take the registry as a last parameter, defaulting to this one, so a
+ * test can extend it in memory (`{ ...registry, services: { ...registry.services, x } }`).
  */
+import { z } from "zod";
+import type { PolicyDocument } from "./aws/iam";
+import { sagemakerInvokePolicy } from "./aws/servicePolicies";
 import { chartEndpoints, httpUrl } from "./chartContracts";
 
 /** Pod Security Standards level (https://kubernetes.io/docs/concepts/security/pod-security-standards/). */
@@ -21,17 +29,8 @@ export interface NamespaceDesign {
   readonly behindLoadBalancer?: boolean;
 }
 
-export const namespaceNames = [
-  "platform",
-  "quant",
-  "finetune",
-  "eval",
-  "observability",
-  "llm-baseline",
-] as const;
-export type NamespaceName = (typeof namespaceNames)[number];
-
-export const namespaceDesign: Record<NamespaceName, NamespaceDesign> = {
+/** The platform's namespaces, in creation order. */
+const namespaces = {
   platform: {
     tier: "platform",
     team: "platform",
@@ -54,22 +53,82 @@ export const namespaceDesign: Record<NamespaceName, NamespaceDesign> = {
   // vLLM runs as its image's non-root `vllm` user (UID 2000) with a read-only root filesystem and
   // writable caches on volumes, so the model namespace can be restricted.
   "llm-baseline": { tier: "models", team: "platform", podSecurity: "restricted" },
-};
+} as const satisfies Record<string, NamespaceDesign>;
 
-/** The four HTTP services of the design, one component used four times. */
-export const serviceNames = ["gateway", "quant-api", "finetune-api", "eval-api"] as const;
-export type ServiceName = (typeof serviceNames)[number];
+export type NamespaceName = keyof typeof namespaces;
+
+/** Where the AWS APIs a service may call are: partition, region and account of the stack. */
+export interface AwsScope {
+  readonly partition: string;
+  readonly region: string;
+  readonly accountId: string;
+}
+
+/** A service's own config keys (beyond the common ones), the env and AWS access that follow from them. */
+export interface ServiceExtension {
+  /** Zod shape of the extra keys under `llm-platform:services.<service>`. */
+  readonly shape: z.ZodRawShape;
+  /** Env (ConfigMap) entries from the service's validated config. */
+  env(config: Readonly<Record<string, unknown>>): Record<string, string>;
+  /** Inline IAM policies of its IRSA role, by policy name. */
+  readonly awsPolicies: Readonly<
+    Record<string, (config: Readonly<Record<string, unknown>>, aws: AwsScope) => PolicyDocument>
+  >;
+}
+
+/**
+ * A service extension with typed config: `env` and `awsPolicies` receive the extra keys parsed by
+ * `shape` (with their defaults), so they never see an unvalidated value.
+ */
+export function serviceExtension<S extends z.ZodRawShape>(
+  shape: S,
+  parts: {
+    env: (config: z.output<z.ZodObject<S>>) => Record<string, string>;
+    awsPolicies?: Record<
+      string,
+      (config: z.output<z.ZodObject<S>>, aws: AwsScope) => PolicyDocument
+    >;
+  },
+): ServiceExtension {
+  const parse = (config: Readonly<Record<string, unknown>>) => z.object(shape).parse(config);
+  return {
+    shape,
+    env: (config) => parts.env(parse(config)),
+    awsPolicies: Object.fromEntries(
+      Object.entries(parts.awsPolicies ?? {}).map(([name, policy]) => [
+        name,
+        (config: Readonly<Record<string, unknown>>, aws: AwsScope) => policy(parse(config), aws),
+      ]),
+    ),
+  };
+}
 
 export interface ServiceDesign {
-  readonly namespace: NamespaceName;
+  readonly namespace: string;
   readonly team: string;
   /** `component` label. */
   readonly component: string;
   readonly serviceAccount: string;
   readonly configMap: string;
+  /**
+   * A team API the gateway routes to: its ROUTE_TABLE key (also `<KEY>_SERVICE_URL` in the gateway's
+   * env) and the default timeout of `services.gateway.routes.<key>`. `loraVariants` makes the route
+   * split traffic between LoRA variants (`ab_variants`; default split given here) and gives the API
+   * their names as `LORA_VARIANTS`.
+   */
+  readonly route?: {
+    readonly key: string;
+    readonly timeoutMs: number;
+    readonly loraVariants?: readonly { readonly name: string; readonly weight: number }[];
+  };
+  /** A private bucket `<prefix>-<name>` the service reads and writes, passed to it as env `envVar`. */
+  readonly bucket?: { readonly name: string; readonly envVar: string };
+  /** Config keys of its own, with the env and AWS access that follow from them. */
+  readonly extension?: ServiceExtension;
 }
 
-export const serviceDesign: Record<ServiceName, ServiceDesign> = {
+/** The gateway and the team APIs it routes to (registry order is ROUTE_TABLE order). */
+const services = {
   gateway: {
     namespace: "platform",
     team: "platform",
@@ -83,6 +142,35 @@ export const serviceDesign: Record<ServiceName, ServiceDesign> = {
     component: "api",
     serviceAccount: "quant-sa",
     configMap: "quant-config",
+    route: { key: "quant", timeoutMs: 30_000 },
+    // quant-api invokes one SageMaker endpoint; its IRSA role may invoke only that one.
+    extension: serviceExtension(
+      {
+        sagemaker: z.strictObject({
+          endpointName: z
+            .string()
+            .regex(
+              /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/,
+              "expected a SageMaker endpoint name (letters, digits, '-', max 63)",
+            ),
+          /** Invocation timeout. Default 30 s. */
+          timeoutMs: z.number().int().min(100).max(900_000).default(30_000),
+          /** Fall back to the baseline model when the endpoint fails. Default true. */
+          enableFallback: z.boolean().default(true),
+        }),
+      },
+      {
+        env: ({ sagemaker }) => ({
+          SAGEMAKER_ENDPOINT_NAME: sagemaker.endpointName,
+          SAGEMAKER_TIMEOUT_MS: String(sagemaker.timeoutMs),
+          ENABLE_FALLBACK: String(sagemaker.enableFallback),
+        }),
+        awsPolicies: {
+          "sagemaker-invoke": ({ sagemaker }, aws) =>
+            sagemakerInvokePolicy(aws.partition, aws.region, aws.accountId, sagemaker.endpointName),
+        },
+      },
+    ),
   },
   "finetune-api": {
     namespace: "finetune",
@@ -90,6 +178,16 @@ export const serviceDesign: Record<ServiceName, ServiceDesign> = {
     component: "api",
     serviceAccount: "finetune-sa",
     configMap: "finetune-config",
+    route: {
+      key: "finetune",
+      timeoutMs: 60_000,
+      loraVariants: [
+        { name: "lora-v1", weight: 80 },
+        { name: "lora-v2", weight: 20 },
+      ],
+    },
+    // finetune-api publishes LoRA adapters (adapters/<name>/); the adapter sync serves them.
+    bucket: { name: "adapters", envVar: "ADAPTER_BUCKET" },
   },
   "eval-api": {
     namespace: "eval",
@@ -97,15 +195,12 @@ export const serviceDesign: Record<ServiceName, ServiceDesign> = {
     component: "api",
     serviceAccount: "eval-sa",
     configMap: "eval-config",
+    route: { key: "eval", timeoutMs: 45_000 },
+    bucket: { name: "results", envVar: "RESULTS_BUCKET" },
   },
-};
+} as const satisfies Record<string, ServiceDesign & { namespace: NamespaceName }>;
 
-/** The team APIs the gateway routes to, by route key. */
-export const teamApis = {
-  quant: "quant-api",
-  finetune: "finetune-api",
-  eval: "eval-api",
-} as const satisfies Record<string, ServiceName>;
+export type ServiceName = keyof typeof services;
 
 /**
  * Namespace label of the AWS Load Balancer Controller: pods get a readiness gate that turns true only
@@ -121,8 +216,10 @@ export const partOf = "llm-optimization-platform";
 export const servicePort = 8000;
 
 /** In-cluster URL of a service (its ClusterIP Service on port 80). */
-export function serviceUrl(service: ServiceName): string {
-  return `http://${service}.${serviceDesign[service].namespace}.svc.cluster.local`;
+export function serviceUrl(service: string, reg: Registry = registry): string {
+  const d = reg.services[service];
+  if (!d) throw new Error(`unknown service ${service}`);
+  return `http://${service}.${d.namespace}.svc.cluster.local`;
 }
 
 /**
@@ -149,7 +246,7 @@ export const prometheusPodLabels = {
 export interface ModelDesign {
   readonly team: string;
   /** The service that calls it. */
-  readonly client: ServiceName;
+  readonly client: string;
   /**
    * Model family: variants of one family are optimisations of one base model (compared like for
    * like), so they must share it. The judge is a different model on purpose.
@@ -161,20 +258,78 @@ export interface ModelDesign {
    * cannot filter by path.
    */
   readonly clientOnly?: boolean;
+  /** It serves LoRA adapters: its config must have a `lora` block. */
+  readonly servesAdapters?: boolean;
 }
 
-/** The four model endpoints of the design: which team owns each and which service calls it. */
-export const modelDesign = {
+/** The model endpoints: which team owns each and which service calls it. `baseline` is required. */
+const models = {
   baseline: { team: "platform", client: "gateway", family: "subject" },
   awq: { team: "quant", client: "quant-api", family: "subject" },
-  lora: { team: "finetune", client: "finetune-api", family: "subject", clientOnly: true },
+  lora: {
+    team: "finetune",
+    client: "finetune-api",
+    family: "subject",
+    clientOnly: true,
+    servesAdapters: true,
+  },
   judge: { team: "eval", client: "eval-api", family: "judge" },
-} as const satisfies Record<string, ModelDesign>;
+} as const satisfies Record<string, ModelDesign & { client: ServiceName }>;
+
+export type ModelVariant = keyof typeof models;
+
+/** The registry's shape: what a test may extend. */
+export interface Registry {
+  readonly namespaces: Readonly<Record<string, NamespaceDesign>>;
+  readonly services: Readonly<Record<string, ServiceDesign>>;
+  readonly models: Readonly<Record<string, ModelDesign>>;
+}
+
+/** The platform's registry. */
+export const registry: Registry = { namespaces, services, models };
+
+/** Views of the registry under their literal types, for code that names an entry. */
+export const namespaceNames = Object.keys(namespaces) as NamespaceName[];
+export const namespaceDesign: Record<NamespaceName, NamespaceDesign> = namespaces;
+export const serviceNames = Object.keys(services) as ServiceName[];
+export const serviceDesign: Record<ServiceName, ServiceDesign> = services;
+export const modelDesign: { readonly [V in ModelVariant]: ModelDesign & (typeof models)[V] } =
+  models;
+export const modelVariants = Object.keys(models) as ModelVariant[];
+
+/** ROUTE_TABLE keys of the platform's registry. */
+export type RouteKey = {
+  [S in ServiceName]: (typeof services)[S] extends { route: { key: infer K } } ? K : never;
+}[ServiceName];
+
+/** The team APIs the gateway routes to, by route key. */
+export const teamApis: Readonly<Record<string, ServiceName>> = Object.fromEntries(
+  Object.entries(services).flatMap(([api, d]) =>
+    "route" in d ? [[d.route.key, api as ServiceName]] : [],
+  ),
+);
+
+/** The team APIs the gateway routes to, in ROUTE_TABLE order. */
+export function routedServices(
+  reg: Registry = registry,
+): [string, ServiceDesign & { route: NonNullable<ServiceDesign["route"]> }][] {
+  return Object.entries(reg.services).flatMap(([name, d]) =>
+    d.route
+      ? [
+          [name, { ...d, route: d.route }] as [
+            string,
+            ServiceDesign & { route: NonNullable<ServiceDesign["route"]> },
+          ],
+        ]
+      : [],
+  );
+}
 
 /** The services that may call a model variant: its client, and the gateway unless `clientOnly`. */
-export function modelCallers(variant: keyof typeof modelDesign): ServiceName[] {
-  const d: ModelDesign = modelDesign[variant];
-  return [...new Set<ServiceName>([...(d.clientOnly ? [] : ["gateway" as const]), d.client])];
+export function modelCallers(variant: string, reg: Registry = registry): string[] {
+  const d = reg.models[variant];
+  if (!d) throw new Error(`unknown model variant ${variant}`);
+  return [...new Set([...(d.clientOnly ? [] : ["gateway"]), d.client])];
 }
 
 /** Namespace of the model servers. */

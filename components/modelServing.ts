@@ -8,7 +8,7 @@ import {
   modelServerLabel,
   modelServerName,
   partOf,
-  serviceDesign,
+  registry,
   servicePort,
 } from "./catalog";
 import { AdapterSync } from "./k8s/adapterSync";
@@ -55,7 +55,9 @@ function modelClientPolicy(variant: ModelVariant): NetworkPolicyDef {
       policyTypes: ["Ingress"],
       ingress: [
         {
-          from: modelCallers(variant).map((c) => podsIn(serviceDesign[c].namespace, { app: c })),
+          from: modelCallers(variant).map((c) =>
+            podsIn(registry.services[c]!.namespace, { app: c }),
+          ),
           ports: [{ protocol: "TCP", port: servicePort }],
         },
       ],

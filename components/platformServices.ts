@@ -2,27 +2,20 @@ import * as aws from "@pulumi/aws";
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PrivateBucket } from "./aws/bucket";
-import type { PolicyDocument } from "./aws/iam";
 import { IrsaRole, type OidcIdentity } from "./aws/irsa";
+import { bucketAccessPolicy, ecrLifecyclePolicy } from "./aws/servicePolicies";
 import {
-  bucketAccessPolicy,
-  ecrLifecyclePolicy,
-  sagemakerInvokePolicy,
-} from "./aws/servicePolicies";
-import {
-  namespaceDesign,
   modelCallers,
-  modelDesign,
   modelNamespace,
   modelServerName,
   modelUrl,
   otelCollector,
-  serviceDesign,
-  serviceNames,
+  registry,
+  routedServices,
   serviceUrl,
-  teamApis,
-  type NamespaceName,
-  type ServiceName,
+  type Registry,
+  type RouteKey,
+  type ServiceDesign,
 } from "./catalog";
 import { Microservice } from "./k8s/microservice";
 import {
@@ -32,8 +25,8 @@ import {
   allowLoadBalancerTo,
   type NetworkPolicyDef,
 } from "./k8s/networkPolicies";
-import { modelVariants, replicaRange, type ModelsConfig } from "./schema/models";
-import type { GatewayRoutes, ServicesConfig } from "./schema/platform";
+import { replicaRange, type ModelsConfig, type ModelVariantConfig } from "./schema/models";
+import { serviceConfig, type GatewayRoutes, type ServicesConfig } from "./schema/platform";
 import { renamedFrom } from "./typeTokens";
 
 /** One route of the gateway's ROUTE_TABLE, in the design's wire format (snake_case keys). */
@@ -47,38 +40,50 @@ export interface RouteEntry {
 /**
  * The gateway's ROUTE_TABLE, exactly the design's contract: `{quant, finetune, eval}`, each with the
  * team API's `url` and `timeout_ms`, finetune with `ab_variants`. The gateway is built by another team
- * against this format: keys, types and key order stay as the design gives them; anything extra goes
- * under a new ConfigMap key (see `modelRoutes`), never into this object.
+ * against this format: keys, types and key order stay as the design gives them (registry order); a new
+ * team API adds its own key; anything else goes under a new ConfigMap key (see `modelRoutes`), never
+ * into this object.
  */
 export function routeTable(
   routes: GatewayRoutes,
-): Record<"quant" | "finetune" | "eval", RouteEntry> {
-  return {
-    quant: { url: serviceUrl(teamApis.quant), timeout_ms: routes.quant.timeoutMs },
-    finetune: {
-      url: serviceUrl(teamApis.finetune),
-      timeout_ms: routes.finetune.timeoutMs,
-      ab_variants: Object.fromEntries(
-        routes.finetune.variants.map((v) => [v.name, { weight: v.weight }]),
-      ),
-    },
-    eval: { url: serviceUrl(teamApis.eval), timeout_ms: routes.eval.timeoutMs },
-  };
+  reg: Registry = registry,
+): Record<RouteKey, RouteEntry> & Readonly<Record<string, RouteEntry>> {
+  const table: Record<string, RouteEntry> = Object.fromEntries(
+    routedServices(reg).map(([api, d]) => {
+      const route = routes[d.route.key];
+      if (!route) throw new Error(`no gateway route config for ${d.route.key}`);
+      const entry: RouteEntry = {
+        url: serviceUrl(api, reg),
+        timeout_ms: route.timeoutMs,
+        ...(d.route.loraVariants
+          ? {
+              ab_variants: Object.fromEntries(
+                (route.variants ?? []).map((v) => [v.name, { weight: v.weight }]),
+              ),
+            }
+          : {}),
+      };
+      return [d.route.key, entry];
+    }),
+  );
+  // Sound for any registry that extends the platform's: it may add routes, never drop the design's.
+  return table as Record<RouteKey, RouteEntry> & Readonly<Record<string, RouteEntry>>;
 }
 
 /**
- * The four model endpoints (OpenAI-compatible, selected by served model name; replicas 0 = not
- * serving). Not part of the design's ROUTE_TABLE: the gateway gets them under their own key,
- * MODEL_ROUTES, so the design's format stays untouched.
+ * The model endpoints the gateway may call (OpenAI-compatible, selected by served model name;
+ * replicas 0 = not serving). Not part of the design's ROUTE_TABLE: the gateway gets them under their
+ * own key, MODEL_ROUTES, so the design's format stays untouched.
  */
-export function modelRoutes(models: ModelsConfig) {
-  return modelVariants
-    .filter((variant) => modelCallers(variant).includes("gateway"))
+export function modelRoutes(models: ModelsConfig, reg: Registry = registry) {
+  return Object.keys(reg.models)
+    .filter((variant) => modelCallers(variant, reg).includes("gateway"))
     .map((variant) => {
-      const range = replicaRange(models.variants[variant]);
+      const v = variantConfig(models, variant);
+      const range = replicaRange(v);
       return {
         variant,
-        model: models.variants[variant].servedModelName,
+        model: v.servedModelName,
         upstream: modelUrl(variant),
         serving: range.max > 0,
         scaleToZero: range.max > 0 && range.min === 0,
@@ -86,9 +91,16 @@ export function modelRoutes(models: ModelsConfig) {
     });
 }
 
+function variantConfig(models: ModelsConfig, variant: string): ModelVariantConfig {
+  const v = (models.variants as Readonly<Record<string, ModelVariantConfig | undefined>>)[variant];
+  if (!v) throw new Error(`no config for model variant ${variant}`);
+  return v;
+}
+
 /** Settings every service gets: log level, region and OpenTelemetry export. */
 function commonEnv(
-  service: ServiceName,
+  service: string,
+  design: ServiceDesign,
   stack: string,
   region: string,
   logLevel: string,
@@ -100,30 +112,56 @@ function commonEnv(
     OTEL_EXPORTER_OTLP_ENDPOINT: otelCollector.grpcEndpoint,
     OTEL_EXPORTER_OTLP_PROTOCOL: otelCollector.protocol,
     OTEL_SERVICE_NAME: service,
-    OTEL_RESOURCE_ATTRIBUTES: `deployment.environment=${stack},service.namespace=${serviceDesign[service].namespace}`,
+    OTEL_RESOURCE_ATTRIBUTES: `deployment.environment=${stack},service.namespace=${design.namespace}`,
   };
 }
 
 /** The gateway's own settings: where the team APIs are and how to route to them. */
-function gatewayEnv(routes: GatewayRoutes, models: ModelsConfig): Record<string, string> {
+export function gatewayEnv(
+  routes: GatewayRoutes,
+  models: ModelsConfig,
+  reg: Registry = registry,
+): Record<string, string> {
   return {
-    QUANT_SERVICE_URL: serviceUrl(teamApis.quant),
-    FINETUNE_SERVICE_URL: serviceUrl(teamApis.finetune),
-    EVAL_SERVICE_URL: serviceUrl(teamApis.eval),
-    ROUTE_TABLE: JSON.stringify(routeTable(routes)),
-    MODEL_ROUTES: JSON.stringify(modelRoutes(models)),
+    ...Object.fromEntries(
+      routedServices(reg).map(([api, d]) => [
+        `${d.route.key.toUpperCase().replace(/-/g, "_")}_SERVICE_URL`,
+        serviceUrl(api, reg),
+      ]),
+    ),
+    ROUTE_TABLE: JSON.stringify(routeTable(routes, reg)),
+    MODEL_ROUTES: JSON.stringify(modelRoutes(models, reg)),
+  };
+}
+
+/** A team API's own settings from the registry: its extension's env, its bucket, its LoRA variants. */
+function apiEnv(
+  d: ServiceDesign,
+  cfg: Readonly<Record<string, unknown>>,
+  routes: GatewayRoutes,
+  buckets: Readonly<Record<string, PrivateBucket>>,
+): Record<string, pulumi.Input<string>> {
+  const split = d.route?.loraVariants ? routes[d.route.key]?.variants : undefined;
+  return {
+    ...(d.extension?.env(cfg) ?? {}),
+    ...(d.bucket ? { [d.bucket.envVar]: buckets[d.bucket.name]!.bucketName } : {}),
+    ...(split ? { LORA_VARIANTS: split.map((v) => v.name).join(",") } : {}),
   };
 }
 
 /** A team API's own model endpoint (quant -> AWQ, finetune -> LoRA, eval -> judge). */
-function teamModelEnv(service: ServiceName, models: ModelsConfig): Record<string, string> {
-  const variant = modelVariants.find(
-    (v) => modelDesign[v].client === service && service !== "gateway",
+function teamModelEnv(
+  service: string,
+  models: ModelsConfig,
+  reg: Registry,
+): Record<string, string> {
+  const variant = Object.keys(reg.models).find(
+    (v) => reg.models[v]!.client === service && service !== "gateway",
   );
   return variant
     ? {
         MODEL_ENDPOINT: `${modelUrl(variant)}/v1`,
-        MODEL_NAME: models.variants[variant].servedModelName,
+        MODEL_NAME: variantConfig(models, variant).servedModelName,
       }
     : {};
 }
@@ -140,10 +178,12 @@ export interface PlatformServicesArgs {
   readonly services: ServicesConfig;
   /** The model variants: the gateway routes to them, each team API calls its own. */
   readonly models: ModelsConfig;
-  readonly namespaces: Record<NamespaceName, pulumi.Output<string>>;
+  readonly namespaces: Readonly<Record<string, pulumi.Output<string>>>;
   /** The load balancer controller: its webhook must admit pods in namespaces behind the ALB. */
   readonly loadBalancerController: pulumi.Resource;
   readonly provider: k8s.Provider;
+  /** The registry the services come from. Default: the platform's. */
+  readonly registry?: Registry;
 }
 
 /**
@@ -154,7 +194,7 @@ export interface PlatformServicesArgs {
  */
 export class PlatformServices extends pulumi.ComponentResource {
   /** ECR repository URL per service. */
-  readonly repositoryUrls: Record<ServiceName, pulumi.Output<string>>;
+  readonly repositoryUrls: Readonly<Record<string, pulumi.Output<string>>>;
   readonly buckets: { adapters: pulumi.Output<string>; results: pulumi.Output<string> };
   /** ARN of the adapters bucket (the model cache's adapter sync reads it). */
   readonly adapterBucketArn: pulumi.Output<string>;
@@ -167,71 +207,61 @@ export class PlatformServices extends pulumi.ComponentResource {
       renamedFrom("llmplatform:PlatformServices", opts),
     );
     const s = args.services;
-    const adapters = new PrivateBucket(`${args.namePrefix}-adapters`, {}, { parent: this });
-    const results = new PrivateBucket(`${args.namePrefix}-results`, {}, { parent: this });
+    const reg = args.registry ?? registry;
+    const buckets: Record<string, PrivateBucket> = {};
+    for (const d of Object.values(reg.services)) {
+      if (d.bucket) {
+        const bucketName = `${args.namePrefix}-${d.bucket.name}`;
+        buckets[d.bucket.name] = new PrivateBucket(bucketName, {}, { parent: this });
+      }
+    }
+    const awsScope = pulumi.all([args.partition, args.accountId]);
 
-    const awsPolicies: Record<ServiceName, Record<string, pulumi.Input<PolicyDocument>>> = {
-      gateway: {},
-      "quant-api": {
-        "sagemaker-invoke": pulumi
-          .all([args.partition, args.accountId])
-          .apply(([partition, account]) =>
-            sagemakerInvokePolicy(
-              partition,
-              args.region,
-              account,
-              s["quant-api"].sagemaker.endpointName,
+    /** Inline policies of a service's IRSA role: its bucket (read-write) and its extension's. */
+    const awsPolicies = (d: ServiceDesign, cfg: Readonly<Record<string, unknown>>) => ({
+      ...(d.bucket
+        ? {
+            [`${d.bucket.name}-readwrite`]: buckets[d.bucket.name]!.arn.apply((arn) =>
+              bucketAccessPolicy(arn, "readwrite"),
             ),
+          }
+        : {}),
+      ...Object.fromEntries(
+        Object.entries(d.extension?.awsPolicies ?? {}).map(([policyName, policy]) => [
+          policyName,
+          awsScope.apply(([partition, accountId]) =>
+            policy(cfg, { partition, region: args.region, accountId }),
           ),
-      },
-      "finetune-api": {
-        // finetune-api publishes LoRA adapters (adapters/<name>/); the adapter sync serves them.
-        "adapters-readwrite": adapters.arn.apply((arn) => bucketAccessPolicy(arn, "readwrite")),
-      },
-      "eval-api": {
-        "results-readwrite": results.arn.apply((arn) => bucketAccessPolicy(arn, "readwrite")),
-      },
-    };
+        ]),
+      ),
+    });
 
-    const ownEnv: Record<ServiceName, Record<string, pulumi.Input<string>>> = {
-      gateway: gatewayEnv(s.gateway.routes, args.models),
-      "quant-api": {
-        SAGEMAKER_ENDPOINT_NAME: s["quant-api"].sagemaker.endpointName,
-        SAGEMAKER_TIMEOUT_MS: String(s["quant-api"].sagemaker.timeoutMs),
-        ENABLE_FALLBACK: String(s["quant-api"].sagemaker.enableFallback),
-      },
-      "finetune-api": {
-        ADAPTER_BUCKET: adapters.bucketName,
-        LORA_VARIANTS: s.gateway.routes.finetune.variants.map((v) => v.name).join(","),
-      },
-      "eval-api": { RESULTS_BUCKET: results.bucketName },
-    };
-
-    const gatewayNs = serviceDesign.gateway.namespace;
-    const teamTargets = Object.values(teamApis).map((api) => ({
-      namespace: serviceDesign[api].namespace,
+    const gateway = reg.services.gateway;
+    if (!gateway) throw new Error("the registry must declare the gateway");
+    const teamTargets = routedServices(reg).map(([api, d]) => ({
+      namespace: d.namespace,
       app: api,
     }));
-    const modelTargets = (client: ServiceName) =>
-      modelVariants
-        .filter((v) => modelCallers(v).includes(client))
+    const modelTargets = (client: string) =>
+      Object.keys(reg.models)
+        .filter((v) => modelCallers(v, reg).includes(client))
         .map((v) => ({ namespace: modelNamespace, app: modelServerName(v) }));
-    const policies = (service: ServiceName): NetworkPolicyDef[] => [
+    const policies = (service: string): NetworkPolicyDef[] => [
       ...(service === "gateway"
         ? [
             allowLoadBalancerTo("gateway", args.vpcCidr),
             allowEgressToApps("gateway", teamTargets, "allow-gateway-to-team-apis-8000"),
           ]
         : [
-            allowIngressFromApp(service, { namespace: gatewayNs, app: "gateway" }),
+            allowIngressFromApp(service, { namespace: gateway.namespace, app: "gateway" }),
             allowHttpsToAwsApis(service, args.vpcCidr),
           ]),
       allowEgressToApps(service, modelTargets(service), `allow-${service}-to-model-servers-8000`),
     ];
 
-    const repositoryUrls = {} as Record<ServiceName, pulumi.Output<string>>;
-    for (const service of serviceNames) {
-      const cfg = s[service];
+    const repositoryUrls: Record<string, pulumi.Output<string>> = {};
+    for (const [service, d] of Object.entries(reg.services)) {
+      const cfg = serviceConfig(s, service);
       const repo = new aws.ecr.Repository(
         `${name}-${service}`,
         {
@@ -251,26 +281,32 @@ export class PlatformServices extends pulumi.ComponentResource {
         `${name}-${service}`,
         {
           oidc: args.oidc,
-          namespace: serviceDesign[service].namespace,
-          serviceAccount: serviceDesign[service].serviceAccount,
+          namespace: d.namespace,
+          serviceAccount: d.serviceAccount,
           roleName: `${args.namePrefix}-${service}-irsa`,
-          inlinePolicies: awsPolicies[service],
+          inlinePolicies: awsPolicies(d, cfg),
         },
         { parent: this },
       );
+      const namespace = args.namespaces[d.namespace];
+      if (!namespace)
+        throw new Error(`service ${service}: namespace ${d.namespace} is not created`);
       new Microservice(
         service,
         {
           service,
+          design: d,
           stack: args.stack,
-          namespace: args.namespaces[serviceDesign[service].namespace],
+          namespace,
           image: pulumi.interpolate`${repo.repositoryUrl}:${cfg.imageTag}`,
           config: cfg,
           runAsUser: s.runAsUser,
           env: {
-            ...commonEnv(service, args.stack, args.region, s.logLevel),
-            ...ownEnv[service],
-            ...teamModelEnv(service, args.models),
+            ...commonEnv(service, d, args.stack, args.region, s.logLevel),
+            ...(service === "gateway"
+              ? gatewayEnv(s.gateway.routes, args.models, reg)
+              : apiEnv(d, cfg, s.gateway.routes, buckets)),
+            ...teamModelEnv(service, args.models, reg),
           },
           roleArn: role.roleArn,
           networkPolicies: policies(service),
@@ -279,7 +315,7 @@ export class PlatformServices extends pulumi.ComponentResource {
           // controller's webhook must be up to admit (and readiness-gate) the pods.
           dependsOn: [
             role,
-            ...(namespaceDesign[serviceDesign[service].namespace].behindLoadBalancer
+            ...(reg.namespaces[d.namespace]?.behindLoadBalancer
               ? [args.loadBalancerController]
               : []),
           ],
@@ -288,9 +324,17 @@ export class PlatformServices extends pulumi.ComponentResource {
       );
       repositoryUrls[service] = repo.repositoryUrl;
     }
+    const bucket = (bucketName: string) => {
+      const b = buckets[bucketName];
+      if (!b) throw new Error(`the registry declares no ${bucketName} bucket`);
+      return b;
+    };
     this.repositoryUrls = repositoryUrls;
-    this.buckets = { adapters: adapters.bucketName, results: results.bucketName };
-    this.adapterBucketArn = adapters.arn;
+    this.buckets = {
+      adapters: bucket("adapters").bucketName,
+      results: bucket("results").bucketName,
+    };
+    this.adapterBucketArn = bucket("adapters").arn;
     this.registerOutputs({ repositoryUrls, buckets: this.buckets });
   }
 }

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { partOf, serviceDesign, servicePort, type ServiceName } from "../catalog";
+import { partOf, servicePort, type ServiceDesign } from "../catalog";
 import type { HpaConfig, ServiceConfig } from "../schema/platform";
 import { createNetworkPolicies } from "./namespaces";
 import { httpProbe, restrictedContainerSecurityContext } from "./security";
@@ -23,8 +23,7 @@ const readinessProbe = {
 const startupProbePath = "/startup";
 
 /** Labels of every object of a service. The selector uses only `app`, which never changes. */
-function serviceLabels(service: ServiceName, stack: string): Record<string, string> {
-  const d = serviceDesign[service];
+function serviceLabels(service: string, d: ServiceDesign, stack: string): Record<string, string> {
   return {
     app: service,
     component: d.component,
@@ -45,7 +44,9 @@ export function configHash(data: Record<string, string>): string {
 }
 
 interface PodTemplateParams {
-  readonly service: ServiceName;
+  readonly service: string;
+  /** Its registry entry (catalog.ts). */
+  readonly design: ServiceDesign;
   readonly stack: string;
   readonly image: pulumi.Input<string>;
   readonly configHash: pulumi.Input<string>;
@@ -59,8 +60,8 @@ interface PodTemplateParams {
  * CPU nodes only, scraped by Prometheus. `replicas` is left out when an HPA owns the count.
  */
 function deploymentSpec(p: PodTemplateParams): k8s.types.input.apps.v1.DeploymentSpec {
-  const d = serviceDesign[p.service];
-  const labels = serviceLabels(p.service, p.stack);
+  const d = p.design;
+  const labels = serviceLabels(p.service, d, p.stack);
   const selector = { app: p.service };
   return {
     ...(p.config.hpa ? {} : { replicas: p.config.replicas }),
@@ -149,7 +150,7 @@ function deploymentSpec(p: PodTemplateParams): k8s.types.input.apps.v1.Deploymen
 
 /** autoscaling/v2 HPA spec: utilization targets and asymmetric scale-up/scale-down behaviour. */
 export function hpaSpec(
-  service: ServiceName,
+  service: string,
   h: HpaConfig,
 ): k8s.types.input.autoscaling.v2.HorizontalPodAutoscalerSpec {
   const utilization = (name: string, averageUtilization: number) => ({
@@ -173,7 +174,9 @@ export function hpaSpec(
 }
 
 export interface MicroserviceArgs {
-  readonly service: ServiceName;
+  readonly service: string;
+  /** Its registry entry (catalog.ts). */
+  readonly design: ServiceDesign;
   readonly stack: string;
   /** The service's namespace (an Output of the Namespace, so everything waits for it). */
   readonly namespace: pulumi.Input<string>;
@@ -199,8 +202,8 @@ export class Microservice extends pulumi.ComponentResource {
   constructor(name: string, args: MicroserviceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:k8s:Microservice", name, {}, opts);
     const o = { parent: this, provider: args.provider };
-    const d = serviceDesign[args.service];
-    const labels = serviceLabels(args.service, args.stack);
+    const d = args.design;
+    const labels = serviceLabels(args.service, d, args.stack);
     const meta = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
     const data = pulumi.output(args.env);
 
@@ -229,6 +232,7 @@ export class Microservice extends pulumi.ComponentResource {
         metadata: { ...meta(args.service), annotations: { "pulumi.com/skipAwait": "true" } },
         spec: deploymentSpec({
           service: args.service,
+          design: d,
           stack: args.stack,
           image: args.image,
           configHash: data.apply(configHash),

@@ -1,13 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
-  namespaceDesign,
-  namespaceNames,
   partOf,
   readinessGateLabel,
+  registry,
   type NamespaceName,
+  type Registry,
 } from "../catalog";
-import type { NamespaceConfig, NamespacesConfig } from "../schema/platform";
+import { namespaceConfig, type NamespaceConfig, type NamespacesConfig } from "../schema/platform";
 import { namespaceBaselinePolicies, type NetworkPolicyDef } from "./networkPolicies";
 
 /**
@@ -16,11 +16,13 @@ import { namespaceBaselinePolicies, type NetworkPolicyDef } from "./networkPolic
  * upgrade cannot silently change what is enforced.
  */
 export function namespaceLabels(
-  name: NamespaceName,
+  name: string,
   stack: string,
   kubernetesVersion: string,
+  reg: Registry = registry,
 ): Record<string, string> {
-  const d = namespaceDesign[name];
+  const d = reg.namespaces[name];
+  if (!d) throw new Error(`namespace ${name} is not in the registry`);
   if (d.podSecurity !== "restricted" && !d.exception) {
     throw new Error(`namespace ${name} enforces ${d.podSecurity} without a documented exception`);
   }
@@ -66,6 +68,8 @@ export interface NamespacesArgs {
   readonly kubernetesVersion: string;
   readonly namespaces: NamespacesConfig;
   readonly provider: k8s.Provider;
+  /** The registry the namespaces come from. Default: the platform's. */
+  readonly registry?: Registry;
 }
 
 /**
@@ -74,15 +78,18 @@ export interface NamespacesArgs {
  * objects created in it wait for it.
  */
 export class Namespaces extends pulumi.ComponentResource {
-  readonly names: Record<NamespaceName, pulumi.Output<string>>;
+  /** Name of each namespace by its registry key. */
+  readonly names: Record<NamespaceName, pulumi.Output<string>> &
+    Readonly<Record<string, pulumi.Output<string>>>;
 
   constructor(name: string, args: NamespacesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:k8s:Namespaces", name, {}, opts);
     const o = { parent: this, provider: args.provider };
-    const names = {} as Record<NamespaceName, pulumi.Output<string>>;
-    for (const ns of namespaceNames) {
-      const cfg = args.namespaces[ns];
-      const labels = namespaceLabels(ns, args.stack, args.kubernetesVersion);
+    const reg = args.registry ?? registry;
+    const names: Record<string, pulumi.Output<string>> = {};
+    for (const [ns, d] of Object.entries(reg.namespaces)) {
+      const cfg = namespaceConfig(args.namespaces, ns);
+      const labels = namespaceLabels(ns, args.stack, args.kubernetesVersion, reg);
       const namespace = new k8s.core.v1.Namespace(
         `${ns}-namespace`,
         { metadata: { name: ns, labels } },
@@ -105,13 +112,14 @@ export class Namespaces extends pulumi.ComponentResource {
         o,
       );
       const baseline = namespaceBaselinePolicies({
-        servesHttp: ns !== "observability",
-        hostsOtelCollector: ns === "observability",
+        servesHttp: d.tier !== "observability",
+        hostsOtelCollector: d.tier === "observability",
       });
       createNetworkPolicies(ns, nsName, baseline, o);
       names[ns] = nsName;
     }
-    this.names = names;
+    // Sound: one entry per registered namespace, the real registry's names included.
+    this.names = names as Record<NamespaceName, pulumi.Output<string>>;
     this.registerOutputs({ names });
   }
 }

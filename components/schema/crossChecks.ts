@@ -3,7 +3,7 @@
  * be valid alone and still not fit what runs it. Pure; used by config.ts's schema.
  */
 import { gpuInstanceShapes } from "../aws/gpuInstances";
-import { serviceDesign, serviceNames } from "../catalog";
+import { modelDesign, registry, routedServices, type Registry } from "../catalog";
 import {
   modelVariants,
   replicaRange,
@@ -11,7 +11,12 @@ import {
   type ModelVariant,
   type ModelsConfig,
 } from "./models";
-import type { NamespacesConfig, ServicesConfig } from "./platform";
+import {
+  namespaceConfig,
+  serviceConfig,
+  type NamespacesConfig,
+  type ServicesConfig,
+} from "./platform";
 import { cpuMillis, fitsWithin, memoryBytes } from "./primitives";
 
 export type Problem = { path: (string | number)[]; message: string };
@@ -134,15 +139,23 @@ export function modelsOutsideCapacity(r: {
       message: `all model replicas at peak need ${cpu}m CPU and ${memory / 2 ** 30}Gi, more than the llm-baseline quota`,
     });
   }
-  const adapters = m.variants.lora.lora?.adapters ?? [];
-  r["llm-platform:services"].gateway.routes.finetune.variants.forEach((variant, i) => {
-    if (!adapters.includes(variant.name)) {
-      problems.push({
-        path: ["llm-platform:services", "gateway", "routes", "finetune", "variants", i, "name"],
-        message: `expected one of the LoRA server's adapters (${adapters.join(", ")})`,
-      });
-    }
-  });
+  // A route that splits between LoRA variants sends them to its API's adapter-serving model.
+  for (const [api, d] of routedServices()) {
+    const server = modelVariants.find(
+      (v) => modelDesign[v].client === api && modelDesign[v].servesAdapters,
+    );
+    if (!d.route.loraVariants || !server) continue;
+    const adapters = m.variants[server].lora?.adapters ?? [];
+    const key = d.route.key;
+    (r["llm-platform:services"].gateway.routes[key]?.variants ?? []).forEach((variant, i) => {
+      if (!adapters.includes(variant.name)) {
+        problems.push({
+          path: ["llm-platform:services", "gateway", "routes", key, "variants", i, "name"],
+          message: `expected one of the LoRA server's adapters (${adapters.join(", ")})`,
+        });
+      }
+    });
+  }
   const gated = modelVariants.filter((v) => m.variants[v].gated);
   if (gated.length > 0 && r["llm-platform:hfToken"] === undefined) {
     problems.push({
@@ -163,12 +176,13 @@ export function modelsOutsideCapacity(r: {
 export function servicesOutsideNamespaceLimits(
   namespaces: NamespacesConfig,
   services: ServicesConfig,
+  reg: Registry = registry,
 ): Problem[] {
   const problems: Problem[] = [];
-  for (const name of serviceNames) {
-    const svc = services[name];
-    const nsName = serviceDesign[name].namespace;
-    const ns = namespaces[nsName];
+  for (const [name, d] of Object.entries(reg.services)) {
+    const svc = serviceConfig(services, name);
+    const nsName = d.namespace;
+    const ns = namespaceConfig(namespaces, nsName);
     for (const kind of ["requests", "limits"] as const) {
       if (
         !fitsWithin(ns.limits.min, svc.resources[kind]) ||

@@ -3,12 +3,11 @@
  * the shared model cache.
  */
 import { z } from "zod";
-import { modelDesign } from "../catalog";
+import { modelVariants, registry, type ModelVariant, type Registry } from "../catalog";
 import { cpuQuantity, dnsLabel, duplicates, memoryQuantity } from "./primitives";
 
-/** The design's four model endpoints, one per team. */
-export const modelVariants = ["baseline", "awq", "lora", "judge"] as const;
-export type ModelVariant = (typeof modelVariants)[number];
+/** The registered model variants (catalog.ts `models`). */
+export { modelVariants, type ModelVariant };
 
 const hfModelId = z
   .string()
@@ -148,51 +147,61 @@ const variantSchema = z
     }
   });
 
-export const modelsSchema = z
-  .strictObject({
-    /** The GPU node group (nodeGroups.gpu[].name) variants run on unless they name their own. */
-    nodeGroup: dnsLabel(20),
-    /** Requested size of the shared model cache (EFS grows elastically; this is the PVC's nominal size). */
-    cacheSizeGi: z.number().int().min(50).default(500),
-    variants: z.strictObject({
-      baseline: variantSchema,
-      awq: variantSchema,
-      lora: variantSchema,
-      judge: variantSchema,
-    }),
-  })
-  .superRefine((m, ctx) => {
-    duplicates(modelVariants.map((v) => m.variants[v].servedModelName)).forEach((i) =>
-      ctx.addIssue({
-        code: "custom",
-        path: ["variants", modelVariants[i]!, "servedModelName"],
-        message: "expected a name no other variant serves",
-      }),
-    );
-    if (!m.variants.lora.lora) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["variants", "lora", "lora"],
-        message: "required: the LoRA variant serves adapters",
-      });
-    }
-    // Like for like: every variant of a family is an optimisation of the same base model.
-    const baseline = m.variants.baseline.model;
-    for (const v of modelVariants) {
-      if (v === "baseline" || modelDesign[v].family !== modelDesign.baseline.family) continue;
-      const base = baseModelOf(m.variants[v]);
-      if (base !== baseline) {
+/** One block per registered variant; every check runs over all of them. */
+export function modelsSchemaFor(reg: Registry = registry) {
+  const variants = Object.keys(reg.models);
+  return z
+    .strictObject({
+      /** The GPU node group (nodeGroups.gpu[].name) variants run on unless they name their own. */
+      nodeGroup: dnsLabel(20),
+      /** Requested size of the shared model cache (EFS grows elastically; this is the PVC's nominal size). */
+      cacheSizeGi: z.number().int().min(50).default(500),
+      variants: z.strictObject(Object.fromEntries(variants.map((v) => [v, variantSchema]))),
+    })
+    .superRefine((m, ctx) => {
+      const cfg = (v: string) => m.variants[v] as VariantConfig;
+      duplicates(variants.map((v) => cfg(v).servedModelName)).forEach((i) =>
         ctx.addIssue({
           code: "custom",
-          path: ["variants", v, m.variants[v].baseModel ? "baseModel" : "model"],
-          message: `expected the baseline's model (${baseline}): variants of one family share their base model, got ${base}`,
-        });
+          path: ["variants", variants[i]!, "servedModelName"],
+          message: "expected a name no other variant serves",
+        }),
+      );
+      for (const v of variants) {
+        if (reg.models[v]!.servesAdapters && !cfg(v).lora) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["variants", v, "lora"],
+            message: `required: the ${v} variant serves adapters`,
+          });
+        }
       }
-    }
-  });
+      // Like for like: every variant of a family is an optimisation of the same base model.
+      const baseline = cfg("baseline").model;
+      for (const v of variants) {
+        if (v === "baseline" || reg.models[v]!.family !== reg.models.baseline!.family) continue;
+        const base = baseModelOf(cfg(v));
+        if (base !== baseline) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["variants", v, cfg(v).baseModel ? "baseModel" : "model"],
+            message: `expected the baseline's model (${baseline}): variants of one family share their base model, got ${base}`,
+          });
+        }
+      }
+    })
+    .transform(
+      // Sound: the schema has one variant block per registered variant.
+      (m) => m as Omit<typeof m, "variants"> & { variants: Record<ModelVariant, VariantConfig> },
+    );
+}
+
+export const modelsSchema = modelsSchemaFor();
+
+type VariantConfig = z.output<typeof variantSchema>;
 
 export type ModelsConfig = z.output<typeof modelsSchema>;
-export type ModelVariantConfig = z.output<typeof variantSchema>;
+export type ModelVariantConfig = VariantConfig;
 export type ModelAutoscalingConfig = z.output<typeof autoscalingSchema>;
 
 /** The model a variant derives from (itself unless it is e.g. a quantized build). */

@@ -1,7 +1,17 @@
 /**
- * Schemas of the in-cluster platform config: namespace quotas and limits, and the four services.
+ * Schemas of the in-cluster platform config: namespace quotas and limits, and the services. Both
+ * follow the registry (catalog.ts): one block per registered namespace and service, and every check
+ * runs over all of them.
  */
 import { z } from "zod";
+import {
+  registry,
+  routedServices,
+  type NamespaceDesign,
+  type NamespaceName,
+  type Registry,
+  type ServiceName,
+} from "../catalog";
 import {
   cpuMemory,
   cpuMillis,
@@ -117,35 +127,67 @@ const teamNamespace = {
   },
 };
 
-export const namespacesSchema = z
-  .strictObject({
-    platform: namespaceSchema({ limits: serviceLimits }),
-    quant: namespaceSchema(teamNamespace).prefault(teamNamespace),
-    finetune: namespaceSchema(teamNamespace).prefault(teamNamespace),
-    eval: namespaceSchema(teamNamespace).prefault(teamNamespace),
-    observability: namespaceSchema({
-      limits: {
-        default: { cpu: "500m", memory: "512Mi" },
-        defaultRequest: { cpu: "100m", memory: "128Mi" },
-        max: { cpu: "4", memory: "16Gi" },
-        min: { cpu: "10m", memory: "16Mi" },
-      },
+/**
+ * Defaults by tier. Quotas that scale with the environment (platform, observability, models) and the
+ * model namespace's LimitRange (it follows the GPU node shapes) stay in each stack file; a team
+ * namespace defaults whole.
+ */
+const tierDefaults: Record<NamespaceDesign["tier"], { quota?: Quota; limits?: LimitRange }> = {
+  platform: { limits: serviceLimits },
+  team: teamNamespace,
+  observability: {
+    limits: {
+      default: { cpu: "500m", memory: "512Mi" },
+      defaultRequest: { cpu: "100m", memory: "128Mi" },
+      max: { cpu: "4", memory: "16Gi" },
+      min: { cpu: "10m", memory: "16Mi" },
+    },
+  },
+  models: {},
+};
+
+/** One block per registered namespace, defaulted by its tier. */
+export function namespacesSchemaFor(reg: Registry = registry) {
+  const shape = Object.fromEntries(
+    Object.entries(reg.namespaces).map(([name, d]) => {
+      const defaults = tierDefaults[d.tier];
+      const schema = namespaceSchema(defaults);
+      return [
+        name,
+        defaults.quota && defaults.limits
+          ? schema.prefault({ quota: defaults.quota, limits: defaults.limits })
+          : schema,
+      ];
     }),
-    // The model namespace's quota and LimitRange follow the GPU node shapes: always per stack.
-    "llm-baseline": namespaceSchema(),
-  })
-  .superRefine((n, ctx) => {
-    if (n["llm-baseline"].quota["requests.nvidia.com/gpu"] === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["llm-baseline", "quota", "requests.nvidia.com/gpu"],
-        message: "required: the model namespace's quota must cap GPUs",
-      });
+  );
+  return z.strictObject(shape).superRefine((n, ctx) => {
+    for (const [name, d] of Object.entries(reg.namespaces)) {
+      const ns = n[name];
+      if (d.tier === "models" && ns?.quota["requests.nvidia.com/gpu"] === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name, "quota", "requests.nvidia.com/gpu"],
+          message: "required: the model namespace's quota must cap GPUs",
+        });
+      }
     }
   });
+}
+
+export const namespacesSchema = namespacesSchemaFor().transform(
+  // Sound: the schema has one NamespaceConfig per registered namespace.
+  (n) => n as Record<NamespaceName, NamespaceConfig> & Record<string, NamespaceConfig>,
+);
 
 export type NamespaceConfig = z.output<ReturnType<typeof namespaceSchema>>;
 export type NamespacesConfig = z.output<typeof namespacesSchema>;
+
+/** A namespace's validated config. */
+export function namespaceConfig(n: NamespacesConfig, name: string): NamespaceConfig {
+  const cfg = n[name];
+  if (!cfg) throw new Error(`no config for namespace ${name}`);
+  return cfg;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Services
@@ -230,119 +272,154 @@ const variantSchema = z.strictObject({
   weight: z.number().int().min(0).max(100),
 });
 
-const gatewaySchema = z.strictObject({
-  ...serviceBase(gatewayDefaults),
-  /**
-   * Per-route timeouts; the finetune route splits traffic between LoRA variants by weight.
-   * Default: quant 30 s, finetune 60 s split 80/20 between lora-v1 and lora-v2, eval 45 s.
-   */
-  routes: z
-    .strictObject({
-      quant: routeSchema,
-      finetune: routeSchema
-        .extend({ variants: z.array(variantSchema).min(1) })
-        .superRefine((r, ctx) => {
-          const sum = r.variants.reduce((s, v) => s + v.weight, 0);
-          if (sum !== 100) {
-            ctx.addIssue({
-              code: "custom",
-              path: ["variants"],
-              message: `expected weights summing to 100, got ${sum}`,
-            });
-          }
-          duplicates(r.variants.map((v) => v.name)).forEach((i) =>
-            ctx.addIssue({
-              code: "custom",
-              path: ["variants", i, "name"],
-              message: "expected a unique variant name",
-            }),
-          );
-        }),
-      eval: routeSchema,
-    })
-    .prefault({
-      quant: { timeoutMs: 30_000 },
-      finetune: {
-        timeoutMs: 60_000,
-        variants: [
-          { name: "lora-v1", weight: 80 },
-          { name: "lora-v2", weight: 20 },
-        ],
-      },
-      eval: { timeoutMs: 45_000 },
-    }),
-});
-
-const quantSchema = z.strictObject({
-  ...serviceBase(teamApiDefaults),
-  /** The SageMaker endpoint quant-api invokes (its IRSA role may invoke only this one). */
-  sagemaker: z.strictObject({
-    endpointName: z
-      .string()
-      .regex(
-        /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/,
-        "expected a SageMaker endpoint name (letters, digits, '-', max 63)",
-      ),
-    /** Invocation timeout. Default 30 s. */
-    timeoutMs: z.number().int().min(100).max(900_000).default(30_000),
-    /** Fall back to the baseline model when the endpoint fails. Default true. */
-    enableFallback: z.boolean().default(true),
-  }),
-});
-
-const plainServiceSchema = z.strictObject(serviceBase(teamApiDefaults));
-
-export const servicesSchema = z
-  .strictObject({
-    /** LOG_LEVEL of every service. */
-    logLevel: z.enum(["DEBUG", "INFO", "WARNING", "ERROR"]),
-    /** UID (and GID) the service containers run as; never root. */
-    runAsUser: z.number().int().min(1, "expected a non-root UID (>= 1)").default(1000),
-    /** ECR tag immutability: a pushed tag can never be overwritten (prod). */
-    immutableImageTags: z.boolean(),
-    gateway: gatewaySchema,
-    "quant-api": quantSchema,
-    "finetune-api": plainServiceSchema,
-    "eval-api": plainServiceSchema,
-  })
-  .superRefine((s, ctx) => {
-    for (const name of ["gateway", "quant-api", "finetune-api", "eval-api"] as const) {
-      const svc = s[name];
-      if (svc.hpa && svc.replicas !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: [name, "replicas"],
-          message:
-            "expected no fixed replicas when hpa is set: the HPA owns the replica count (set hpa.minReplicas)",
-        });
-      }
-      if (!svc.hpa && svc.replicas === undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: [name, "replicas"],
-          message: "required unless hpa is set",
-        });
-      }
-      const floor = svc.hpa?.minReplicas ?? svc.replicas ?? 0;
-      if (svc.pdb && svc.pdb.minAvailable >= floor) {
-        ctx.addIssue({
-          code: "custom",
-          path: [name, "pdb", "minAvailable"],
-          message: `expected fewer than the ${floor} guaranteed replicas, or node drains could never evict a pod`,
-        });
-      }
-      if (s.immutableImageTags && /latest/.test(svc.imageTag)) {
-        ctx.addIssue({
-          code: "custom",
-          path: [name, "imageTag"],
-          message:
-            "expected a release tag: a moving tag cannot be updated in an immutable repository",
-        });
-      }
+const splitRouteSchema = routeSchema
+  .extend({ variants: z.array(variantSchema).min(1) })
+  .superRefine((r, ctx) => {
+    const sum = r.variants.reduce((s, v) => s + v.weight, 0);
+    if (sum !== 100) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["variants"],
+        message: `expected weights summing to 100, got ${sum}`,
+      });
     }
+    duplicates(r.variants.map((v) => v.name)).forEach((i) =>
+      ctx.addIssue({
+        code: "custom",
+        path: ["variants", i, "name"],
+        message: "expected a unique variant name",
+      }),
+    );
   });
 
-export type ServicesConfig = z.output<typeof servicesSchema>;
-export type ServiceConfig = z.output<typeof plainServiceSchema>;
+/** One gateway route's config: its timeout, and the LoRA split where the route has one. */
+export interface RouteConfig {
+  readonly timeoutMs: number;
+  readonly variants?: readonly { readonly name: string; readonly weight: number }[];
+}
+
+/**
+ * The gateway's per-route settings, one per routed team API (registry `route`), each defaulting to
+ * the registry's timeout (and LoRA split).
+ */
+function routesSchema(reg: Registry) {
+  const routes = routedServices(reg).map(([, d]) => d.route);
+  const shape = Object.fromEntries(
+    routes.map((r) => [r.key, r.loraVariants ? splitRouteSchema : routeSchema]),
+  );
+  const defaults = Object.fromEntries(
+    routes.map((r) => [
+      r.key,
+      {
+        timeoutMs: r.timeoutMs,
+        ...(r.loraVariants ? { variants: r.loraVariants.map((v) => ({ ...v })) } : {}),
+      },
+    ]),
+  );
+  return z
+    .strictObject(shape)
+    .prefault(defaults)
+    .transform((r) => r as Record<string, RouteConfig>);
+}
+
+function gatewaySchema(reg: Registry) {
+  return z.strictObject({
+    ...serviceBase(gatewayDefaults),
+    /**
+     * Per-route timeouts; a route with LoRA variants splits traffic between them by weight.
+     * Defaults from the registry: quant 30 s, finetune 60 s split 80/20 between lora-v1 and lora-v2, eval 45 s.
+     */
+    routes: routesSchema(reg),
+  });
+}
+
+const commonSchema = {
+  /** LOG_LEVEL of every service. */
+  logLevel: z.enum(["DEBUG", "INFO", "WARNING", "ERROR"]),
+  /** UID (and GID) the service containers run as; never root. */
+  runAsUser: z.number().int().min(1, "expected a non-root UID (>= 1)").default(1000),
+  /** ECR tag immutability: a pushed tag can never be overwritten (prod). */
+  immutableImageTags: z.boolean(),
+};
+
+export type ServiceConfig = z.output<z.ZodObject<ReturnType<typeof serviceBase>>> &
+  Readonly<Record<string, unknown>>;
+export type GatewayConfig = z.output<ReturnType<typeof gatewaySchema>>;
+export type GatewayRoutes = GatewayConfig["routes"];
+
+/** The services' config: common settings, the gateway, and one block per registered service. */
+export type ServicesConfig = {
+  readonly [K in keyof z.output<z.ZodObject<typeof commonSchema>>]: z.output<
+    z.ZodObject<typeof commonSchema>
+  >[K];
+} & { readonly gateway: GatewayConfig } & Readonly<
+    Record<Exclude<ServiceName, "gateway">, ServiceConfig>
+  >;
+
+/** One block per registered service (the gateway's with its routes); checks run over every one. */
+export function servicesSchemaFor(reg: Registry = registry) {
+  const names = Object.keys(reg.services);
+  const shape = Object.fromEntries(
+    names.map((name) => {
+      const d = reg.services[name]!;
+      const base =
+        name === "gateway"
+          ? gatewaySchema(reg)
+          : z.strictObject({ ...serviceBase(teamApiDefaults), ...(d.extension?.shape ?? {}) });
+      return [name, base];
+    }),
+  );
+  return z
+    .strictObject({ ...commonSchema, ...shape })
+    .superRefine((s, ctx) => {
+      for (const name of names) {
+        const svc = (s as Readonly<Record<string, unknown>>)[name] as ServiceConfig;
+        if (svc.hpa && svc.replicas !== undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: [name, "replicas"],
+            message:
+              "expected no fixed replicas when hpa is set: the HPA owns the replica count (set hpa.minReplicas)",
+          });
+        }
+        if (!svc.hpa && svc.replicas === undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: [name, "replicas"],
+            message: "required unless hpa is set",
+          });
+        }
+        const floor = svc.hpa?.minReplicas ?? svc.replicas ?? 0;
+        if (svc.pdb && svc.pdb.minAvailable >= floor) {
+          ctx.addIssue({
+            code: "custom",
+            path: [name, "pdb", "minAvailable"],
+            message: `expected fewer than the ${floor} guaranteed replicas, or node drains could never evict a pod`,
+          });
+        }
+        if (s.immutableImageTags && /latest/.test(svc.imageTag)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [name, "imageTag"],
+            message:
+              "expected a release tag: a moving tag cannot be updated in an immutable repository",
+          });
+        }
+      }
+    })
+    .transform(
+      // Sound: the schema has the common keys, the gateway's block and one block per service.
+      (s) => s as unknown as ServicesConfig,
+    );
+}
+
+export const servicesSchema = servicesSchemaFor();
+
+/** A service's validated config (common keys plus its extension's). */
+export function serviceConfig(s: ServicesConfig, name: string): ServiceConfig {
+  const cfg = (s as unknown as Readonly<Record<string, ServiceConfig | undefined>>)[name];
+  if (!cfg) throw new Error(`no config for service ${name}`);
+  return cfg;
+}
+
 export type HpaConfig = z.output<typeof hpaSchema>;
-export type GatewayRoutes = z.output<typeof gatewaySchema>["routes"];
