@@ -1,0 +1,475 @@
+/**
+ * The README's recipes, done: "add a team API" and "add a variant" are one registry entry (catalog.ts)
+ * plus stack config. Each test extends the real registry in memory, gives the entry its stack config,
+ * and checks everything that must follow, with no other file touched: the config schema accepts the
+ * entry's config and applies the same checks as to every other entry; the namespace gets its quota,
+ * LimitRange and baseline NetworkPolicies; the API its Deployment, Service, probes, IRSA role and AWS
+ * access; the gateway routes to it and may reach it; the alerts cover it.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as assert from "node:assert/strict";
+import {
+  modelServerName,
+  registry,
+  serviceUrl,
+  type ModelDesign,
+  type Registry,
+  type ServiceDesign,
+} from "../components/catalog";
+import { Namespaces } from "../components/k8s/namespaces";
+import { alertRulesFor } from "../components/observability/alerts";
+import { PlatformServices, routeTable } from "../components/platformServices";
+import { modelsSchemaFor } from "../components/schema/models";
+import {
+  namespacesSchemaFor,
+  servicesSchemaFor,
+  type NamespacesConfig,
+} from "../components/schema/platform";
+import { podInstances, type ClusterModel, type KObject } from "../verify/model";
+import { denied } from "../verify/checks/networkPolicies";
+import {
+  readStackConfig,
+  runStack,
+  stacks,
+  testOidcIssuer,
+  testOidcProviderArn,
+  type StackName,
+} from "./harness";
+
+/** The recipe's team API: a namespace, the API in it, and its gateway route. */
+const rag: ServiceDesign = {
+  namespace: "rag",
+  team: "rag",
+  component: "api",
+  serviceAccount: "rag-sa",
+  configMap: "rag-config",
+  route: { key: "rag", timeoutMs: 20_000 },
+  bucket: { name: "rag-index", envVar: "INDEX_BUCKET" },
+};
+const withRag: Registry = {
+  ...registry,
+  namespaces: {
+    ...registry.namespaces,
+    rag: { tier: "team", team: "rag", podSecurity: "restricted" },
+  },
+  services: { ...registry.services, "rag-api": rag },
+};
+
+/** The recipe's variant: a GPTQ build of the baseline model, called by quant-api (and the gateway). */
+const gptq: ModelDesign = { team: "quant", client: "quant-api", family: "subject" };
+const withGptq: Registry = { ...registry, models: { ...registry.models, gptq } };
+
+function stackConfig(stack: StackName, key: string): Record<string, any> {
+  return structuredClone(readStackConfig(stack).raw[`llm-platform:${key}`]) as Record<string, any>;
+}
+
+/** The stack's services config plus the new API's block (what the recipe adds to the stack file). */
+function servicesWithRag(stack: StackName, rag: Record<string, unknown>): Record<string, unknown> {
+  return { ...stackConfig(stack, "services"), "rag-api": rag };
+}
+
+function issuesOf(result: { success: boolean; error?: { issues: { path: PropertyKey[] }[] } }) {
+  return result.success ? [] : result.error!.issues.map((i) => i.path.join("."));
+}
+
+const gptqVariant = {
+  replicas: 0,
+  model: "TheBloke/Mistral-7B-Instruct-v0.2-GPTQ",
+  servedModelName: "mistral-7b-gptq",
+  gated: false,
+  quantization: "gptq",
+  resources: { cpu: "3", memory: "12Gi" },
+};
+
+describe("registry: add a team API (README recipe)", () => {
+  for (const stack of stacks) {
+    it(`${stack}: the schema takes the API's block and applies every per-service check to it`, () => {
+      const schema = servicesSchemaFor(withRag);
+      const ok = { imageTag: "v1.0.0", replicas: 2, pdb: { minAvailable: 1 } };
+      assert.deepEqual(issuesOf(schema.safeParse(servicesWithRag(stack, ok))), []);
+      // Forgetting the stack config is an error at the API's key, not a silent omission.
+      assert.deepEqual(issuesOf(schema.safeParse(stackConfig(stack, "services"))), ["rag-api"]);
+      // The checks eval-api gets: a PDB that could block every drain, fixed replicas beside an HPA.
+      assert.deepEqual(
+        issuesOf(schema.safeParse(servicesWithRag(stack, { ...ok, pdb: { minAvailable: 5 } }))),
+        ["rag-api.pdb.minAvailable"],
+      );
+      assert.deepEqual(
+        issuesOf(
+          schema.safeParse(
+            servicesWithRag(stack, { ...ok, hpa: { minReplicas: 2, maxReplicas: 4 } }),
+          ),
+        ),
+        ["rag-api.replicas"],
+      );
+      assert.deepEqual(issuesOf(schema.safeParse(servicesWithRag(stack, { imageTag: "v1" }))), [
+        "rag-api.replicas",
+      ]);
+      // A moving tag is refused exactly where the stack makes tags immutable.
+      const latest = schema.safeParse(servicesWithRag(stack, { ...ok, imageTag: "rag-latest" }));
+      const immutable = stackConfig(stack, "services").immutableImageTags === true;
+      assert.deepEqual(issuesOf(latest), immutable ? ["rag-api.imageTag"] : []);
+    });
+  }
+
+  it("defaults the gateway's route to the registry's timeout, and checks a written one", () => {
+    const schema = servicesSchemaFor(withRag);
+    const ok = { imageTag: "v1.0.0", replicas: 2 };
+    const parsed = schema.parse(servicesWithRag("dev", ok));
+    assert.equal(parsed.gateway.routes.rag?.timeoutMs, 20_000);
+    const routes = {
+      quant: { timeoutMs: 1000 },
+      finetune: { timeoutMs: 1000, variants: [{ name: "lora-v1", weight: 100 }] },
+      eval: { timeoutMs: 1000 },
+    };
+    const services = servicesWithRag("dev", ok);
+    const gateway = { ...(services.gateway as object), routes };
+    // A stack that writes its routes must write the new one too.
+    assert.deepEqual(issuesOf(schema.safeParse({ ...services, gateway })), ["gateway.routes.rag"]);
+  });
+
+  it("gives the API's namespace the team defaults: quota, LimitRange", () => {
+    const parsed = namespacesSchemaFor(withRag).parse(stackConfig("prod", "namespaces"));
+    const ns = (parsed as Record<string, NamespacesConfig["quant"]>).rag!;
+    assert.deepEqual(ns, (parsed as Record<string, NamespacesConfig["quant"]>).quant);
+  });
+
+  it("puts the API's route into ROUTE_TABLE after the design's, in the same wire format", () => {
+    const services = servicesSchemaFor(withRag).parse(
+      servicesWithRag("prod", { imageTag: "v1.0.0", replicas: 2 }),
+    );
+    const table = routeTable(services.gateway.routes, withRag);
+    assert.deepEqual(Object.keys(table), ["quant", "finetune", "eval", "rag"]);
+    assert.deepEqual(table.rag, {
+      url: "http://rag-api.rag.svc.cluster.local",
+      timeout_ms: 20_000,
+    });
+    assert.equal(serviceUrl("rag-api", withRag), table.rag.url);
+  });
+
+  it("covers the API and its namespace in the error-rate, latency and namespace alerts", () => {
+    const rules = alertRulesFor(withRag);
+    for (const name of ["ServiceHighErrorRate", "ServiceHighLatency"]) {
+      const expr = rules.find((r) => r.alert === name)!.expr;
+      assert.match(expr, /app=~"[^"]*\brag-api\b/, name);
+    }
+    const byNamespace = rules.filter((r) => /namespace=~"/.test(r.expr));
+    assert.ok(byNamespace.length > 0);
+    for (const r of byNamespace) assert.match(r.expr, /namespace=~"[^"]*\brag\b/, r.alert);
+  });
+
+  describe("the rendered API (Namespaces + PlatformServices over the extended registry)", () => {
+    let objects: KObject[] = [];
+    let aws: { type: string; name: string; inputs: Record<string, any> }[] = [];
+
+    before(async () => {
+      const recorded = await renderPlatform(withRag, (stack) =>
+        servicesWithRag(stack, { imageTag: "v1.0.0", replicas: 2, pdb: { minAvailable: 1 } }),
+      );
+      objects = recorded.objects;
+      aws = recorded.aws;
+    });
+
+    const find = (kind: string, namespace: string, name: string) => {
+      const o = objects.find(
+        (x) => x.kind === kind && x.metadata.namespace === namespace && x.metadata.name === name,
+      );
+      assert.ok(o, `${kind} ${namespace}/${name}`);
+      return o;
+    };
+
+    it("creates the namespace with Pod Security, quota, LimitRange and default-deny", () => {
+      const ns = objects.find((o) => o.kind === "Namespace" && o.metadata.name === "rag")!;
+      assert.equal(ns.metadata.labels?.["pod-security.kubernetes.io/enforce"], "restricted");
+      assert.equal(ns.metadata.labels?.team, "rag");
+      find("ResourceQuota", "rag", "rag-quota");
+      find("LimitRange", "rag", "rag-limits");
+      const deny = find("NetworkPolicy", "rag", "default-deny-all");
+      assert.deepEqual(deny.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    });
+
+    it("runs the API: Deployment with probes, Service, ServiceAccount with its IRSA role", () => {
+      const deployment = find("Deployment", "rag", "rag-api");
+      const container = deployment.spec.template.spec.containers[0];
+      for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
+        assert.ok(container[probe]?.httpGet, probe);
+      }
+      assert.equal(deployment.spec.replicas, 2);
+      find("Service", "rag", "rag-api");
+      find("PodDisruptionBudget", "rag", "rag-api");
+      const sa = find("ServiceAccount", "rag", "rag-sa");
+      assert.match(sa.metadata.annotations?.["eks.amazonaws.com/role-arn"] ?? "", /rag-api-irsa$/);
+      const config = find("ConfigMap", "rag", "rag-config");
+      assert.equal(config.data.OTEL_SERVICE_NAME, "rag-api");
+      assert.match(config.data.INDEX_BUCKET, /rag-index/);
+    });
+
+    it("trusts only rag/rag-sa and grants read-write on its own bucket, nothing else", () => {
+      const role = aws.find(
+        (r) => r.type === "aws:iam/role:Role" && r.inputs.name === "llm-dev-rag-api-irsa",
+      );
+      assert.ok(role);
+      const trust = JSON.parse(role.inputs.assumeRolePolicy);
+      assert.deepEqual(trust.Statement[0].Condition.StringEquals, {
+        [`${testOidcIssuer}:sub`]: "system:serviceaccount:rag:rag-sa",
+        [`${testOidcIssuer}:aud`]: "sts.amazonaws.com",
+      });
+      const policies = aws.filter(
+        (r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name.includes("rag-api"),
+      );
+      assert.deepEqual(
+        policies.map((p) => p.inputs.name),
+        ["rag-index-readwrite"],
+      );
+      const doc = JSON.parse(policies[0]!.inputs.policy);
+      assert.deepEqual(doc.Statement[1].Action, ["s3:GetObject", "s3:PutObject"]);
+      assert.match(doc.Statement[1].Resource, /rag-index.*\/\*$/);
+    });
+
+    it("routes the gateway to it: ROUTE_TABLE entry and RAG_SERVICE_URL", () => {
+      const data = find("ConfigMap", "platform", "gateway-config").data;
+      assert.deepEqual(JSON.parse(data.ROUTE_TABLE).rag, {
+        url: "http://rag-api.rag.svc.cluster.local",
+        timeout_ms: 20_000,
+      });
+      assert.equal(data.RAG_SERVICE_URL, "http://rag-api.rag.svc.cluster.local");
+    });
+
+    it("lets the gateway reach it on 8000 and nothing else in", () => {
+      const model = clusterModel(objects);
+      const pods = podInstances(model);
+      const pod = (ns: string, app: string) =>
+        pods.find((p) => p.namespace === ns && p.labels.app === app)!;
+      const gateway = pod("platform", "gateway");
+      const api = pod("rag", "rag-api");
+      assert.ok(gateway && api);
+      assert.equal(denied(model, { pod: gateway }, { pod: api }, 8000), undefined);
+      assert.ok(denied(model, { pod: pod("quant", "quant-api") }, { pod: api }, 8000));
+      assert.ok(denied(model, { pod: gateway }, { pod: api }, 9090));
+    });
+  });
+});
+
+describe("registry: add a model variant (README recipe)", () => {
+  for (const stack of stacks) {
+    it(`${stack}: the schema takes the variant's block and applies the variant checks to it`, () => {
+      const schema = modelsSchemaFor(withGptq);
+      const models = stackConfig(stack, "models");
+      const withBlock = (v: object) => ({ ...models, variants: { ...models.variants, gptq: v } });
+      // A quantized variant names its base model, and a subject variant derives from the baseline's.
+      assert.deepEqual(issuesOf(schema.safeParse(withBlock(gptqVariant))), [
+        "variants.gptq.baseModel",
+        "variants.gptq.model",
+      ]);
+      const baseModel = models.variants.baseline.model as string;
+      assert.deepEqual(issuesOf(schema.safeParse(withBlock({ ...gptqVariant, baseModel }))), []);
+      // Forgetting the stack config is an error at the variant's key.
+      assert.deepEqual(issuesOf(schema.safeParse(models)), ["variants.gptq"]);
+      // Like for like: a subject variant must derive from the baseline's model.
+      assert.deepEqual(
+        issuesOf(schema.safeParse(withBlock({ ...gptqVariant, baseModel: "other/model" }))),
+        ["variants.gptq.baseModel"],
+      );
+      const clash = models.variants.awq.servedModelName as string;
+      assert.deepEqual(
+        issuesOf(
+          schema.safeParse(withBlock({ ...gptqVariant, baseModel, servedModelName: clash })),
+        ),
+        ["variants.gptq.servedModelName"],
+      );
+    });
+  }
+
+  describe("the gateway and the client service see it", () => {
+    let objects: KObject[] = [];
+    before(async () => {
+      objects = (
+        await renderPlatform(
+          withGptq,
+          (stack) => stackConfig(stack, "services"),
+          (stack) => {
+            const models = stackConfig(stack, "models");
+            const baseModel = models.variants.baseline.model as string;
+            return {
+              ...models,
+              variants: { ...models.variants, gptq: { ...gptqVariant, baseModel } },
+            };
+          },
+        )
+      ).objects;
+    });
+
+    it("lists it in MODEL_ROUTES with its served name and upstream", () => {
+      const gatewayConfig = objects.find(
+        (o) => o.kind === "ConfigMap" && o.metadata.name === "gateway-config",
+      )!;
+      const routes = JSON.parse(gatewayConfig.data.MODEL_ROUTES) as {
+        variant: string;
+        model: string;
+        upstream: string;
+      }[];
+      assert.deepEqual(
+        routes.find((r) => r.variant === "gptq"),
+        {
+          variant: "gptq",
+          model: "mistral-7b-gptq",
+          upstream: `http://${modelServerName("gptq")}.llm-baseline.svc.cluster.local`,
+          serving: false,
+          scaleToZero: false,
+        },
+      );
+    });
+
+    it("lets its callers (gateway, quant-api) send to it", () => {
+      for (const [ns, app] of [
+        ["platform", "gateway"],
+        ["quant", "quant-api"],
+      ] as const) {
+        const egress = objects.find(
+          (o) =>
+            o.kind === "NetworkPolicy" &&
+            o.metadata.namespace === ns &&
+            o.metadata.name === `allow-${app}-to-model-servers-8000`,
+        )!;
+        const apps = egress.spec.egress.flatMap((r: any) =>
+          r.to.map((t: any) => t.podSelector.matchLabels.app),
+        );
+        assert.ok(apps.includes(modelServerName("gptq")), app);
+      }
+    });
+  });
+});
+
+describe("registry: every entry of the real registry is in both rendered stacks", () => {
+  for (const stack of stacks) {
+    it(`${stack}: each namespace, service and variant has its objects`, async () => {
+      const run = await runStack(stack);
+      const has = (type: string, name: string) =>
+        assert.ok(
+          run.resources.some((r) => r.type === type && r.name === name),
+          `${type} ${name}`,
+        );
+      for (const ns of Object.keys(registry.namespaces)) {
+        has("kubernetes:core/v1:Namespace", `${ns}-namespace`);
+        has("kubernetes:core/v1:ResourceQuota", `${ns}-quota`);
+        has("kubernetes:core/v1:LimitRange", `${ns}-limits`);
+      }
+      for (const service of Object.keys(registry.services)) {
+        has("kubernetes:apps/v1:Deployment", service);
+      }
+      for (const variant of Object.keys(registry.models)) {
+        const deployment = run.resources.find(
+          (r) =>
+            r.type === "kubernetes:apps/v1:Deployment" &&
+            r.inputs.metadata?.name === modelServerName(variant),
+        );
+        assert.ok(deployment, variant);
+        assert.ok(
+          run.resources.some(
+            (r) =>
+              r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" &&
+              r.inputs.metadata?.name === `allow-clients-to-${modelServerName(variant)}-8000`,
+          ),
+          variant,
+        );
+      }
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+
+/** A cluster model of the recorded objects alone (enough for NetworkPolicy evaluation). */
+function clusterModel(objects: KObject[]): ClusterModel {
+  return {
+    objects: objects.map((obj) => ({ obj, origin: "program" })),
+    nodePools: [],
+    releases: [],
+    addresses: [],
+    permittedRoles: [],
+    vpcAddress: "10.0.0.10",
+  };
+}
+
+/**
+ * Registers Namespaces and PlatformServices for the dev stack's config over `reg` under Pulumi mocks,
+ * and returns the Kubernetes objects (manifest form) and AWS resources they register.
+ */
+async function renderPlatform(
+  reg: Registry,
+  services: (stack: StackName) => Record<string, unknown>,
+  models: (stack: StackName) => Record<string, unknown> = (stack) => stackConfig(stack, "models"),
+): Promise<{
+  objects: KObject[];
+  aws: { type: string; name: string; inputs: Record<string, any> }[];
+}> {
+  const stack: StackName = "dev";
+  const registered: pulumi.runtime.MockResourceArgs[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        registered.push(args);
+        const name = (args.inputs.name as string | undefined) ?? args.name;
+        return {
+          id: `${args.name}-id`,
+          state: {
+            ...args.inputs,
+            name,
+            arn: `arn:aws:test:::${name}`,
+            bucket: name,
+            repositoryUrl: `111122223333.dkr.ecr.us-west-2.amazonaws.com/${name}`,
+          },
+        };
+      },
+      call: (args) =>
+        args.token === "aws:index/getPartition:getPartition" ? { partition: "aws" } : {},
+    },
+    "llm-platform",
+    stack,
+    false,
+  );
+  const namespaces = namespacesSchemaFor(reg).parse(stackConfig(stack, "namespaces"));
+  const servicesConfig = servicesSchemaFor(reg).parse(services(stack));
+  const modelsConfig = modelsSchemaFor(reg).parse(models(stack));
+  await pulumi.runtime.runInPulumiStack(() => {
+    const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
+    const ns = new Namespaces("test", {
+      stack,
+      kubernetesVersion: "1.33",
+      namespaces: namespaces as NamespacesConfig,
+      provider,
+      registry: reg,
+    });
+    const lbc = new pulumi.ComponentResource("test:index:Controller", "lbc");
+    new PlatformServices("test", {
+      stack,
+      namePrefix: "llm-dev",
+      region: "us-west-2",
+      vpcCidr: "10.0.0.0/16",
+      partition: "aws",
+      accountId: "111122223333",
+      oidc: { providerArn: testOidcProviderArn, issuer: testOidcIssuer },
+      services: servicesConfig,
+      models: modelsConfig,
+      namespaces: ns.names,
+      loadBalancerController: lbc,
+      provider,
+      registry: reg,
+    });
+    return Promise.resolve({});
+  });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
+  const objects = registered
+    .filter((r) => r.type.startsWith("kubernetes:") && r.inputs.metadata)
+    .map((r) => {
+      const [, group, kind] = r.type.split(":");
+      const apiVersion = group!.startsWith("core/") ? group!.slice(5) : group!;
+      return { apiVersion, kind: kind!, ...r.inputs } as KObject;
+    });
+  const aws = registered
+    .filter((r) => r.type.startsWith("aws:"))
+    .map((r) => ({ type: r.type, name: r.name, inputs: r.inputs as Record<string, any> }));
+  return { objects, aws };
+}
