@@ -285,6 +285,40 @@ export interface Registry {
   readonly models: Readonly<Record<string, ModelDesign>>;
 }
 
+/**
+ * What makes a registry inconsistent: a service in an unregistered namespace, a variant whose client
+ * is no registered service, two routes under one key, no gateway or no baseline variant. Empty when
+ * consistent; the schemas refuse an inconsistent registry before reading any config.
+ */
+export function registryProblems(reg: Registry): string[] {
+  const problems: string[] = [];
+  if (!reg.services.gateway) problems.push("services: expected a gateway");
+  if (!reg.models.baseline) problems.push("models: expected a baseline variant");
+  const routeKeys = new Set<string>();
+  for (const [name, d] of Object.entries(reg.services)) {
+    if (!reg.namespaces[d.namespace]) {
+      problems.push(`services.${name}.namespace: ${d.namespace} is not a registered namespace`);
+    }
+    if (d.route && routeKeys.has(d.route.key)) {
+      problems.push(`services.${name}.route.key: ${d.route.key} is another service's route`);
+    }
+    if (d.route) routeKeys.add(d.route.key);
+  }
+  for (const [variant, d] of Object.entries(reg.models)) {
+    if (!reg.services[d.client]) {
+      problems.push(`models.${variant}.client: ${d.client} is not a registered service`);
+    }
+  }
+  return problems;
+}
+
+/** Throws, listing every problem, unless the registry is consistent. */
+export function assertConsistent(reg: Registry): Registry {
+  const problems = registryProblems(reg);
+  if (problems.length > 0) throw new Error(`inconsistent registry:\n  ${problems.join("\n  ")}`);
+  return reg;
+}
+
 /** The platform's registry. */
 export const registry: Registry = { namespaces, services, models };
 

@@ -12,6 +12,7 @@ import * as assert from "node:assert/strict";
 import {
   modelServerName,
   registry,
+  registryProblems,
   serviceUrl,
   type ModelDesign,
   type Registry,
@@ -81,6 +82,30 @@ const gptqVariant = {
   quantization: "gptq",
   resources: { cpu: "3", memory: "12Gi" },
 };
+
+describe("registry: consistency", () => {
+  it("holds for the platform's registry and both recipes", () => {
+    for (const reg of [registry, withRag, withGptq]) assert.deepEqual(registryProblems(reg), []);
+  });
+
+  it("names each dangling reference, and the schemas refuse such a registry", () => {
+    const broken: Registry = {
+      ...registry,
+      services: {
+        ...registry.services,
+        "rag-api": { ...rag, route: { key: "quant", timeoutMs: 1 } },
+      },
+      models: { ...registry.models, gptq: { ...gptq, client: "rag-apj" } },
+    };
+    assert.deepEqual(registryProblems(broken), [
+      "services.rag-api.namespace: rag is not a registered namespace",
+      "services.rag-api.route.key: quant is another service's route",
+      "models.gptq.client: rag-apj is not a registered service",
+    ]);
+    assert.throws(() => servicesSchemaFor(broken), /inconsistent registry/);
+    assert.throws(() => modelsSchemaFor(broken), /rag-apj/);
+  });
+});
 
 describe("registry: add a team API (README recipe)", () => {
   for (const stack of stacks) {

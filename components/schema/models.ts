@@ -3,7 +3,13 @@
  * the shared model cache.
  */
 import { z } from "zod";
-import { modelVariants, registry, type ModelVariant, type Registry } from "../catalog";
+import {
+  assertConsistent,
+  modelVariants,
+  registry,
+  type ModelVariant,
+  type Registry,
+} from "../catalog";
 import { cpuQuantity, dnsLabel, duplicates, memoryQuantity } from "./primitives";
 
 /** The registered model variants (catalog.ts `models`). */
@@ -149,6 +155,7 @@ const variantSchema = z
 
 /** One block per registered variant; every check runs over all of them. */
 export function modelsSchemaFor(reg: Registry = registry) {
+  assertConsistent(reg);
   const variants = Object.keys(reg.models);
   return z
     .strictObject({

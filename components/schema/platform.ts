@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import {
+  assertConsistent,
   registry,
   routedServices,
   type NamespaceDesign,
@@ -148,6 +149,7 @@ const tierDefaults: Record<NamespaceDesign["tier"], { quota?: Quota; limits?: Li
 
 /** One block per registered namespace, defaulted by its tier. */
 export function namespacesSchemaFor(reg: Registry = registry) {
+  assertConsistent(reg);
   const shape = Object.fromEntries(
     Object.entries(reg.namespaces).map(([name, d]) => {
       const defaults = tierDefaults[d.tier];
@@ -358,6 +360,7 @@ export type ServicesConfig = {
 
 /** One block per registered service (the gateway's with its routes); checks run over every one. */
 export function servicesSchemaFor(reg: Registry = registry) {
+  assertConsistent(reg);
   const names = Object.keys(reg.services);
   const shape = Object.fromEntries(
     names.map((name) => {
