@@ -209,15 +209,15 @@ for (const stack of stacks) {
 
     it("manages every AWS resource through the one explicit, tagged provider", async () => {
       const run = await runStack(stack);
+      const config = stackConfig(stack);
       const provider = run.get("pulumi:providers:aws", prefix);
-      assert.equal(provider.inputs.region, "us-west-2");
-      assert.deepEqual(JSON.parse(provider.inputs.defaultTags).tags, {
-        Project: "llm-platform",
-        Environment: stack,
-        ManagedBy: "pulumi",
-        Owner: "llm-platform-team",
-        CostCenter: `llm-platform-${stack}`,
-      });
+      assert.equal(provider.inputs.region, config.region);
+      // The program's own tags, then the stack's (config.test.ts checks how they merge).
+      assert.deepEqual(JSON.parse(provider.inputs.defaultTags).tags, config.tags);
+      assert.deepEqual(
+        [config.tags.Project, config.tags.Environment, config.tags.ManagedBy],
+        ["llm-platform", stack, "pulumi"],
+      );
       for (const r of run.resources.filter((x) => x.type.startsWith("aws:"))) {
         assert.equal(r.provider, prefix, `${r.type} ${r.name} uses provider ${r.provider}`);
       }
@@ -260,9 +260,12 @@ for (const stack of stacks) {
         "vpcId",
       ]);
       assert.equal(run.outputs.clusterName, prefix);
-      assert.equal(run.outputs.region, "us-west-2");
+      assert.equal(run.outputs.region, stackConfig(stack).region);
       assert.equal(run.outputs.vpcId, "vpc-0mock0000000001");
-      assert.equal(run.outputs.privateSubnetIds.length, 3);
+      assert.equal(
+        run.outputs.privateSubnetIds.length,
+        stackConfig(stack).network.availabilityZones,
+      );
       assert.equal(run.outputs.adapterBucket, `${prefix}-adapters-20261123`);
       assert.equal(
         run.outputs.repositoryUrls.gateway,
