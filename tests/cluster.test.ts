@@ -2,7 +2,14 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { accessEntries, controlPlaneLogTypes } from "../components/aws/cluster";
 import { parseConfig } from "../components/config";
-import { cloneStackConfig, runProgram, runStack, stacks, testAccountId } from "./harness";
+import {
+  cloneStackConfig,
+  runProgram,
+  runStack,
+  stackConfig,
+  stacks,
+  testAccountId,
+} from "./harness";
 
 function resolve<T>(o: pulumi.Input<T>): Promise<T> {
   return new Promise((ok) => pulumi.output(o).apply((v) => ok(v as T)));
@@ -61,7 +68,7 @@ describe("cluster", () => {
         const run = await runStack(stack);
         const c = run.get("eks:index:Cluster", `${prefix}-eks`).inputs;
         assert.equal(c.name, prefix);
-        assert.equal(c.version, "1.35");
+        assert.equal(c.version, stackConfig(stack).cluster.kubernetesVersion);
         assert.equal(c.authenticationMode, "API");
         assert.equal(c.createOidcProvider, true);
         assert.equal(c.skipDefaultNodeGroup, true);
@@ -81,7 +88,7 @@ describe("cluster", () => {
         );
         assert.deepEqual(c.accessEntries, {});
         assert.deepEqual(c.upgradePolicy, { supportType: "STANDARD" });
-        assert.equal(c.deletionProtection, stack === "prod");
+        assert.equal(c.deletionProtection, stackConfig(stack).cluster.deletionProtection);
       });
 
       it("puts nodes in private subnets and applies the endpoint allow-list", async () => {
@@ -127,7 +134,7 @@ describe("cluster", () => {
         const run = await runStack(stack);
         const group = run.get("aws:cloudwatch/logGroup:LogGroup", `${prefix}-control-plane`);
         assert.equal(group.inputs.name, `/aws/eks/${prefix}/cluster`);
-        assert.equal(group.inputs.retentionInDays, stack === "dev" ? 30 : 365);
+        assert.equal(group.inputs.retentionInDays, stackConfig(stack).cluster.logRetentionDays);
         assert.deepEqual(run.get("eks:index:Cluster", `${prefix}-eks`).dependsOn, [
           `aws:cloudwatch/logGroup:LogGroup::${prefix}-control-plane`,
         ]);

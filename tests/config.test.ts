@@ -33,33 +33,42 @@ describe("config: the real stack files", () => {
     assert.equal(prod.tags.Environment, "prod");
   });
 
-  it("reads region, network and cluster settings with defaults applied", () => {
-    assert.equal(dev.region, "us-west-2");
-    assert.deepEqual(dev.network, {
-      cidr: "10.10.0.0/16",
+  it("reads region, network and cluster settings as written in each stack file", () => {
+    for (const [stack, parsed] of [
+      ["dev", dev],
+      ["prod", prod],
+    ] as const) {
+      const raw = cloneStackConfig(stack) as Record<string, any>;
+      assert.equal(parsed.region, raw["aws:region"]);
+      for (const section of ["network", "cluster"] as const) {
+        for (const [key, value] of Object.entries(raw[`llm-platform:${section}`])) {
+          if (typeof value !== "object")
+            assert.equal((parsed[section] as any)[key], value, `${stack} ${section}.${key}`);
+        }
+      }
+    }
+  });
+
+  it("fills network and cluster keys a stack leaves out with the design's defaults", () => {
+    const raw = cloneStackConfig("dev") as Record<string, any>;
+    raw["llm-platform:network"] = { natGateways: "single" };
+    raw["llm-platform:cluster"] = { endpoint: { publicAccess: false } };
+    const c = parseConfig(raw, "dev");
+    assert.deepEqual(c.network, {
+      cidr: "10.0.0.0/16",
       availabilityZones: 3,
       natGateways: "single",
       publicSubnetCidrMask: 22,
       privateSubnetCidrMask: 19,
-      flowLogRetentionDays: 14,
+      flowLogRetentionDays: 30,
     });
-    assert.equal(prod.network.natGateways, "onePerAz");
-    assert.equal(prod.network.flowLogRetentionDays, 90);
-    assert.deepEqual(dev.cluster, {
-      kubernetesVersion: "1.35",
-      endpoint: {
-        publicAccess: true,
-        publicAccessCidrs: ["0.0.0.0/0"],
-        privateAccess: true,
-        allowPublicAccessFromAnywhere: true,
-      },
-      accessEntries: [],
-      logRetentionDays: 30,
-      upgradeSupport: "STANDARD",
-      deletionProtection: false,
-    });
-    assert.equal(prod.cluster.deletionProtection, true);
-    assert.equal(prod.cluster.logRetentionDays, 365);
+    // Secure by default: private API access on, no public CIDRs, no extra admins, logs kept.
+    assert.equal(c.cluster.endpoint.privateAccess, true);
+    assert.equal(c.cluster.endpoint.allowPublicAccessFromAnywhere, false);
+    assert.deepEqual(c.cluster.endpoint.publicAccessCidrs, []);
+    assert.deepEqual(c.cluster.accessEntries, []);
+    assert.equal(c.cluster.logRetentionDays, 90);
+    assert.equal(c.cluster.upgradeSupport, "STANDARD");
   });
 
   it("keeps prod's Kubernetes API off the open internet, and rejects 0.0.0.0/0 there by key", () => {

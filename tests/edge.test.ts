@@ -5,7 +5,15 @@ import type { PolicyStatement } from "../components/aws/iam";
 import { loadBalancerControllerPolicy } from "../components/aws/loadBalancerControllerPolicy";
 import { ConfigError, parseConfig } from "../components/config";
 import { albAnnotations, albUrl, healthCheck } from "../components/edge";
-import { cloneStackConfig, repoRoot, runProgram, runStack, stacks, testAccountId } from "./harness";
+import {
+  cloneStackConfig,
+  repoRoot,
+  runProgram,
+  runStack,
+  stackConfig,
+  stacks,
+  testAccountId,
+} from "./harness";
 
 /**
  * The upstream policy (kubernetes-sigs/aws-load-balancer-controller `docs/install/iam_policy.json` at the
@@ -255,51 +263,44 @@ for (const stack of stacks) {
       );
     });
 
-    it(
-      stack === "prod"
-        ? "logs ALB access to an SSE-S3 bucket the ELB account may write, and protects the ALB"
-        : "has no access logs in dev",
-      async () => {
-        const run = await runStack(stack);
-        const attrs = run.get(ING, "platform-ingress").inputs.metadata.annotations[
-          "alb.ingress.kubernetes.io/load-balancer-attributes"
-        ];
-        if (stack === "dev") {
-          assert.equal(
-            attrs,
-            "routing.http.drop_invalid_header_fields.enabled=true,deletion_protection.enabled=false",
-          );
-          return;
-        }
-        const bucket = `${prefix}-alb-logs`;
-        assert.equal(
-          attrs,
-          `routing.http.drop_invalid_header_fields.enabled=true,deletion_protection.enabled=true,access_logs.s3.enabled=true,access_logs.s3.bucket=${bucket}-20261123,access_logs.s3.prefix=alb`,
-        );
-        assert.deepEqual(
-          run.get(
-            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-            bucket,
-          ).inputs.rules,
-          [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-        );
-        assert.equal(
-          run.get("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", bucket).inputs
-            .rules[0].expiration.days,
-          90,
-        );
-        const policy = JSON.parse(
-          run.get("aws:s3/bucketPolicy:BucketPolicy", bucket).inputs.policy,
-        );
-        assert.deepEqual(policy.Statement[0], {
-          Sid: "AlbAccessLogDelivery",
-          Effect: "Allow",
-          Principal: { AWS: "arn:aws:iam::797873946194:root" },
-          Action: "s3:PutObject",
-          Resource: `arn:aws:s3:::${bucket}-20261123/alb/AWSLogs/${testAccountId}/*`,
-        });
-      },
-    );
+    it("protects the ALB as configured, and logs its access to an SSE-S3 bucket the ELB account may write exactly when edge.accessLogs is set", async () => {
+      const run = await runStack(stack);
+      const { edge } = stackConfig(stack);
+      const attrs = run.get(ING, "platform-ingress").inputs.metadata.annotations[
+        "alb.ingress.kubernetes.io/load-balancer-attributes"
+      ];
+      const base = `routing.http.drop_invalid_header_fields.enabled=true,deletion_protection.enabled=${edge.deletionProtection}`;
+      const bucket = `${prefix}-alb-logs`;
+      if (!edge.accessLogs) {
+        assert.equal(attrs, base);
+        assert.equal(run.ofType("aws:s3/bucket:Bucket").filter((b) => b.name === bucket).length, 0);
+        return;
+      }
+      assert.equal(
+        attrs,
+        `${base},access_logs.s3.enabled=true,access_logs.s3.bucket=${bucket}-20261123,access_logs.s3.prefix=alb`,
+      );
+      assert.deepEqual(
+        run.get(
+          "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+          bucket,
+        ).inputs.rules,
+        [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+      );
+      assert.equal(
+        run.get("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", bucket).inputs
+          .rules[0].expiration.days,
+        edge.accessLogs.retentionDays,
+      );
+      const policy = JSON.parse(run.get("aws:s3/bucketPolicy:BucketPolicy", bucket).inputs.policy);
+      assert.deepEqual(policy.Statement[0], {
+        Sid: "AlbAccessLogDelivery",
+        Effect: "Allow",
+        Principal: { AWS: "arn:aws:iam::797873946194:root" },
+        Action: "s3:PutObject",
+        Resource: `arn:aws:s3:::${bucket}-20261123/alb/AWSLogs/${testAccountId}/*`,
+      });
+    });
 
     it("orders every Ingress after the controller (so destroy removes the ALB before the controller)", async () => {
       const run = await runStack(stack);

@@ -8,7 +8,7 @@
  * returns the outputs the program reads from them, and the tests assert the inputs it passes.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { secretConfigKeys } from "../components/config";
+import { parseConfig, secretConfigKeys, type PlatformConfig } from "../components/config";
 import * as yaml from "js-yaml";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -119,6 +119,11 @@ function fakeNestedSecrets(v: unknown, at: string): unknown {
 /** A deep copy of a stack's raw config, for tests that break one value. */
 export function cloneStackConfig(stack: StackName): RawConfig {
   return structuredClone(readStackConfig(stack).raw);
+}
+
+/** A stack's validated config, as the program sees it: tests derive expectations from it. */
+export function stackConfig(stack: StackName): PlatformConfig {
+  return parseConfig(cloneStackConfig(stack), stack);
 }
 
 /** Outputs the mocks return per resource type: what the program reads from each resource. */

@@ -1,6 +1,23 @@
 import * as assert from "node:assert/strict";
 import { irsaTrustPolicy } from "../components/aws/iam";
-import { runStack, stacks, testOidcIssuer, testOidcProviderArn } from "./harness";
+import {
+  type StackName,
+  runStack,
+  stackConfig,
+  stacks,
+  testOidcIssuer,
+  testOidcProviderArn,
+} from "./harness";
+
+/** The observability stores the stack keeps in S3 (each needs its own IRSA role). */
+function objectStores(stack: StackName): string[] {
+  const o = stackConfig(stack).observability;
+  return [
+    ...(o.mimir.enabled ? ["mimir"] : []),
+    ...(o.loki.storage === "s3" ? ["loki"] : []),
+    ...(o.tempo.storage === "s3" ? ["tempo"] : []),
+  ];
+}
 
 describe("IRSA", () => {
   it("trusts one service account of one cluster, with :sub and :aud", () => {
@@ -76,13 +93,11 @@ describe("IRSA", () => {
             `llmplatform-${stack}-aws-load-balancer-controller-irsa`,
             "system:serviceaccount:kube-system:aws-load-balancer-controller",
           ],
-          // prod keeps metrics, logs and traces in S3
-          ...(stack === "prod"
-            ? ["mimir", "loki", "tempo"].map((c) => [
-                `llmplatform-prod-${c}-irsa`,
-                `system:serviceaccount:observability:${c}`,
-              ])
-            : []),
+          // each store kept in S3 reaches it through its own role
+          ...objectStores(stack).map((c) => [
+            `llmplatform-${stack}-${c}-irsa`,
+            `system:serviceaccount:observability:${c}`,
+          ]),
         ].sort(),
       );
       for (const r of irsa) {
@@ -90,8 +105,21 @@ describe("IRSA", () => {
         const s = r.doc.Statement[0];
         assert.deepEqual(s.Principal, { Federated: testOidcProviderArn });
         assert.deepEqual(Object.keys(s.Condition), ["StringEquals"]);
+        assert.deepEqual(Object.keys(s.Condition.StringEquals).sort(), [
+          `${testOidcIssuer}:aud`,
+          `${testOidcIssuer}:sub`,
+        ]);
         assert.equal(s.Condition.StringEquals[`${testOidcIssuer}:aud`], "sts.amazonaws.com");
+        assert.match(
+          s.Condition.StringEquals[`${testOidcIssuer}:sub`],
+          /^system:serviceaccount:[^:*]+:[^:*]+$/,
+        );
       }
+      // One role per service account: no two roles trust the same one.
+      const subs = irsa.map(
+        (r) => r.doc.Statement[0].Condition.StringEquals[`${testOidcIssuer}:sub`],
+      );
+      assert.equal(new Set(subs).size, subs.length);
     });
   }
 });

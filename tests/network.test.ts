@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { natStrategy, subnetRoleTags } from "../components/aws/network";
-import { runStack, stacks, testAccountId } from "./harness";
+import { runStack, stackConfig, stacks, testAccountId } from "./harness";
 
 describe("network", () => {
   it("maps the NAT choice to awsx strategies", () => {
@@ -10,25 +10,34 @@ describe("network", () => {
 
   for (const stack of stacks) {
     describe(stack, () => {
-      it("builds a 3-AZ VPC with ELB-tagged public and private subnets", async () => {
+      it("builds the configured VPC with ELB-tagged public and private subnets", async () => {
         const run = await runStack(stack);
+        const { network } = stackConfig(stack);
         const vpc = run.get("awsx:ec2:Vpc", `llmplatform-${stack}-vpc`);
-        assert.equal(vpc.inputs.cidrBlock, stack === "dev" ? "10.10.0.0/16" : "10.20.0.0/16");
-        assert.equal(vpc.inputs.numberOfAvailabilityZones, 3);
+        assert.equal(vpc.inputs.cidrBlock, network.cidr);
+        assert.equal(vpc.inputs.numberOfAvailabilityZones, network.availabilityZones);
         assert.equal(vpc.inputs.enableDnsHostnames, true);
         assert.equal(vpc.inputs.subnetStrategy, "Auto");
         assert.deepEqual(vpc.inputs.subnetSpecs, [
-          { type: "Private", cidrMask: 19, tags: { "kubernetes.io/role/internal-elb": "1" } },
-          { type: "Public", cidrMask: 22, tags: { "kubernetes.io/role/elb": "1" } },
+          {
+            type: "Private",
+            cidrMask: network.privateSubnetCidrMask,
+            tags: { "kubernetes.io/role/internal-elb": "1" },
+          },
+          {
+            type: "Public",
+            cidrMask: network.publicSubnetCidrMask,
+            tags: { "kubernetes.io/role/elb": "1" },
+          },
         ]);
         assert.deepEqual(subnetRoleTags.public, { "kubernetes.io/role/elb": "1" });
       });
 
-      it(`uses ${stack === "dev" ? "one NAT gateway" : "one NAT gateway per AZ"}`, async () => {
+      it("places NAT gateways as configured (network.natGateways)", async () => {
         const run = await runStack(stack);
         const vpc = run.get("awsx:ec2:Vpc", `llmplatform-${stack}-vpc`);
         assert.deepEqual(vpc.inputs.natGateways, {
-          strategy: stack === "dev" ? "Single" : "OnePerAz",
+          strategy: natStrategy(stackConfig(stack).network.natGateways),
         });
       });
 
@@ -37,7 +46,7 @@ describe("network", () => {
         const name = `llmplatform-${stack}-flow-logs`;
         const group = run.get("aws:cloudwatch/logGroup:LogGroup", name);
         assert.equal(group.inputs.name, `/aws/vpc/llmplatform-${stack}/flow-logs`);
-        assert.equal(group.inputs.retentionInDays, stack === "dev" ? 14 : 90);
+        assert.equal(group.inputs.retentionInDays, stackConfig(stack).network.flowLogRetentionDays);
         const flow = run.get("aws:ec2/flowLog:FlowLog", name);
         assert.equal(flow.inputs.trafficType, "ALL");
         assert.equal(flow.inputs.logDestinationType, "cloud-watch-logs");

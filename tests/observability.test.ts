@@ -14,6 +14,7 @@ import {
   repoRoot,
   runProgram,
   runStack,
+  stackConfig,
   stacks,
   testAccountId,
 } from "./harness";
@@ -156,7 +157,10 @@ describe("observability: datasources", () => {
 
 for (const stack of stacks) {
   describe(`observability (${stack})`, () => {
-    const prod = stack === "prod";
+    const o = stackConfig(stack).observability;
+    const mimir = o.mimir.enabled;
+    const lokiInS3 = o.loki.storage === "s3";
+    const tempoInS3 = o.tempo.storage === "s3";
     const prefix = `llmplatform-${stack}`;
     const values = async (release: string) => (await runStack(stack)).get(R, release).inputs.values;
 
@@ -169,7 +173,7 @@ for (const stack of stacks) {
         grafana: ["grafana", "12.11.1"],
         "otel-collector": ["opentelemetry-collector", "0.170.0"],
         "otel-agent": ["opentelemetry-collector", "0.170.0"],
-        ...(prod ? { mimir: ["mimir-distributed", "6.2.0"] as [string, string] } : {}),
+        ...(mimir ? { mimir: ["mimir-distributed", "6.2.0"] as [string, string] } : {}),
       };
       for (const [name, [chart, version]] of Object.entries(expected)) {
         const r = run.get(R, name).inputs;
@@ -187,18 +191,18 @@ for (const stack of stacks) {
       }
       assert.equal(
         run.ofType(R).some((r) => r.name === "mimir"),
-        prod,
+        mimir,
       );
     });
 
-    it("runs Prometheus with the configured retention, storage and replicas, remote-writing to Mimir in prod", async () => {
+    it("runs Prometheus with the configured retention, storage and replicas, remote-writing to Mimir when enabled", async () => {
       const v = await values("kube-prometheus-stack");
       const spec = v.prometheus.prometheusSpec;
-      assert.equal(spec.replicas, prod ? 2 : 1);
-      assert.equal(spec.retention, prod ? "15d" : "7d");
+      assert.equal(spec.replicas, o.prometheus.replicas);
+      assert.equal(spec.retention, o.prometheus.retention);
       assert.equal(
         spec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage,
-        prod ? "200Gi" : "50Gi",
+        `${o.prometheus.storageGi}Gi`,
       );
       assert.equal(spec.storageSpec.volumeClaimTemplate.spec.storageClassName, "gp3");
       assert.equal(spec.enableOTLPReceiver, true);
@@ -206,7 +210,7 @@ for (const stack of stacks) {
       assert.equal(spec.podMonitorSelectorNilUsesHelmValues, false);
       assert.deepEqual(
         spec.remoteWrite,
-        prod
+        mimir
           ? [{ url: "http://mimir-distributor.observability.svc.cluster.local:8080/api/v1/push" }]
           : [],
       );
@@ -220,7 +224,7 @@ for (const stack of stacks) {
         ],
         [false, false, false, false],
       );
-      assert.equal(v.alertmanager.alertmanagerSpec.replicas, prod ? 2 : 1);
+      assert.equal(v.alertmanager.alertmanagerSpec.replicas, o.alertmanager.replicas);
       assert.deepEqual(
         v.alertmanager.config.receivers,
         [{ name: "null" }],
@@ -234,52 +238,46 @@ for (const stack of stacks) {
       assert.deepEqual(v["prometheus-node-exporter"].tolerations, [{ operator: "Exists" }]);
     });
 
-    it(
-      prod ? "keeps Loki in S3 through IRSA, 3 replicas" : "keeps Loki on a volume, one replica",
-      async () => {
-        const v = await values("loki");
-        assert.equal(v.fullnameOverride, "loki");
-        assert.equal(v.deploymentMode, "Monolithic");
-        assert.equal(v.singleBinary.replicas, prod ? 3 : 1);
-        assert.deepEqual([v.read.replicas, v.write.replicas, v.backend.replicas], [0, 0, 0]);
-        assert.equal(v.loki.schemaConfig.configs[0].schema, "v13");
-        assert.equal(v.loki.limits_config.retention_period, prod ? "720h" : "168h");
-        if (prod) {
-          assert.deepEqual(v.loki.storage, {
-            type: "s3",
-            bucketNames: {
-              chunks: `${prefix}-loki-20261123`,
-              ruler: `${prefix}-loki-20261123`,
-            },
-            s3: { region: "us-west-2" },
-          });
-          assert.deepEqual(v.serviceAccount.annotations, {
-            "eks.amazonaws.com/role-arn": `arn:aws:iam::${testAccountId}:role/${prefix}-loki-irsa`,
-          });
-        } else {
-          assert.deepEqual(v.loki.storage, { type: "filesystem" });
-          assert.equal(v.serviceAccount.annotations, undefined);
-          assert.equal(v.singleBinary.persistence.size, "50Gi");
-        }
-      },
-    );
-
-    it(
-      prod ? "keeps Tempo traces in S3 through IRSA" : "keeps Tempo traces on a local volume",
-      async () => {
-        const v = await values("tempo");
-        assert.equal(v.fullnameOverride, "tempo");
-        assert.equal(v.tempo.retention, prod ? "336h" : "72h");
-        assert.deepEqual(v.tempo.receivers.otlp.protocols, {
-          grpc: { endpoint: "0.0.0.0:4317" },
-          http: { endpoint: "0.0.0.0:4318" },
+    it("keeps Loki where configured (S3 through IRSA, or a volume), with the configured replicas and retention", async () => {
+      const v = await values("loki");
+      assert.equal(v.fullnameOverride, "loki");
+      assert.equal(v.deploymentMode, "Monolithic");
+      assert.equal(v.singleBinary.replicas, o.loki.replicas);
+      assert.deepEqual([v.read.replicas, v.write.replicas, v.backend.replicas], [0, 0, 0]);
+      assert.equal(v.loki.schemaConfig.configs[0].schema, "v13");
+      assert.equal(v.loki.limits_config.retention_period, `${o.loki.retentionDays * 24}h`);
+      if (lokiInS3) {
+        assert.deepEqual(v.loki.storage, {
+          type: "s3",
+          bucketNames: {
+            chunks: `${prefix}-loki-20261123`,
+            ruler: `${prefix}-loki-20261123`,
+          },
+          s3: { region: "us-west-2" },
         });
-        assert.equal(v.tempo.storage.trace.backend, prod ? "s3" : "local");
-        if (prod) assert.equal(v.tempo.storage.trace.s3.bucket, `${prefix}-tempo-20261123`);
-      },
-    );
+        assert.deepEqual(v.serviceAccount.annotations, {
+          "eks.amazonaws.com/role-arn": `arn:aws:iam::${testAccountId}:role/${prefix}-loki-irsa`,
+        });
+      } else {
+        assert.deepEqual(v.loki.storage, { type: "filesystem" });
+        assert.equal(v.serviceAccount.annotations, undefined);
+        assert.equal(v.singleBinary.persistence.size, `${o.loki.storageGi}Gi`);
+      }
+    });
 
-    if (prod) {
+    it("keeps Tempo traces where configured (S3 through IRSA, or a local volume), for the configured hours", async () => {
+      const v = await values("tempo");
+      assert.equal(v.fullnameOverride, "tempo");
+      assert.equal(v.tempo.retention, `${o.tempo.retentionHours}h`);
+      assert.deepEqual(v.tempo.receivers.otlp.protocols, {
+        grpc: { endpoint: "0.0.0.0:4317" },
+        http: { endpoint: "0.0.0.0:4318" },
+      });
+      assert.equal(v.tempo.storage.trace.backend, o.tempo.storage);
+      if (tempoInS3) assert.equal(v.tempo.storage.trace.s3.bucket, `${prefix}-tempo-20261123`);
+    });
+
+    if (mimir) {
       it("runs Mimir without Kafka (classic architecture), in S3 through IRSA", async () => {
         const v = await values("mimir");
         assert.deepEqual([v.kafka.enabled, v.minio.enabled], [false, false]);
@@ -289,7 +287,7 @@ for (const stack of stacks) {
         assert.equal(c.common.storage.backend, "s3");
         assert.equal(c.blocks_storage.s3.bucket_name, `${prefix}-mimir-blocks-20261123`);
         assert.equal(c.ruler_storage.s3.bucket_name, `${prefix}-mimir-ruler-20261123`);
-        assert.equal(c.limits.compactor_blocks_retention_period, "395d");
+        assert.equal(c.limits.compactor_blocks_retention_period, `${o.mimir.retentionDays}d`);
         assert.deepEqual(v.serviceAccount.annotations, {
           "eks.amazonaws.com/role-arn": `arn:aws:iam::${testAccountId}:role/${prefix}-mimir-irsa`,
         });
@@ -309,7 +307,7 @@ for (const stack of stacks) {
       const v = await values("otel-collector");
       assert.deepEqual(
         [v.fullnameOverride, v.mode, v.command.name, v.replicaCount],
-        ["otel-collector", "deployment", "otelcol-k8s", prod ? 2 : 1],
+        ["otel-collector", "deployment", "otelcol-k8s", o.otelCollector.replicas],
       );
       assert.equal(
         v.image.repository,
@@ -357,7 +355,7 @@ for (const stack of stacks) {
       assert.deepEqual(Object.keys(v.dashboards.platform).sort(), ["gpu", "platform-red", "vllm"]);
       assert.equal(
         v.datasources["datasources.yaml"].datasources[0].name,
-        prod ? "Mimir" : "Prometheus",
+        mimir ? "Mimir" : "Prometheus",
       );
       const secret = run.get("kubernetes:core/v1:Secret", `${prefix}-observability-grafana-admin`);
       assert.deepEqual(secret.secretPaths, ["stringData"]);

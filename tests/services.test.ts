@@ -2,7 +2,14 @@ import * as assert from "node:assert/strict";
 import { configHash, hpaSpec } from "../components/k8s/microservice";
 import { modelRoutes, routeTable } from "../components/platformServices";
 import { parseConfig } from "../components/config";
-import { cloneStackConfig, runStack, stacks, testAccountId, testOidcIssuer } from "./harness";
+import {
+  cloneStackConfig,
+  runStack,
+  stackConfig,
+  stacks,
+  testAccountId,
+  testOidcIssuer,
+} from "./harness";
 
 const D = "kubernetes:apps/v1:Deployment";
 /** The four platform services (model servers have their own tests). */
@@ -139,7 +146,9 @@ describe("services: pure parts", () => {
 for (const stack of stacks) {
   describe(`services (${stack})`, () => {
     const prefix = `llmplatform-${stack}`;
-    const tag = stack === "dev" ? "dev-latest" : "v1.0.0";
+    const config = stackConfig(stack);
+    const services = config.services as unknown as Record<string, any>;
+    const tag = services.gateway.imageTag;
 
     it("runs the gateway as the design specifies", async () => {
       const run = await runStack(stack);
@@ -162,8 +171,8 @@ for (const stack of stacks) {
       });
       assert.equal(
         dep.spec.replicas,
-        stack === "dev" ? 2 : undefined,
-        "an HPA owns prod's replica count",
+        services.gateway.hpa ? undefined : services.gateway.replicas,
+        "an HPA, when configured, owns the replica count",
       );
       assert.deepEqual(dep.spec.strategy, {
         type: "RollingUpdate",
@@ -387,8 +396,8 @@ for (const stack of stacks) {
       assert.equal(cm.metadata.name, "gateway-config");
       const { ROUTE_TABLE, MODEL_ROUTES, ...rest } = cm.data;
       assert.deepEqual(rest, {
-        LOG_LEVEL: stack === "dev" ? "DEBUG" : "INFO",
-        AWS_REGION: "us-west-2",
+        LOG_LEVEL: config.services.logLevel,
+        AWS_REGION: config.region,
         PORT: "8000",
         OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel-collector.observability.svc.cluster.local:4317",
         OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
@@ -407,7 +416,10 @@ for (const stack of stacks) {
     it("configures the team APIs (SageMaker endpoint, adapter and results buckets)", async () => {
       const run = await runStack(stack);
       const data = (name: string) => run.get("kubernetes:core/v1:ConfigMap", name).inputs.data;
-      assert.equal(data("quant-api-config").SAGEMAKER_ENDPOINT_NAME, `${prefix}-quant-awq`);
+      assert.equal(
+        data("quant-api-config").SAGEMAKER_ENDPOINT_NAME,
+        services["quant-api"].sagemaker.endpointName,
+      );
       assert.equal(data("quant-api-config").SAGEMAKER_TIMEOUT_MS, "30000");
       assert.equal(data("quant-api-config").ENABLE_FALLBACK, "true");
       assert.equal(data("finetune-api-config").ADAPTER_BUCKET, `${prefix}-adapters-20261123`);
@@ -422,7 +434,7 @@ for (const stack of stacks) {
       }
     });
 
-    it("creates one ECR repository per service: scanned, KMS-encrypted, immutable tags in prod", async () => {
+    it("creates one ECR repository per service: scanned, KMS-encrypted, tags immutable as configured", async () => {
       const run = await runStack(stack);
       const repos = run.ofType("aws:ecr/repository:Repository");
       assert.deepEqual(
@@ -430,7 +442,10 @@ for (const stack of stacks) {
         ["eval-api", "finetune-api", "gateway", "quant-api"].map((s) => `${prefix}/${s}`),
       );
       for (const r of repos) {
-        assert.equal(r.inputs.imageTagMutability, stack === "dev" ? "MUTABLE" : "IMMUTABLE");
+        assert.equal(
+          r.inputs.imageTagMutability,
+          config.services.immutableImageTags ? "IMMUTABLE" : "MUTABLE",
+        );
         assert.deepEqual(r.inputs.imageScanningConfiguration, { scanOnPush: true });
         assert.deepEqual(r.inputs.encryptionConfigurations, [{ encryptionType: "KMS" }]);
       }
@@ -494,7 +509,7 @@ for (const stack of stacks) {
 
     it("allows only the design's flows: ALB -> gateway, gateway -> team APIs, team APIs -> AWS over HTTPS", async () => {
       const run = await runStack(stack);
-      const vpc = stack === "dev" ? "10.10.0.0/16" : "10.20.0.0/16";
+      const vpc = config.network.cidr;
       const alb = run.get(NP, "gateway-allow-alb-to-gateway-8000").inputs;
       assert.equal(alb.metadata.namespace, "platform");
       assert.deepEqual(alb.spec, {
@@ -542,57 +557,37 @@ for (const stack of stacks) {
       );
     });
 
-    it(
-      stack === "prod"
-        ? "scales the gateway and quant-api with HPAs and protects all four with PDBs"
-        : "has no HPA or PDB in dev",
-      async () => {
-        const run = await runStack(stack);
-        const hpas = run.ofType("kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
-        const pdbs = run.ofType("kubernetes:policy/v1:PodDisruptionBudget");
-        if (stack === "dev") {
-          assert.deepEqual([hpas.length, pdbs.length], [0, 0]);
-          return;
+    it("gives each service an HPA exactly when configured and a PDB exactly when configured, else its fixed replicas", async () => {
+      const run = await runStack(stack);
+      const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
+      const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
+      const deployments = platformOnly(run.ofType(D));
+      assert.deepEqual(
+        deployments.map((d) => d.name).sort(),
+        Object.keys(services)
+          .filter((k) => typeof services[k] === "object")
+          .sort(),
+      );
+      const byName = (type: string, name: string) =>
+        platformOnly(run.ofType(type)).find((r) => r.inputs.metadata.name === name);
+      for (const dep of deployments) {
+        const svc = services[dep.name];
+        const hpa = byName(HPA, dep.name);
+        if (svc.hpa) {
+          assert.deepEqual(hpa!.inputs.spec, hpaSpec(dep.name as any, svc.hpa), dep.name);
+          assert.equal(dep.inputs.spec.replicas, undefined, `${dep.name}: the HPA owns replicas`);
+        } else {
+          assert.equal(hpa, undefined, dep.name);
+          assert.equal(dep.inputs.spec.replicas, svc.replicas, dep.name);
         }
-        const gw = run.get("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "gateway-hpa")
-          .inputs.spec;
-        assert.deepEqual([gw.minReplicas, gw.maxReplicas], [3, 10]);
-        assert.deepEqual(
-          gw.metrics.map((m: any) => [m.resource.name, m.resource.target.averageUtilization]),
-          [
-            ["cpu", 70],
-            ["memory", 80],
-          ],
-        );
-        assert.deepEqual(gw.behavior.scaleDown, {
-          stabilizationWindowSeconds: 300,
-          policies: [{ type: "Percent", value: 10, periodSeconds: 60 }],
-        });
-        assert.deepEqual(gw.behavior.scaleUp, {
-          stabilizationWindowSeconds: 60,
-          policies: [{ type: "Percent", value: 100, periodSeconds: 15 }],
-        });
-        const quant = run.get("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "quant-api-hpa")
-          .inputs.spec;
-        assert.deepEqual([quant.minReplicas, quant.maxReplicas, quant.metrics.length], [3, 6, 1]);
-        assert.deepEqual(
-          Object.fromEntries(
-            pdbs.map((p) => [
-              p.inputs.metadata.name,
-              [p.inputs.spec.minAvailable, p.inputs.spec.selector.matchLabels.app],
-            ]),
-          ),
-          {
-            gateway: [2, "gateway"],
-            "quant-api": [1, "quant-api"],
-            "finetune-api": [1, "finetune-api"],
-            "eval-api": [1, "eval-api"],
-          },
-        );
-        assert.equal(run.get(D, "quant-api").inputs.spec.replicas, undefined);
-        assert.equal(run.get(D, "finetune-api").inputs.spec.replicas, 3);
-        assert.equal(run.get(D, "eval-api").inputs.spec.replicas, 3);
-      },
-    );
+        const pdb = byName(PDB, dep.name);
+        if (svc.pdb) {
+          assert.equal(pdb!.inputs.spec.minAvailable, svc.pdb.minAvailable, dep.name);
+          assert.deepEqual(pdb!.inputs.spec.selector.matchLabels, { app: dep.name });
+        } else {
+          assert.equal(pdb, undefined, dep.name);
+        }
+      }
+    });
   });
 }
