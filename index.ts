@@ -10,6 +10,7 @@ import { Cluster } from "./components/aws/cluster";
 import { Network } from "./components/aws/network";
 import { NodeGroups } from "./components/aws/nodeGroups";
 import { loadConfig } from "./components/config";
+import type { PlatformContext } from "./components/context";
 import { Namespaces } from "./components/k8s/namespaces";
 import { DefaultStorageClass } from "./components/k8s/storage";
 import { Edge } from "./components/edge";
@@ -52,6 +53,19 @@ export = () => {
     },
     opts,
   );
+
+  // What every platform unit may need about where it runs (providers travel through options).
+  const ctx: PlatformContext = {
+    stack: config.stack,
+    clusterName: name,
+    namePrefix: name,
+    region: config.region,
+    partition,
+    accountId,
+    oidc: cluster.oidc,
+    vpcCidr: config.network.cidr,
+    serviceCidr,
+  };
 
   const addons = addonSpecs(config.cluster.kubernetesVersion);
   const addonArgs = {
@@ -154,21 +168,15 @@ export = () => {
   const observability = new Observability(
     `${name}-observability`,
     {
-      stack: config.stack,
-      clusterName: name,
-      region: config.region,
-      vpcCidr: config.network.cidr,
-      serviceCidr,
+      ctx,
       o: config.observability,
       grafanaUrl: edge.grafanaUrl,
       ...(config.alertWebhookUrl ? { alertWebhookUrl: config.alertWebhookUrl } : {}),
-      oidc: cluster.oidc,
       namespace: namespaces.names.observability,
       // CPU nodes to run on, EBS CSI for the volumes, the controller whose webhook admits the pods.
       dependsOn: [nodeGroups.cpu, compute, loadBalancerController.release],
-      provider: cluster.provider,
     },
-    opts,
+    { providers: { ...opts.providers, kubernetes: cluster.provider } },
   );
 
   new GpuRuntime(
@@ -194,6 +202,7 @@ export = () => {
     ? new Keda(`${name}-keda`, {
         vpcCidr: config.network.cidr,
         serviceCidr,
+        prometheus: observability.prometheus,
         observabilityNamespace: namespaces.names.observability,
         dependsOn: [nodeGroups.cpu],
         provider: cluster.provider,
@@ -208,7 +217,7 @@ export = () => {
       region: config.region,
       oidc: cluster.oidc,
       adapterBucket: { name: services.buckets.adapters, arn: services.adapterBucketArn },
-      ...(keda ? { autoscaler: keda.release } : {}),
+      ...(keda ? { autoscaler: keda } : {}),
       vpcId: network.vpcId,
       vpcCidr: config.network.cidr,
       privateSubnetIds: network.privateSubnetIds,

@@ -22,6 +22,7 @@ import {
   type ModelsConfig,
 } from "./schema/models";
 import { images } from "./versions";
+import type { Autoscaler } from "./modelAutoscaling";
 import { renamedFrom } from "./typeTokens";
 
 /** StorageClass of the shared model cache. */
@@ -70,8 +71,8 @@ export interface ModelServingArgs {
   readonly oidc: OidcIdentity;
   /** The adapters bucket finetune-api publishes LoRA adapters to (`adapters/<name>/`). */
   readonly adapterBucket: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
-  /** The KEDA release; required when any variant autoscales. */
-  readonly autoscaler?: pulumi.Resource;
+  /** KEDA and the Prometheus its scalers query; required when any variant autoscales. */
+  readonly autoscaler?: Autoscaler;
   readonly vpcId: pulumi.Input<string>;
   readonly vpcCidr: string;
   readonly privateSubnetIds: pulumi.Input<string[]>;

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { modelDesign, modelServerLabel, modelServerName, partOf, servicePort } from "../catalog";
 import { replicaRange, type ModelVariant, type ModelVariantConfig } from "../schema/models";
 import { gpuTaint, nodeGroupLabel } from "../aws/nodeGroupSpecs";
-import { scaledObjectSpec } from "../modelAutoscaling";
+import { scaledObjectSpec, type Autoscaler } from "../modelAutoscaling";
 import { httpProbe, restrictedContainerSecurityContext } from "./security";
 
 /** UID of the `vllm` user the vLLM image ships (GID 0, OpenShift-style group-writable image files). */
@@ -242,8 +242,8 @@ function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input.apps.v
 
 export interface ModelServerArgs extends ModelServerParams {
   readonly namespace: pulumi.Input<string>;
-  /** The KEDA release; required when the variant autoscales (its ScaledObject needs the CRD). */
-  readonly autoscaler?: pulumi.Resource;
+  /** KEDA and its Prometheus; required when the variant autoscales (its ScaledObject needs the CRD). */
+  readonly autoscaler?: Autoscaler;
   readonly provider: k8s.Provider;
 }
 
@@ -301,9 +301,13 @@ export class ModelServer extends pulumi.ComponentResource {
           apiVersion: "keda.sh/v1alpha1",
           kind: "ScaledObject",
           metadata: meta,
-          spec: scaledObjectSpec(args.variant, args.config.autoscaling),
+          spec: scaledObjectSpec(
+            args.variant,
+            args.config.autoscaling,
+            args.autoscaler.prometheusUrl,
+          ),
         },
-        { ...o, dependsOn: [args.autoscaler, deployment] },
+        { ...o, dependsOn: [args.autoscaler.release, deployment] },
       );
     }
     this.registerOutputs({});
