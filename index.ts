@@ -67,6 +67,9 @@ export = () => {
     serviceCidr,
   };
 
+  // Components that create both AWS and Kubernetes resources take both providers through options.
+  const k8sOpts = { providers: { ...opts.providers, kubernetes: cluster.provider } };
+
   const addons = addonSpecs(config.cluster.kubernetesVersion);
   const addonArgs = {
     clusterName: cluster.clusterName,
@@ -146,9 +149,7 @@ export = () => {
   const edge = new Edge(
     `${name}-edge`,
     {
-      namePrefix: name,
-      region: config.region,
-      accountId,
+      ctx,
       edge: config.edge,
       tags: { ...config.tags },
       gateway: { namespace: namespaces.names.platform, service: "gateway", port: 80 },
@@ -160,9 +161,8 @@ export = () => {
         serviceCreatedLater: true,
       },
       controller: loadBalancerController.release,
-      provider: cluster.provider,
     },
-    opts,
+    k8sOpts,
   );
 
   const observability = new Observability(
@@ -176,7 +176,7 @@ export = () => {
       // CPU nodes to run on, EBS CSI for the volumes, the controller whose webhook admits the pods.
       dependsOn: [nodeGroups.cpu, compute, loadBalancerController.release],
     },
-    { providers: { ...opts.providers, kubernetes: cluster.provider } },
+    k8sOpts,
   );
 
   new GpuRuntime(
