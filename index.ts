@@ -212,23 +212,18 @@ export = () => {
   const models = new ModelServing(
     `${name}-models`,
     {
-      stack: config.stack,
-      namePrefix: name,
-      region: config.region,
-      oidc: cluster.oidc,
+      ctx,
       adapterBucket: { name: services.buckets.adapters, arn: services.adapterBucketArn },
       ...(keda ? { autoscaler: keda } : {}),
       vpcId: network.vpcId,
-      vpcCidr: config.network.cidr,
       privateSubnetIds: network.privateSubnetIds,
       availabilityZones: config.network.availabilityZones,
       models: config.models,
       ...(config.hfToken ? { hfToken: config.hfToken } : {}),
       namespace: namespaces.names["llm-baseline"],
       efsDriver: compute.addons["aws-efs-csi-driver"]!,
-      provider: cluster.provider,
     },
-    opts,
+    k8sOpts,
   );
 
   return {

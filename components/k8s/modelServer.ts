@@ -244,7 +244,6 @@ export interface ModelServerArgs extends ModelServerParams {
   readonly namespace: pulumi.Input<string>;
   /** KEDA and its Prometheus; required when the variant autoscales (its ScaledObject needs the CRD). */
   readonly autoscaler?: Autoscaler;
-  readonly provider: k8s.Provider;
 }
 
 /**
@@ -256,7 +255,8 @@ export interface ModelServerArgs extends ModelServerParams {
 export class ModelServer extends pulumi.ComponentResource {
   constructor(name: string, args: ModelServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:k8s:ModelServer", name, {}, opts);
-    const o = { parent: this, provider: args.provider };
+    // The Kubernetes provider comes from the parent's (or opts') providers.
+    const o = { parent: this };
     const labels = modelServerLabels(args.variant, args.stack);
     const objectName = modelServerName(args.variant);
     const meta = { name: objectName, namespace: args.namespace, labels };
