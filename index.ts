@@ -115,16 +115,12 @@ export = () => {
   const loadBalancerController = new LoadBalancerController(
     `${name}-alb-controller`,
     {
-      clusterName: name,
-      region: config.region,
+      ctx,
       vpcId: network.vpcId,
-      partition,
-      oidc: cluster.oidc,
       tags: { ...config.tags },
       dependsOn: [nodeGroups.cpu],
-      provider: cluster.provider,
     },
-    opts,
+    k8sOpts,
   );
 
   const services = new PlatformServices(
@@ -182,31 +178,28 @@ export = () => {
   new GpuRuntime(
     `${name}-gpu`,
     {
-      clusterName: name,
-      region: config.region,
+      ctx,
       kubernetesVersion: config.cluster.kubernetesVersion,
-      partition,
-      accountId,
-      oidc: cluster.oidc,
       observabilityNamespace: namespaces.names.observability,
       dependsOn: [nodeGroups.cpu],
       observabilityDependsOn: [loadBalancerController.release],
-      provider: cluster.provider,
     },
-    opts,
+    k8sOpts,
   );
 
   // KEDA only where a variant autoscales (a plain boolean from config, known at preview).
   const autoscaled = Object.values(config.models.variants).some((v) => v.autoscaling);
   const keda = autoscaled
-    ? new Keda(`${name}-keda`, {
-        vpcCidr: config.network.cidr,
-        serviceCidr,
-        prometheus: observability.prometheus,
-        observabilityNamespace: namespaces.names.observability,
-        dependsOn: [nodeGroups.cpu],
-        provider: cluster.provider,
-      })
+    ? new Keda(
+        `${name}-keda`,
+        {
+          ctx,
+          prometheus: observability.prometheus,
+          observabilityNamespace: namespaces.names.observability,
+          dependsOn: [nodeGroups.cpu],
+        },
+        k8sOpts,
+      )
     : undefined;
 
   const models = new ModelServing(

@@ -1,8 +1,8 @@
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { chartWorkloads } from "./chartContracts";
 import type { PolicyDocument } from "./aws/iam";
-import { IrsaRole, type OidcIdentity } from "./aws/irsa";
+import { IrsaRole } from "./aws/irsa";
+import type { PlatformContext } from "./context";
 import { gpuTaint } from "./aws/nodeGroupSpecs";
 import { createNetworkPolicies } from "./k8s/namespaces";
 import { podsIn } from "./k8s/networkPolicies";
@@ -116,31 +116,29 @@ function clusterAutoscalerValues(
 }
 
 export interface GpuRuntimeArgs {
-  readonly clusterName: string;
-  readonly region: string;
+  /** Cluster name, region, partition, account and OIDC (the cluster autoscaler's role). */
+  readonly ctx: PlatformContext;
   readonly kubernetesVersion: KubernetesMinor;
-  readonly partition: pulumi.Input<string>;
-  readonly accountId: pulumi.Input<string>;
-  readonly oidc: OidcIdentity;
   /** The observability namespace (DCGM exporter needs its privileged Pod Security level). */
   readonly observabilityNamespace: pulumi.Output<string>;
   /** What the Helm releases wait for (the CPU node group: their controllers run there). */
   readonly dependsOn: pulumi.Resource[];
   /** What pods in the observability namespace also wait for (the load balancer controller's webhook). */
   readonly observabilityDependsOn: pulumi.Resource[];
-  readonly provider: k8s.Provider;
 }
 
 /**
  * What GPU workloads need from the cluster: the NVIDIA device plugin (advertises `nvidia.com/gpu`),
  * the DCGM exporter (GPU metrics), and the cluster autoscaler (scales SPOT GPU groups from zero).
  * Spot interruptions need no extra handler: managed node groups cordon and drain on rebalance
- * recommendations and interruption notices themselves.
+ * recommendations and interruption notices themselves. The Kubernetes provider comes through
+ * `opts.providers`.
  */
 export class GpuRuntime extends pulumi.ComponentResource {
   constructor(name: string, args: GpuRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:gpu:GpuRuntime", name, {}, renamedFrom("llmplatform:GpuRuntime", opts));
-    const o = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
+    const { ctx } = args;
+    const o = { parent: this, dependsOn: args.dependsOn };
 
     helmRelease(
       "nvidia-device-plugin",
@@ -182,21 +180,21 @@ export class GpuRuntime extends pulumi.ComponentResource {
           },
         },
       ],
-      { parent: this, provider: args.provider },
+      { parent: this },
     );
 
     const role = new IrsaRole(
       `${name}-cluster-autoscaler`,
       {
-        oidc: args.oidc,
+        oidc: ctx.oidc,
         namespace: "kube-system",
         serviceAccount: "cluster-autoscaler",
-        roleName: `${args.clusterName}-cluster-autoscaler-irsa`,
+        roleName: `${ctx.clusterName}-cluster-autoscaler-irsa`,
         inlinePolicies: {
           "scale-node-groups": pulumi
-            .all([args.partition, args.accountId])
+            .all([ctx.partition, ctx.accountId])
             .apply(([partition, account]) =>
-              clusterAutoscalerPolicy(partition, args.region, account, args.clusterName),
+              clusterAutoscalerPolicy(partition, ctx.region, account, ctx.clusterName),
             ),
         },
       },
@@ -207,7 +205,7 @@ export class GpuRuntime extends pulumi.ComponentResource {
       charts.clusterAutoscaler,
       "kube-system",
       role.roleArn.apply((arn) =>
-        clusterAutoscalerValues(args.clusterName, args.region, args.kubernetesVersion, arn),
+        clusterAutoscalerValues(ctx.clusterName, ctx.region, args.kubernetesVersion, arn),
       ),
       { ...o, dependsOn: [...args.dependsOn, role] },
     );

@@ -29,6 +29,7 @@ import type { ModelAutoscalingConfig, ModelVariant } from "./schema/models";
 import { chartWorkloads } from "./chartContracts";
 import { charts } from "./versions";
 import { renamedFrom } from "./typeTokens";
+import type { PlatformContext } from "./context";
 
 /** Namespace of the KEDA release (see the module comment for why). */
 const kedaNamespace = "kube-system";
@@ -286,18 +287,20 @@ export function scaledObjectSpec(
 }
 
 export interface KedaArgs {
-  readonly vpcCidr: string;
-  readonly serviceCidr: string;
+  /** VPC and Service CIDRs (its NetworkPolicies). */
+  readonly ctx: PlatformContext;
   /** The Prometheus the scalers query (Observability's in-cluster Prometheus, see above). */
   readonly prometheus: ScalerPrometheus;
   /** The observability namespace (Prometheus admits the operator's queries there). */
   readonly observabilityNamespace: pulumi.Output<string>;
   /** What the release waits for (CPU nodes to run on). */
   readonly dependsOn: pulumi.Resource[];
-  readonly provider: k8s.Provider;
 }
 
-/** KEDA (pinned chart) in kube-system with its NetworkPolicies and Prometheus's matching rule. */
+/**
+ * KEDA (pinned chart) in kube-system with its NetworkPolicies and Prometheus's matching rule. The
+ * Kubernetes provider comes through `opts.providers`.
+ */
 export class Keda extends pulumi.ComponentResource implements Autoscaler {
   /** The Helm release: ScaledObjects depend on it (it installs their CRD and admission webhook). */
   readonly release: k8s.helm.v3.Release;
@@ -306,7 +309,7 @@ export class Keda extends pulumi.ComponentResource implements Autoscaler {
 
   constructor(name: string, args: KedaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:models:Keda", name, {}, renamedFrom("llmplatform:Keda", opts));
-    const k = { parent: this, provider: args.provider };
+    const k = { parent: this };
     this.release = helmRelease("keda", charts.keda, kedaNamespace, kedaValues(), {
       ...k,
       dependsOn: args.dependsOn,
@@ -314,7 +317,7 @@ export class Keda extends pulumi.ComponentResource implements Autoscaler {
     createNetworkPolicies(
       kedaNamespace,
       kedaNamespace,
-      kedaPolicies(args.vpcCidr, args.serviceCidr, args.prometheus.port),
+      kedaPolicies(args.ctx.vpcCidr, args.ctx.serviceCidr, args.prometheus.port),
       k,
     );
     createNetworkPolicies(
