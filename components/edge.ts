@@ -181,6 +181,34 @@ function aliasRecords(
   );
 }
 
+/** Logged when the edge serves plain HTTP. */
+const plainHttpWarning =
+  "edge: no hostedZone or certificateArn, so the gateway and Grafana are served over plain " +
+  "HTTP on the load balancer's DNS name (allowHttpWithoutTls). Fine for a throwaway dev " +
+  "stack; set edge.hostedZone or edge.certificateArn for anything else.";
+
+/**
+ * The public URLs, and the DNS records to create by hand: CNAMEs to the ALB when TLS comes from a
+ * certificate without a Route 53 zone (with a zone the alias records exist; without TLS there are no
+ * hosts).
+ */
+function edgeUrls(mode: EdgeMode, albHostname: pulumi.Output<string>, managedZone: boolean) {
+  if (!mode.tls)
+    return {
+      gatewayUrl: albHostname.apply((h) => albUrl(h, httpPorts.gateway)),
+      grafanaUrl: albHostname.apply((h) => albUrl(h, httpPorts.grafana)),
+      dnsRecords: pulumi.output([] as { name: string; type: string; value: string }[]),
+    };
+  const hosts = [mode.gatewayHost, mode.grafanaHost];
+  return {
+    gatewayUrl: pulumi.output(publicUrl(mode.gatewayHost)),
+    grafanaUrl: pulumi.output(publicUrl(mode.grafanaHost)),
+    dnsRecords: managedZone
+      ? pulumi.output([] as { name: string; type: string; value: string }[])
+      : albHostname.apply((alb) => hosts.map((h) => ({ name: h, type: "CNAME", value: alb }))),
+  };
+}
+
 export interface EdgeArgs {
   /** Name prefix (ingress group, log bucket) and account (log delivery policy). */
   readonly ctx: PlatformContext;
@@ -211,15 +239,8 @@ export class Edge extends pulumi.ComponentResource {
     super("llmplatform:edge:Edge", name, {}, renamedFrom("llmplatform:Edge", opts));
     const e = args.edge;
     const mode = edgeMode(e);
-    if (!mode.tls) {
-      // Fire-and-forget: the engine flushes pending log messages before the program exits.
-      void pulumi.log.warn(
-        "edge: no hostedZone or certificateArn, so the gateway and Grafana are served over plain " +
-          "HTTP on the load balancer's DNS name (allowHttpWithoutTls). Fine for a throwaway dev " +
-          "stack; set edge.hostedZone or edge.certificateArn for anything else.",
-        this,
-      );
-    }
+    // Fire-and-forget: the engine flushes pending log messages before the program exits.
+    if (!mode.tls) void pulumi.log.warn(plainHttpWarning, this);
     const zone =
       mode.tls && mode.hostedZone
         ? aws.route53.getZoneOutput({ name: mode.hostedZone, privateZone: false }, { parent: this })
@@ -260,20 +281,12 @@ export class Edge extends pulumi.ComponentResource {
         throw new Error("platform-ingress has no load balancer hostname in its status");
       return hostname;
     });
-    const hosts = mode.tls ? [mode.gatewayHost, mode.grafanaHost] : [];
-    if (zone) aliasRecords(name, this, zone, hosts, this.albHostname);
-    this.dnsRecords =
-      mode.tls && !zone
-        ? this.albHostname.apply((alb) =>
-            hosts.map((h) => ({ name: h, type: "CNAME", value: alb })),
-          )
-        : pulumi.output([]);
-    this.gatewayUrl = mode.tls
-      ? pulumi.output(publicUrl(mode.gatewayHost))
-      : this.albHostname.apply((h) => albUrl(h, httpPorts.gateway));
-    this.grafanaUrl = mode.tls
-      ? pulumi.output(publicUrl(mode.grafanaHost))
-      : this.albHostname.apply((h) => albUrl(h, httpPorts.grafana));
+    if (zone && mode.tls)
+      aliasRecords(name, this, zone, [mode.gatewayHost, mode.grafanaHost], this.albHostname);
+    const urls = edgeUrls(mode, this.albHostname, zone !== undefined);
+    this.gatewayUrl = urls.gatewayUrl;
+    this.grafanaUrl = urls.grafanaUrl;
+    this.dnsRecords = urls.dnsRecords;
     this.registerOutputs({ albHostname: this.albHostname, dnsRecords: this.dnsRecords });
   }
 }
