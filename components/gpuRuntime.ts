@@ -127,6 +127,90 @@ export interface GpuRuntimeArgs {
   readonly observabilityDependsOn: pulumi.Resource[];
 }
 
+/** Options of the GPU runtime's children: parent (providers) and what they wait for. */
+type ChildOpts = { parent: pulumi.Resource; dependsOn: pulumi.Resource[] };
+
+/** The NVIDIA device plugin on the GPU nodes: advertises `nvidia.com/gpu`. */
+function nvidiaDevicePlugin(o: ChildOpts) {
+  helmRelease(
+    "nvidia-device-plugin",
+    charts.nvidiaDevicePlugin,
+    "kube-system",
+    {
+      ...onGpuNodes,
+      gfd: { enabled: false },
+      resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },
+    },
+    o,
+  );
+}
+
+/**
+ * The DCGM exporter (GPU metrics), scraped by Prometheus. DCGM needs root and SYS_ADMIN for profiling
+ * metrics: it runs in observability, the one namespace that enforces `privileged` (see catalog.ts).
+ */
+function dcgmExporter(args: GpuRuntimeArgs, o: ChildOpts) {
+  helmRelease(
+    "dcgm-exporter",
+    charts.dcgmExporter,
+    args.observabilityNamespace,
+    // Scraped through the PodMonitor the observability stack defines.
+    { ...onGpuNodes, serviceMonitor: { enabled: false } },
+    o,
+  );
+  createNetworkPolicies(
+    "dcgm-exporter",
+    args.observabilityNamespace,
+    [
+      {
+        name: "allow-prometheus-scrape-dcgm-9400",
+        spec: {
+          podSelector: { matchLabels: { ...chartWorkloads.dcgmExporter.podLabels } },
+          policyTypes: ["Ingress"],
+          ingress: [
+            {
+              from: [podsIn("observability", prometheusPodLabels)],
+              ports: [{ protocol: "TCP", port: 9400 }],
+            },
+          ],
+        },
+      },
+    ],
+    { parent: o.parent },
+  );
+}
+
+/** The cluster autoscaler (scales SPOT GPU groups from zero) with its IRSA role. */
+function clusterAutoscaler(name: string, args: GpuRuntimeArgs, o: ChildOpts) {
+  const { ctx } = args;
+  const role = new IrsaRole(
+    `${name}-cluster-autoscaler`,
+    {
+      oidc: ctx.oidc,
+      namespace: "kube-system",
+      serviceAccount: "cluster-autoscaler",
+      roleName: `${ctx.clusterName}-cluster-autoscaler-irsa`,
+      inlinePolicies: {
+        "scale-node-groups": pulumi
+          .all([ctx.partition, ctx.accountId])
+          .apply(([partition, account]) =>
+            clusterAutoscalerPolicy(partition, ctx.region, account, ctx.clusterName),
+          ),
+      },
+    },
+    { parent: o.parent },
+  );
+  helmRelease(
+    "cluster-autoscaler",
+    charts.clusterAutoscaler,
+    "kube-system",
+    role.roleArn.apply((arn) =>
+      clusterAutoscalerValues(ctx.clusterName, ctx.region, args.kubernetesVersion, arn),
+    ),
+    { ...o, dependsOn: [...o.dependsOn, role] },
+  );
+}
+
 /**
  * What GPU workloads need from the cluster: the NVIDIA device plugin (advertises `nvidia.com/gpu`),
  * the DCGM exporter (GPU metrics), and the cluster autoscaler (scales SPOT GPU groups from zero).
@@ -137,78 +221,10 @@ export interface GpuRuntimeArgs {
 export class GpuRuntime extends pulumi.ComponentResource {
   constructor(name: string, args: GpuRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:gpu:GpuRuntime", name, {}, renamedFrom("llmplatform:GpuRuntime", opts));
-    const { ctx } = args;
     const o = { parent: this, dependsOn: args.dependsOn };
-
-    helmRelease(
-      "nvidia-device-plugin",
-      charts.nvidiaDevicePlugin,
-      "kube-system",
-      {
-        ...onGpuNodes,
-        gfd: { enabled: false },
-        resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },
-      },
-      o,
-    );
-
-    // DCGM needs root and SYS_ADMIN for profiling metrics: it runs in observability, the one namespace
-    // that enforces `privileged` (see catalog.ts).
-    helmRelease(
-      "dcgm-exporter",
-      charts.dcgmExporter,
-      args.observabilityNamespace,
-      // Scraped through the PodMonitor the observability stack defines.
-      { ...onGpuNodes, serviceMonitor: { enabled: false } },
-      { ...o, dependsOn: [...args.dependsOn, ...args.observabilityDependsOn] },
-    );
-    createNetworkPolicies(
-      "dcgm-exporter",
-      args.observabilityNamespace,
-      [
-        {
-          name: "allow-prometheus-scrape-dcgm-9400",
-          spec: {
-            podSelector: { matchLabels: { ...chartWorkloads.dcgmExporter.podLabels } },
-            policyTypes: ["Ingress"],
-            ingress: [
-              {
-                from: [podsIn("observability", prometheusPodLabels)],
-                ports: [{ protocol: "TCP", port: 9400 }],
-              },
-            ],
-          },
-        },
-      ],
-      { parent: this },
-    );
-
-    const role = new IrsaRole(
-      `${name}-cluster-autoscaler`,
-      {
-        oidc: ctx.oidc,
-        namespace: "kube-system",
-        serviceAccount: "cluster-autoscaler",
-        roleName: `${ctx.clusterName}-cluster-autoscaler-irsa`,
-        inlinePolicies: {
-          "scale-node-groups": pulumi
-            .all([ctx.partition, ctx.accountId])
-            .apply(([partition, account]) =>
-              clusterAutoscalerPolicy(partition, ctx.region, account, ctx.clusterName),
-            ),
-        },
-      },
-      { parent: this },
-    );
-    helmRelease(
-      "cluster-autoscaler",
-      charts.clusterAutoscaler,
-      "kube-system",
-      role.roleArn.apply((arn) =>
-        clusterAutoscalerValues(ctx.clusterName, ctx.region, args.kubernetesVersion, arn),
-      ),
-      { ...o, dependsOn: [...args.dependsOn, role] },
-    );
+    nvidiaDevicePlugin(o);
+    dcgmExporter(args, { ...o, dependsOn: [...args.dependsOn, ...args.observabilityDependsOn] });
+    clusterAutoscaler(name, args, o);
     this.registerOutputs({});
   }
 }
