@@ -10,6 +10,7 @@ import { Cluster } from "./components/aws/cluster";
 import { Network } from "./components/aws/network";
 import { NodeGroups } from "./components/aws/nodeGroups";
 import { loadConfig } from "./components/config";
+import type { PlatformContext } from "./components/context";
 import { Namespaces } from "./components/k8s/namespaces";
 import { DefaultStorageClass } from "./components/k8s/storage";
 import { Edge } from "./components/edge";
@@ -52,6 +53,22 @@ export = () => {
     },
     opts,
   );
+
+  // What every platform unit may need about where it runs (providers travel through options).
+  const ctx: PlatformContext = {
+    stack: config.stack,
+    clusterName: name,
+    namePrefix: name,
+    region: config.region,
+    partition,
+    accountId,
+    oidc: cluster.oidc,
+    vpcCidr: config.network.cidr,
+    serviceCidr,
+  };
+
+  // Components that create both AWS and Kubernetes resources take both providers through options.
+  const k8sOpts = { providers: { ...opts.providers, kubernetes: cluster.provider } };
 
   const addons = addonSpecs(config.cluster.kubernetesVersion);
   const addonArgs = {
@@ -98,16 +115,12 @@ export = () => {
   const loadBalancerController = new LoadBalancerController(
     `${name}-alb-controller`,
     {
-      clusterName: name,
-      region: config.region,
+      ctx,
       vpcId: network.vpcId,
-      partition,
-      oidc: cluster.oidc,
       tags: { ...config.tags },
       dependsOn: [nodeGroups.cpu],
-      provider: cluster.provider,
     },
-    opts,
+    k8sOpts,
   );
 
   const services = new PlatformServices(
@@ -132,9 +145,7 @@ export = () => {
   const edge = new Edge(
     `${name}-edge`,
     {
-      namePrefix: name,
-      region: config.region,
-      accountId,
+      ctx,
       edge: config.edge,
       tags: { ...config.tags },
       gateway: { namespace: namespaces.names.platform, service: "gateway", port: 80 },
@@ -146,80 +157,66 @@ export = () => {
         serviceCreatedLater: true,
       },
       controller: loadBalancerController.release,
-      provider: cluster.provider,
     },
-    opts,
+    k8sOpts,
   );
 
   const observability = new Observability(
     `${name}-observability`,
     {
-      stack: config.stack,
-      clusterName: name,
-      region: config.region,
-      vpcCidr: config.network.cidr,
-      serviceCidr,
+      ctx,
       o: config.observability,
       grafanaUrl: edge.grafanaUrl,
       ...(config.alertWebhookUrl ? { alertWebhookUrl: config.alertWebhookUrl } : {}),
-      oidc: cluster.oidc,
       namespace: namespaces.names.observability,
       // CPU nodes to run on, EBS CSI for the volumes, the controller whose webhook admits the pods.
       dependsOn: [nodeGroups.cpu, compute, loadBalancerController.release],
-      provider: cluster.provider,
     },
-    opts,
+    k8sOpts,
   );
 
   new GpuRuntime(
     `${name}-gpu`,
     {
-      clusterName: name,
-      region: config.region,
+      ctx,
       kubernetesVersion: config.cluster.kubernetesVersion,
-      partition,
-      accountId,
-      oidc: cluster.oidc,
       observabilityNamespace: namespaces.names.observability,
       dependsOn: [nodeGroups.cpu],
       observabilityDependsOn: [loadBalancerController.release],
-      provider: cluster.provider,
     },
-    opts,
+    k8sOpts,
   );
 
   // KEDA only where a variant autoscales (a plain boolean from config, known at preview).
   const autoscaled = Object.values(config.models.variants).some((v) => v.autoscaling);
   const keda = autoscaled
-    ? new Keda(`${name}-keda`, {
-        vpcCidr: config.network.cidr,
-        serviceCidr,
-        observabilityNamespace: namespaces.names.observability,
-        dependsOn: [nodeGroups.cpu],
-        provider: cluster.provider,
-      })
+    ? new Keda(
+        `${name}-keda`,
+        {
+          ctx,
+          prometheus: observability.prometheus,
+          observabilityNamespace: namespaces.names.observability,
+          dependsOn: [nodeGroups.cpu],
+        },
+        k8sOpts,
+      )
     : undefined;
 
   const models = new ModelServing(
     `${name}-models`,
     {
-      stack: config.stack,
-      namePrefix: name,
-      region: config.region,
-      oidc: cluster.oidc,
+      ctx,
       adapterBucket: { name: services.buckets.adapters, arn: services.adapterBucketArn },
-      ...(keda ? { autoscaler: keda.release } : {}),
+      ...(keda ? { autoscaler: keda } : {}),
       vpcId: network.vpcId,
-      vpcCidr: config.network.cidr,
       privateSubnetIds: network.privateSubnetIds,
       availabilityZones: config.network.availabilityZones,
       models: config.models,
       ...(config.hfToken ? { hfToken: config.hfToken } : {}),
       namespace: namespaces.names["llm-baseline"],
       efsDriver: compute.addons["aws-efs-csi-driver"]!,
-      provider: cluster.provider,
     },
-    opts,
+    k8sOpts,
   );
 
   return {

@@ -1,8 +1,8 @@
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { chartWorkloads } from "./chartContracts";
 import type { PolicyDocument } from "./aws/iam";
-import { IrsaRole, type OidcIdentity } from "./aws/irsa";
+import { IrsaRole } from "./aws/irsa";
+import type { PlatformContext } from "./context";
 import { gpuTaint } from "./aws/nodeGroupSpecs";
 import { createNetworkPolicies } from "./k8s/namespaces";
 import { podsIn } from "./k8s/networkPolicies";
@@ -116,101 +116,115 @@ function clusterAutoscalerValues(
 }
 
 export interface GpuRuntimeArgs {
-  readonly clusterName: string;
-  readonly region: string;
+  /** Cluster name, region, partition, account and OIDC (the cluster autoscaler's role). */
+  readonly ctx: PlatformContext;
   readonly kubernetesVersion: KubernetesMinor;
-  readonly partition: pulumi.Input<string>;
-  readonly accountId: pulumi.Input<string>;
-  readonly oidc: OidcIdentity;
   /** The observability namespace (DCGM exporter needs its privileged Pod Security level). */
   readonly observabilityNamespace: pulumi.Output<string>;
   /** What the Helm releases wait for (the CPU node group: their controllers run there). */
   readonly dependsOn: pulumi.Resource[];
   /** What pods in the observability namespace also wait for (the load balancer controller's webhook). */
   readonly observabilityDependsOn: pulumi.Resource[];
-  readonly provider: k8s.Provider;
+}
+
+/** Options of the GPU runtime's children: parent (providers) and what they wait for. */
+type ChildOpts = { parent: pulumi.Resource; dependsOn: pulumi.Resource[] };
+
+/** The NVIDIA device plugin on the GPU nodes: advertises `nvidia.com/gpu`. */
+function nvidiaDevicePlugin(o: ChildOpts) {
+  helmRelease(
+    "nvidia-device-plugin",
+    charts.nvidiaDevicePlugin,
+    "kube-system",
+    {
+      ...onGpuNodes,
+      gfd: { enabled: false },
+      resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },
+    },
+    o,
+  );
+}
+
+/**
+ * The DCGM exporter (GPU metrics), scraped by Prometheus. DCGM needs root and SYS_ADMIN for profiling
+ * metrics: it runs in observability, the one namespace that enforces `privileged` (see catalog.ts).
+ */
+function dcgmExporter(args: GpuRuntimeArgs, o: ChildOpts) {
+  helmRelease(
+    "dcgm-exporter",
+    charts.dcgmExporter,
+    args.observabilityNamespace,
+    // Scraped through the PodMonitor the observability stack defines.
+    { ...onGpuNodes, serviceMonitor: { enabled: false } },
+    o,
+  );
+  createNetworkPolicies(
+    "dcgm-exporter",
+    args.observabilityNamespace,
+    [
+      {
+        name: "allow-prometheus-scrape-dcgm-9400",
+        spec: {
+          podSelector: { matchLabels: { ...chartWorkloads.dcgmExporter.podLabels } },
+          policyTypes: ["Ingress"],
+          ingress: [
+            {
+              from: [podsIn("observability", prometheusPodLabels)],
+              ports: [{ protocol: "TCP", port: 9400 }],
+            },
+          ],
+        },
+      },
+    ],
+    { parent: o.parent },
+  );
+}
+
+/** The cluster autoscaler (scales SPOT GPU groups from zero) with its IRSA role. */
+function clusterAutoscaler(name: string, args: GpuRuntimeArgs, o: ChildOpts) {
+  const { ctx } = args;
+  const role = new IrsaRole(
+    `${name}-cluster-autoscaler`,
+    {
+      oidc: ctx.oidc,
+      namespace: "kube-system",
+      serviceAccount: "cluster-autoscaler",
+      roleName: `${ctx.clusterName}-cluster-autoscaler-irsa`,
+      inlinePolicies: {
+        "scale-node-groups": pulumi
+          .all([ctx.partition, ctx.accountId])
+          .apply(([partition, account]) =>
+            clusterAutoscalerPolicy(partition, ctx.region, account, ctx.clusterName),
+          ),
+      },
+    },
+    { parent: o.parent },
+  );
+  helmRelease(
+    "cluster-autoscaler",
+    charts.clusterAutoscaler,
+    "kube-system",
+    role.roleArn.apply((arn) =>
+      clusterAutoscalerValues(ctx.clusterName, ctx.region, args.kubernetesVersion, arn),
+    ),
+    { ...o, dependsOn: [...o.dependsOn, role] },
+  );
 }
 
 /**
  * What GPU workloads need from the cluster: the NVIDIA device plugin (advertises `nvidia.com/gpu`),
  * the DCGM exporter (GPU metrics), and the cluster autoscaler (scales SPOT GPU groups from zero).
  * Spot interruptions need no extra handler: managed node groups cordon and drain on rebalance
- * recommendations and interruption notices themselves.
+ * recommendations and interruption notices themselves. The Kubernetes provider comes through
+ * `opts.providers`.
  */
 export class GpuRuntime extends pulumi.ComponentResource {
   constructor(name: string, args: GpuRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:gpu:GpuRuntime", name, {}, renamedFrom("llmplatform:GpuRuntime", opts));
-    const o = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
-
-    helmRelease(
-      "nvidia-device-plugin",
-      charts.nvidiaDevicePlugin,
-      "kube-system",
-      {
-        ...onGpuNodes,
-        gfd: { enabled: false },
-        resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },
-      },
-      o,
-    );
-
-    // DCGM needs root and SYS_ADMIN for profiling metrics: it runs in observability, the one namespace
-    // that enforces `privileged` (see catalog.ts).
-    helmRelease(
-      "dcgm-exporter",
-      charts.dcgmExporter,
-      args.observabilityNamespace,
-      // Scraped through the PodMonitor the observability stack defines.
-      { ...onGpuNodes, serviceMonitor: { enabled: false } },
-      { ...o, dependsOn: [...args.dependsOn, ...args.observabilityDependsOn] },
-    );
-    createNetworkPolicies(
-      "dcgm-exporter",
-      args.observabilityNamespace,
-      [
-        {
-          name: "allow-prometheus-scrape-dcgm-9400",
-          spec: {
-            podSelector: { matchLabels: { ...chartWorkloads.dcgmExporter.podLabels } },
-            policyTypes: ["Ingress"],
-            ingress: [
-              {
-                from: [podsIn("observability", prometheusPodLabels)],
-                ports: [{ protocol: "TCP", port: 9400 }],
-              },
-            ],
-          },
-        },
-      ],
-      { parent: this, provider: args.provider },
-    );
-
-    const role = new IrsaRole(
-      `${name}-cluster-autoscaler`,
-      {
-        oidc: args.oidc,
-        namespace: "kube-system",
-        serviceAccount: "cluster-autoscaler",
-        roleName: `${args.clusterName}-cluster-autoscaler-irsa`,
-        inlinePolicies: {
-          "scale-node-groups": pulumi
-            .all([args.partition, args.accountId])
-            .apply(([partition, account]) =>
-              clusterAutoscalerPolicy(partition, args.region, account, args.clusterName),
-            ),
-        },
-      },
-      { parent: this },
-    );
-    helmRelease(
-      "cluster-autoscaler",
-      charts.clusterAutoscaler,
-      "kube-system",
-      role.roleArn.apply((arn) =>
-        clusterAutoscalerValues(args.clusterName, args.region, args.kubernetesVersion, arn),
-      ),
-      { ...o, dependsOn: [...args.dependsOn, role] },
-    );
+    const o = { parent: this, dependsOn: args.dependsOn };
+    nvidiaDevicePlugin(o);
+    dcgmExporter(args, { ...o, dependsOn: [...args.dependsOn, ...args.observabilityDependsOn] });
+    clusterAutoscaler(name, args, o);
     this.registerOutputs({});
   }
 }

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { IrsaRole, type OidcIdentity } from "./aws/irsa";
+import { IrsaRole } from "./aws/irsa";
+import type { PlatformContext } from "./context";
 import { loadBalancerControllerPolicy } from "./aws/loadBalancerControllerPolicy";
 import { helmRelease } from "./k8s/helm";
 import { charts } from "./versions";
@@ -38,22 +39,20 @@ function loadBalancerControllerValues(args: {
 }
 
 export interface LoadBalancerControllerArgs {
-  readonly clusterName: string;
-  readonly region: string;
+  /** Cluster name, region, partition and OIDC (its IRSA role). */
+  readonly ctx: PlatformContext;
   readonly vpcId: pulumi.Input<string>;
-  readonly partition: pulumi.Input<string>;
-  readonly oidc: OidcIdentity;
   readonly tags: Record<string, string>;
   /** The CPU node group (the controller runs there). */
   readonly dependsOn: pulumi.Resource[];
-  readonly provider: k8s.Provider;
 }
 
 /**
  * The AWS Load Balancer Controller in kube-system (2 replicas, CPU nodes), with its IRSA role carrying
  * the upstream policy. Its webhook injects the ALB readiness gate into pods of labelled namespaces, so
  * Deployments there, and every Ingress, depend on this release; on destroy the Ingresses (and so the
- * ALBs and target groups) go first, before the controller that removes them.
+ * ALBs and target groups) go first, before the controller that removes them. The Kubernetes
+ * provider comes through `opts.providers`.
  */
 export class LoadBalancerController extends pulumi.ComponentResource {
   /** The Helm release: depend on it to order after the controller (and before it on destroy). */
@@ -73,13 +72,13 @@ export class LoadBalancerController extends pulumi.ComponentResource {
     const role = new IrsaRole(
       name,
       {
-        oidc: args.oidc,
+        oidc: args.ctx.oidc,
         namespace: "kube-system",
         serviceAccount: "aws-load-balancer-controller",
-        roleName: `${args.clusterName}-aws-load-balancer-controller-irsa`,
+        roleName: `${args.ctx.clusterName}-aws-load-balancer-controller-irsa`,
         inlinePolicies: {
           "load-balancer-controller": pulumi
-            .output(args.partition)
+            .output(args.ctx.partition)
             .apply(loadBalancerControllerPolicy),
         },
       },
@@ -91,14 +90,14 @@ export class LoadBalancerController extends pulumi.ComponentResource {
       "kube-system",
       pulumi.all([args.vpcId, role.roleArn]).apply(([vpcId, roleArn]) =>
         loadBalancerControllerValues({
-          clusterName: args.clusterName,
-          region: args.region,
+          clusterName: args.ctx.clusterName,
+          region: args.ctx.region,
           vpcId,
           roleArn,
           tags: args.tags,
         }),
       ),
-      { parent: this, provider: args.provider, dependsOn: [...args.dependsOn, role] },
+      { parent: this, dependsOn: [...args.dependsOn, role] },
     );
     this.registerOutputs({});
   }

@@ -25,11 +25,11 @@ import { modelNamespace, modelServerName, prometheusPodLabels } from "./catalog"
 import { helmRelease } from "./k8s/helm";
 import { createNetworkPolicies } from "./k8s/namespaces";
 import { allowDnsEgress, podsIn, type NetworkPolicyDef } from "./k8s/networkPolicies";
-import { obsServices } from "./observability/values/common";
 import type { ModelAutoscalingConfig, ModelVariant } from "./schema/models";
 import { chartWorkloads } from "./chartContracts";
 import { charts } from "./versions";
 import { renamedFrom } from "./typeTokens";
+import type { PlatformContext } from "./context";
 
 /** Namespace of the KEDA release (see the module comment for why). */
 const kedaNamespace = "kube-system";
@@ -48,8 +48,17 @@ const kedaPorts = {
   webhooks: chartWorkloads.kedaWebhooks.ports[0].containerPort,
 };
 
-/** Where the scalers query (Prometheus HTTP API, port 9090). */
-const scalerPrometheus = { url: obsServices.prometheus, port: 9090 };
+/** The Prometheus the scalers query: its HTTP API base URL and Service port (from Observability). */
+export interface ScalerPrometheus {
+  readonly url: string;
+  readonly port: number;
+}
+
+/** What a variant's ScaledObject needs: KEDA's release (CRD, webhook) and where its scalers query. */
+export interface Autoscaler {
+  readonly release: pulumi.Resource;
+  readonly prometheusUrl: string;
+}
 
 /** How often KEDA polls the triggers: the model servers are scraped every 30 s. */
 const pollingIntervalSeconds = 30;
@@ -109,7 +118,11 @@ export function kedaValues() {
  * Service); the control plane calls the metrics API and the admission webhook; the metrics API server
  * calls the operator over gRPC; the operator queries Prometheus.
  */
-export function kedaPolicies(vpcCidr: string, serviceCidr: string): NetworkPolicyDef[] {
+export function kedaPolicies(
+  vpcCidr: string,
+  serviceCidr: string,
+  prometheusPort: number,
+): NetworkPolicyDef[] {
   const allKeda = {
     matchExpressions: [{ key: "app", operator: "In", values: Object.values(kedaApps) }],
   };
@@ -181,7 +194,7 @@ export function kedaPolicies(vpcCidr: string, serviceCidr: string): NetworkPolic
         egress: [
           {
             to: [podsIn("observability", prometheusPodLabels)],
-            ports: tcp(scalerPrometheus.port),
+            ports: tcp(prometheusPort),
           },
         ],
       },
@@ -190,16 +203,16 @@ export function kedaPolicies(vpcCidr: string, serviceCidr: string): NetworkPolic
 }
 
 /** The observability side of the scaler flow: Prometheus admits queries from the KEDA operator. */
-function prometheusFromKedaPolicy(): NetworkPolicyDef {
+function prometheusFromKedaPolicy(prometheusPort: number): NetworkPolicyDef {
   return {
-    name: `allow-keda-operator-to-prometheus-${scalerPrometheus.port}`,
+    name: `allow-keda-operator-to-prometheus-${prometheusPort}`,
     spec: {
       podSelector: { matchLabels: prometheusPodLabels },
       policyTypes: ["Ingress"],
       ingress: [
         {
           from: [podsIn(kedaNamespace, { app: kedaApps.operator })],
-          ports: [{ protocol: "TCP", port: scalerPrometheus.port }],
+          ports: [{ protocol: "TCP", port: prometheusPort }],
         },
       ],
     },
@@ -223,14 +236,18 @@ export function vllmSignals(variant: ModelVariant) {
  * vLLM series exist (the query returns nothing, which KEDA reads as 0): it comes back on its
  * working-hours window, or on demand with `autoscaling.keda.sh/paused-replicas` (README).
  */
-export function scaledObjectSpec(variant: ModelVariant, a: ModelAutoscalingConfig) {
+export function scaledObjectSpec(
+  variant: ModelVariant,
+  a: ModelAutoscalingConfig,
+  prometheusUrl: string,
+) {
   const q = vllmSignals(variant);
   const prometheus = (name: string, query: string, threshold: number) => ({
     type: "prometheus",
     name,
     metricType: "AverageValue",
     metadata: {
-      serverAddress: scalerPrometheus.url,
+      serverAddress: prometheusUrl,
       query,
       threshold: String(threshold),
       activationThreshold: "0",
@@ -270,23 +287,29 @@ export function scaledObjectSpec(variant: ModelVariant, a: ModelAutoscalingConfi
 }
 
 export interface KedaArgs {
-  readonly vpcCidr: string;
-  readonly serviceCidr: string;
+  /** VPC and Service CIDRs (its NetworkPolicies). */
+  readonly ctx: PlatformContext;
+  /** The Prometheus the scalers query (Observability's in-cluster Prometheus, see above). */
+  readonly prometheus: ScalerPrometheus;
   /** The observability namespace (Prometheus admits the operator's queries there). */
   readonly observabilityNamespace: pulumi.Output<string>;
   /** What the release waits for (CPU nodes to run on). */
   readonly dependsOn: pulumi.Resource[];
-  readonly provider: k8s.Provider;
 }
 
-/** KEDA (pinned chart) in kube-system with its NetworkPolicies and Prometheus's matching rule. */
-export class Keda extends pulumi.ComponentResource {
+/**
+ * KEDA (pinned chart) in kube-system with its NetworkPolicies and Prometheus's matching rule. The
+ * Kubernetes provider comes through `opts.providers`.
+ */
+export class Keda extends pulumi.ComponentResource implements Autoscaler {
   /** The Helm release: ScaledObjects depend on it (it installs their CRD and admission webhook). */
   readonly release: k8s.helm.v3.Release;
+  /** Where the ScaledObjects' Prometheus triggers query. */
+  readonly prometheusUrl: string;
 
   constructor(name: string, args: KedaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:models:Keda", name, {}, renamedFrom("llmplatform:Keda", opts));
-    const k = { parent: this, provider: args.provider };
+    const k = { parent: this };
     this.release = helmRelease("keda", charts.keda, kedaNamespace, kedaValues(), {
       ...k,
       dependsOn: args.dependsOn,
@@ -294,15 +317,16 @@ export class Keda extends pulumi.ComponentResource {
     createNetworkPolicies(
       kedaNamespace,
       kedaNamespace,
-      kedaPolicies(args.vpcCidr, args.serviceCidr),
+      kedaPolicies(args.ctx.vpcCidr, args.ctx.serviceCidr, args.prometheus.port),
       k,
     );
     createNetworkPolicies(
       "observability",
       args.observabilityNamespace,
-      [prometheusFromKedaPolicy()],
+      [prometheusFromKedaPolicy(args.prometheus.port)],
       k,
     );
+    this.prometheusUrl = args.prometheus.url;
     this.registerOutputs({});
   }
 }

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ModelCacheFileSystem } from "./aws/modelCache";
-import type { OidcIdentity } from "./aws/irsa";
+import type { PlatformContext } from "./context";
 import {
   modelCallers,
   modelNamespace,
@@ -22,6 +22,7 @@ import {
   type ModelsConfig,
 } from "./schema/models";
 import { images } from "./versions";
+import type { Autoscaler } from "./modelAutoscaling";
 import { renamedFrom } from "./typeTokens";
 
 /** StorageClass of the shared model cache. */
@@ -66,16 +67,13 @@ function modelClientPolicy(variant: ModelVariant): NetworkPolicyDef {
 }
 
 export interface ModelServingArgs {
-  readonly stack: string;
-  readonly namePrefix: string;
-  readonly region: string;
-  readonly oidc: OidcIdentity;
+  /** Stack (labels), name prefix, region, OIDC, VPC CIDR. */
+  readonly ctx: PlatformContext;
   /** The adapters bucket finetune-api publishes LoRA adapters to (`adapters/<name>/`). */
   readonly adapterBucket: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
-  /** The KEDA release; required when any variant autoscales. */
-  readonly autoscaler?: pulumi.Resource;
+  /** KEDA and the Prometheus its scalers query; required when any variant autoscales. */
+  readonly autoscaler?: Autoscaler;
   readonly vpcId: pulumi.Input<string>;
-  readonly vpcCidr: string;
   readonly privateSubnetIds: pulumi.Input<string[]>;
   readonly availabilityZones: number;
   readonly models: ModelsConfig;
@@ -85,14 +83,97 @@ export interface ModelServingArgs {
   readonly namespace: pulumi.Output<string>;
   /** The EFS CSI driver add-on: the cache claim can only bind once it runs. */
   readonly efsDriver: pulumi.Resource;
-  readonly provider: k8s.Provider;
+}
+
+/**
+ * The shared model cache: EFS (multi-AZ), its StorageClass (access points owned by the vLLM user)
+ * and the ReadWriteMany claim every model server mounts.
+ */
+function modelCache(name: string, parent: pulumi.Resource, args: ModelServingArgs) {
+  const labels = { "app.kubernetes.io/part-of": partOf, environment: args.ctx.stack };
+  const fs = new ModelCacheFileSystem(
+    `${args.ctx.namePrefix}-models`,
+    {
+      vpcId: args.vpcId,
+      vpcCidr: args.ctx.vpcCidr,
+      privateSubnetIds: args.privateSubnetIds,
+      availabilityZones: args.availabilityZones,
+    },
+    { parent },
+  );
+  const storageClass = new k8s.storage.v1.StorageClass(
+    `${name}-efs`,
+    {
+      metadata: { name: modelCacheStorageClass, labels },
+      provisioner: "efs.csi.aws.com",
+      parameters: fs.fileSystemId.apply(efsStorageClassParameters),
+      // Keep the downloaded models when the claim goes: re-downloading is slow and rate-limited.
+      reclaimPolicy: "Retain",
+      volumeBindingMode: "Immediate",
+    },
+    { parent },
+  );
+  const claim = new k8s.core.v1.PersistentVolumeClaim(
+    `${name}-cache`,
+    {
+      metadata: { name: "model-cache", namespace: args.namespace, labels },
+      spec: {
+        accessModes: ["ReadWriteMany"],
+        storageClassName: storageClass.metadata.name,
+        resources: { requests: { storage: `${args.models.cacheSizeGi}Gi` } },
+      },
+    },
+    { parent, dependsOn: [args.efsDriver, fs] },
+  );
+  return { fileSystemId: fs.fileSystemId, claimName: claim.metadata.name };
+}
+
+/**
+ * What the model servers run as: the HF token Secret (when set) and a service account with no API
+ * token and no AWS role.
+ */
+function modelServerIdentity(name: string, parent: pulumi.Resource, args: ModelServingArgs) {
+  const labels = { "app.kubernetes.io/part-of": partOf, environment: args.ctx.stack };
+  const tokenSecret = args.hfToken
+    ? new k8s.core.v1.Secret(
+        `${name}-hf-token`,
+        {
+          metadata: { name: "hf-token", namespace: args.namespace, labels },
+          type: "Opaque",
+          stringData: { token: args.hfToken },
+        },
+        { parent },
+      )
+    : undefined;
+  const serviceAccount = new k8s.core.v1.ServiceAccount(
+    `${name}-sa`,
+    {
+      metadata: { name: "model-server", namespace: args.namespace, labels },
+      automountServiceAccountToken: false,
+    },
+    { parent },
+  );
+  return {
+    tokenSecret: tokenSecret?.metadata.name ?? "hf-token",
+    serviceAccount: serviceAccount.metadata.name,
+  };
+}
+
+/** The namespace's model traffic: each server's callers in, HTTPS out to the Hugging Face Hub. */
+function modelTrafficPolicies(vpcCidr: string): NetworkPolicyDef[] {
+  return [
+    ...modelVariants.map(modelClientPolicy),
+    // Model weights come from the Hugging Face Hub (and its CDN) over HTTPS.
+    allowHttpsEgress("allow-https-to-hugging-face-hub", { [modelServerLabel]: "true" }, vpcCidr),
+  ];
 }
 
 /**
  * The four vLLM model servers in llm-baseline and the model cache they share: EFS (multi-AZ) with a
  * ReadWriteMany claim, the HF token as a Kubernetes Secret mounted as a file, a service account with
  * no API token and no AWS role, the LoRA adapter sync into the cache, a KEDA ScaledObject per
- * autoscaled variant, and the NetworkPolicies of the namespace's model traffic.
+ * autoscaled variant, and the NetworkPolicies of the namespace's model traffic. Providers (aws,
+ * kubernetes) come through `opts.providers`.
  */
 export class ModelServing extends pulumi.ComponentResource {
   readonly fileSystemId: pulumi.Output<string>;
@@ -104,121 +185,42 @@ export class ModelServing extends pulumi.ComponentResource {
       {},
       renamedFrom("llmplatform:ModelServing", opts),
     );
-    const k = { parent: this, provider: args.provider };
-    const labels = { "app.kubernetes.io/part-of": partOf, environment: args.stack };
-
-    const fs = new ModelCacheFileSystem(
-      `${args.namePrefix}-models`,
-      {
-        vpcId: args.vpcId,
-        vpcCidr: args.vpcCidr,
-        privateSubnetIds: args.privateSubnetIds,
-        availabilityZones: args.availabilityZones,
-      },
-      { parent: this },
-    );
-
-    const storageClass = new k8s.storage.v1.StorageClass(
-      `${name}-efs`,
-      {
-        metadata: { name: modelCacheStorageClass, labels },
-        provisioner: "efs.csi.aws.com",
-        parameters: fs.fileSystemId.apply(efsStorageClassParameters),
-        // Keep the downloaded models when the claim goes: re-downloading is slow and rate-limited.
-        reclaimPolicy: "Retain",
-        volumeBindingMode: "Immediate",
-      },
-      k,
-    );
-    const claim = new k8s.core.v1.PersistentVolumeClaim(
-      `${name}-cache`,
-      {
-        metadata: { name: "model-cache", namespace: args.namespace, labels },
-        spec: {
-          accessModes: ["ReadWriteMany"],
-          storageClassName: storageClass.metadata.name,
-          resources: { requests: { storage: `${args.models.cacheSizeGi}Gi` } },
-        },
-      },
-      { ...k, dependsOn: [args.efsDriver, fs] },
-    );
-
-    const tokenSecret = args.hfToken
-      ? new k8s.core.v1.Secret(
-          `${name}-hf-token`,
-          {
-            metadata: { name: "hf-token", namespace: args.namespace, labels },
-            type: "Opaque",
-            stringData: { token: args.hfToken },
-          },
-          k,
-        )
-      : undefined;
-
-    const serviceAccount = new k8s.core.v1.ServiceAccount(
-      `${name}-sa`,
-      {
-        metadata: { name: "model-server", namespace: args.namespace, labels },
-        automountServiceAccountToken: false,
-      },
-      k,
-    );
-
+    const cache = modelCache(name, this, args);
+    const identity = modelServerIdentity(name, this, args);
     for (const variant of modelVariants) {
-      const config = args.models.variants[variant];
       new ModelServer(
         `vllm-${variant}`,
         {
           variant,
-          stack: args.stack,
+          stack: args.ctx.stack,
           image: images.vllm,
-          config,
+          config: args.models.variants[variant],
           nodeGroup: variantNodeGroup(args.models, variant),
-          cacheClaim: claim.metadata.name,
-          tokenSecret: tokenSecret?.metadata.name ?? "hf-token",
-          serviceAccount: serviceAccount.metadata.name,
+          cacheClaim: cache.claimName,
+          ...identity,
           namespace: args.namespace,
           ...(args.autoscaler ? { autoscaler: args.autoscaler } : {}),
-          provider: args.provider,
         },
         { parent: this },
       );
     }
-
     new AdapterSync(
       `${name}-adapter-sync`,
       {
-        namePrefix: args.namePrefix,
-        region: args.region,
-        vpcCidr: args.vpcCidr,
-        oidc: args.oidc,
+        ctx: args.ctx,
         variant: args.models.variants.lora,
         bucketName: args.adapterBucket.name,
         bucketArn: args.adapterBucket.arn,
         namespace: args.namespace,
-        cacheClaim: claim.metadata.name,
+        cacheClaim: cache.claimName,
         user: vllmUser,
-        provider: args.provider,
       },
       { parent: this },
     );
-
-    createNetworkPolicies(
-      modelNamespace,
-      args.namespace,
-      [
-        ...modelVariants.map(modelClientPolicy),
-        // Model weights come from the Hugging Face Hub (and its CDN) over HTTPS.
-        allowHttpsEgress(
-          "allow-https-to-hugging-face-hub",
-          { [modelServerLabel]: "true" },
-          args.vpcCidr,
-        ),
-      ],
-      k,
-    );
-
-    this.fileSystemId = fs.fileSystemId;
+    createNetworkPolicies(modelNamespace, args.namespace, modelTrafficPolicies(args.ctx.vpcCidr), {
+      parent: this,
+    });
+    this.fileSystemId = cache.fileSystemId;
     this.registerOutputs({ fileSystemId: this.fileSystemId });
   }
 }

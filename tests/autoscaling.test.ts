@@ -8,6 +8,7 @@ import {
 } from "../components/modelAutoscaling";
 import { charts } from "../components/versions";
 import { cloneStackConfig, runStack, stacks } from "./harness";
+import { prometheusEndpoints } from "../components/observability/prometheus";
 
 const SO = "kubernetes:keda.sh/v1alpha1:ScaledObject";
 const variants = ["baseline", "awq", "lora", "judge"] as const;
@@ -21,14 +22,18 @@ describe("model autoscaling: pure parts", () => {
   });
 
   it("turns a variant's autoscaling config into KEDA triggers on in-cluster Prometheus", () => {
-    const spec = scaledObjectSpec("baseline", {
-      minReplicas: 0,
-      maxReplicas: 3,
-      requestsWaitingPerReplica: 5,
-      kvCacheUsage: 0.75,
-      idleMinutes: 20,
-      workingHours: { timezone: "Europe/Berlin", start: "0 8 * * 1-5", end: "0 18 * * 1-5" },
-    });
+    const spec = scaledObjectSpec(
+      "baseline",
+      {
+        minReplicas: 0,
+        maxReplicas: 3,
+        requestsWaitingPerReplica: 5,
+        kvCacheUsage: 0.75,
+        idleMinutes: 20,
+        workingHours: { timezone: "Europe/Berlin", start: "0 8 * * 1-5", end: "0 18 * * 1-5" },
+      },
+      prometheusEndpoints().url,
+    );
     assert.deepEqual(spec.scaleTargetRef, {
       apiVersion: "apps/v1",
       kind: "Deployment",
@@ -94,7 +99,10 @@ describe("model autoscaling: pure parts", () => {
 
   it("opens only KEDA's own flows in kube-system", () => {
     const byName = Object.fromEntries(
-      kedaPolicies("10.0.0.0/16", "172.20.0.0/16").map((p) => [p.name, p.spec]),
+      kedaPolicies("10.0.0.0/16", "172.20.0.0/16", prometheusEndpoints().port).map((p) => [
+        p.name,
+        p.spec,
+      ]),
     );
     assert.deepEqual(byName["keda-default-deny"]!.policyTypes, ["Ingress", "Egress"]);
     const ports = (spec: any, dir: "ingress" | "egress") =>
@@ -131,7 +139,10 @@ for (const stack of stacks) {
       for (const v of variants) {
         const so = run.get(SO, `vllm-${v}-scaler`);
         assert.equal(so.inputs.metadata.namespace, "llm-baseline");
-        assert.deepEqual(so.inputs.spec, scaledObjectSpec(v, models[v].autoscaling!));
+        assert.deepEqual(
+          so.inputs.spec,
+          scaledObjectSpec(v, models[v].autoscaling!, prometheusEndpoints().url),
+        );
         assert.deepEqual(so.dependsOn, [
           "kubernetes:helm.sh/v3:Release::keda",
           `kubernetes:apps/v1:Deployment::vllm-${v}`,

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import type { PolicyStatement } from "../components/aws/iam";
 import { loadBalancerControllerPolicy } from "../components/aws/loadBalancerControllerPolicy";
 import { ConfigError, parseConfig } from "../components/config";
-import { albAnnotations, albUrl, healthCheck } from "../components/edge";
+import { albAnnotations, albUrl, healthCheck } from "../components/albIngress";
 import {
   cloneStackConfig,
   repoRoot,

@@ -3,8 +3,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { alertRules } from "../components/observability/alerts";
 import { dashboards } from "../components/observability/stack";
-import { obsServices } from "../components/observability/values/common";
-import { grafanaDatasources } from "../components/observability/values/grafana";
+import { lokiEndpoints } from "../components/observability/loki";
+import { mimirEndpoints } from "../components/observability/mimir";
+import { prometheusEndpoints } from "../components/observability/prometheus";
+import { tempoEndpoints } from "../components/observability/tempo";
+import {
+  grafanaDatasources,
+  type DatasourceEndpoints,
+} from "../components/observability/values/grafana";
 import { tempoMetricsProcessors } from "../components/observability/values/logsAndTraces";
 import { mimirComponentSizes, mimirValues } from "../components/observability/values/metrics";
 import { helmMaxHistory } from "../components/k8s/helm";
@@ -134,19 +140,30 @@ describe("observability: alert rules", () => {
   });
 });
 
+/** Grafana's datasources as Observability wires them, with Prometheus or Mimir as the metrics store. */
+function datasourcesWith(mimir: boolean): DatasourceEndpoints {
+  return {
+    metrics: mimir
+      ? { name: "Mimir", url: mimirEndpoints().queryUrl }
+      : { name: "Prometheus", url: prometheusEndpoints().url },
+    logs: lokiEndpoints().queryUrl,
+    traces: tempoEndpoints().queryUrl,
+  };
+}
+
 describe("observability: datasources", () => {
   it("links traces to logs and to metrics, and points metrics at Mimir only when it runs", () => {
-    const dev = grafanaDatasources(false).datasources;
+    const dev = grafanaDatasources(datasourcesWith(false)).datasources;
     assert.deepEqual(
       dev.map((d) => [d.name, d.type, d.url]),
       [
-        ["Prometheus", "prometheus", obsServices.prometheus],
-        ["Loki", "loki", obsServices.loki],
-        ["Tempo", "tempo", obsServices.tempoQuery],
+        ["Prometheus", "prometheus", "http://kps-prometheus.observability.svc.cluster.local:9090"],
+        ["Loki", "loki", "http://loki.observability.svc.cluster.local:3100"],
+        ["Tempo", "tempo", "http://tempo.observability.svc.cluster.local:3200"],
       ],
     );
     assert.equal(
-      grafanaDatasources(true).datasources[0]!.url,
+      grafanaDatasources(datasourcesWith(true)).datasources[0]!.url,
       "http://mimir-query-frontend.observability.svc.cluster.local:8080/prometheus",
     );
     const tempo = dev[2]!.jsonData as Record<string, any>;
@@ -466,7 +483,7 @@ for (const stack of stacks) {
     it("generates span metrics and the service graph in Tempo, written to Prometheus", async () => {
       const tempo = (await release("tempo")).values.tempo;
       assert.equal(tempo.metricsGenerator.enabled, true);
-      assert.equal(tempo.metricsGenerator.remoteWriteUrl, `${obsServices.prometheus}/api/v1/write`);
+      assert.equal(tempo.metricsGenerator.remoteWriteUrl, prometheusEndpoints().remoteWriteUrl);
       assert.deepEqual(
         tempo.overrides.defaults.metrics_generator.processors,
         tempoMetricsProcessors,
@@ -479,7 +496,9 @@ for (const stack of stacks) {
       const spec = (await release("kube-prometheus-stack")).values.prometheus.prometheusSpec;
       assert.equal(spec.enableRemoteWriteReceiver, true);
       // What Grafana's trace-to-metrics query reads is what the span-metrics processor writes.
-      const ds = grafanaDatasources(false).datasources.find((d) => d.type === "tempo")!;
+      const ds = grafanaDatasources(datasourcesWith(false)).datasources.find(
+        (d) => d.type === "tempo",
+      )!;
       assert.match(JSON.stringify(ds.jsonData), /traces_spanmetrics_calls_total/);
     });
 

@@ -6,7 +6,8 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { IrsaRole, type OidcIdentity } from "../aws/irsa";
+import { IrsaRole } from "../aws/irsa";
+import type { PlatformContext } from "../context";
 import { adapterSyncPolicy } from "../aws/servicePolicies";
 import { modelNamespace, partOf } from "../catalog";
 import type { ModelVariantConfig } from "../schema/models";
@@ -269,10 +270,8 @@ function adapterSyncCronJobSpec(p: AdapterSyncJobParams): k8s.types.input.batch.
 }
 
 export interface AdapterSyncArgs {
-  readonly namePrefix: string;
-  readonly region: string;
-  readonly vpcCidr: string;
-  readonly oidc: OidcIdentity;
+  /** Name prefix (role name), region, OIDC provider (IRSA) and VPC CIDR (egress policy). */
+  readonly ctx: PlatformContext;
   /** The LoRA variant: its adapters, rank limit and served base model. */
   readonly variant: ModelVariantConfig;
   readonly bucketName: pulumi.Input<string>;
@@ -280,7 +279,6 @@ export interface AdapterSyncArgs {
   readonly namespace: pulumi.Output<string>;
   readonly cacheClaim: pulumi.Input<string>;
   readonly user: { uid: number; gid: number };
-  readonly provider: k8s.Provider;
 }
 
 /**
@@ -292,16 +290,17 @@ export class AdapterSync extends pulumi.ComponentResource {
     super("llmplatform:k8s:AdapterSync", name, {}, opts);
     const lora = args.variant.lora;
     if (!lora) throw new Error("AdapterSync needs the LoRA variant's `lora` settings");
-    const k = { parent: this, provider: args.provider };
+    // The Kubernetes provider comes from the parent's (or opts') providers.
+    const k = { parent: this };
     const labels = { app: adapterSyncApp, "app.kubernetes.io/part-of": partOf };
 
     const role = new IrsaRole(
       name,
       {
-        oidc: args.oidc,
+        oidc: args.ctx.oidc,
         namespace: modelNamespace,
         serviceAccount: adapterSyncApp,
-        roleName: `${args.namePrefix}-adapter-sync-irsa`,
+        roleName: `${args.ctx.namePrefix}-adapter-sync-irsa`,
         inlinePolicies: {
           "adapters-read": pulumi
             .output(args.bucketArn)
@@ -341,7 +340,7 @@ export class AdapterSync extends pulumi.ComponentResource {
             lora,
             baseModel: args.variant.model,
             bucket: args.bucketName,
-            region: args.region,
+            region: args.ctx.region,
           }),
           serviceAccount: sa.metadata.name,
           cacheClaim: args.cacheClaim,
@@ -355,7 +354,13 @@ export class AdapterSync extends pulumi.ComponentResource {
     createNetworkPolicies(
       modelNamespace,
       args.namespace,
-      [allowHttpsEgress("allow-adapter-sync-https-to-aws", { app: adapterSyncApp }, args.vpcCidr)],
+      [
+        allowHttpsEgress(
+          "allow-adapter-sync-https-to-aws",
+          { app: adapterSyncApp },
+          args.ctx.vpcCidr,
+        ),
+      ],
       k,
     );
     this.registerOutputs({});

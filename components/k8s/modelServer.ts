@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { modelDesign, modelServerLabel, modelServerName, partOf, servicePort } from "../catalog";
 import { replicaRange, type ModelVariant, type ModelVariantConfig } from "../schema/models";
 import { gpuTaint, nodeGroupLabel } from "../aws/nodeGroupSpecs";
-import { scaledObjectSpec } from "../modelAutoscaling";
+import { scaledObjectSpec, type Autoscaler } from "../modelAutoscaling";
 import { httpProbe, restrictedContainerSecurityContext } from "./security";
 
 /** UID of the `vllm` user the vLLM image ships (GID 0, OpenShift-style group-writable image files). */
@@ -242,9 +242,8 @@ function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input.apps.v
 
 export interface ModelServerArgs extends ModelServerParams {
   readonly namespace: pulumi.Input<string>;
-  /** The KEDA release; required when the variant autoscales (its ScaledObject needs the CRD). */
-  readonly autoscaler?: pulumi.Resource;
-  readonly provider: k8s.Provider;
+  /** KEDA and its Prometheus; required when the variant autoscales (its ScaledObject needs the CRD). */
+  readonly autoscaler?: Autoscaler;
 }
 
 /**
@@ -256,7 +255,8 @@ export interface ModelServerArgs extends ModelServerParams {
 export class ModelServer extends pulumi.ComponentResource {
   constructor(name: string, args: ModelServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:k8s:ModelServer", name, {}, opts);
-    const o = { parent: this, provider: args.provider };
+    // The Kubernetes provider comes from the parent's (or opts') providers.
+    const o = { parent: this };
     const labels = modelServerLabels(args.variant, args.stack);
     const objectName = modelServerName(args.variant);
     const meta = { name: objectName, namespace: args.namespace, labels };
@@ -301,9 +301,13 @@ export class ModelServer extends pulumi.ComponentResource {
           apiVersion: "keda.sh/v1alpha1",
           kind: "ScaledObject",
           metadata: meta,
-          spec: scaledObjectSpec(args.variant, args.config.autoscaling),
+          spec: scaledObjectSpec(
+            args.variant,
+            args.config.autoscaling,
+            args.autoscaler.prometheusUrl,
+          ),
         },
-        { ...o, dependsOn: [args.autoscaler, deployment] },
+        { ...o, dependsOn: [args.autoscaler.release, deployment] },
       );
     }
     this.registerOutputs({});

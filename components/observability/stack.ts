@@ -1,64 +1,18 @@
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartWorkloads } from "../chartContracts";
-import * as random from "@pulumi/random";
-import { PrivateBucket } from "../aws/bucket";
-import { IrsaRole, type OidcIdentity } from "../aws/irsa";
-import { bucketOwnerPolicy } from "../aws/servicePolicies";
-import { modelNamespace, modelServerLabel, partOf, serviceDesign, serviceNames } from "../catalog";
-import { helmRelease } from "../k8s/helm";
+import type { PlatformContext } from "../context";
 import { createNetworkPolicies } from "../k8s/namespaces";
 import { allowHttpsEgress, type NetworkPolicyDef } from "../k8s/networkPolicies";
 import type { ObservabilityConfig } from "../schema/observability";
-import { charts } from "../versions";
-import { platformRuleSpec } from "./alerts";
-import gpuDashboard from "./dashboards/gpu.json";
-import redDashboard from "./dashboards/platform-red.json";
-import vllmDashboard from "./dashboards/vllm.json";
-import { otelAgentValues, otelCollectorValues } from "./values/collectors";
-import { grafanaValues } from "./values/grafana";
-import { lokiValues, tempoValues } from "./values/logsAndTraces";
-import { kubePrometheusStackValues, mimirValues } from "./values/metrics";
 import { renamedFrom } from "../typeTokens";
+import type { AddonScope } from "./addon";
+import { createLogAgent, createOtelCollector, type CollectorEndpoints } from "./collectors";
+import { createGrafana } from "./grafana";
+import { createLoki } from "./loki";
+import { createMimir } from "./mimir";
+import { createPrometheus, type PrometheusEndpoints } from "./prometheus";
+import { createTempo } from "./tempo";
 
-/** The dashboards provisioned into Grafana, as JSON text by file name. */
-export const dashboards: Record<string, string> = {
-  "platform-red": JSON.stringify(redDashboard),
-  vllm: JSON.stringify(vllmDashboard),
-  gpu: JSON.stringify(gpuDashboard),
-};
-
-/** kube-state-metrics exports these node/pod labels, so alerts and dashboards can select GPU nodes. */
-const kubeStateMetricsLabels = [
-  "nodes=[workload,eks.amazonaws.com/capacityType,llmplatform.io/node-group]",
-  "pods=[app]",
-];
-
-/** PodMonitors: the four services and the vLLM servers (/metrics on `http`), and the DCGM exporter. */
-function podMonitorSpecs() {
-  const endpoint = (port: string) => [{ port, path: "/metrics", interval: "30s" }];
-  return {
-    "platform-services": {
-      namespaceSelector: {
-        matchNames: [...new Set(serviceNames.map((s) => serviceDesign[s].namespace))],
-      },
-      selector: { matchExpressions: [{ key: "app", operator: "In", values: [...serviceNames] }] },
-      podMetricsEndpoints: endpoint("http"),
-      podTargetLabels: ["app", "team"],
-    },
-    "model-servers": {
-      namespaceSelector: { matchNames: [modelNamespace] },
-      selector: { matchLabels: { [modelServerLabel]: "true" } },
-      podMetricsEndpoints: endpoint("http"),
-      podTargetLabels: ["app", "llmplatform.io/model-variant"],
-    },
-    "dcgm-exporter": {
-      namespaceSelector: { matchNames: ["observability"] },
-      selector: { matchLabels: { ...chartWorkloads.dcgmExporter.podLabels } },
-      podMetricsEndpoints: [{ port: "metrics", path: "/metrics", interval: "15s" }],
-    },
-  };
-}
+export { dashboards } from "./grafana";
 
 /**
  * NetworkPolicies of the observability namespace, on top of its default-deny baseline: its
@@ -127,29 +81,31 @@ function observabilityPolicies(vpcCidr: string, serviceCidr: string): NetworkPol
 }
 
 export interface ObservabilityArgs {
-  readonly stack: string;
-  readonly clusterName: string;
-  readonly region: string;
-  readonly vpcCidr: string;
-  readonly serviceCidr: string;
+  /** Cluster, region, OIDC, CIDRs. */
+  readonly ctx: PlatformContext;
   readonly o: ObservabilityConfig;
   /** Grafana's public URL (its root_url): https://<host>, or http://<alb>:<port> without TLS. */
   readonly grafanaUrl: pulumi.Input<string>;
+  /** Alertmanager's webhook URL (secret); none: alerts go nowhere but Grafana. */
   readonly alertWebhookUrl?: pulumi.Output<string>;
-  readonly oidc: OidcIdentity;
   readonly namespace: pulumi.Output<string>;
   /** The CPU nodes, and the load balancer controller whose webhook admits pods in this namespace. */
   readonly dependsOn: pulumi.Resource[];
-  readonly provider: k8s.Provider;
 }
 
 /**
- * Metrics (Prometheus, Mimir in prod), logs (Loki + node log agent), traces (Tempo), the OTEL
+ * Metrics (Prometheus, Mimir where enabled), logs (Loki + node log agent), traces (Tempo), the OTEL
  * Collector, Grafana with datasources and dashboards, alert rules and scrape targets, all in
- * `observability`, on the CPU nodes.
+ * `observability`, on the CPU nodes. Each add-on is a unit of its own (./prometheus.ts, ./mimir.ts,
+ * ...) that returns the endpoints it serves; this component only wires one unit's endpoints into the
+ * next. Providers come through `opts.providers` (kubernetes, aws).
  */
 export class Observability extends pulumi.ComponentResource {
   readonly grafanaAdminPassword: pulumi.Output<string>;
+  /** Prometheus, for in-cluster clients that need the newest samples (KEDA's scalers). */
+  readonly prometheus: PrometheusEndpoints;
+  /** Where applications send OTLP. */
+  readonly collector: CollectorEndpoints;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super(
@@ -158,193 +114,40 @@ export class Observability extends pulumi.ComponentResource {
       {},
       renamedFrom("llmplatform:Observability", opts),
     );
-    const o = args.o;
-    const ns = args.namespace;
-    const k = { parent: this, provider: args.provider };
-    const release = (
-      releaseName: string,
-      pin: (typeof charts)[keyof typeof charts],
-      values: pulumi.Input<Record<string, unknown>>,
-      deps: pulumi.Resource[] = [],
-    ) =>
-      helmRelease(releaseName, pin, ns, values, { ...k, dependsOn: [...args.dependsOn, ...deps] });
-
-    /** An S3-backed store: its buckets and an IRSA role owning them. */
-    const store = (component: string, buckets: string[]) => {
-      const made = buckets.map(
-        (b) => new PrivateBucket(`${args.clusterName}-${b}`, {}, { parent: this }),
-      );
-      const role = new IrsaRole(
-        `${name}-${component}`,
-        {
-          oidc: args.oidc,
-          namespace: "observability",
-          serviceAccount: component,
-          roleName: `${args.clusterName}-${component}-irsa`,
-          inlinePolicies: {
-            [`${component}-buckets`]: pulumi
-              .all(made.map((m) => m.arn))
-              .apply((arns) => bucketOwnerPolicy(arns)),
-          },
-        },
-        { parent: this },
-      );
-      return { role, names: made.map((m) => m.bucketName) };
+    const s: AddonScope = {
+      name,
+      parent: this,
+      ctx: args.ctx,
+      o: args.o,
+      namespace: args.namespace,
+      dependsOn: args.dependsOn,
     };
-
-    const webhook = args.alertWebhookUrl
-      ? new k8s.core.v1.Secret(
-          `${name}-alert-webhook`,
-          {
-            metadata: {
-              name: "alertmanager-webhook",
-              namespace: ns,
-              labels: { "app.kubernetes.io/part-of": partOf },
-            },
-            stringData: { url: args.alertWebhookUrl },
-          },
-          k,
-        )
-      : undefined;
-    const kps = release(
-      "kube-prometheus-stack",
-      charts.kubePrometheusStack,
-      (() => {
-        const v = kubePrometheusStackValues({
-          stack: args.stack,
-          clusterName: args.clusterName,
-          o,
-          ...(webhook ? { webhookSecret: "alertmanager-webhook" } : {}),
-        });
-        return {
-          ...v,
-          "kube-state-metrics": {
-            ...v["kube-state-metrics"],
-            metricLabelsAllowlist: kubeStateMetricsLabels,
-          },
-        };
-      })(),
-      webhook ? [webhook] : [],
-    );
-
-    if (o.mimir.enabled) {
-      const mimir = store("mimir", ["mimir-blocks", "mimir-ruler"]);
-      release(
-        "mimir",
-        charts.mimir,
-        pulumi.all([mimir.role.roleArn, ...mimir.names]).apply(([roleArn, blocks, ruler]) =>
-          mimirValues({
-            region: args.region,
-            roleArn: roleArn!,
-            blocksBucket: blocks!,
-            rulerBucket: ruler!,
-            retentionDays: o.mimir.retentionDays,
-          }),
-        ),
-        [mimir.role],
-      );
-    }
-
-    const loki = o.loki.storage === "s3" ? store("loki", ["loki"]) : undefined;
-    release(
-      "loki",
-      charts.loki,
-      loki
-        ? pulumi
-            .all([loki.role.roleArn, loki.names[0]!])
-            .apply(([roleArn, bucket]) => lokiValues({ o, region: args.region, roleArn, bucket }))
-        : lokiValues({ o, region: args.region }),
-      loki ? [loki.role] : [],
-    );
-
-    const tempo = o.tempo.storage === "s3" ? store("tempo", ["tempo"]) : undefined;
-    release(
-      "tempo",
-      charts.tempo,
-      tempo
-        ? pulumi
-            .all([tempo.role.roleArn, tempo.names[0]!])
-            .apply(([roleArn, bucket]) => tempoValues({ o, region: args.region, roleArn, bucket }))
-        : tempoValues({ o, region: args.region }),
-      tempo ? [tempo.role] : [],
-    );
-
-    release("otel-collector", charts.opentelemetryCollector, otelCollectorValues(o));
-    release("otel-agent", charts.opentelemetryCollector, otelAgentValues());
-
-    const password = new random.RandomPassword(
-      `${name}-grafana-admin`,
-      { length: 32, special: false },
-      { parent: this },
-    );
-    const adminSecret = new k8s.core.v1.Secret(
-      `${name}-grafana-admin`,
-      {
-        metadata: {
-          name: "grafana-admin",
-          namespace: ns,
-          labels: { "app.kubernetes.io/part-of": partOf },
-        },
-        stringData: { "admin-user": "admin", "admin-password": password.result },
-      },
-      k,
-    );
-    release(
-      "grafana",
-      charts.grafana,
-      pulumi.output(args.grafanaUrl).apply((rootUrl) =>
-        grafanaValues({
-          rootUrl,
-          adminSecret: "grafana-admin",
-          mimir: o.mimir.enabled,
-          persistenceGi: o.grafana.persistenceGi,
-          dashboards,
-        }),
-      ),
-      [adminSecret],
-    );
-
-    // Custom resources of the Prometheus Operator: their CRDs arrive with kube-prometheus-stack.
-    const cr = { ...k, dependsOn: [kps] };
-    for (const [monitor, spec] of Object.entries(podMonitorSpecs())) {
-      new k8s.apiextensions.CustomResource(
-        `${name}-${monitor}`,
-        {
-          apiVersion: "monitoring.coreos.com/v1",
-          kind: "PodMonitor",
-          metadata: {
-            name: monitor,
-            namespace: ns,
-            labels: { "app.kubernetes.io/part-of": partOf },
-          },
-          spec,
-        },
-        cr,
-      );
-    }
-    new k8s.apiextensions.CustomResource(
-      `${name}-rules`,
-      {
-        apiVersion: "monitoring.coreos.com/v1",
-        kind: "PrometheusRule",
-        metadata: {
-          name: "llm-platform",
-          namespace: ns,
-          labels: { "app.kubernetes.io/part-of": partOf },
-        },
-        spec: platformRuleSpec(),
-      },
-      cr,
-    );
-
+    const mimir = args.o.mimir.enabled ? createMimir(s) : undefined;
+    this.prometheus = createPrometheus(s, {
+      ...(mimir ? { remoteWriteUrl: mimir.pushUrl } : {}),
+      ...(args.alertWebhookUrl ? { alertWebhookUrl: args.alertWebhookUrl } : {}),
+    });
+    const loki = createLoki(s);
+    const tempo = createTempo(s, this.prometheus.remoteWriteUrl);
+    this.collector = createOtelCollector(s, {
+      traces: tempo.otlpGrpc,
+      metrics: this.prometheus.otlpUrl,
+      logs: loki.otlpUrl,
+    });
+    createLogAgent(s, loki.otlpUrl);
+    this.grafanaAdminPassword = createGrafana(s, args.grafanaUrl, {
+      metrics: mimir
+        ? { name: "Mimir", url: mimir.queryUrl }
+        : { name: "Prometheus", url: this.prometheus.url },
+      logs: loki.queryUrl,
+      traces: tempo.queryUrl,
+    });
     createNetworkPolicies(
       "observability",
-      ns,
-      observabilityPolicies(args.vpcCidr, args.serviceCidr),
-      k,
+      args.namespace,
+      observabilityPolicies(args.ctx.vpcCidr, args.ctx.serviceCidr),
+      { parent: this },
     );
-
-    this.grafanaAdminPassword = password.result;
     this.registerOutputs({ grafanaAdminPassword: this.grafanaAdminPassword });
   }
 }

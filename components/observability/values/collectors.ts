@@ -1,7 +1,7 @@
 import type { ObservabilityConfig } from "../../schema/observability";
 import { restrictedContainerSecurityContext } from "../../k8s/security";
 import { images } from "../../versions";
-import { everywhere, obsServices, onCpuNodes } from "./common";
+import { everywhere, onCpuNodes } from "./common";
 
 /** Memory-bounded batching: the collector sheds load instead of being OOM-killed. */
 const processors = {
@@ -20,12 +20,22 @@ const collectorImage = {
   tag: images.otelCollector.tag,
 };
 
+/** Where the collector exports each signal (OTLP), from the units that store them. */
+export interface CollectorExports {
+  /** Traces: OTLP/gRPC `host:port`. */
+  readonly traces: string;
+  /** Metrics: OTLP/HTTP base URL. */
+  readonly metrics: string;
+  /** Logs: OTLP/HTTP base URL. */
+  readonly logs: string;
+}
+
 /**
  * The OpenTelemetry Collector gateway at otel-collector.observability:4317/4318 (the endpoint every
  * service's ConfigMap names): traces to Tempo, metrics to Prometheus's OTLP receiver, logs to Loki's
  * OTLP endpoint, all enriched with Kubernetes attributes.
  */
-export function otelCollectorValues(o: ObservabilityConfig) {
+export function otelCollectorValues(o: ObservabilityConfig, to: CollectorExports) {
   return {
     fullnameOverride: "otel-collector",
     mode: "deployment",
@@ -38,12 +48,9 @@ export function otelCollectorValues(o: ObservabilityConfig) {
     config: {
       receivers: unusedReceivers,
       exporters: {
-        "otlp/tempo": { endpoint: obsServices.tempoOtlpGrpc, tls: { insecure: true } },
-        "otlphttp/prometheus": {
-          endpoint: `${obsServices.prometheus}/api/v1/otlp`,
-          tls: { insecure: true },
-        },
-        "otlphttp/loki": { endpoint: `${obsServices.loki}/otlp`, tls: { insecure: true } },
+        "otlp/tempo": { endpoint: to.traces, tls: { insecure: true } },
+        "otlphttp/prometheus": { endpoint: to.metrics, tls: { insecure: true } },
+        "otlphttp/loki": { endpoint: to.logs, tls: { insecure: true } },
       },
       processors,
       service: {
@@ -80,7 +87,7 @@ export function otelCollectorValues(o: ObservabilityConfig) {
  * capability (all dropped; reading files root owns needs none), cannot escalate, and has a read-only
  * root filesystem; the namespace enforces `privileged` for the node agents (catalog.ts).
  */
-export function otelAgentValues() {
+export function otelAgentValues(logsOtlpUrl: string) {
   return {
     fullnameOverride: "otel-agent",
     mode: "daemonset",
@@ -102,7 +109,7 @@ export function otelAgentValues() {
     config: {
       receivers: { ...unusedReceivers, otlp: null },
       exporters: {
-        "otlphttp/loki": { endpoint: `${obsServices.loki}/otlp`, tls: { insecure: true } },
+        "otlphttp/loki": { endpoint: logsOtlpUrl, tls: { insecure: true } },
       },
       processors,
       service: {

@@ -1,21 +1,10 @@
 /**
- * Shared pieces of the observability stack's Helm values: the in-cluster endpoints it is wired with,
- * placement, and IRSA annotations. Each chart's values live in a file of their own beside this one;
+ * Shared pieces of the observability stack's Helm values: placement and IRSA annotations. The
+ * in-cluster endpoints each chart is wired with arrive as arguments, from the unit that runs the
+ * endpoint (components/observability/<unit>.ts). Each chart's values live in a file of their own beside this one;
  * all are pure functions asserted by tests/observability.test.ts. Chart keys follow
  * shared/reference/chart-facts.md (snapshots of 2026-08-22).
  */
-import { chartEndpoints, hostPort, httpUrl } from "../../chartContracts";
-
-/** In-cluster addresses the stack is wired with, all from the chart contract. */
-export const obsServices = {
-  prometheus: httpUrl(chartEndpoints.prometheus),
-  mimirPush: httpUrl(chartEndpoints.mimirDistributor, "/api/v1/push"),
-  mimirQuery: httpUrl(chartEndpoints.mimirQueryFrontend, "/prometheus"),
-  loki: httpUrl(chartEndpoints.loki),
-  tempoOtlpGrpc: hostPort(chartEndpoints.tempoOtlpGrpc),
-  tempoQuery: httpUrl(chartEndpoints.tempoQuery),
-};
-
 export const onCpuNodes = { nodeSelector: { workload: "cpu" } };
 /** Node agents must run on every node, GPU nodes (tainted) included. */
 export const everywhere = { tolerations: [{ operator: "Exists" }] };

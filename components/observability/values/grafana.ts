@@ -1,18 +1,28 @@
 import { chartEndpoints } from "../../chartContracts";
 import { defaultStorageClassName } from "../../k8s/storage";
-import { obsServices, onCpuNodes, sized } from "./common";
+import { onCpuNodes, sized } from "./common";
 
-/** Grafana datasources: metrics (Mimir in prod, Prometheus in dev), Loki, Tempo with trace links. */
-export function grafanaDatasources(mimir: boolean) {
+/** The query endpoints Grafana reads, from the units that serve them. */
+export interface DatasourceEndpoints {
+  /** The metrics store: its name in Grafana (Mimir or Prometheus) and its Prometheus API URL. */
+  readonly metrics: { readonly name: string; readonly url: string };
+  /** Loki's query URL. */
+  readonly logs: string;
+  /** Tempo's query URL. */
+  readonly traces: string;
+}
+
+/** Grafana datasources: metrics (Mimir where it runs, else Prometheus), logs, traces with links. */
+export function grafanaDatasources(from: DatasourceEndpoints) {
   return {
     apiVersion: 1,
     datasources: [
       {
-        name: mimir ? "Mimir" : "Prometheus",
+        name: from.metrics.name,
         uid: "metrics",
         type: "prometheus",
         access: "proxy",
-        url: mimir ? obsServices.mimirQuery : obsServices.prometheus,
+        url: from.metrics.url,
         isDefault: true,
         jsonData: {
           httpMethod: "POST",
@@ -24,7 +34,7 @@ export function grafanaDatasources(mimir: boolean) {
         uid: "logs",
         type: "loki",
         access: "proxy",
-        url: obsServices.loki,
+        url: from.logs,
         jsonData: {
           derivedFields: [
             {
@@ -42,7 +52,7 @@ export function grafanaDatasources(mimir: boolean) {
         uid: "traces",
         type: "tempo",
         access: "proxy",
-        url: obsServices.tempoQuery,
+        url: from.traces,
         jsonData: {
           tracesToLogsV2: {
             datasourceUid: "logs",
@@ -77,7 +87,7 @@ export function grafanaDatasources(mimir: boolean) {
 export function grafanaValues(p: {
   rootUrl: string;
   adminSecret: string;
-  mimir: boolean;
+  datasources: DatasourceEndpoints;
   persistenceGi: number;
   dashboards: Record<string, string>;
 }) {
@@ -106,7 +116,7 @@ export function grafanaValues(p: {
       // Secure cookies are never sent over plain HTTP: without TLS the login would loop.
       security: { cookie_secure: p.rootUrl.startsWith("https://"), disable_gravatar: true },
     },
-    datasources: { "datasources.yaml": grafanaDatasources(p.mimir) },
+    datasources: { "datasources.yaml": grafanaDatasources(p.datasources) },
     dashboardProviders: {
       "dashboardproviders.yaml": {
         apiVersion: 1,

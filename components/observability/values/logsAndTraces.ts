@@ -1,6 +1,6 @@
 import { defaultStorageClassName } from "../../k8s/storage";
 import type { ObservabilityConfig } from "../../schema/observability";
-import { irsa, obsServices, onCpuNodes, sized } from "./common";
+import { irsa, onCpuNodes, sized } from "./common";
 import { restrictedContainerSecurityContext } from "../../k8s/security";
 
 /** Loki in monolithic mode: filesystem on a volume (dev) or S3 through IRSA (prod), OTLP ingestion on. */
@@ -74,6 +74,8 @@ export const tempoMetricsProcessors = ["service-graphs", "span-metrics"];
 export function tempoValues(p: {
   o: ObservabilityConfig;
   region: string;
+  /** Where the metrics generator remote-writes span metrics and the service graph. */
+  metricsRemoteWriteUrl: string;
   roleArn?: string;
   bucket?: string;
 }) {
@@ -106,7 +108,7 @@ export function tempoValues(p: {
       // remote-written to Prometheus (which forwards to Mimir where Mimir runs).
       metricsGenerator: {
         enabled: true,
-        remoteWriteUrl: `${obsServices.prometheus}/api/v1/write`,
+        remoteWriteUrl: p.metricsRemoteWriteUrl,
         storage: { path: "/var/tempo/generator/wal" },
         traces_storage: { path: "/var/tempo/generator/traces" },
       },

@@ -1,11 +1,13 @@
 import { defaultStorageClassName } from "../../k8s/storage";
 import type { ObservabilityConfig } from "../../schema/observability";
-import { everywhere, irsa, obsServices, onCpuNodes, sized } from "./common";
+import { everywhere, irsa, onCpuNodes, sized } from "./common";
 
 export interface KubePrometheusStackParams {
   readonly stack: string;
   readonly clusterName: string;
   readonly o: ObservabilityConfig;
+  /** Mimir's push URL, when Mimir runs: Prometheus remote-writes every series there. */
+  readonly remoteWriteUrl?: string;
   /** Name of the Secret holding `url` of the Alertmanager webhook, when one is configured. */
   readonly webhookSecret?: string;
 }
@@ -89,7 +91,7 @@ export function kubePrometheusStackValues(p: KubePrometheusStackParams) {
         // generator its span metrics and service graph (remote write).
         enableOTLPReceiver: true,
         enableRemoteWriteReceiver: true,
-        remoteWrite: p.o.mimir.enabled ? [{ url: obsServices.mimirPush }] : [],
+        remoteWrite: p.remoteWriteUrl ? [{ url: p.remoteWriteUrl }] : [],
         resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { memory: "4Gi" } },
       },
     },
