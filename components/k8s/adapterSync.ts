@@ -281,6 +281,81 @@ export interface AdapterSyncArgs {
   readonly user: { uid: number; gid: number };
 }
 
+const adapterSyncLabels = { app: adapterSyncApp, "app.kubernetes.io/part-of": partOf };
+
+/** The sync's read-only IRSA role (the bucket's `adapters/` prefix) and its service account. */
+function adapterSyncIdentity(name: string, parent: pulumi.Resource, args: AdapterSyncArgs) {
+  const role = new IrsaRole(
+    name,
+    {
+      oidc: args.ctx.oidc,
+      namespace: modelNamespace,
+      serviceAccount: adapterSyncApp,
+      roleName: `${args.ctx.namePrefix}-adapter-sync-irsa`,
+      inlinePolicies: {
+        "adapters-read": pulumi
+          .output(args.bucketArn)
+          .apply((arn) => adapterSyncPolicy(arn, adapterPaths.bucketPrefix)),
+      },
+    },
+    { parent },
+  );
+  const sa = new k8s.core.v1.ServiceAccount(
+    `${name}-sa`,
+    {
+      metadata: {
+        name: adapterSyncApp,
+        namespace: args.namespace,
+        labels: adapterSyncLabels,
+        annotations: { "eks.amazonaws.com/role-arn": role.roleArn },
+      },
+      automountServiceAccountToken: false,
+    },
+    { parent },
+  );
+  return { role, serviceAccount: sa.metadata.name };
+}
+
+/** The sync's scripts (ConfigMap) and the CronJob running them. */
+function adapterSyncJob(
+  name: string,
+  parent: pulumi.Resource,
+  args: AdapterSyncArgs,
+  lora: NonNullable<ModelVariantConfig["lora"]>,
+  identity: { role: IrsaRole; serviceAccount: pulumi.Output<string> },
+) {
+  const labels = adapterSyncLabels;
+  const scripts = new k8s.core.v1.ConfigMap(
+    `${name}-scripts`,
+    {
+      metadata: { name: `${adapterSyncApp}-scripts`, namespace: args.namespace, labels },
+      data: { "download.sh": adapterDownloadScript, "publish.mjs": adapterPublishScript },
+    },
+    { parent },
+  );
+  new k8s.batch.v1.CronJob(
+    name,
+    {
+      metadata: { name: adapterSyncApp, namespace: args.namespace, labels },
+      spec: adapterSyncCronJobSpec({
+        schedule: lora.syncSchedule,
+        env: adapterSyncEnv({
+          lora,
+          baseModel: args.variant.model,
+          bucket: args.bucketName,
+          region: args.ctx.region,
+        }),
+        serviceAccount: identity.serviceAccount,
+        cacheClaim: args.cacheClaim,
+        scriptsConfigMap: scripts.metadata.name,
+        user: args.user,
+      }),
+    },
+    // The role's policy must exist before the first run calls S3.
+    { parent, dependsOn: [identity.role] },
+  );
+}
+
 /**
  * The adapter sync: a read-only IRSA role scoped to the bucket's `adapters/` prefix, its service
  * account, the scripts, the CronJob, and HTTPS egress to S3/STS for its pods only.
@@ -290,67 +365,8 @@ export class AdapterSync extends pulumi.ComponentResource {
     super("llmplatform:k8s:AdapterSync", name, {}, opts);
     const lora = args.variant.lora;
     if (!lora) throw new Error("AdapterSync needs the LoRA variant's `lora` settings");
-    // The Kubernetes provider comes from the parent's (or opts') providers.
-    const k = { parent: this };
-    const labels = { app: adapterSyncApp, "app.kubernetes.io/part-of": partOf };
-
-    const role = new IrsaRole(
-      name,
-      {
-        oidc: args.ctx.oidc,
-        namespace: modelNamespace,
-        serviceAccount: adapterSyncApp,
-        roleName: `${args.ctx.namePrefix}-adapter-sync-irsa`,
-        inlinePolicies: {
-          "adapters-read": pulumi
-            .output(args.bucketArn)
-            .apply((arn) => adapterSyncPolicy(arn, adapterPaths.bucketPrefix)),
-        },
-      },
-      { parent: this },
-    );
-    const sa = new k8s.core.v1.ServiceAccount(
-      `${name}-sa`,
-      {
-        metadata: {
-          name: adapterSyncApp,
-          namespace: args.namespace,
-          labels,
-          annotations: { "eks.amazonaws.com/role-arn": role.roleArn },
-        },
-        automountServiceAccountToken: false,
-      },
-      k,
-    );
-    const scripts = new k8s.core.v1.ConfigMap(
-      `${name}-scripts`,
-      {
-        metadata: { name: `${adapterSyncApp}-scripts`, namespace: args.namespace, labels },
-        data: { "download.sh": adapterDownloadScript, "publish.mjs": adapterPublishScript },
-      },
-      k,
-    );
-    new k8s.batch.v1.CronJob(
-      name,
-      {
-        metadata: { name: adapterSyncApp, namespace: args.namespace, labels },
-        spec: adapterSyncCronJobSpec({
-          schedule: lora.syncSchedule,
-          env: adapterSyncEnv({
-            lora,
-            baseModel: args.variant.model,
-            bucket: args.bucketName,
-            region: args.ctx.region,
-          }),
-          serviceAccount: sa.metadata.name,
-          cacheClaim: args.cacheClaim,
-          scriptsConfigMap: scripts.metadata.name,
-          user: args.user,
-        }),
-      },
-      // The role's policy must exist before the first run calls S3.
-      { ...k, dependsOn: [role] },
-    );
+    const identity = adapterSyncIdentity(name, this, args);
+    adapterSyncJob(name, this, args, lora, identity);
     createNetworkPolicies(
       modelNamespace,
       args.namespace,
@@ -361,7 +377,7 @@ export class AdapterSync extends pulumi.ComponentResource {
           args.ctx.vpcCidr,
         ),
       ],
-      k,
+      { parent: this },
     );
     this.registerOutputs({});
   }
