@@ -126,13 +126,7 @@ export = () => {
   const services = new PlatformServices(
     name,
     {
-      stack: config.stack,
-      namePrefix: name,
-      region: config.region,
-      vpcCidr: config.network.cidr,
-      partition,
-      accountId,
-      oidc: cluster.oidc,
+      ctx,
       services: config.services,
       models: config.models,
       namespaces: namespaces.names,

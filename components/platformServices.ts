@@ -1,8 +1,9 @@
 import * as aws from "@pulumi/aws";
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { PlatformContext } from "./context";
 import { PrivateBucket } from "./aws/bucket";
-import { IrsaRole, type OidcIdentity } from "./aws/irsa";
+import { IrsaRole } from "./aws/irsa";
 import { bucketAccessPolicy, ecrLifecyclePolicy } from "./aws/servicePolicies";
 import {
   modelCallers,
@@ -167,14 +168,8 @@ function teamModelEnv(
 }
 
 export interface PlatformServicesArgs {
-  readonly stack: string;
-  /** Prefix of ECR repositories, IAM roles and buckets. */
-  readonly namePrefix: string;
-  readonly region: string;
-  readonly vpcCidr: string;
-  readonly partition: pulumi.Input<string>;
-  readonly accountId: pulumi.Input<string>;
-  readonly oidc: OidcIdentity;
+  /** Where the services run; `namePrefix` prefixes ECR repositories, IAM roles and buckets. */
+  readonly ctx: PlatformContext;
   readonly services: ServicesConfig;
   /** The model variants: the gateway routes to them, each team API calls its own. */
   readonly models: ModelsConfig;
@@ -211,11 +206,11 @@ export class PlatformServices extends pulumi.ComponentResource {
     const buckets: Record<string, PrivateBucket> = {};
     for (const d of Object.values(reg.services)) {
       if (d.bucket) {
-        const bucketName = `${args.namePrefix}-${d.bucket.name}`;
+        const bucketName = `${args.ctx.namePrefix}-${d.bucket.name}`;
         buckets[d.bucket.name] = new PrivateBucket(bucketName, {}, { parent: this });
       }
     }
-    const awsScope = pulumi.all([args.partition, args.accountId]);
+    const awsScope = pulumi.all([args.ctx.partition, args.ctx.accountId]);
 
     /** Inline policies of a service's IRSA role: its bucket (read-write) and its extension's. */
     const awsPolicies = (d: ServiceDesign, cfg: Readonly<Record<string, unknown>>) => ({
@@ -230,7 +225,7 @@ export class PlatformServices extends pulumi.ComponentResource {
         Object.entries(d.extension?.awsPolicies ?? {}).map(([policyName, policy]) => [
           policyName,
           awsScope.apply(([partition, accountId]) =>
-            policy(cfg, { partition, region: args.region, accountId }),
+            policy(cfg, { partition, region: args.ctx.region, accountId }),
           ),
         ]),
       ),
@@ -249,12 +244,12 @@ export class PlatformServices extends pulumi.ComponentResource {
     const policies = (service: string): NetworkPolicyDef[] => [
       ...(service === "gateway"
         ? [
-            allowLoadBalancerTo("gateway", args.vpcCidr),
+            allowLoadBalancerTo("gateway", args.ctx.vpcCidr),
             allowEgressToApps("gateway", teamTargets, "allow-gateway-to-team-apis-8000"),
           ]
         : [
             allowIngressFromApp(service, { namespace: gateway.namespace, app: "gateway" }),
-            allowHttpsToAwsApis(service, args.vpcCidr),
+            allowHttpsToAwsApis(service, args.ctx.vpcCidr),
           ]),
       allowEgressToApps(service, modelTargets(service), `allow-${service}-to-model-servers-8000`),
     ];
@@ -265,7 +260,7 @@ export class PlatformServices extends pulumi.ComponentResource {
       const repo = new aws.ecr.Repository(
         `${name}-${service}`,
         {
-          name: `${args.namePrefix}/${service}`,
+          name: `${args.ctx.namePrefix}/${service}`,
           imageTagMutability: s.immutableImageTags ? "IMMUTABLE" : "MUTABLE",
           imageScanningConfiguration: { scanOnPush: true },
           encryptionConfigurations: [{ encryptionType: "KMS" }],
@@ -280,10 +275,10 @@ export class PlatformServices extends pulumi.ComponentResource {
       const role = new IrsaRole(
         `${name}-${service}`,
         {
-          oidc: args.oidc,
+          oidc: args.ctx.oidc,
           namespace: d.namespace,
           serviceAccount: d.serviceAccount,
-          roleName: `${args.namePrefix}-${service}-irsa`,
+          roleName: `${args.ctx.namePrefix}-${service}-irsa`,
           inlinePolicies: awsPolicies(d, cfg),
         },
         { parent: this },
@@ -296,13 +291,13 @@ export class PlatformServices extends pulumi.ComponentResource {
         {
           service,
           design: d,
-          stack: args.stack,
+          stack: args.ctx.stack,
           namespace,
           image: pulumi.interpolate`${repo.repositoryUrl}:${cfg.imageTag}`,
           config: cfg,
           runAsUser: s.runAsUser,
           env: {
-            ...commonEnv(service, d, args.stack, args.region, s.logLevel),
+            ...commonEnv(service, d, args.ctx.stack, args.ctx.region, s.logLevel),
             ...(service === "gateway"
               ? gatewayEnv(s.gateway.routes, args.models, reg)
               : apiEnv(d, cfg, s.gateway.routes, buckets)),

@@ -468,13 +468,17 @@ async function renderPlatform(
     });
     const lbc = new pulumi.ComponentResource("test:index:Controller", "lbc");
     new PlatformServices("test", {
-      stack,
-      namePrefix: "llm-dev",
-      region: "us-west-2",
-      vpcCidr: "10.0.0.0/16",
-      partition: "aws",
-      accountId: "111122223333",
-      oidc: { providerArn: testOidcProviderArn, issuer: testOidcIssuer },
+      ctx: {
+        stack,
+        clusterName: "llm-dev",
+        namePrefix: "llm-dev",
+        region: "us-west-2",
+        vpcCidr: "10.0.0.0/16",
+        serviceCidr: "172.20.0.0/16",
+        partition: "aws",
+        accountId: "111122223333",
+        oidc: { providerArn: testOidcProviderArn, issuer: testOidcIssuer },
+      },
       services: servicesConfig,
       models: modelsConfig,
       namespaces: ns.names,
