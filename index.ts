@@ -20,6 +20,7 @@ import { Keda } from "./components/modelAutoscaling";
 import { ModelServing } from "./components/modelServing";
 import { Observability } from "./components/observability/stack";
 import { serviceCidr } from "./components/aws/cluster";
+import { adapterServing } from "./components/catalog";
 import { PlatformServices } from "./components/platformServices";
 
 export = () => {
@@ -131,9 +132,8 @@ export = () => {
       models: config.models,
       namespaces: namespaces.names,
       loadBalancerController: loadBalancerController.release,
-      provider: cluster.provider,
     },
-    opts,
+    k8sOpts,
   );
 
   const edge = new Edge(
@@ -196,11 +196,13 @@ export = () => {
       )
     : undefined;
 
+  // The variant serving LoRA adapters syncs them from the bucket its client publishes to.
+  const adapters = adapterServing();
   const models = new ModelServing(
     `${name}-models`,
     {
       ctx,
-      adapterBucket: { name: services.buckets.adapters, arn: services.adapterBucketArn },
+      ...(adapters ? { adapterBucket: services.buckets[adapters.bucket] } : {}),
       ...(keda ? { autoscaler: keda } : {}),
       vpcId: network.vpcId,
       privateSubnetIds: network.privateSubnetIds,
@@ -223,8 +225,7 @@ export = () => {
     privateSubnetIds: network.privateSubnetIds,
     nodeGroupNames: nodeGroups.names,
     repositoryUrls: services.repositoryUrls,
-    adapterBucket: services.buckets.adapters,
-    resultsBucket: services.buckets.results,
+    buckets: Object.fromEntries(Object.entries(services.buckets).map(([k, b]) => [k, b.name])),
     modelCacheFileSystemId: models.fileSystemId,
     albHostname: edge.albHostname,
     gatewayUrl: edge.gatewayUrl,

@@ -307,9 +307,35 @@ export function registryProblems(reg: Registry): string[] {
   for (const [variant, d] of Object.entries(reg.models)) {
     if (!reg.services[d.client]) {
       problems.push(`models.${variant}.client: ${d.client} is not a registered service`);
+    } else if (d.servesAdapters && !reg.services[d.client]!.bucket) {
+      problems.push(
+        `models.${variant}.servesAdapters: its client ${d.client} declares no bucket to publish adapters to`,
+      );
     }
   }
+  const adapterServers = Object.keys(reg.models).filter((v) => reg.models[v]!.servesAdapters);
+  if (adapterServers.length > 1) {
+    // One adapter sync fills one resolver directory (/models/adapters) on the shared cache.
+    problems.push(
+      `models: expected at most one variant that serves adapters, got ${adapterServers.join(", ")}`,
+    );
+  }
   return problems;
+}
+
+/**
+ * The variant that serves LoRA adapters and the bucket its client publishes them to (`adapters/<name>/`),
+ * or undefined when no variant serves adapters. A consistent registry has at most one.
+ */
+export function adapterServing(
+  reg: Registry = registry,
+): { variant: string; client: string; bucket: string } | undefined {
+  const variant = Object.keys(reg.models).find((v) => reg.models[v]!.servesAdapters);
+  if (variant === undefined) return undefined;
+  const client = reg.models[variant]!.client;
+  const bucket = reg.services[client]?.bucket?.name;
+  if (bucket === undefined) throw new Error(`models.${variant}: its client declares no bucket`);
+  return { variant, client, bucket };
 }
 
 /** Throws, listing every problem, unless the registry is consistent. */

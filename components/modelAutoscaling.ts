@@ -25,7 +25,7 @@ import { modelNamespace, modelServerName, prometheusPodLabels } from "./catalog"
 import { helmRelease } from "./k8s/helm";
 import { createNetworkPolicies } from "./k8s/namespaces";
 import { allowDnsEgress, podsIn, type NetworkPolicyDef } from "./k8s/networkPolicies";
-import type { ModelAutoscalingConfig, ModelVariant } from "./schema/models";
+import type { ModelAutoscalingConfig } from "./schema/models";
 import { chartWorkloads } from "./chartContracts";
 import { charts } from "./versions";
 import { renamedFrom } from "./typeTokens";
@@ -220,7 +220,7 @@ function prometheusFromKedaPolicy(prometheusPort: number): NetworkPolicyDef {
 }
 
 /** PromQL of one variant's scaling signals (labels from the model-servers PodMonitor). */
-export function vllmSignals(variant: ModelVariant) {
+export function vllmSignals(variant: string) {
   const sel = `namespace="${modelNamespace}",app="${modelServerName(variant)}"`;
   return {
     requestsWaiting: `sum(vllm:num_requests_waiting{${sel}})`,
@@ -237,7 +237,7 @@ export function vllmSignals(variant: ModelVariant) {
  * working-hours window, or on demand with `autoscaling.keda.sh/paused-replicas` (README).
  */
 export function scaledObjectSpec(
-  variant: ModelVariant,
+  variant: string,
   a: ModelAutoscalingConfig,
   prometheusUrl: string,
 ) {

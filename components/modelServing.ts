@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ModelCacheFileSystem } from "./aws/modelCache";
 import type { PlatformContext } from "./context";
 import {
+  adapterServing,
   modelCallers,
   modelNamespace,
   modelServerLabel,
@@ -10,15 +11,16 @@ import {
   partOf,
   registry,
   servicePort,
+  type Registry,
 } from "./catalog";
 import { AdapterSync } from "./k8s/adapterSync";
 import { createNetworkPolicies } from "./k8s/namespaces";
 import { ModelServer, vllmUser } from "./k8s/modelServer";
 import { allowHttpsEgress, podsIn, type NetworkPolicyDef } from "./k8s/networkPolicies";
 import {
-  modelVariants,
+  variantConfig,
+  variantEntries,
   variantNodeGroup,
-  type ModelVariant,
   type ModelsConfig,
 } from "./schema/models";
 import { images } from "./versions";
@@ -47,7 +49,7 @@ export function efsStorageClassParameters(fileSystemId: string): Record<string, 
  * Who may call a model server: its client service, and the gateway unless the variant is
  * client-only (the LoRA server, whose runtime adapter admin endpoints only finetune-api may reach).
  */
-function modelClientPolicy(variant: ModelVariant): NetworkPolicyDef {
+function modelClientPolicy(variant: string, reg: Registry): NetworkPolicyDef {
   const app = modelServerName(variant);
   return {
     name: `allow-clients-to-${app}-${servicePort}`,
@@ -56,8 +58,8 @@ function modelClientPolicy(variant: ModelVariant): NetworkPolicyDef {
       policyTypes: ["Ingress"],
       ingress: [
         {
-          from: modelCallers(variant).map((c) =>
-            podsIn(registry.services[c]!.namespace, { app: c }),
+          from: modelCallers(variant, reg).map((c) =>
+            podsIn(reg.services[c]!.namespace, { app: c }),
           ),
           ports: [{ protocol: "TCP", port: servicePort }],
         },
@@ -69,8 +71,11 @@ function modelClientPolicy(variant: ModelVariant): NetworkPolicyDef {
 export interface ModelServingArgs {
   /** Stack (labels), name prefix, region, OIDC, VPC CIDR. */
   readonly ctx: PlatformContext;
-  /** The adapters bucket finetune-api publishes LoRA adapters to (`adapters/<name>/`). */
-  readonly adapterBucket: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /**
+   * The bucket LoRA adapters are published to (`adapters/<name>/`): required when a variant serves
+   * adapters (catalog.ts `adapterServing`).
+   */
+  readonly adapterBucket?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
   /** KEDA and the Prometheus its scalers query; required when any variant autoscales. */
   readonly autoscaler?: Autoscaler;
   readonly vpcId: pulumi.Input<string>;
@@ -83,6 +88,8 @@ export interface ModelServingArgs {
   readonly namespace: pulumi.Output<string>;
   /** The EFS CSI driver add-on: the cache claim can only bind once it runs. */
   readonly efsDriver: pulumi.Resource;
+  /** The registry the variants come from. Default: the platform's. */
+  readonly registry?: Registry;
 }
 
 /**
@@ -160,9 +167,9 @@ function modelServerIdentity(name: string, parent: pulumi.Resource, args: ModelS
 }
 
 /** The namespace's model traffic: each server's callers in, HTTPS out to the Hugging Face Hub. */
-function modelTrafficPolicies(vpcCidr: string): NetworkPolicyDef[] {
+function modelTrafficPolicies(vpcCidr: string, reg: Registry): NetworkPolicyDef[] {
   return [
-    ...modelVariants.map(modelClientPolicy),
+    ...Object.keys(reg.models).map((v) => modelClientPolicy(v, reg)),
     // Model weights come from the Hugging Face Hub (and its CDN) over HTTPS.
     allowHttpsEgress("allow-https-to-hugging-face-hub", { [modelServerLabel]: "true" }, vpcCidr),
   ];
@@ -185,16 +192,20 @@ export class ModelServing extends pulumi.ComponentResource {
       {},
       renamedFrom("llmplatform:ModelServing", opts),
     );
+    const reg = args.registry ?? registry;
     const cache = modelCache(name, this, args);
     const identity = modelServerIdentity(name, this, args);
-    for (const variant of modelVariants) {
+    for (const [variant, config] of variantEntries(args.models)) {
+      const design = reg.models[variant];
+      if (!design) throw new Error(`model variant ${variant} is not in the registry`);
       new ModelServer(
         `vllm-${variant}`,
         {
           variant,
+          design,
           stack: args.ctx.stack,
           image: images.vllm,
-          config: args.models.variants[variant],
+          config,
           nodeGroup: variantNodeGroup(args.models, variant),
           cacheClaim: cache.claimName,
           ...identity,
@@ -204,22 +215,30 @@ export class ModelServing extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    new AdapterSync(
-      `${name}-adapter-sync`,
-      {
-        ctx: args.ctx,
-        variant: args.models.variants.lora,
-        bucketName: args.adapterBucket.name,
-        bucketArn: args.adapterBucket.arn,
-        namespace: args.namespace,
-        cacheClaim: cache.claimName,
-        user: vllmUser,
-      },
+    const adapters = adapterServing(reg);
+    if (adapters) {
+      if (!args.adapterBucket)
+        throw new Error(`${name}: ${adapters.variant} needs the adapter bucket`);
+      new AdapterSync(
+        `${name}-adapter-sync`,
+        {
+          ctx: args.ctx,
+          variant: variantConfig(args.models, adapters.variant),
+          bucketName: args.adapterBucket.name,
+          bucketArn: args.adapterBucket.arn,
+          namespace: args.namespace,
+          cacheClaim: cache.claimName,
+          user: vllmUser,
+        },
+        { parent: this },
+      );
+    }
+    createNetworkPolicies(
+      modelNamespace,
+      args.namespace,
+      modelTrafficPolicies(args.ctx.vpcCidr, reg),
       { parent: this },
     );
-    createNetworkPolicies(modelNamespace, args.namespace, modelTrafficPolicies(args.ctx.vpcCidr), {
-      parent: this,
-    });
     this.fileSystemId = cache.fileSystemId;
     this.registerOutputs({ fileSystemId: this.fileSystemId });
   }

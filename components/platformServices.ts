@@ -1,9 +1,9 @@
 import * as aws from "@pulumi/aws";
-import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformContext } from "./context";
 import { PrivateBucket } from "./aws/bucket";
 import { IrsaRole } from "./aws/irsa";
+import type { PolicyDocument } from "./aws/iam";
 import { bucketAccessPolicy, ecrLifecyclePolicy } from "./aws/servicePolicies";
 import {
   modelCallers,
@@ -26,8 +26,13 @@ import {
   allowLoadBalancerTo,
   type NetworkPolicyDef,
 } from "./k8s/networkPolicies";
-import { replicaRange, type ModelsConfig, type ModelVariantConfig } from "./schema/models";
-import { serviceConfig, type GatewayRoutes, type ServicesConfig } from "./schema/platform";
+import { replicaRange, variantConfig, type ModelsConfig } from "./schema/models";
+import {
+  serviceConfig,
+  type GatewayRoutes,
+  type ServiceConfig,
+  type ServicesConfig,
+} from "./schema/platform";
 import { renamedFrom } from "./typeTokens";
 
 /** One route of the gateway's ROUTE_TABLE, in the design's wire format (snake_case keys). */
@@ -92,12 +97,6 @@ export function modelRoutes(models: ModelsConfig, reg: Registry = registry) {
     });
 }
 
-function variantConfig(models: ModelsConfig, variant: string): ModelVariantConfig {
-  const v = (models.variants as Readonly<Record<string, ModelVariantConfig | undefined>>)[variant];
-  if (!v) throw new Error(`no config for model variant ${variant}`);
-  return v;
-}
-
 /** Settings every service gets: log level, region and OpenTelemetry export. */
 function commonEnv(
   service: string,
@@ -140,12 +139,12 @@ function apiEnv(
   d: ServiceDesign,
   cfg: Readonly<Record<string, unknown>>,
   routes: GatewayRoutes,
-  buckets: Readonly<Record<string, PrivateBucket>>,
+  buckets: Readonly<Record<string, ServiceBucket>>,
 ): Record<string, pulumi.Input<string>> {
   const split = d.route?.loraVariants ? routes[d.route.key]?.variants : undefined;
   return {
     ...(d.extension?.env(cfg) ?? {}),
-    ...(d.bucket ? { [d.bucket.envVar]: buckets[d.bucket.name]!.bucketName } : {}),
+    ...(d.bucket ? { [d.bucket.envVar]: buckets[d.bucket.name]!.name } : {}),
     ...(split ? { LORA_VARIANTS: split.map((v) => v.name).join(",") } : {}),
   };
 }
@@ -167,6 +166,127 @@ function teamModelEnv(
     : {};
 }
 
+/**
+ * A service's NetworkPolicies: the gateway is reached by the ALB and reaches the team APIs; a team API
+ * is reached by the gateway and reaches AWS APIs; each reaches the model servers it may call.
+ */
+export function serviceNetworkPolicies(
+  service: string,
+  vpcCidr: string,
+  reg: Registry = registry,
+): NetworkPolicyDef[] {
+  const gateway = reg.services.gateway!;
+  const teamTargets = routedServices(reg).map(([api, d]) => ({ namespace: d.namespace, app: api }));
+  const modelTargets = Object.keys(reg.models)
+    .filter((v) => modelCallers(v, reg).includes(service))
+    .map((v) => ({ namespace: modelNamespace, app: modelServerName(v) }));
+  return [
+    ...(service === "gateway"
+      ? [
+          allowLoadBalancerTo("gateway", vpcCidr),
+          allowEgressToApps("gateway", teamTargets, "allow-gateway-to-team-apis-8000"),
+        ]
+      : [
+          allowIngressFromApp(service, { namespace: gateway.namespace, app: "gateway" }),
+          allowHttpsToAwsApis(service, vpcCidr),
+        ]),
+    allowEgressToApps(service, modelTargets, `allow-${service}-to-model-servers-8000`),
+  ];
+}
+
+/** A registry bucket a service reads and writes: its name and ARN. */
+export interface ServiceBucket {
+  readonly name: pulumi.Output<string>;
+  readonly arn: pulumi.Output<string>;
+}
+
+/** One private bucket `<prefix>-<name>` per bucket the registry's services declare. */
+function serviceBuckets(
+  ctx: PlatformContext,
+  reg: Registry,
+  parent: pulumi.Resource,
+): Record<string, ServiceBucket> {
+  const buckets: Record<string, ServiceBucket> = {};
+  for (const d of Object.values(reg.services)) {
+    if (!d.bucket) continue;
+    const b = new PrivateBucket(`${ctx.namePrefix}-${d.bucket.name}`, {}, { parent });
+    buckets[d.bucket.name] = { name: b.bucketName, arn: b.arn };
+  }
+  return buckets;
+}
+
+/** Inline policies of a service's IRSA role: its bucket (read-write) and its extension's. */
+function serviceAwsPolicies(
+  d: ServiceDesign,
+  cfg: Readonly<Record<string, unknown>>,
+  ctx: PlatformContext,
+  buckets: Readonly<Record<string, ServiceBucket>>,
+): Record<string, pulumi.Output<PolicyDocument>> {
+  const scope = pulumi.all([ctx.partition, ctx.accountId]);
+  return {
+    ...(d.bucket
+      ? {
+          [`${d.bucket.name}-readwrite`]: buckets[d.bucket.name]!.arn.apply((arn) =>
+            bucketAccessPolicy(arn, "readwrite"),
+          ),
+        }
+      : {}),
+    ...Object.fromEntries(
+      Object.entries(d.extension?.awsPolicies ?? {}).map(([policyName, policy]) => [
+        policyName,
+        scope.apply(([partition, accountId]) =>
+          policy(cfg, { partition, region: ctx.region, accountId }),
+        ),
+      ]),
+    ),
+  };
+}
+
+/** A service's ECR repository: scan on push, KMS, tag immutability from config, lifecycle policy. */
+function serviceRepository(
+  name: string,
+  service: string,
+  ctx: PlatformContext,
+  immutableTags: boolean,
+  parent: pulumi.Resource,
+): aws.ecr.Repository {
+  const repo = new aws.ecr.Repository(
+    `${name}-${service}`,
+    {
+      name: `${ctx.namePrefix}/${service}`,
+      imageTagMutability: immutableTags ? "IMMUTABLE" : "MUTABLE",
+      imageScanningConfiguration: { scanOnPush: true },
+      encryptionConfigurations: [{ encryptionType: "KMS" }],
+    },
+    { parent },
+  );
+  new aws.ecr.LifecyclePolicy(
+    `${name}-${service}`,
+    { repository: repo.name, policy: JSON.stringify(ecrLifecyclePolicy) },
+    { parent },
+  );
+  return repo;
+}
+
+/** A service's env (ConfigMap): common settings, its role's (gateway or team API), its model. */
+function serviceEnv(
+  service: string,
+  d: ServiceDesign,
+  cfg: ServiceConfig,
+  args: PlatformServicesArgs,
+  reg: Registry,
+  buckets: Readonly<Record<string, ServiceBucket>>,
+): Record<string, pulumi.Input<string>> {
+  const s = args.services;
+  return {
+    ...commonEnv(service, d, args.ctx.stack, args.ctx.region, s.logLevel),
+    ...(service === "gateway"
+      ? gatewayEnv(s.gateway.routes, args.models, reg)
+      : apiEnv(d, cfg, s.gateway.routes, buckets)),
+    ...teamModelEnv(service, args.models, reg),
+  };
+}
+
 export interface PlatformServicesArgs {
   /** Where the services run; `namePrefix` prefixes ECR repositories, IAM roles and buckets. */
   readonly ctx: PlatformContext;
@@ -176,23 +296,21 @@ export interface PlatformServicesArgs {
   readonly namespaces: Readonly<Record<string, pulumi.Output<string>>>;
   /** The load balancer controller: its webhook must admit pods in namespaces behind the ALB. */
   readonly loadBalancerController: pulumi.Resource;
-  readonly provider: k8s.Provider;
   /** The registry the services come from. Default: the platform's. */
   readonly registry?: Registry;
 }
 
 /**
- * The gateway and the three team APIs. Per service: an ECR repository (scan on push, KMS, tag
- * immutability from config), a least-privilege IRSA role `<prefix>-<service>-irsa`, the Microservice
- * and its NetworkPolicies. finetune-api reads and publishes LoRA adapters in its bucket; eval-api writes results
- * to its own; quant-api may invoke one SageMaker endpoint; the gateway has no AWS permissions.
+ * The gateway and the team APIs of the registry. Per service: an ECR repository, a least-privilege
+ * IRSA role `<prefix>-<service>-irsa` (its bucket read-write, its extension's policies; the gateway has
+ * none), the Microservice and its NetworkPolicies; one private bucket per bucket the registry declares.
+ * Providers (aws, kubernetes) come through `opts.providers`.
  */
 export class PlatformServices extends pulumi.ComponentResource {
   /** ECR repository URL per service. */
   readonly repositoryUrls: Readonly<Record<string, pulumi.Output<string>>>;
-  readonly buckets: { adapters: pulumi.Output<string>; results: pulumi.Output<string> };
-  /** ARN of the adapters bucket (the model cache's adapter sync reads it). */
-  readonly adapterBucketArn: pulumi.Output<string>;
+  /** The services' buckets by registry name (e.g. `adapters`, `results`). */
+  readonly buckets: Readonly<Record<string, ServiceBucket>>;
 
   constructor(name: string, args: PlatformServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super(
@@ -201,77 +319,14 @@ export class PlatformServices extends pulumi.ComponentResource {
       {},
       renamedFrom("llmplatform:PlatformServices", opts),
     );
-    const s = args.services;
     const reg = args.registry ?? registry;
-    const buckets: Record<string, PrivateBucket> = {};
-    for (const d of Object.values(reg.services)) {
-      if (d.bucket) {
-        const bucketName = `${args.ctx.namePrefix}-${d.bucket.name}`;
-        buckets[d.bucket.name] = new PrivateBucket(bucketName, {}, { parent: this });
-      }
-    }
-    const awsScope = pulumi.all([args.ctx.partition, args.ctx.accountId]);
-
-    /** Inline policies of a service's IRSA role: its bucket (read-write) and its extension's. */
-    const awsPolicies = (d: ServiceDesign, cfg: Readonly<Record<string, unknown>>) => ({
-      ...(d.bucket
-        ? {
-            [`${d.bucket.name}-readwrite`]: buckets[d.bucket.name]!.arn.apply((arn) =>
-              bucketAccessPolicy(arn, "readwrite"),
-            ),
-          }
-        : {}),
-      ...Object.fromEntries(
-        Object.entries(d.extension?.awsPolicies ?? {}).map(([policyName, policy]) => [
-          policyName,
-          awsScope.apply(([partition, accountId]) =>
-            policy(cfg, { partition, region: args.ctx.region, accountId }),
-          ),
-        ]),
-      ),
-    });
-
-    const gateway = reg.services.gateway;
-    if (!gateway) throw new Error("the registry must declare the gateway");
-    const teamTargets = routedServices(reg).map(([api, d]) => ({
-      namespace: d.namespace,
-      app: api,
-    }));
-    const modelTargets = (client: string) =>
-      Object.keys(reg.models)
-        .filter((v) => modelCallers(v, reg).includes(client))
-        .map((v) => ({ namespace: modelNamespace, app: modelServerName(v) }));
-    const policies = (service: string): NetworkPolicyDef[] => [
-      ...(service === "gateway"
-        ? [
-            allowLoadBalancerTo("gateway", args.ctx.vpcCidr),
-            allowEgressToApps("gateway", teamTargets, "allow-gateway-to-team-apis-8000"),
-          ]
-        : [
-            allowIngressFromApp(service, { namespace: gateway.namespace, app: "gateway" }),
-            allowHttpsToAwsApis(service, args.ctx.vpcCidr),
-          ]),
-      allowEgressToApps(service, modelTargets(service), `allow-${service}-to-model-servers-8000`),
-    ];
-
+    if (!reg.services.gateway) throw new Error("the registry must declare the gateway");
+    const buckets = serviceBuckets(args.ctx, reg, this);
     const repositoryUrls: Record<string, pulumi.Output<string>> = {};
     for (const [service, d] of Object.entries(reg.services)) {
-      const cfg = serviceConfig(s, service);
-      const repo = new aws.ecr.Repository(
-        `${name}-${service}`,
-        {
-          name: `${args.ctx.namePrefix}/${service}`,
-          imageTagMutability: s.immutableImageTags ? "IMMUTABLE" : "MUTABLE",
-          imageScanningConfiguration: { scanOnPush: true },
-          encryptionConfigurations: [{ encryptionType: "KMS" }],
-        },
-        { parent: this },
-      );
-      new aws.ecr.LifecyclePolicy(
-        `${name}-${service}`,
-        { repository: repo.name, policy: JSON.stringify(ecrLifecyclePolicy) },
-        { parent: this },
-      );
+      const cfg = serviceConfig(args.services, service);
+      const immutable = args.services.immutableImageTags;
+      const repo = serviceRepository(name, service, args.ctx, immutable, this);
       const role = new IrsaRole(
         `${name}-${service}`,
         {
@@ -279,7 +334,7 @@ export class PlatformServices extends pulumi.ComponentResource {
           namespace: d.namespace,
           serviceAccount: d.serviceAccount,
           roleName: `${args.ctx.namePrefix}-${service}-irsa`,
-          inlinePolicies: awsPolicies(d, cfg),
+          inlinePolicies: serviceAwsPolicies(d, cfg, args.ctx, buckets),
         },
         { parent: this },
       );
@@ -295,17 +350,10 @@ export class PlatformServices extends pulumi.ComponentResource {
           namespace,
           image: pulumi.interpolate`${repo.repositoryUrl}:${cfg.imageTag}`,
           config: cfg,
-          runAsUser: s.runAsUser,
-          env: {
-            ...commonEnv(service, d, args.ctx.stack, args.ctx.region, s.logLevel),
-            ...(service === "gateway"
-              ? gatewayEnv(s.gateway.routes, args.models, reg)
-              : apiEnv(d, cfg, s.gateway.routes, buckets)),
-            ...teamModelEnv(service, args.models, reg),
-          },
+          runAsUser: args.services.runAsUser,
+          env: serviceEnv(service, d, cfg, args, reg, buckets),
           roleArn: role.roleArn,
-          networkPolicies: policies(service),
-          provider: args.provider,
+          networkPolicies: serviceNetworkPolicies(service, args.ctx.vpcCidr, reg),
           // The role's policies must be attached before the pods first call AWS; behind the ALB, the
           // controller's webhook must be up to admit (and readiness-gate) the pods.
           dependsOn: [
@@ -319,17 +367,8 @@ export class PlatformServices extends pulumi.ComponentResource {
       );
       repositoryUrls[service] = repo.repositoryUrl;
     }
-    const bucket = (bucketName: string) => {
-      const b = buckets[bucketName];
-      if (!b) throw new Error(`the registry declares no ${bucketName} bucket`);
-      return b;
-    };
     this.repositoryUrls = repositoryUrls;
-    this.buckets = {
-      adapters: bucket("adapters").bucketName,
-      results: bucket("results").bucketName,
-    };
-    this.adapterBucketArn = bucket("adapters").arn;
-    this.registerOutputs({ repositoryUrls, buckets: this.buckets });
+    this.buckets = buckets;
+    this.registerOutputs({ repositoryUrls, buckets });
   }
 }

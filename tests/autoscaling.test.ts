@@ -141,7 +141,7 @@ for (const stack of stacks) {
         assert.equal(so.inputs.metadata.namespace, "llm-baseline");
         assert.deepEqual(
           so.inputs.spec,
-          scaledObjectSpec(v, models[v].autoscaling!, prometheusEndpoints().url),
+          scaledObjectSpec(v, models[v]!.autoscaling!, prometheusEndpoints().url),
         );
         assert.deepEqual(so.dependsOn, [
           "kubernetes:helm.sh/v3:Release::keda",
@@ -161,7 +161,7 @@ for (const stack of stacks) {
       const models = parseConfig(cloneStackConfig(stack), stack).models.variants;
       for (const v of variants) {
         const spec = run.get(SO, `vllm-${v}-scaler`).inputs.spec;
-        const a = models[v].autoscaling!;
+        const a = models[v]!.autoscaling!;
         assert.deepEqual(
           spec.triggers.slice(0, 2).map((t: any) => [t.name, t.metadata.threshold]),
           [
@@ -200,6 +200,6 @@ for (const stack of stacks) {
 describe("model autoscaling: the dev stack idles without a GPU", () => {
   it("lets every dev variant scale to zero", () => {
     const dev = parseConfig(cloneStackConfig("dev"), "dev").models.variants;
-    for (const v of variants) assert.equal(dev[v].autoscaling?.minReplicas, 0, v);
+    for (const v of variants) assert.equal(dev[v]?.autoscaling?.minReplicas, 0, v);
   });
 });

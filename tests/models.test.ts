@@ -14,7 +14,7 @@ describe("models: pure parts", () => {
   const dev = parseConfig(cloneStackConfig("dev"), "dev").models.variants;
 
   it("turns each variant's config into vLLM flags", () => {
-    assert.deepEqual(vllmArgs(dev.baseline), [
+    assert.deepEqual(vllmArgs(dev.baseline!), [
       "--model",
       "mistralai/Mistral-7B-Instruct-v0.3",
       "--served-model-name",
@@ -26,15 +26,15 @@ describe("models: pure parts", () => {
       "--gpu-memory-utilization",
       "0.9",
     ]);
-    assert.deepEqual(vllmArgs(dev.awq).slice(-2), ["--quantization", "awq"]);
-    assert.deepEqual(vllmArgs(dev.lora).slice(-5), [
+    assert.deepEqual(vllmArgs(dev.awq!).slice(-2), ["--quantization", "awq"]);
+    assert.deepEqual(vllmArgs(dev.lora!).slice(-5), [
       "--enable-lora",
       "--max-loras",
       "2",
       "--max-lora-rank",
       "16",
     ]);
-    assert.equal(vllmArgs(dev.judge)[1], "Qwen/Qwen2.5-7B-Instruct");
+    assert.equal(vllmArgs(dev.judge!)[1], "Qwen/Qwen2.5-7B-Instruct");
   });
 
   it("fits cold start in the startup budget and shutdown inside the 2-minute spot notice", () => {
@@ -72,13 +72,13 @@ for (const stack of stacks) {
         assert.equal(dep.metadata.namespace, "llm-baseline");
         const so = run.get("kubernetes:keda.sh/v1alpha1:ScaledObject", `vllm-${v}-scaler`);
         assert.equal(dep.spec.replicas, undefined, "the ScaledObject's HPA owns the count");
-        assert.equal(so.inputs.spec.minReplicaCount, models[v].autoscaling!.minReplicas);
-        assert.equal(so.inputs.spec.maxReplicaCount, models[v].autoscaling!.maxReplicas);
+        assert.equal(so.inputs.spec.minReplicaCount, models[v]!.autoscaling!.minReplicas);
+        assert.equal(so.inputs.spec.maxReplicaCount, models[v]!.autoscaling!.maxReplicas);
         const pod = dep.spec.template.spec;
         assert.equal(pod.enableServiceLinks, false, "no VLLM_<SERVICE>_PORT variables");
         const c = pod.containers[0];
         assert.equal(c.image, images.vllm);
-        const res = models[v].resources;
+        const res = models[v]!.resources;
         const compute = { cpu: res.cpu, memory: res.memory, "nvidia.com/gpu": "1" };
         assert.deepEqual(c.resources, { requests: compute, limits: compute });
         assert.deepEqual(dep.spec.strategy, {
@@ -96,8 +96,8 @@ for (const stack of stacks) {
       assert.equal(awq[awq.indexOf("--model") + 1], "solidrust/Mistral-7B-Instruct-v0.3-AWQ");
       assert.equal(awq[awq.indexOf("--quantization") + 1], "awq");
       const base = parseConfig(cloneStackConfig(stack), stack).models.variants;
-      assert.equal(base.awq.baseModel, base.baseline.model);
-      assert.equal(args("lora")[1], base.baseline.model);
+      assert.equal(base.awq!.baseModel, base.baseline!.model);
+      assert.equal(args("lora")[1], base.baseline!.model);
     });
 
     it("schedules only onto each variant's SPOT GPU group, never two model pods per node", async () => {
@@ -590,11 +590,11 @@ describe("models: capacity per GPU group, over every placement", () => {
   ];
 
   it("places every variant on exactly one group and flags a group iff its peak exceeds its maxSize", () => {
-    const peak = (v: (typeof variants)[number]) => replicaRange(base.models.variants[v]).max;
+    const peak = (v: string) => replicaRange(base.models.variants[v]!).max;
     for (let placement = 0; placement < 2 ** variants.length; placement++) {
       const models = structuredClone(base.models);
       variants.forEach(
-        (v, i) => (models.variants[v].nodeGroup = groups[(placement >> i) & 1]!.name),
+        (v, i) => (models.variants[v]!.nodeGroup = groups[(placement >> i) & 1]!.name),
       );
       for (const maxSize of [0, 1, 3, 8]) {
         const gpu = groups.map((g) => ({ ...g, maxSize }));

@@ -10,6 +10,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as assert from "node:assert/strict";
 import {
+  adapterServing,
   modelServerName,
   registry,
   registryProblems,
@@ -19,7 +20,9 @@ import {
   type ServiceDesign,
 } from "../components/catalog";
 import { Namespaces } from "../components/k8s/namespaces";
+import { ModelServing } from "../components/modelServing";
 import { alertRulesFor } from "../components/observability/alerts";
+import { podMonitorSpecs } from "../components/observability/prometheus";
 import { PlatformServices, routeTable } from "../components/platformServices";
 import { modelsSchemaFor } from "../components/schema/models";
 import {
@@ -105,6 +108,25 @@ describe("registry: consistency", () => {
     assert.throws(() => servicesSchemaFor(broken), /inconsistent registry/);
     assert.throws(() => modelsSchemaFor(broken), /rag-apj/);
   });
+
+  it("allows one adapter-serving variant, whose client has a bucket to publish adapters to", () => {
+    const lora = registry.models.lora!;
+    assert.deepEqual(
+      registryProblems({
+        ...registry,
+        models: { ...registry.models, gptq: { ...gptq, servesAdapters: true } },
+      }),
+      [
+        "models.gptq.servesAdapters: its client quant-api declares no bucket to publish adapters to",
+        "models: expected at most one variant that serves adapters, got lora, gptq",
+      ],
+    );
+    assert.deepEqual(adapterServing(), {
+      variant: "lora",
+      client: lora.client,
+      bucket: "adapters",
+    });
+  });
 });
 
 describe("registry: add a team API (README recipe)", () => {
@@ -171,6 +193,12 @@ describe("registry: add a team API (README recipe)", () => {
       timeout_ms: 20_000,
     });
     assert.equal(serviceUrl("rag-api", withRag), table.rag.url);
+  });
+
+  it("scrapes its metrics: the services' PodMonitor selects the API in its namespace", () => {
+    const monitor = podMonitorSpecs(withRag)["platform-services"];
+    assert.ok(monitor.namespaceSelector.matchNames.includes("rag"));
+    assert.ok(monitor.selector.matchExpressions[0]!.values.includes("rag-api"));
   });
 
   it("covers the API and its namespace in the error-rate, latency and namespace alerts", () => {
@@ -363,6 +391,66 @@ describe("registry: add a model variant (README recipe)", () => {
         assert.ok(apps.includes(modelServerName("gptq")), app);
       }
     });
+
+    it("runs it: a GPU Deployment and a Service in llm-baseline, reachable only by its callers", () => {
+      const name = modelServerName("gptq");
+      const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata.name === name);
+      assert.ok(deployment);
+      assert.equal(deployment.metadata.namespace, "llm-baseline");
+      assert.equal(deployment.metadata.labels?.team, "quant");
+      const container = deployment.spec.template.spec.containers[0];
+      assert.equal(container.resources.limits["nvidia.com/gpu"], "1");
+      assert.deepEqual(container.args.slice(-2), ["--quantization", "gptq"]);
+      assert.ok(objects.some((o) => o.kind === "Service" && o.metadata.name === name));
+      const model = clusterModel(objects);
+      const pods = podInstances(model);
+      const pod = (ns: string, app: string) =>
+        pods.find((p) => p.namespace === ns && p.labels.app === app)!;
+      // replicas 0 leaves no pod instance; evaluate the policies against its template's labels.
+      const server = {
+        pod: { namespace: "llm-baseline", labels: deployment.spec.template.metadata.labels },
+      } as Parameters<typeof denied>[2];
+      for (const [ns, app] of [
+        ["platform", "gateway"],
+        ["quant", "quant-api"],
+      ] as const) {
+        assert.equal(denied(model, { pod: pod(ns, app) }, server, 8000), undefined, app);
+      }
+      assert.ok(denied(model, { pod: pod("eval", "eval-api") }, server, 8000));
+    });
+  });
+});
+
+describe("registry: the adapter sync follows the registry's servesAdapters, not a variant's name", () => {
+  const { lora, ...others } = registry.models;
+  const renamed: Registry = { ...registry, models: { ...others, tuned: lora! } };
+  const withoutAdapters: Registry = {
+    ...registry,
+    models: { ...others, lora: { ...lora!, servesAdapters: false } },
+  };
+  const modelsRenamed = (stack: StackName) => {
+    const models = stackConfig(stack, "models");
+    const { lora: loraConfig, ...rest } = models.variants;
+    return { ...models, variants: { ...rest, tuned: loraConfig } };
+  };
+  const cronJobs = (objects: KObject[]) => objects.filter((o) => o.kind === "CronJob");
+
+  it("syncs adapters for the variant that serves them, whatever its name", async () => {
+    const { objects } = await renderPlatform(
+      renamed,
+      (stack) => stackConfig(stack, "services"),
+      modelsRenamed,
+    );
+    assert.equal(cronJobs(objects).length, 1);
+    const tuned = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "vllm-tuned");
+    assert.ok(tuned?.spec.template.spec.containers[0].args.includes("--enable-lora"));
+  });
+
+  it("creates no adapter sync when no variant serves adapters", async () => {
+    const { objects } = await renderPlatform(withoutAdapters, (stack) =>
+      stackConfig(stack, "services"),
+    );
+    assert.deepEqual(cronJobs(objects), []);
   });
 });
 
@@ -418,7 +506,8 @@ function clusterModel(objects: KObject[]): ClusterModel {
 }
 
 /**
- * Registers Namespaces and PlatformServices for the dev stack's config over `reg` under Pulumi mocks,
+ * Registers Namespaces, PlatformServices and ModelServing for the dev stack's config over `reg` under
+ * Pulumi mocks,
  * and returns the Kubernetes objects (manifest form) and AWS resources they register.
  */
 async function renderPlatform(
@@ -467,25 +556,47 @@ async function renderPlatform(
       registry: reg,
     });
     const lbc = new pulumi.ComponentResource("test:index:Controller", "lbc");
-    new PlatformServices("test", {
-      ctx: {
-        stack,
-        clusterName: "llm-dev",
-        namePrefix: "llm-dev",
-        region: "us-west-2",
-        vpcCidr: "10.0.0.0/16",
-        serviceCidr: "172.20.0.0/16",
-        partition: "aws",
-        accountId: "111122223333",
-        oidc: { providerArn: testOidcProviderArn, issuer: testOidcIssuer },
+    const ctx = {
+      stack,
+      clusterName: "llm-dev",
+      namePrefix: "llm-dev",
+      region: "us-west-2",
+      vpcCidr: "10.0.0.0/16",
+      serviceCidr: "172.20.0.0/16",
+      partition: "aws",
+      accountId: "111122223333",
+      oidc: { providerArn: testOidcProviderArn, issuer: testOidcIssuer },
+    };
+    const services = new PlatformServices(
+      "test",
+      {
+        ctx,
+        services: servicesConfig,
+        models: modelsConfig,
+        namespaces: ns.names,
+        loadBalancerController: lbc,
+        registry: reg,
       },
-      services: servicesConfig,
-      models: modelsConfig,
-      namespaces: ns.names,
-      loadBalancerController: lbc,
-      provider,
-      registry: reg,
-    });
+      { providers: { kubernetes: provider } },
+    );
+    const adapters = adapterServing(reg);
+    new ModelServing(
+      "test-models",
+      {
+        ctx,
+        ...(adapters ? { adapterBucket: services.buckets[adapters.bucket]! } : {}),
+        autoscaler: { release: lbc, prometheusUrl: "http://prometheus:9090" },
+        vpcId: "vpc-1",
+        privateSubnetIds: ["subnet-1", "subnet-2"],
+        availabilityZones: 2,
+        models: modelsConfig,
+        hfToken: pulumi.output("hf_test"),
+        namespace: ns.names["llm-baseline"],
+        efsDriver: lbc,
+        registry: reg,
+      },
+      { providers: { kubernetes: provider } },
+    );
     return Promise.resolve({});
   });
   // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -4,6 +4,7 @@
  */
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
+import { registry } from "../components/catalog";
 import {
   isKubernetesObject,
   runStack,
@@ -241,8 +242,8 @@ for (const stack of stacks) {
     it("exports the cluster's identity, network and node groups, with the kubeconfig secret", async () => {
       const run = await runStack(stack);
       assert.deepEqual(Object.keys(run.outputs).sort(), [
-        "adapterBucket",
         "albHostname",
+        "buckets",
         "clusterName",
         "dnsRecords",
         "gatewayUrl",
@@ -256,7 +257,6 @@ for (const stack of stacks) {
         "publicSubnetIds",
         "region",
         "repositoryUrls",
-        "resultsBucket",
         "vpcId",
       ]);
       assert.equal(run.outputs.clusterName, prefix);
@@ -266,7 +266,14 @@ for (const stack of stacks) {
         run.outputs.privateSubnetIds.length,
         stackConfig(stack).network.availabilityZones,
       );
-      assert.equal(run.outputs.adapterBucket, `${prefix}-adapters-20261123`);
+      // One bucket per bucket the registry declares, by its registry name.
+      const declared = Object.values(registry.services).flatMap((d) =>
+        d.bucket ? [d.bucket.name] : [],
+      );
+      assert.deepEqual(Object.keys(run.outputs.buckets).sort(), declared.sort());
+      for (const name of declared) {
+        assert.equal(run.outputs.buckets[name], `${prefix}-${name}-20261123`);
+      }
       assert.equal(
         run.outputs.repositoryUrls.gateway,
         `111122223333.dkr.ecr.us-west-2.amazonaws.com/${prefix}/gateway`,

@@ -189,40 +189,90 @@ export interface MicroserviceArgs {
   readonly roleArn: pulumi.Input<string>;
   /** Service-specific NetworkPolicies (the namespace's baseline comes from Namespaces). */
   readonly networkPolicies: readonly NetworkPolicyDef[];
-  readonly provider: k8s.Provider;
   /** What the pods need before they start, e.g. the IRSA role's policies. Default none. */
   readonly dependsOn?: pulumi.Resource[];
 }
 
+/** Metadata of one of the service's objects: its name, namespace and the service's labels. */
+type ObjectMeta = (objectName: string) => {
+  name: string;
+  namespace: pulumi.Input<string>;
+  labels: Record<string, string>;
+};
+
+/** What the pods read at start: the ConfigMap (env) and the ServiceAccount carrying the IRSA role. */
+function serviceIdentity(
+  name: string,
+  parent: pulumi.Resource,
+  args: MicroserviceArgs,
+  meta: ObjectMeta,
+  data: pulumi.Output<Record<string, string>>,
+) {
+  const configMap = new k8s.core.v1.ConfigMap(
+    `${name}-config`,
+    { metadata: meta(args.design.configMap), data },
+    { parent },
+  );
+  const serviceAccount = new k8s.core.v1.ServiceAccount(
+    `${name}-sa`,
+    {
+      metadata: {
+        ...meta(args.design.serviceAccount),
+        annotations: { "eks.amazonaws.com/role-arn": args.roleArn },
+      },
+      automountServiceAccountToken: false,
+    },
+    { parent },
+  );
+  return [configMap, serviceAccount];
+}
+
+/** The HPA and PodDisruptionBudget, where the service's config asks for them. */
+function serviceScaling(
+  name: string,
+  parent: pulumi.Resource,
+  args: MicroserviceArgs,
+  meta: ObjectMeta,
+  deployment: k8s.apps.v1.Deployment,
+) {
+  if (args.config.hpa) {
+    new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+      `${name}-hpa`,
+      { metadata: meta(args.service), spec: hpaSpec(args.service, args.config.hpa) },
+      { parent, dependsOn: [deployment] },
+    );
+  }
+  if (args.config.pdb) {
+    new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-pdb`,
+      {
+        metadata: meta(args.service),
+        spec: {
+          minAvailable: args.config.pdb.minAvailable,
+          selector: { matchLabels: { app: args.service } },
+        },
+      },
+      { parent },
+    );
+  }
+}
+
 /**
  * One platform HTTP service: ConfigMap, IRSA ServiceAccount, Deployment, ClusterIP Service (80 -> http),
- * its NetworkPolicies, and, when configured, an HPA and a PodDisruptionBudget.
+ * its NetworkPolicies, and, when configured, an HPA and a PodDisruptionBudget. The Kubernetes provider
+ * comes from the parent's (or opts') providers.
  */
 export class Microservice extends pulumi.ComponentResource {
   constructor(name: string, args: MicroserviceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:k8s:Microservice", name, {}, opts);
-    const o = { parent: this, provider: args.provider };
-    const d = args.design;
-    const labels = serviceLabels(args.service, d, args.stack);
-    const meta = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
+    const labels = serviceLabels(args.service, args.design, args.stack);
+    const meta: ObjectMeta = (objectName) => ({
+      name: objectName,
+      namespace: args.namespace,
+      labels,
+    });
     const data = pulumi.output(args.env);
-
-    const configMap = new k8s.core.v1.ConfigMap(
-      `${name}-config`,
-      { metadata: meta(d.configMap), data },
-      o,
-    );
-    const serviceAccount = new k8s.core.v1.ServiceAccount(
-      `${name}-sa`,
-      {
-        metadata: {
-          ...meta(d.serviceAccount),
-          annotations: { "eks.amazonaws.com/role-arn": args.roleArn },
-        },
-        automountServiceAccountToken: false,
-      },
-      o,
-    );
+    const identity = serviceIdentity(name, this, args, meta, data);
     const deployment = new k8s.apps.v1.Deployment(
       name,
       {
@@ -232,7 +282,7 @@ export class Microservice extends pulumi.ComponentResource {
         metadata: { ...meta(args.service), annotations: { "pulumi.com/skipAwait": "true" } },
         spec: deploymentSpec({
           service: args.service,
-          design: d,
+          design: args.design,
           stack: args.stack,
           image: args.image,
           configHash: data.apply(configHash),
@@ -240,7 +290,7 @@ export class Microservice extends pulumi.ComponentResource {
           runAsUser: args.runAsUser,
         }),
       },
-      { ...o, dependsOn: [configMap, serviceAccount, ...(args.dependsOn ?? [])] },
+      { parent: this, dependsOn: [...identity, ...(args.dependsOn ?? [])] },
     );
     new k8s.core.v1.Service(
       `${name}-service`,
@@ -252,29 +302,10 @@ export class Microservice extends pulumi.ComponentResource {
           ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
         },
       },
-      o,
+      { parent: this },
     );
-    createNetworkPolicies(name, args.namespace, args.networkPolicies, o);
-    if (args.config.hpa) {
-      new k8s.autoscaling.v2.HorizontalPodAutoscaler(
-        `${name}-hpa`,
-        { metadata: meta(args.service), spec: hpaSpec(args.service, args.config.hpa) },
-        { ...o, dependsOn: [deployment] },
-      );
-    }
-    if (args.config.pdb) {
-      new k8s.policy.v1.PodDisruptionBudget(
-        `${name}-pdb`,
-        {
-          metadata: meta(args.service),
-          spec: {
-            minAvailable: args.config.pdb.minAvailable,
-            selector: { matchLabels: { app: args.service } },
-          },
-        },
-        o,
-      );
-    }
+    createNetworkPolicies(name, args.namespace, args.networkPolicies, { parent: this });
+    serviceScaling(name, this, args, meta, deployment);
     this.registerOutputs({});
   }
 }

@@ -1,7 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { modelDesign, modelServerLabel, modelServerName, partOf, servicePort } from "../catalog";
-import { replicaRange, type ModelVariant, type ModelVariantConfig } from "../schema/models";
+import {
+  modelServerLabel,
+  modelServerName,
+  partOf,
+  servicePort,
+  type ModelDesign,
+} from "../catalog";
+import { replicaRange, type ModelVariantConfig } from "../schema/models";
 import { gpuTaint, nodeGroupLabel } from "../aws/nodeGroupSpecs";
 import { scaledObjectSpec, type Autoscaler } from "../modelAutoscaling";
 import { httpProbe, restrictedContainerSecurityContext } from "./security";
@@ -97,11 +103,15 @@ function vllmEnv(v: ModelVariantConfig): { name: string; value: string }[] {
 }
 
 /** Labels of a model server; `llmplatform.io/model-server` is shared by all four variants. */
-function modelServerLabels(variant: ModelVariant, stack: string): Record<string, string> {
+function modelServerLabels(
+  variant: string,
+  design: ModelDesign,
+  stack: string,
+): Record<string, string> {
   return {
     app: modelServerName(variant),
     component: "model-server",
-    team: modelDesign[variant].team,
+    team: design.team,
     [modelServerLabel]: "true",
     "llmplatform.io/model-variant": variant,
     "app.kubernetes.io/part-of": partOf,
@@ -110,7 +120,9 @@ function modelServerLabels(variant: ModelVariant, stack: string): Record<string,
 }
 
 interface ModelServerParams {
-  readonly variant: ModelVariant;
+  readonly variant: string;
+  /** Its registry entry (catalog.ts `models`). */
+  readonly design: ModelDesign;
   readonly stack: string;
   readonly image: string;
   readonly config: ModelVariantConfig;
@@ -151,7 +163,7 @@ function adapterDirInitContainer(image: string) {
  */
 function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input.apps.v1.DeploymentSpec {
   const v = p.config;
-  const labels = modelServerLabels(p.variant, p.stack);
+  const labels = modelServerLabels(p.variant, p.design, p.stack);
   const compute = { cpu: v.resources.cpu, memory: v.resources.memory, "nvidia.com/gpu": "1" };
   return {
     ...(v.autoscaling ? {} : { replicas: v.replicas ?? 0 }),
@@ -257,7 +269,7 @@ export class ModelServer extends pulumi.ComponentResource {
     super("llmplatform:k8s:ModelServer", name, {}, opts);
     // The Kubernetes provider comes from the parent's (or opts') providers.
     const o = { parent: this };
-    const labels = modelServerLabels(args.variant, args.stack);
+    const labels = modelServerLabels(args.variant, args.design, args.stack);
     const objectName = modelServerName(args.variant);
     const meta = { name: objectName, namespace: args.namespace, labels };
     // Model downloads and GPU capacity are never on the deploy path: `pulumi up` does not wait for a

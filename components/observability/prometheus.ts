@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { chartEndpoints, chartWorkloads, httpUrl } from "../chartContracts";
-import { modelNamespace, modelServerLabel, partOf, serviceDesign, serviceNames } from "../catalog";
+import { modelNamespace, modelServerLabel, partOf, registry, type Registry } from "../catalog";
 import { charts } from "../versions";
 import { release, type AddonScope } from "./addon";
 import { platformRuleSpec } from "./alerts";
@@ -35,15 +35,19 @@ const kubeStateMetricsLabels = [
   "pods=[app]",
 ];
 
-/** PodMonitors: the four services and the vLLM servers (/metrics on `http`), and the DCGM exporter. */
-function podMonitorSpecs() {
+/**
+ * PodMonitors: every service of the registry and the vLLM servers (/metrics on `http`), and the DCGM
+ * exporter.
+ */
+export function podMonitorSpecs(reg: Registry = registry) {
   const endpoint = (port: string) => [{ port, path: "/metrics", interval: "30s" }];
+  const services = Object.keys(reg.services);
   return {
     "platform-services": {
       namespaceSelector: {
-        matchNames: [...new Set(serviceNames.map((s) => serviceDesign[s].namespace))],
+        matchNames: [...new Set(Object.values(reg.services).map((d) => d.namespace))],
       },
-      selector: { matchExpressions: [{ key: "app", operator: "In", values: [...serviceNames] }] },
+      selector: { matchExpressions: [{ key: "app", operator: "In", values: services }] },
       podMetricsEndpoints: endpoint("http"),
       podTargetLabels: ["app", "team"],
     },

@@ -3,12 +3,12 @@
  * be valid alone and still not fit what runs it. Pure; used by config.ts's schema.
  */
 import { gpuInstanceShapes } from "../aws/gpuInstances";
-import { modelDesign, registry, routedServices, type Registry } from "../catalog";
+import { registry, routedServices, type Registry } from "../catalog";
 import {
-  modelVariants,
   replicaRange,
+  variantConfig,
+  variantEntries,
   variantNodeGroup,
-  type ModelVariant,
   type ModelsConfig,
 } from "./models";
 import {
@@ -31,7 +31,7 @@ export interface GpuGroupCapacity {
 /** The variants placed on one GPU group and the nodes they need at peak (one model pod per node). */
 export interface GroupLoad {
   readonly group: GpuGroupCapacity;
-  readonly variants: readonly ModelVariant[];
+  readonly variants: readonly string[];
   readonly peakReplicas: number;
 }
 
@@ -42,8 +42,8 @@ export interface GroupLoad {
  */
 export function gpuGroupLoads(m: ModelsConfig, groups: readonly GpuGroupCapacity[]): GroupLoad[] {
   return groups.map((group) => {
-    const variants = modelVariants.filter((v) => variantNodeGroup(m, v) === group.name);
-    const peakReplicas = variants.reduce((n, v) => n + replicaRange(m.variants[v]).max, 0);
+    const variants = Object.keys(m.variants).filter((v) => variantNodeGroup(m, v) === group.name);
+    const peakReplicas = variants.reduce((n, v) => n + replicaRange(variantConfig(m, v)).max, 0);
     return { group, variants, peakReplicas };
   });
 }
@@ -54,27 +54,30 @@ export function gpuGroupLoads(m: ModelsConfig, groups: readonly GpuGroupCapacity
  * them the llm-baseline quota and LimitRange; the gateway's LoRA variants must be adapters the LoRA
  * server knows; gated models need the Hugging Face token.
  */
-export function modelsOutsideCapacity(r: {
-  "llm-platform:nodeGroups": { gpu: GpuGroupCapacity[] };
-  "llm-platform:namespaces": NamespacesConfig;
-  "llm-platform:services": ServicesConfig;
-  "llm-platform:models": ModelsConfig;
-  "llm-platform:hfToken"?: string | undefined;
-}): Problem[] {
+export function modelsOutsideCapacity(
+  r: {
+    "llm-platform:nodeGroups": { gpu: GpuGroupCapacity[] };
+    "llm-platform:namespaces": NamespacesConfig;
+    "llm-platform:services": ServicesConfig;
+    "llm-platform:models": ModelsConfig;
+    "llm-platform:hfToken"?: string | undefined;
+  },
+  reg: Registry = registry,
+): Problem[] {
   const problems: Problem[] = [];
   const m = r["llm-platform:models"];
   const at = (...path: (string | number)[]) => ["llm-platform:models", ...path];
   const groups = r["llm-platform:nodeGroups"].gpu;
   const names = groups.map((g) => g.name).join(", ");
   const unknown = (name: string) => !groups.some((g) => g.name === name);
-  if (unknown(m.nodeGroup) && modelVariants.some((v) => !m.variants[v].nodeGroup)) {
+  const variants = variantEntries(m);
+  if (unknown(m.nodeGroup) && variants.some(([, v]) => !v.nodeGroup)) {
     problems.push({
       path: at("nodeGroup"),
       message: `expected one of the GPU node groups (${names})`,
     });
   }
-  for (const v of modelVariants) {
-    const own = m.variants[v].nodeGroup;
+  for (const [v, { nodeGroup: own }] of variants) {
     if (own !== undefined && unknown(own)) {
       problems.push({
         path: at("variants", v, "nodeGroup"),
@@ -83,7 +86,7 @@ export function modelsOutsideCapacity(r: {
     }
   }
   if (problems.length > 0) return problems;
-  const peak = (v: ModelVariant) => replicaRange(m.variants[v]).max;
+  const peak = (v: string) => replicaRange(variantConfig(m, v)).max;
   for (const { group, variants, peakReplicas } of gpuGroupLoads(m, groups)) {
     if (peakReplicas > group.maxSize) {
       problems.push({
@@ -95,7 +98,7 @@ export function modelsOutsideCapacity(r: {
     const shape = type === undefined ? undefined : gpuInstanceShapes[type];
     if (!shape) continue; // the node group's own schema reports a missing or unknown type
     for (const v of variants) {
-      const res = m.variants[v].resources;
+      const res = variantConfig(m, v).resources;
       // Leave 1 vCPU and 4 GiB of every node to the kubelet reservation and the node agents.
       if (
         cpuMillis(res.cpu)! > (shape.vcpu - 1) * 1000 ||
@@ -108,7 +111,7 @@ export function modelsOutsideCapacity(r: {
       }
     }
   }
-  const total = modelVariants.reduce((n, v) => n + peak(v), 0);
+  const total = variants.reduce((n, [v]) => n + peak(v), 0);
   const ns = r["llm-platform:namespaces"]["llm-baseline"];
   const gpuQuota = ns.quota["requests.nvidia.com/gpu"] ?? 0;
   if (total > gpuQuota) {
@@ -119,8 +122,7 @@ export function modelsOutsideCapacity(r: {
   }
   let cpu = 0;
   let memory = 0;
-  for (const v of modelVariants) {
-    const res = m.variants[v].resources;
+  for (const [v, { resources: res }] of variants) {
     if (!fitsWithin(res, ns.limits.max) || !fitsWithin(ns.limits.min, res)) {
       problems.push({
         path: at("variants", v, "resources"),
@@ -140,12 +142,12 @@ export function modelsOutsideCapacity(r: {
     });
   }
   // A route that splits between LoRA variants sends them to its API's adapter-serving model.
-  for (const [api, d] of routedServices()) {
-    const server = modelVariants.find(
-      (v) => modelDesign[v].client === api && modelDesign[v].servesAdapters,
+  for (const [api, d] of routedServices(reg)) {
+    const server = Object.keys(reg.models).find(
+      (v) => reg.models[v]!.client === api && reg.models[v]!.servesAdapters,
     );
     if (!d.route.loraVariants || !server) continue;
-    const adapters = m.variants[server].lora?.adapters ?? [];
+    const adapters = variantConfig(m, server).lora?.adapters ?? [];
     const key = d.route.key;
     (r["llm-platform:services"].gateway.routes[key]?.variants ?? []).forEach((variant, i) => {
       if (!adapters.includes(variant.name)) {
@@ -156,7 +158,7 @@ export function modelsOutsideCapacity(r: {
       }
     });
   }
-  const gated = modelVariants.filter((v) => m.variants[v].gated);
+  const gated = variants.filter(([, v]) => v.gated).map(([name]) => name);
   if (gated.length > 0 && r["llm-platform:hfToken"] === undefined) {
     problems.push({
       path: ["llm-platform:hfToken"],

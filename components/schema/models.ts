@@ -3,17 +3,8 @@
  * the shared model cache.
  */
 import { z } from "zod";
-import {
-  assertConsistent,
-  modelVariants,
-  registry,
-  type ModelVariant,
-  type Registry,
-} from "../catalog";
+import { assertConsistent, registry, type Registry } from "../catalog";
 import { cpuQuantity, dnsLabel, duplicates, memoryQuantity } from "./primitives";
-
-/** The registered model variants (catalog.ts `models`). */
-export { modelVariants, type ModelVariant };
 
 const hfModelId = z
   .string()
@@ -198,8 +189,10 @@ export function modelsSchemaFor(reg: Registry = registry) {
       }
     })
     .transform(
-      // Sound: the schema has one variant block per registered variant.
-      (m) => m as Omit<typeof m, "variants"> & { variants: Record<ModelVariant, VariantConfig> },
+      // Variants are keyed by registry entry, so consumers iterate them (`variantEntries`) instead of
+      // naming one: code stays correct for any registry the config was parsed with.
+      (m) =>
+        m as Omit<typeof m, "variants"> & { variants: Readonly<Record<string, VariantConfig>> },
     );
 }
 
@@ -216,9 +209,24 @@ function baseModelOf(v: { model: string; baseModel?: string | undefined }): stri
   return v.baseModel ?? v.model;
 }
 
+/**
+ * The variants and their config, in registry order. Code iterates these rather than the registry, so
+ * it follows whatever registry the config was parsed with (the schema has one block per entry).
+ */
+export function variantEntries(m: ModelsConfig): [string, ModelVariantConfig][] {
+  return Object.entries(m.variants);
+}
+
+/** One variant's config; throws for a variant the config was not parsed with. */
+export function variantConfig(m: ModelsConfig, variant: string): ModelVariantConfig {
+  const v = m.variants[variant];
+  if (!v) throw new Error(`no config for model variant ${variant}`);
+  return v;
+}
+
 /** The GPU node group a variant runs on: its own `nodeGroup`, else the models-level one. */
-export function variantNodeGroup(m: ModelsConfig, variant: ModelVariant): string {
-  return m.variants[variant].nodeGroup ?? m.nodeGroup;
+export function variantNodeGroup(m: ModelsConfig, variant: string): string {
+  return variantConfig(m, variant).nodeGroup ?? m.nodeGroup;
 }
 
 /** Replica bounds of a variant: a fixed count is min = max. */
