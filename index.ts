@@ -90,14 +90,20 @@ export = () => {
     opts,
   );
 
-  new DefaultStorageClass(name, { provider: cluster.provider });
+  // Kubernetes-only components: on a component, `provider` is shorthand for `providers: [provider]`,
+  // which its children inherit.
+  const k8sOnly = { provider: cluster.provider };
+  new DefaultStorageClass(name, k8sOnly);
 
-  const namespaces = new Namespaces(name, {
-    stack: config.stack,
-    kubernetesVersion: config.cluster.kubernetesVersion,
-    namespaces: config.namespaces,
-    provider: cluster.provider,
-  });
+  const namespaces = new Namespaces(
+    name,
+    {
+      stack: config.stack,
+      kubernetesVersion: config.cluster.kubernetesVersion,
+      namespaces: config.namespaces,
+    },
+    k8sOnly,
+  );
 
   const loadBalancerController = new LoadBalancerController(
     `${name}-alb-controller`,
