@@ -10,7 +10,7 @@ import { Cluster } from "./components/aws/cluster";
 import { Network } from "./components/aws/network";
 import { NodeGroups } from "./components/aws/nodeGroups";
 import { loadConfig } from "./components/config";
-import type { PlatformContext } from "./components/context";
+import type { AwsContext, PlatformContext } from "./components/context";
 import { Namespaces } from "./components/k8s/namespaces";
 import { DefaultStorageClass } from "./components/k8s/storage";
 import { Edge } from "./components/edge";
@@ -40,29 +40,23 @@ export = () => {
   // Cost alerts exist from the first `pulumi up`, before anything that costs money.
   new StackBudget(name, { namePrefix: name, budget: config.budget, tags: config.tags }, opts);
 
-  const network = new Network(name, { network: config.network, accountId }, opts);
-
-  const cluster = new Cluster(
-    name,
-    {
-      clusterName: name,
-      cluster: config.cluster,
-      vpcId: network.vpcId,
-      publicSubnetIds: network.publicSubnetIds,
-      privateSubnetIds: network.privateSubnetIds,
-      partition,
-    },
-    opts,
-  );
-
-  // What every platform unit may need about where it runs (providers travel through options).
-  const ctx: PlatformContext = {
+  // Where the platform runs, before the cluster exists (providers travel through options).
+  const awsCtx: AwsContext = {
     stack: config.stack,
     clusterName: name,
     namePrefix: name,
     region: config.region,
     partition,
     accountId,
+  };
+
+  const network = new Network(name, { ctx: awsCtx, network: config.network }, opts);
+
+  const cluster = new Cluster(name, { ctx: awsCtx, cluster: config.cluster, network }, opts);
+
+  // What every platform unit may need about where it runs, once the cluster (its OIDC) exists.
+  const ctx: PlatformContext = {
+    ...awsCtx,
     oidc: cluster.oidc,
     vpcCidr: config.network.cidr,
     serviceCidr,
@@ -72,25 +66,18 @@ export = () => {
   const k8sOpts = { providers: { ...opts.providers, kubernetes: cluster.provider } };
 
   const addons = addonSpecs(config.cluster.kubernetesVersion);
-  const addonArgs = {
-    clusterName: cluster.clusterName,
-    oidc: cluster.oidc,
-    partition,
-    roleNamePrefix: name,
-  };
   const networking = new EksAddons(
     `${name}-networking`,
-    { ...addonArgs, addons: addons.beforeNodes },
+    { ctx, cluster, addons: addons.beforeNodes },
     opts,
   );
 
   const nodeGroups = new NodeGroups(
     name,
     {
-      clusterName: name,
+      ctx,
       kubernetesVersion: config.cluster.kubernetesVersion,
       subnetIds: network.privateSubnetIds,
-      partition,
       cpu: config.nodeGroups.cpu,
       gpu: config.nodeGroups.gpu,
       dependsOn: [networking],
@@ -100,18 +87,24 @@ export = () => {
 
   const compute = new EksAddons(
     `${name}-compute`,
-    { ...addonArgs, addons: addons.afterNodes, dependsOn: [nodeGroups.cpu] },
+    { ctx, cluster, addons: addons.afterNodes, dependsOn: [nodeGroups.cpu] },
     opts,
   );
 
-  new DefaultStorageClass(name, { provider: cluster.provider });
+  // Kubernetes-only components: on a component, `provider` is shorthand for `providers: [provider]`,
+  // which its children inherit.
+  const k8sOnly = { provider: cluster.provider };
+  new DefaultStorageClass(name, k8sOnly);
 
-  const namespaces = new Namespaces(name, {
-    stack: config.stack,
-    kubernetesVersion: config.cluster.kubernetesVersion,
-    namespaces: config.namespaces,
-    provider: cluster.provider,
-  });
+  const namespaces = new Namespaces(
+    name,
+    {
+      stack: config.stack,
+      kubernetesVersion: config.cluster.kubernetesVersion,
+      namespaces: config.namespaces,
+    },
+    k8sOnly,
+  );
 
   const loadBalancerController = new LoadBalancerController(
     `${name}-alb-controller`,

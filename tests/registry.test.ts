@@ -548,13 +548,16 @@ async function renderPlatform(
   const modelsConfig = modelsSchemaFor(reg).parse(models(stack));
   await pulumi.runtime.runInPulumiStack(() => {
     const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
-    const ns = new Namespaces("test", {
-      stack,
-      kubernetesVersion: "1.33",
-      namespaces: namespaces as NamespacesConfig,
-      provider,
-      registry: reg,
-    });
+    const ns = new Namespaces(
+      "test",
+      {
+        stack,
+        kubernetesVersion: "1.33",
+        namespaces: namespaces as NamespacesConfig,
+        registry: reg,
+      },
+      { provider },
+    );
     const lbc = new pulumi.ComponentResource("test:index:Controller", "lbc");
     const ctx = {
       stack,

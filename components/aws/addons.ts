@@ -2,7 +2,9 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { kubernetesMinors, type AddonVersions, type KubernetesMinor } from "../versions";
 import { awsManagedPolicyArn } from "./iam";
-import { IrsaRole, type OidcIdentity } from "./irsa";
+import type { PlatformContext } from "../context";
+import type { Cluster } from "./cluster";
+import { IrsaRole } from "./irsa";
 
 /** One EKS managed add-on as this platform installs it. */
 export interface AddonSpec {
@@ -73,12 +75,13 @@ export function addonSpecs(minor: KubernetesMinor): {
 }
 
 export interface EksAddonsArgs {
-  /** Cluster name as an Output of the cluster, so add-ons wait for the control plane. */
-  readonly clusterName: pulumi.Input<string>;
-  readonly oidc: OidcIdentity;
-  readonly partition: pulumi.Input<string>;
-  /** Prefix of IRSA role names. */
-  readonly roleNamePrefix: string;
+  /** OIDC (the IRSA roles' trust), partition (managed policy ARNs), name prefix (role names). */
+  readonly ctx: PlatformContext;
+  /**
+   * The cluster, whose name as an Output of the control plane (unlike `ctx.clusterName`) makes every
+   * add-on wait for the control plane.
+   */
+  readonly cluster: Pick<Cluster, "clusterName">;
   readonly addons: readonly AddonSpec[];
   /** Resources that must exist first (e.g. the CPU node group for Deployment-based add-ons). Default none. */
   readonly dependsOn?: pulumi.Resource[];
@@ -99,13 +102,13 @@ export class EksAddons extends pulumi.ComponentResource {
         ? new IrsaRole(
             `${name}-${spec.name}`,
             {
-              oidc: args.oidc,
+              oidc: args.ctx.oidc,
               namespace: spec.irsa.namespace,
               serviceAccount: spec.irsa.serviceAccount,
-              roleName: `${args.roleNamePrefix}-${spec.name}-irsa`,
+              roleName: `${args.ctx.namePrefix}-${spec.name}-irsa`,
               managedPolicyArns: {
                 [policyKey(spec.irsa.managedPolicy)]: awsManagedPolicyArn(
-                  args.partition,
+                  args.ctx.partition,
                   spec.irsa.managedPolicy,
                 ),
               },
@@ -116,7 +119,7 @@ export class EksAddons extends pulumi.ComponentResource {
       this.addons[spec.name] = new aws.eks.Addon(
         `${name}-${spec.name}`,
         {
-          clusterName: args.clusterName,
+          clusterName: args.cluster.clusterName,
           addonName: spec.name,
           addonVersion: spec.version,
           configurationValues: spec.configurationValues

@@ -31,6 +31,13 @@ function bucketPolicy(bucketArn: string, statements: PolicyStatement[] = []): Po
   };
 }
 
+/** The default-encryption rule: SSE-KMS with the AWS-managed key and bucket keys, or SSE-S3. */
+function encryptionRule(encryption: "aws:kms" | "AES256") {
+  return encryption === "aws:kms"
+    ? { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }
+    : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } };
+}
+
 /**
  * An S3 bucket nobody outside the account can reach: all public access blocked, ACLs disabled
  * (bucket owner enforced), encrypted (SSE-KMS with bucket keys by default), versioning with noncurrent
@@ -43,62 +50,19 @@ export class PrivateBucket extends pulumi.ComponentResource {
 
   constructor(name: string, args: PrivateBucketArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:aws:PrivateBucket", name, {}, opts);
-    const parent = { parent: this };
     // Physical names are globally unique: a prefix + random suffix (max 37 chars for the prefix).
-    const bucket = new aws.s3.Bucket(name, { bucketPrefix: `${name.slice(0, 36)}-` }, parent);
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+    const bucket = new aws.s3.Bucket(
       name,
-      {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      parent,
+      { bucketPrefix: `${name.slice(0, 36)}-` },
+      { parent: this },
     );
-    const ownership = new aws.s3.BucketOwnershipControls(
-      name,
-      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      parent,
-    );
+    const locks = blockPublicAccess(name, this, bucket.id);
     new aws.s3.BucketServerSideEncryptionConfiguration(
       name,
-      {
-        bucket: bucket.id,
-        rules: [
-          (args.encryption ?? "aws:kms") === "aws:kms"
-            ? {
-                applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" },
-                bucketKeyEnabled: true,
-              }
-            : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
-        ],
-      },
-      parent,
+      { bucket: bucket.id, rules: [encryptionRule(args.encryption ?? "aws:kms")] },
+      { parent: this },
     );
-    const versioning = new aws.s3.BucketVersioning(
-      name,
-      { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-      parent,
-    );
-    new aws.s3.BucketLifecycleConfiguration(
-      name,
-      {
-        bucket: bucket.id,
-        rules: [
-          {
-            id: "expire-noncurrent-versions",
-            status: "Enabled",
-            filter: {},
-            noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionDays ?? 30 },
-            ...(args.expirationDays ? { expiration: { days: args.expirationDays } } : {}),
-            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
-          },
-        ],
-      },
-      { parent: this, dependsOn: [versioning] },
-    );
+    versioning(name, this, bucket.id, args);
     new aws.s3.BucketPolicy(
       name,
       {
@@ -108,11 +72,67 @@ export class PrivateBucket extends pulumi.ComponentResource {
           .apply(([arn, extra]) => JSON.stringify(bucketPolicy(arn, extra))),
       },
       // S3 rejects concurrent bucket-level changes (OperationAborted): apply the policy last.
-      { parent: this, dependsOn: [publicAccess, ownership] },
+      { parent: this, dependsOn: locks },
     );
 
     this.bucketName = bucket.bucket;
     this.arn = bucket.arn;
     this.registerOutputs({ bucketName: this.bucketName, arn: this.arn });
   }
+}
+
+/** Public access blocked and ACLs disabled (bucket owner enforced); returned for ordering. */
+function blockPublicAccess(
+  name: string,
+  parent: pulumi.Resource,
+  bucket: pulumi.Input<string>,
+): pulumi.Resource[] {
+  const publicAccess = new aws.s3.BucketPublicAccessBlock(
+    name,
+    {
+      bucket,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    },
+    { parent },
+  );
+  const ownership = new aws.s3.BucketOwnershipControls(
+    name,
+    { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } },
+    { parent },
+  );
+  return [publicAccess, ownership];
+}
+
+/** Versioning, with noncurrent versions (and, if set, current objects) expiring. */
+function versioning(
+  name: string,
+  parent: pulumi.Resource,
+  bucket: pulumi.Input<string>,
+  args: Pick<PrivateBucketArgs, "noncurrentVersionDays" | "expirationDays">,
+): void {
+  const enabled = new aws.s3.BucketVersioning(
+    name,
+    { bucket, versioningConfiguration: { status: "Enabled" } },
+    { parent },
+  );
+  new aws.s3.BucketLifecycleConfiguration(
+    name,
+    {
+      bucket,
+      rules: [
+        {
+          id: "expire-noncurrent-versions",
+          status: "Enabled",
+          filter: {},
+          noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionDays ?? 30 },
+          ...(args.expirationDays ? { expiration: { days: args.expirationDays } } : {}),
+          abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+        },
+      ],
+    },
+    { parent, dependsOn: [enabled] },
+  );
 }

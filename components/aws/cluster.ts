@@ -3,8 +3,10 @@ import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { AccessEntryConfig, AccessPolicy, ClusterConfig } from "../config";
+import type { AwsContext } from "../context";
 import { awsProviderOf } from "./iam";
 import type { OidcIdentity } from "./irsa";
+import type { Network } from "./network";
 
 /**
  * The Services' ClusterIP range, fixed rather than chosen by EKS, so NetworkPolicies can name the
@@ -60,16 +62,12 @@ export function accessEntries(
 }
 
 export interface ClusterArgs {
-  /** Physical EKS cluster name. */
-  readonly clusterName: string;
+  /** The cluster's name (physical EKS name) and partition (access policy ARNs). */
+  readonly ctx: AwsContext;
   /** Version, endpoint access, access entries, logging and upgrade policy (defaulted by config). */
   readonly cluster: ClusterConfig;
-  readonly vpcId: pulumi.Input<string>;
-  readonly publicSubnetIds: pulumi.Input<string[]>;
-  /** Nodes and the control plane's ENIs live here. */
-  readonly privateSubnetIds: pulumi.Input<string[]>;
-  /** AWS partition (aws, aws-cn, aws-us-gov) for access policy ARNs. */
-  readonly partition: pulumi.Input<string>;
+  /** Where it runs: nodes and the control plane's ENIs live in the private subnets. */
+  readonly network: Pick<Network, "vpcId" | "publicSubnetIds" | "privateSubnetIds">;
 }
 
 /**
@@ -88,69 +86,15 @@ export class Cluster extends pulumi.ComponentResource {
     readonly providerArn: pulumi.Output<string>;
     readonly issuer: pulumi.Output<string>;
   };
-  /** The EKS-created security group shared by the control plane and managed nodes. */
   /** The kubernetes Provider for everything in-cluster. */
   readonly provider: k8s.Provider;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:aws:Cluster", name, {}, opts);
-    const c = args.cluster;
-
-    const secretsKey = new aws.kms.Key(
-      `${name}-secrets`,
-      {
-        description: `EKS secrets envelope encryption for ${args.clusterName}`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-      },
-      { parent: this },
-    );
-    new aws.kms.Alias(
-      `${name}-secrets`,
-      { name: `alias/${args.clusterName}-eks-secrets`, targetKeyId: secretsKey.keyId },
-      { parent: this },
-    );
-
-    // EKS writes to this group; creating it first gives the logs a retention instead of "never expire".
-    const controlPlaneLogs = new aws.cloudwatch.LogGroup(
-      `${name}-control-plane`,
-      { name: `/aws/eks/${args.clusterName}/cluster`, retentionInDays: c.logRetentionDays },
-      { parent: this },
-    );
-
-    const cluster = new eks.Cluster(
-      `${name}-eks`,
-      {
-        name: args.clusterName,
-        version: c.kubernetesVersion,
-        vpcId: args.vpcId,
-        publicSubnetIds: args.publicSubnetIds,
-        privateSubnetIds: args.privateSubnetIds,
-        nodeAssociatePublicIpAddress: false,
-        endpointPublicAccess: c.endpoint.publicAccess,
-        endpointPrivateAccess: c.endpoint.privateAccess,
-        ...(c.endpoint.publicAccess
-          ? { publicAccessCidrs: [...c.endpoint.publicAccessCidrs] }
-          : {}),
-        kubernetesServiceIpAddressRange: serviceCidr,
-        authenticationMode: eks.AuthenticationMode.Api,
-        accessEntries: accessEntries(c.accessEntries, args.partition),
-        createOidcProvider: true,
-        encryptionConfigKeyArn: secretsKey.arn,
-        enabledClusterLogTypes: controlPlaneLogTypes,
-        skipDefaultNodeGroup: true,
-        // Managed node groups use the EKS-created cluster security group; the extra groups
-        // pulumi-eks makes are for self-managed nodes.
-        skipDefaultSecurityGroups: true,
-        // The EKS-bootstrapped vpc-cni, kube-proxy and CoreDNS are adopted as managed add-ons in addons.ts.
-        useDefaultVpcCni: true,
-        kubeProxyAddonOptions: { enabled: false },
-        corednsAddonOptions: { enabled: false },
-        upgradePolicy: { supportType: c.upgradeSupport },
-        deletionProtection: c.deletionProtection,
-      },
-      { parent: this, providers: awsProviderOf(this), dependsOn: [controlPlaneLogs] },
-    );
+    const clusterName = args.ctx.clusterName;
+    const secretsKey = secretsEncryptionKey(name, this, clusterName);
+    const logs = controlPlaneLogGroup(name, this, clusterName, args.cluster.logRetentionDays);
+    const cluster = eksCluster(name, this, args, secretsKey.arn, logs);
 
     this.clusterName = cluster.eksCluster.name;
     this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
@@ -167,4 +111,87 @@ export class Cluster extends pulumi.ComponentResource {
       oidcProviderArn: this.oidc.providerArn,
     });
   }
+}
+
+/** The customer KMS key (rotating, with an alias) that envelope-encrypts the cluster's Secrets. */
+function secretsEncryptionKey(
+  name: string,
+  parent: pulumi.Resource,
+  clusterName: string,
+): aws.kms.Key {
+  const key = new aws.kms.Key(
+    `${name}-secrets`,
+    {
+      description: `EKS secrets envelope encryption for ${clusterName}`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+    },
+    { parent },
+  );
+  new aws.kms.Alias(
+    `${name}-secrets`,
+    { name: `alias/${clusterName}-eks-secrets`, targetKeyId: key.keyId },
+    { parent },
+  );
+  return key;
+}
+
+/**
+ * The log group EKS writes control-plane logs to. EKS would create it itself, with "never expire";
+ * creating it first (under the name EKS uses) gives the logs a retention.
+ */
+function controlPlaneLogGroup(
+  name: string,
+  parent: pulumi.Resource,
+  clusterName: string,
+  retentionInDays: number,
+): aws.cloudwatch.LogGroup {
+  return new aws.cloudwatch.LogGroup(
+    `${name}-control-plane`,
+    { name: `/aws/eks/${clusterName}/cluster`, retentionInDays },
+    { parent },
+  );
+}
+
+/** The pulumi-eks cluster: control plane only (no default node group, add-ons in addons.ts). */
+function eksCluster(
+  name: string,
+  parent: pulumi.Resource,
+  args: ClusterArgs,
+  secretsKeyArn: pulumi.Input<string>,
+  logs: aws.cloudwatch.LogGroup,
+): eks.Cluster {
+  const c = args.cluster;
+  return new eks.Cluster(
+    `${name}-eks`,
+    {
+      name: args.ctx.clusterName,
+      version: c.kubernetesVersion,
+      vpcId: args.network.vpcId,
+      publicSubnetIds: args.network.publicSubnetIds,
+      privateSubnetIds: args.network.privateSubnetIds,
+      nodeAssociatePublicIpAddress: false,
+      endpointPublicAccess: c.endpoint.publicAccess,
+      endpointPrivateAccess: c.endpoint.privateAccess,
+      ...(c.endpoint.publicAccess ? { publicAccessCidrs: [...c.endpoint.publicAccessCidrs] } : {}),
+      kubernetesServiceIpAddressRange: serviceCidr,
+      authenticationMode: eks.AuthenticationMode.Api,
+      accessEntries: accessEntries(c.accessEntries, args.ctx.partition),
+      createOidcProvider: true,
+      encryptionConfigKeyArn: secretsKeyArn,
+      enabledClusterLogTypes: controlPlaneLogTypes,
+      skipDefaultNodeGroup: true,
+      // Managed node groups use the EKS-created cluster security group; the extra groups
+      // pulumi-eks makes are for self-managed nodes.
+      skipDefaultSecurityGroups: true,
+      // The EKS-bootstrapped vpc-cni, kube-proxy and CoreDNS are adopted as managed add-ons in addons.ts.
+      useDefaultVpcCni: true,
+      kubeProxyAddonOptions: { enabled: false },
+      corednsAddonOptions: { enabled: false },
+      upgradePolicy: { supportType: c.upgradeSupport },
+      deletionProtection: c.deletionProtection,
+    },
+    // A remote component: it takes the AWS provider explicitly instead of inheriting it.
+    { parent, providers: awsProviderOf(parent), dependsOn: [logs] },
+  );
 }

@@ -26,62 +26,88 @@ export class ModelCacheFileSystem extends pulumi.ComponentResource {
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("llmplatform:aws:ModelCacheFileSystem", name, {}, opts);
-    const fs = new aws.efs.FileSystem(
-      name,
-      {
-        encrypted: true,
-        performanceMode: "generalPurpose",
-        // Elastic throughput: model loads are bursts of GiB/s after long idle periods.
-        throughputMode: "elastic",
-        lifecyclePolicies: [
-          { transitionToIa: "AFTER_30_DAYS" },
-          { transitionToPrimaryStorageClass: "AFTER_1_ACCESS" },
-        ],
-        tags: { Name: name },
-      },
-      { parent: this },
-    );
-    // A cache is re-downloadable: no AWS Backup charges for it.
-    new aws.efs.BackupPolicy(
-      name,
-      { fileSystemId: fs.id, backupPolicy: { status: "DISABLED" } },
-      { parent: this },
-    );
-
-    const sg = new aws.ec2.SecurityGroup(
-      `${name}-nfs`,
-      {
-        description: "NFS from the VPC to the model cache mount targets",
-        vpcId: args.vpcId,
-        ingress: [
-          {
-            description: "NFS (TLS-wrapped by efs-utils)",
-            protocol: "tcp",
-            fromPort: 2049,
-            toPort: 2049,
-            cidrBlocks: [args.vpcCidr],
-          },
-        ],
-        tags: { Name: `${name}-nfs` },
-      },
-      { parent: this },
-    );
-    for (let i = 0; i < args.availabilityZones; i++) {
-      new aws.efs.MountTarget(
-        `${name}-az${i + 1}`,
-        {
-          fileSystemId: fs.id,
-          subnetId: pulumi.output(args.privateSubnetIds).apply((ids) => {
-            const id = ids[i];
-            if (!id) throw new Error(`no private subnet ${i + 1} of ${args.availabilityZones}`);
-            return id;
-          }),
-          securityGroups: [sg.id],
-        },
-        { parent: this },
-      );
-    }
+    const fs = fileSystem(name, this);
+    const sg = nfsSecurityGroup(name, this, args.vpcId, args.vpcCidr);
+    mountTargets(name, this, fs.id, sg.id, args);
     this.fileSystemId = fs.id;
     this.registerOutputs({ fileSystemId: this.fileSystemId });
+  }
+}
+
+/** The encrypted, elastic-throughput file system, colder files moved to IA, without backups. */
+function fileSystem(name: string, parent: pulumi.Resource): aws.efs.FileSystem {
+  const fs = new aws.efs.FileSystem(
+    name,
+    {
+      encrypted: true,
+      performanceMode: "generalPurpose",
+      // Elastic throughput: model loads are bursts of GiB/s after long idle periods.
+      throughputMode: "elastic",
+      lifecyclePolicies: [
+        { transitionToIa: "AFTER_30_DAYS" },
+        { transitionToPrimaryStorageClass: "AFTER_1_ACCESS" },
+      ],
+      tags: { Name: name },
+    },
+    { parent },
+  );
+  // A cache is re-downloadable: no AWS Backup charges for it.
+  new aws.efs.BackupPolicy(
+    name,
+    { fileSystemId: fs.id, backupPolicy: { status: "DISABLED" } },
+    { parent },
+  );
+  return fs;
+}
+
+/** The mount targets' security group: NFS from inside the VPC only. */
+function nfsSecurityGroup(
+  name: string,
+  parent: pulumi.Resource,
+  vpcId: pulumi.Input<string>,
+  vpcCidr: string,
+): aws.ec2.SecurityGroup {
+  return new aws.ec2.SecurityGroup(
+    `${name}-nfs`,
+    {
+      description: "NFS from the VPC to the model cache mount targets",
+      vpcId,
+      ingress: [
+        {
+          description: "NFS (TLS-wrapped by efs-utils)",
+          protocol: "tcp",
+          fromPort: 2049,
+          toPort: 2049,
+          cidrBlocks: [vpcCidr],
+        },
+      ],
+      tags: { Name: `${name}-nfs` },
+    },
+    { parent },
+  );
+}
+
+/** One mount target per AZ, in that AZ's private subnet, named by AZ number (`-az1`, `-az2`, ...). */
+function mountTargets(
+  name: string,
+  parent: pulumi.Resource,
+  fileSystemId: pulumi.Input<string>,
+  securityGroupId: pulumi.Input<string>,
+  args: Pick<ModelCacheFileSystemArgs, "privateSubnetIds" | "availabilityZones">,
+): void {
+  for (let i = 0; i < args.availabilityZones; i++) {
+    new aws.efs.MountTarget(
+      `${name}-az${i + 1}`,
+      {
+        fileSystemId,
+        subnetId: pulumi.output(args.privateSubnetIds).apply((ids) => {
+          const id = ids[i];
+          if (!id) throw new Error(`no private subnet ${i + 1} of ${args.availabilityZones}`);
+          return id;
+        }),
+        securityGroups: [securityGroupId],
+      },
+      { parent },
+    );
   }
 }

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { CpuNodeGroupConfig, GpuNodeGroupConfig } from "../config";
+import type { PlatformContext } from "../context";
 import { awsManagedPolicyArn, ec2TrustPolicy } from "./iam";
 import {
   autoscalerAsgTags,
@@ -18,13 +19,12 @@ export const nodeRolePolicies = [
 ];
 
 export interface NodeGroupsArgs {
-  /** Physical EKS cluster name (also in the autoscaler's ASG tag keys). */
-  readonly clusterName: string;
+  /** The cluster's name (also in the autoscaler's ASG tag keys) and partition (policy ARNs). */
+  readonly ctx: PlatformContext;
   /** Kubernetes minor of the nodes; follows the control plane when the config bumps it. */
   readonly kubernetesVersion: string;
   /** Private subnets, one per AZ. */
   readonly subnetIds: pulumi.Input<string[]>;
-  readonly partition: pulumi.Input<string>;
   readonly cpu: CpuNodeGroupConfig;
   readonly gpu: readonly GpuNodeGroupConfig[];
   /** What must exist before nodes join: the control plane and its networking add-ons. */
@@ -51,14 +51,14 @@ export class NodeGroups extends pulumi.ComponentResource {
 
     const role = new aws.iam.Role(
       `${name}-node`,
-      { name: `${args.clusterName}-node`, assumeRolePolicy: JSON.stringify(ec2TrustPolicy()) },
+      { name: `${args.ctx.clusterName}-node`, assumeRolePolicy: JSON.stringify(ec2TrustPolicy()) },
       { parent: this },
     );
     const attachments = nodeRolePolicies.map(
       (policy) =>
         new aws.iam.RolePolicyAttachment(
           `${name}-node-${policy}`,
-          { role: role.name, policyArn: awsManagedPolicyArn(args.partition, policy) },
+          { role: role.name, policyArn: awsManagedPolicyArn(args.ctx.partition, policy) },
           { parent: this },
         ),
     );
@@ -88,7 +88,7 @@ export class NodeGroups extends pulumi.ComponentResource {
     const template = new aws.ec2.LaunchTemplate(
       name,
       {
-        description: `${args.clusterName} ${spec.key} nodes`,
+        description: `${args.ctx.clusterName} ${spec.key} nodes`,
         updateDefaultVersion: true,
         metadataOptions: {
           httpEndpoint: "enabled",
@@ -115,7 +115,7 @@ export class NodeGroups extends pulumi.ComponentResource {
         ],
         tagSpecifications: ["instance", "volume"].map((resourceType) => ({
           resourceType,
-          tags: { Name: `${args.clusterName}-${spec.key}` },
+          tags: { Name: `${args.ctx.clusterName}-${spec.key}` },
         })),
       },
       { parent: this },
@@ -124,8 +124,8 @@ export class NodeGroups extends pulumi.ComponentResource {
     const group = new aws.eks.NodeGroup(
       name,
       {
-        clusterName: args.clusterName,
-        nodeGroupNamePrefix: `${args.clusterName}-${spec.key}-`,
+        clusterName: args.ctx.clusterName,
+        nodeGroupNamePrefix: `${args.ctx.clusterName}-${spec.key}-`,
         version: args.kubernetesVersion,
         nodeRoleArn: roleArn,
         subnetIds: args.subnetIds,
@@ -158,8 +158,8 @@ export class NodeGroups extends pulumi.ComponentResource {
     // EKS tags managed node group ASGs with the discovery pair (enabled, <cluster>=owned) itself; owning
     // those here would delete EKS's tags when a Tag resource is removed or renamed. The program owns
     // only the scale-from-zero template.
-    const templateTags = Object.entries(autoscalerAsgTags(args.clusterName, spec)).filter(([key]) =>
-      key.includes("/node-template/"),
+    const templateTags = Object.entries(autoscalerAsgTags(args.ctx.clusterName, spec)).filter(
+      ([key]) => key.includes("/node-template/"),
     );
     for (const [key, value] of templateTags) {
       new aws.autoscaling.Tag(

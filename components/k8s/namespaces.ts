@@ -67,7 +67,6 @@ export interface NamespacesArgs {
   readonly stack: string;
   readonly kubernetesVersion: string;
   readonly namespaces: NamespacesConfig;
-  readonly provider: k8s.Provider;
   /** The registry the namespaces come from. Default: the platform's. */
   readonly registry?: Registry;
 }
@@ -75,7 +74,7 @@ export interface NamespacesArgs {
 /**
  * The six namespaces, each with its quota, container limits and baseline NetworkPolicies
  * (default-deny, DNS, OTLP export, Prometheus scrape). `names` resolve once a namespace exists, so
- * objects created in it wait for it.
+ * objects created in it wait for it. The Kubernetes provider comes through `opts`, inherited by all.
  */
 export class Namespaces extends pulumi.ComponentResource {
   /** Name of each namespace by its registry key. */
@@ -84,7 +83,7 @@ export class Namespaces extends pulumi.ComponentResource {
 
   constructor(name: string, args: NamespacesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:k8s:Namespaces", name, {}, opts);
-    const o = { parent: this, provider: args.provider };
+    const o = { parent: this };
     const reg = args.registry ?? registry;
     const names: Record<string, pulumi.Output<string>> = {};
     for (const [ns, d] of Object.entries(reg.namespaces)) {
