@@ -260,20 +260,70 @@ export interface ModelDesign {
   readonly clientOnly?: boolean;
   /** It serves LoRA adapters: its config must have a `lora` block. */
   readonly servesAdapters?: boolean;
+  /**
+   * What it serves, the same in every environment: defaults of `llm-platform:models.variants.<v>`, so
+   * stack files hold only what differs (replicas or autoscaling, resources, the LoRA adapters each
+   * environment serves). A stack may override any key. Validated with the stack's config.
+   */
+  readonly serves?: VariantDefaults;
 }
+
+/** Registry defaults of a variant's config (schema/models.ts checks them like any stack value). */
+export interface VariantDefaults {
+  readonly model?: string;
+  readonly baseModel?: string;
+  readonly servedModelName?: string;
+  readonly gated?: boolean;
+  readonly quantization?: "awq" | "gptq" | "fp8";
+  readonly maxModelLen?: number;
+}
+
+/** The design's base model: the baseline, and what the AWQ and LoRA variants derive from. */
+const subjectModel = "mistralai/Mistral-7B-Instruct-v0.3";
 
 /** The model endpoints: which team owns each and which service calls it. `baseline` is required. */
 const models = {
-  baseline: { team: "platform", client: "gateway", family: "subject" },
-  awq: { team: "quant", client: "quant-api", family: "subject" },
+  baseline: {
+    team: "platform",
+    client: "gateway",
+    family: "subject",
+    serves: { model: subjectModel, servedModelName: "mistral-7b-instruct", gated: true },
+  },
+  awq: {
+    team: "quant",
+    client: "quant-api",
+    family: "subject",
+    // AWQ 4-bit (group size 128, GEMM) build of exactly the baseline model.
+    serves: {
+      model: "solidrust/Mistral-7B-Instruct-v0.3-AWQ",
+      baseModel: subjectModel,
+      servedModelName: "mistral-7b-instruct-awq",
+      gated: false,
+      quantization: "awq",
+    },
+  },
   lora: {
     team: "finetune",
     client: "finetune-api",
     family: "subject",
     clientOnly: true,
     servesAdapters: true,
+    serves: {
+      model: subjectModel,
+      servedModelName: "mistral-7b-instruct-lora",
+      gated: true,
+    },
   },
-  judge: { team: "eval", client: "eval-api", family: "judge" },
+  judge: {
+    team: "eval",
+    client: "eval-api",
+    family: "judge",
+    serves: {
+      model: "Qwen/Qwen2.5-7B-Instruct",
+      servedModelName: "qwen2.5-7b-instruct-judge",
+      gated: false,
+    },
+  },
 } as const satisfies Record<string, ModelDesign & { client: ServiceName }>;
 
 export type ModelVariant = keyof typeof models;

@@ -484,10 +484,11 @@ describe("models: bad input", () => {
     assert.deepEqual(p, [
       "llm-platform:models.variants.awq.baseModel: expected the baseline's model (mistralai/Mistral-7B-Instruct-v0.3): variants of one family share their base model, got mistralai/Mistral-7B-Instruct-v0.2",
     ]);
-    const q = problems((r) => delete r["llm-platform:models"].variants.awq.baseModel);
+    // Quantizing a variant whose registry entry names no base model: the stack must name it.
+    const q = problems((r) => (r["llm-platform:models"].variants.judge.quantization = "awq"));
     assert.ok(
       q.includes(
-        "llm-platform:models.variants.awq.baseModel: required for a quantized variant: the model it is a quantization of",
+        "llm-platform:models.variants.judge.baseModel: required for a quantized variant: the model it is a quantization of",
       ),
       q.join("\n"),
     );

@@ -60,8 +60,23 @@ const withRag: Registry = {
   services: { ...registry.services, "rag-api": rag },
 };
 
-/** The recipe's variant: a GPTQ build of the baseline model, called by quant-api (and the gateway). */
-const gptq: ModelDesign = { team: "quant", client: "quant-api", family: "subject" };
+/**
+ * The recipe's variant: a GPTQ build of the baseline model, called by quant-api (and the gateway).
+ * What it serves is in its registry entry; each stack gives only its scale and resources.
+ */
+const baselineModel = registry.models.baseline!.serves!.model!;
+const gptq: ModelDesign = {
+  team: "quant",
+  client: "quant-api",
+  family: "subject",
+  serves: {
+    model: "TheBloke/Mistral-7B-Instruct-v0.2-GPTQ",
+    baseModel: baselineModel,
+    servedModelName: "mistral-7b-gptq",
+    gated: false,
+    quantization: "gptq",
+  },
+};
 const withGptq: Registry = { ...registry, models: { ...registry.models, gptq } };
 
 function stackConfig(stack: StackName, key: string): Record<string, any> {
@@ -77,14 +92,8 @@ function issuesOf(result: { success: boolean; error?: { issues: { path: Property
   return result.success ? [] : result.error!.issues.map((i) => i.path.join("."));
 }
 
-const gptqVariant = {
-  replicas: 0,
-  model: "TheBloke/Mistral-7B-Instruct-v0.2-GPTQ",
-  servedModelName: "mistral-7b-gptq",
-  gated: false,
-  quantization: "gptq",
-  resources: { cpu: "3", memory: "12Gi" },
-};
+/** The recipe's stack block for the variant. */
+const gptqVariant = { replicas: 0, resources: { cpu: "3", memory: "12Gi" } };
 
 describe("registry: consistency", () => {
   it("holds for the platform's registry and both recipes", () => {
@@ -310,13 +319,18 @@ describe("registry: add a model variant (README recipe)", () => {
       const schema = modelsSchemaFor(withGptq);
       const models = stackConfig(stack, "models");
       const withBlock = (v: object) => ({ ...models, variants: { ...models.variants, gptq: v } });
-      // A quantized variant names its base model, and a subject variant derives from the baseline's.
-      assert.deepEqual(issuesOf(schema.safeParse(withBlock(gptqVariant))), [
+      assert.deepEqual(issuesOf(schema.safeParse(withBlock(gptqVariant))), []);
+      // The registry's defaults are checked like stack values: a quantized variant names its base
+      // model, and a subject variant derives from the baseline's.
+      const { baseModel: _, ...noBase } = gptq.serves!;
+      const withoutBase = {
+        ...withGptq,
+        models: { ...withGptq.models, gptq: { ...gptq, serves: noBase } },
+      };
+      assert.deepEqual(issuesOf(modelsSchemaFor(withoutBase).safeParse(withBlock(gptqVariant))), [
         "variants.gptq.baseModel",
         "variants.gptq.model",
       ]);
-      const baseModel = models.variants.baseline.model as string;
-      assert.deepEqual(issuesOf(schema.safeParse(withBlock({ ...gptqVariant, baseModel }))), []);
       // Forgetting the stack config is an error at the variant's key.
       assert.deepEqual(issuesOf(schema.safeParse(models)), ["variants.gptq"]);
       // Like for like: a subject variant must derive from the baseline's model.
@@ -324,15 +338,35 @@ describe("registry: add a model variant (README recipe)", () => {
         issuesOf(schema.safeParse(withBlock({ ...gptqVariant, baseModel: "other/model" }))),
         ["variants.gptq.baseModel"],
       );
-      const clash = models.variants.awq.servedModelName as string;
+      const clash = registry.models.awq!.serves!.servedModelName!;
       assert.deepEqual(
-        issuesOf(
-          schema.safeParse(withBlock({ ...gptqVariant, baseModel, servedModelName: clash })),
-        ),
+        issuesOf(schema.safeParse(withBlock({ ...gptqVariant, servedModelName: clash }))),
         ["variants.gptq.servedModelName"],
       );
     });
   }
+
+  it("lets a stack override what the registry says it serves, and checks the registry's values", () => {
+    const models = stackConfig("dev", "models");
+    const block = { ...gptqVariant, servedModelName: "gptq-canary" };
+    const parsed = modelsSchemaFor(withGptq).parse({
+      ...models,
+      variants: { ...models.variants, gptq: block },
+    });
+    assert.equal(parsed.variants.gptq?.servedModelName, "gptq-canary");
+    assert.equal(parsed.variants.gptq?.model, gptq.serves!.model);
+    const badName = {
+      ...withGptq,
+      models: {
+        ...withGptq.models,
+        gptq: { ...gptq, serves: { ...gptq.serves, servedModelName: "GPTQ" } },
+      },
+    };
+    const withBlock = { ...models, variants: { ...models.variants, gptq: gptqVariant } };
+    assert.deepEqual(issuesOf(modelsSchemaFor(badName).safeParse(withBlock)), [
+      "variants.gptq.servedModelName",
+    ]);
+  });
 
   describe("the gateway and the client service see it", () => {
     let objects: KObject[] = [];
@@ -343,11 +377,7 @@ describe("registry: add a model variant (README recipe)", () => {
           (stack) => stackConfig(stack, "services"),
           (stack) => {
             const models = stackConfig(stack, "models");
-            const baseModel = models.variants.baseline.model as string;
-            return {
-              ...models,
-              variants: { ...models.variants, gptq: { ...gptqVariant, baseModel } },
-            };
+            return { ...models, variants: { ...models.variants, gptq: gptqVariant } };
           },
         )
       ).objects;

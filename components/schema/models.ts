@@ -3,7 +3,7 @@
  * the shared model cache.
  */
 import { z } from "zod";
-import { assertConsistent, registry, type Registry } from "../catalog";
+import { assertConsistent, registry, type Registry, type VariantDefaults } from "../catalog";
 import { cpuQuantity, dnsLabel, duplicates, memoryQuantity } from "./primitives";
 
 const hfModelId = z
@@ -144,6 +144,20 @@ const variantSchema = z
     }
   });
 
+/**
+ * A variant's block over its registry defaults (catalog.ts `serves`): the stack's keys win, and the
+ * merged block is checked as a whole, so a default is held to the same rules as a stack value.
+ */
+function withDefaults(serves: VariantDefaults | undefined) {
+  return z.preprocess(
+    (raw) =>
+      serves && typeof raw === "object" && raw !== null && !Array.isArray(raw)
+        ? { ...structuredClone(serves), ...raw }
+        : raw,
+    variantSchema,
+  );
+}
+
 /** One block per registered variant; every check runs over all of them. */
 export function modelsSchemaFor(reg: Registry = registry) {
   assertConsistent(reg);
@@ -154,7 +168,9 @@ export function modelsSchemaFor(reg: Registry = registry) {
       nodeGroup: dnsLabel(20),
       /** Requested size of the shared model cache (EFS grows elastically; this is the PVC's nominal size). */
       cacheSizeGi: z.number().int().min(50).default(500),
-      variants: z.strictObject(Object.fromEntries(variants.map((v) => [v, variantSchema]))),
+      variants: z.strictObject(
+        Object.fromEntries(variants.map((v) => [v, withDefaults(reg.models[v]!.serves)])),
+      ),
     })
     .superRefine((m, ctx) => {
       const cfg = (v: string) => m.variants[v] as VariantConfig;
