@@ -149,21 +149,30 @@ function apiEnv(
   };
 }
 
-/** A team API's own model endpoint (quant -> AWQ, finetune -> LoRA, eval -> judge). */
+/**
+ * A team API's model endpoints (quant -> AWQ, finetune -> LoRA, eval -> judge): the design's
+ * MODEL_ENDPOINT and MODEL_NAME name its first variant in registry order; an API that calls more than
+ * one variant also gets all of them, as JSON under their own key, MODEL_VARIANTS.
+ */
 function teamModelEnv(
   service: string,
   models: ModelsConfig,
   reg: Registry,
 ): Record<string, string> {
-  const variant = Object.keys(reg.models).find(
-    (v) => reg.models[v]!.client === service && service !== "gateway",
-  );
-  return variant
-    ? {
-        MODEL_ENDPOINT: `${modelUrl(variant)}/v1`,
-        MODEL_NAME: variantConfig(models, variant).servedModelName,
-      }
-    : {};
+  if (service === "gateway") return {};
+  const variants = Object.keys(reg.models).filter((v) => reg.models[v]!.client === service);
+  const endpoint = (variant: string) => ({
+    variant,
+    model: variantConfig(models, variant).servedModelName,
+    endpoint: `${modelUrl(variant)}/v1`,
+  });
+  const [first, ...more] = variants.map(endpoint);
+  if (!first) return {};
+  return {
+    MODEL_ENDPOINT: first.endpoint,
+    MODEL_NAME: first.model,
+    ...(more.length > 0 ? { MODEL_VARIANTS: JSON.stringify([first, ...more]) } : {}),
+  };
 }
 
 /**

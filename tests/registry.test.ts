@@ -12,7 +12,9 @@ import * as assert from "node:assert/strict";
 import {
   adapterServing,
   modelServerName,
+  modelUrl,
   registry,
+  routedServices,
   registryProblems,
   serviceUrl,
   type ModelDesign,
@@ -22,6 +24,7 @@ import {
 import { Namespaces } from "../components/k8s/namespaces";
 import { ModelServing } from "../components/modelServing";
 import { alertRulesFor } from "../components/observability/alerts";
+import { dashboardsFor } from "../components/observability/grafana";
 import { podMonitorSpecs } from "../components/observability/prometheus";
 import { PlatformServices, routeTable } from "../components/platformServices";
 import { modelsSchemaFor } from "../components/schema/models";
@@ -42,22 +45,22 @@ import {
 } from "./harness";
 
 /** The recipe's team API: a namespace, the API in it, and its gateway route. */
-const rag: ServiceDesign = {
-  namespace: "rag",
-  team: "rag",
+const example: ServiceDesign = {
+  namespace: "example",
+  team: "example",
   component: "api",
-  serviceAccount: "rag-sa",
-  configMap: "rag-config",
-  route: { key: "rag", timeoutMs: 20_000 },
-  bucket: { name: "rag-index", envVar: "INDEX_BUCKET" },
+  serviceAccount: "example-sa",
+  configMap: "example-config",
+  route: { key: "example", timeoutMs: 20_000 },
+  bucket: { name: "example-index", envVar: "INDEX_BUCKET" },
 };
-const withRag: Registry = {
+const withExample: Registry = {
   ...registry,
   namespaces: {
     ...registry.namespaces,
-    rag: { tier: "team", team: "rag", podSecurity: "restricted" },
+    example: { tier: "team", team: "example", podSecurity: "restricted" },
   },
-  services: { ...registry.services, "rag-api": rag },
+  services: { ...registry.services, "example-api": example },
 };
 
 /**
@@ -65,7 +68,7 @@ const withRag: Registry = {
  * What it serves is in its registry entry; each stack gives only its scale and resources.
  */
 const baselineModel = registry.models.baseline!.serves!.model!;
-const gptq: ModelDesign = {
+const gptq4: ModelDesign = {
   team: "quant",
   client: "quant-api",
   family: "subject",
@@ -77,15 +80,18 @@ const gptq: ModelDesign = {
     quantization: "gptq",
   },
 };
-const withGptq: Registry = { ...registry, models: { ...registry.models, gptq } };
+const withGptq: Registry = { ...registry, models: { ...registry.models, gptq4 } };
 
 function stackConfig(stack: StackName, key: string): Record<string, any> {
   return structuredClone(readStackConfig(stack).raw[`llm-platform:${key}`]) as Record<string, any>;
 }
 
 /** The stack's services config plus the new API's block (what the recipe adds to the stack file). */
-function servicesWithRag(stack: StackName, rag: Record<string, unknown>): Record<string, unknown> {
-  return { ...stackConfig(stack, "services"), "rag-api": rag };
+function servicesWithExample(
+  stack: StackName,
+  example: Record<string, unknown>,
+): Record<string, unknown> {
+  return { ...stackConfig(stack, "services"), "example-api": example };
 }
 
 function issuesOf(result: { success: boolean; error?: { issues: { path: PropertyKey[] }[] } }) {
@@ -97,7 +103,8 @@ const gptqVariant = { replicas: 0, resources: { cpu: "3", memory: "12Gi" } };
 
 describe("registry: consistency", () => {
   it("holds for the platform's registry and both recipes", () => {
-    for (const reg of [registry, withRag, withGptq]) assert.deepEqual(registryProblems(reg), []);
+    for (const reg of [registry, withExample, withGptq])
+      assert.deepEqual(registryProblems(reg), []);
   });
 
   it("names each dangling reference, and the schemas refuse such a registry", () => {
@@ -105,17 +112,17 @@ describe("registry: consistency", () => {
       ...registry,
       services: {
         ...registry.services,
-        "rag-api": { ...rag, route: { key: "quant", timeoutMs: 1 } },
+        "example-api": { ...example, route: { key: "quant", timeoutMs: 1 } },
       },
-      models: { ...registry.models, gptq: { ...gptq, client: "rag-apj" } },
+      models: { ...registry.models, gptq4: { ...gptq4, client: "example-apj" } },
     };
     assert.deepEqual(registryProblems(broken), [
-      "services.rag-api.namespace: rag is not a registered namespace",
-      "services.rag-api.route.key: quant is another service's route",
-      "models.gptq.client: rag-apj is not a registered service",
+      "services.example-api.namespace: example is not a registered namespace",
+      "services.example-api.route.key: quant is another service's route",
+      "models.gptq4.client: example-apj is not a registered service",
     ]);
     assert.throws(() => servicesSchemaFor(broken), /inconsistent registry/);
-    assert.throws(() => modelsSchemaFor(broken), /rag-apj/);
+    assert.throws(() => modelsSchemaFor(broken), /example-apj/);
   });
 
   it("allows one adapter-serving variant, whose client has a bucket to publish adapters to", () => {
@@ -123,11 +130,11 @@ describe("registry: consistency", () => {
     assert.deepEqual(
       registryProblems({
         ...registry,
-        models: { ...registry.models, gptq: { ...gptq, servesAdapters: true } },
+        models: { ...registry.models, gptq4: { ...gptq4, servesAdapters: true } },
       }),
       [
-        "models.gptq.servesAdapters: its client quant-api declares no bucket to publish adapters to",
-        "models: expected at most one variant that serves adapters, got lora, gptq",
+        "models.gptq4.servesAdapters: its client quant-api declares no bucket to publish adapters to",
+        `models: expected at most one variant that serves adapters, got ${adapterServing()!.variant}, gptq4`,
       ],
     );
     assert.deepEqual(adapterServing(), {
@@ -141,84 +148,101 @@ describe("registry: consistency", () => {
 describe("registry: add a team API (README recipe)", () => {
   for (const stack of stacks) {
     it(`${stack}: the schema takes the API's block and applies every per-service check to it`, () => {
-      const schema = servicesSchemaFor(withRag);
+      const schema = servicesSchemaFor(withExample);
       const ok = { imageTag: "v1.0.0", replicas: 2, pdb: { minAvailable: 1 } };
-      assert.deepEqual(issuesOf(schema.safeParse(servicesWithRag(stack, ok))), []);
+      assert.deepEqual(issuesOf(schema.safeParse(servicesWithExample(stack, ok))), []);
       // Forgetting the stack config is an error at the API's key, not a silent omission.
-      assert.deepEqual(issuesOf(schema.safeParse(stackConfig(stack, "services"))), ["rag-api"]);
+      assert.deepEqual(issuesOf(schema.safeParse(stackConfig(stack, "services"))), ["example-api"]);
       // The checks eval-api gets: a PDB that could block every drain, fixed replicas beside an HPA.
       assert.deepEqual(
-        issuesOf(schema.safeParse(servicesWithRag(stack, { ...ok, pdb: { minAvailable: 5 } }))),
-        ["rag-api.pdb.minAvailable"],
+        issuesOf(schema.safeParse(servicesWithExample(stack, { ...ok, pdb: { minAvailable: 5 } }))),
+        ["example-api.pdb.minAvailable"],
       );
       assert.deepEqual(
         issuesOf(
           schema.safeParse(
-            servicesWithRag(stack, { ...ok, hpa: { minReplicas: 2, maxReplicas: 4 } }),
+            servicesWithExample(stack, { ...ok, hpa: { minReplicas: 2, maxReplicas: 4 } }),
           ),
         ),
-        ["rag-api.replicas"],
+        ["example-api.replicas"],
       );
-      assert.deepEqual(issuesOf(schema.safeParse(servicesWithRag(stack, { imageTag: "v1" }))), [
-        "rag-api.replicas",
+      assert.deepEqual(issuesOf(schema.safeParse(servicesWithExample(stack, { imageTag: "v1" }))), [
+        "example-api.replicas",
       ]);
       // A moving tag is refused exactly where the stack makes tags immutable.
-      const latest = schema.safeParse(servicesWithRag(stack, { ...ok, imageTag: "rag-latest" }));
+      const latest = schema.safeParse(
+        servicesWithExample(stack, { ...ok, imageTag: "example-latest" }),
+      );
       const immutable = stackConfig(stack, "services").immutableImageTags === true;
-      assert.deepEqual(issuesOf(latest), immutable ? ["rag-api.imageTag"] : []);
+      assert.deepEqual(issuesOf(latest), immutable ? ["example-api.imageTag"] : []);
     });
   }
 
   it("defaults the gateway's route to the registry's timeout, and checks a written one", () => {
-    const schema = servicesSchemaFor(withRag);
+    const schema = servicesSchemaFor(withExample);
     const ok = { imageTag: "v1.0.0", replicas: 2 };
-    const parsed = schema.parse(servicesWithRag("dev", ok));
-    assert.equal(parsed.gateway.routes.rag?.timeoutMs, 20_000);
-    const routes = {
-      quant: { timeoutMs: 1000 },
-      finetune: { timeoutMs: 1000, variants: [{ name: "lora-v1", weight: 100 }] },
-      eval: { timeoutMs: 1000 },
-    };
-    const services = servicesWithRag("dev", ok);
+    const parsed = schema.parse(servicesWithExample("dev", ok));
+    assert.equal(parsed.gateway.routes.example?.timeoutMs, 20_000);
+    // Every route of the platform's registry written out (a LoRA split sends all to one adapter).
+    const routes = Object.fromEntries(
+      routedServices(registry).map(([, d]) => [
+        d.route.key,
+        d.route.loraVariants
+          ? { timeoutMs: 1000, variants: [{ name: d.route.loraVariants[0]!.name, weight: 100 }] }
+          : { timeoutMs: 1000 },
+      ]),
+    );
+    const services = servicesWithExample("dev", ok);
     const gateway = { ...(services.gateway as object), routes };
     // A stack that writes its routes must write the new one too.
-    assert.deepEqual(issuesOf(schema.safeParse({ ...services, gateway })), ["gateway.routes.rag"]);
+    assert.deepEqual(issuesOf(schema.safeParse({ ...services, gateway })), [
+      "gateway.routes.example",
+    ]);
   });
 
   it("gives the API's namespace the team defaults: quota, LimitRange", () => {
-    const parsed = namespacesSchemaFor(withRag).parse(stackConfig("prod", "namespaces"));
-    const ns = (parsed as Record<string, NamespacesConfig["quant"]>).rag!;
+    const parsed = namespacesSchemaFor(withExample).parse(stackConfig("prod", "namespaces"));
+    const ns = (parsed as Record<string, NamespacesConfig["quant"]>).example!;
     assert.deepEqual(ns, (parsed as Record<string, NamespacesConfig["quant"]>).quant);
   });
 
   it("puts the API's route into ROUTE_TABLE after the design's, in the same wire format", () => {
-    const services = servicesSchemaFor(withRag).parse(
-      servicesWithRag("prod", { imageTag: "v1.0.0", replicas: 2 }),
+    const services = servicesSchemaFor(withExample).parse(
+      servicesWithExample("prod", { imageTag: "v1.0.0", replicas: 2 }),
     );
-    const table = routeTable(services.gateway.routes, withRag);
-    assert.deepEqual(Object.keys(table), ["quant", "finetune", "eval", "rag"]);
-    assert.deepEqual(table.rag, {
-      url: "http://rag-api.rag.svc.cluster.local",
+    const table = routeTable(services.gateway.routes, withExample);
+    const platformKeys = routedServices(registry).map(([, d]) => d.route.key);
+    assert.deepEqual(Object.keys(table), [...platformKeys, "example"]);
+    assert.deepEqual(table.example, {
+      url: "http://example-api.example.svc.cluster.local",
       timeout_ms: 20_000,
     });
-    assert.equal(serviceUrl("rag-api", withRag), table.rag.url);
+    assert.equal(serviceUrl("example-api", withExample), table.example.url);
   });
 
   it("scrapes its metrics: the services' PodMonitor selects the API in its namespace", () => {
-    const monitor = podMonitorSpecs(withRag)["platform-services"];
-    assert.ok(monitor.namespaceSelector.matchNames.includes("rag"));
-    assert.ok(monitor.selector.matchExpressions[0]!.values.includes("rag-api"));
+    const monitor = podMonitorSpecs(withExample)["platform-services"];
+    assert.ok(monitor.namespaceSelector.matchNames.includes("example"));
+    assert.ok(monitor.selector.matchExpressions[0]!.values.includes("example-api"));
+  });
+
+  it("lists it in the RED dashboard: the service variable queries its namespace", () => {
+    const red = JSON.parse(dashboardsFor(withExample)["platform-red"]!) as {
+      templating: { list: { name: string; query: { query: string } }[] };
+    };
+    const query = red.templating.list.find((v) => v.name === "service")!.query.query;
+    assert.match(query, /namespace=~"[^"]*\bexample\b/);
   });
 
   it("covers the API and its namespace in the error-rate, latency and namespace alerts", () => {
-    const rules = alertRulesFor(withRag);
+    const rules = alertRulesFor(withExample);
     for (const name of ["ServiceHighErrorRate", "ServiceHighLatency"]) {
       const expr = rules.find((r) => r.alert === name)!.expr;
-      assert.match(expr, /app=~"[^"]*\brag-api\b/, name);
+      assert.match(expr, /app=~"[^"]*\bexample-api\b/, name);
     }
     const byNamespace = rules.filter((r) => /namespace=~"/.test(r.expr));
     assert.ok(byNamespace.length > 0);
-    for (const r of byNamespace) assert.match(r.expr, /namespace=~"[^"]*\brag\b/, r.alert);
+    for (const r of byNamespace) assert.match(r.expr, /namespace=~"[^"]*\bexample\b/, r.alert);
   });
 
   describe("the rendered API (Namespaces + PlatformServices over the extended registry)", () => {
@@ -226,8 +250,8 @@ describe("registry: add a team API (README recipe)", () => {
     let aws: { type: string; name: string; inputs: Record<string, any> }[] = [];
 
     before(async () => {
-      const recorded = await renderPlatform(withRag, (stack) =>
-        servicesWithRag(stack, { imageTag: "v1.0.0", replicas: 2, pdb: { minAvailable: 1 } }),
+      const recorded = await renderPlatform(withExample, (stack) =>
+        servicesWithExample(stack, { imageTag: "v1.0.0", replicas: 2, pdb: { minAvailable: 1 } }),
       );
       objects = recorded.objects;
       aws = recorded.aws;
@@ -242,60 +266,63 @@ describe("registry: add a team API (README recipe)", () => {
     };
 
     it("creates the namespace with Pod Security, quota, LimitRange and default-deny", () => {
-      const ns = objects.find((o) => o.kind === "Namespace" && o.metadata.name === "rag")!;
+      const ns = objects.find((o) => o.kind === "Namespace" && o.metadata.name === "example")!;
       assert.equal(ns.metadata.labels?.["pod-security.kubernetes.io/enforce"], "restricted");
-      assert.equal(ns.metadata.labels?.team, "rag");
-      find("ResourceQuota", "rag", "rag-quota");
-      find("LimitRange", "rag", "rag-limits");
-      const deny = find("NetworkPolicy", "rag", "default-deny-all");
+      assert.equal(ns.metadata.labels?.team, "example");
+      find("ResourceQuota", "example", "example-quota");
+      find("LimitRange", "example", "example-limits");
+      const deny = find("NetworkPolicy", "example", "default-deny-all");
       assert.deepEqual(deny.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
     });
 
     it("runs the API: Deployment with probes, Service, ServiceAccount with its IRSA role", () => {
-      const deployment = find("Deployment", "rag", "rag-api");
+      const deployment = find("Deployment", "example", "example-api");
       const container = deployment.spec.template.spec.containers[0];
       for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
         assert.ok(container[probe]?.httpGet, probe);
       }
       assert.equal(deployment.spec.replicas, 2);
-      find("Service", "rag", "rag-api");
-      find("PodDisruptionBudget", "rag", "rag-api");
-      const sa = find("ServiceAccount", "rag", "rag-sa");
-      assert.match(sa.metadata.annotations?.["eks.amazonaws.com/role-arn"] ?? "", /rag-api-irsa$/);
-      const config = find("ConfigMap", "rag", "rag-config");
-      assert.equal(config.data.OTEL_SERVICE_NAME, "rag-api");
-      assert.match(config.data.INDEX_BUCKET, /rag-index/);
+      find("Service", "example", "example-api");
+      find("PodDisruptionBudget", "example", "example-api");
+      const sa = find("ServiceAccount", "example", "example-sa");
+      assert.match(
+        sa.metadata.annotations?.["eks.amazonaws.com/role-arn"] ?? "",
+        /example-api-irsa$/,
+      );
+      const config = find("ConfigMap", "example", "example-config");
+      assert.equal(config.data.OTEL_SERVICE_NAME, "example-api");
+      assert.match(config.data.INDEX_BUCKET, /example-index/);
     });
 
-    it("trusts only rag/rag-sa and grants read-write on its own bucket, nothing else", () => {
+    it("trusts only example/example-sa and grants read-write on its own bucket, nothing else", () => {
       const role = aws.find(
-        (r) => r.type === "aws:iam/role:Role" && r.inputs.name === "llm-dev-rag-api-irsa",
+        (r) => r.type === "aws:iam/role:Role" && r.inputs.name === "llm-dev-example-api-irsa",
       );
       assert.ok(role);
       const trust = JSON.parse(role.inputs.assumeRolePolicy);
       assert.deepEqual(trust.Statement[0].Condition.StringEquals, {
-        [`${testOidcIssuer}:sub`]: "system:serviceaccount:rag:rag-sa",
+        [`${testOidcIssuer}:sub`]: "system:serviceaccount:example:example-sa",
         [`${testOidcIssuer}:aud`]: "sts.amazonaws.com",
       });
       const policies = aws.filter(
-        (r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name.includes("rag-api"),
+        (r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name.includes("example-api"),
       );
       assert.deepEqual(
         policies.map((p) => p.inputs.name),
-        ["rag-index-readwrite"],
+        ["example-index-readwrite"],
       );
       const doc = JSON.parse(policies[0]!.inputs.policy);
       assert.deepEqual(doc.Statement[1].Action, ["s3:GetObject", "s3:PutObject"]);
-      assert.match(doc.Statement[1].Resource, /rag-index.*\/\*$/);
+      assert.match(doc.Statement[1].Resource, /example-index.*\/\*$/);
     });
 
-    it("routes the gateway to it: ROUTE_TABLE entry and RAG_SERVICE_URL", () => {
+    it("routes the gateway to it: ROUTE_TABLE entry and EXAMPLE_SERVICE_URL", () => {
       const data = find("ConfigMap", "platform", "gateway-config").data;
-      assert.deepEqual(JSON.parse(data.ROUTE_TABLE).rag, {
-        url: "http://rag-api.rag.svc.cluster.local",
+      assert.deepEqual(JSON.parse(data.ROUTE_TABLE).example, {
+        url: "http://example-api.example.svc.cluster.local",
         timeout_ms: 20_000,
       });
-      assert.equal(data.RAG_SERVICE_URL, "http://rag-api.rag.svc.cluster.local");
+      assert.equal(data.EXAMPLE_SERVICE_URL, "http://example-api.example.svc.cluster.local");
     });
 
     it("lets the gateway reach it on 8000 and nothing else in", () => {
@@ -304,7 +331,7 @@ describe("registry: add a team API (README recipe)", () => {
       const pod = (ns: string, app: string) =>
         pods.find((p) => p.namespace === ns && p.labels.app === app)!;
       const gateway = pod("platform", "gateway");
-      const api = pod("rag", "rag-api");
+      const api = pod("example", "example-api");
       assert.ok(gateway && api);
       assert.equal(denied(model, { pod: gateway }, { pod: api }, 8000), undefined);
       assert.ok(denied(model, { pod: pod("quant", "quant-api") }, { pod: api }, 8000));
@@ -318,30 +345,30 @@ describe("registry: add a model variant (README recipe)", () => {
     it(`${stack}: the schema takes the variant's block and applies the variant checks to it`, () => {
       const schema = modelsSchemaFor(withGptq);
       const models = stackConfig(stack, "models");
-      const withBlock = (v: object) => ({ ...models, variants: { ...models.variants, gptq: v } });
+      const withBlock = (v: object) => ({ ...models, variants: { ...models.variants, gptq4: v } });
       assert.deepEqual(issuesOf(schema.safeParse(withBlock(gptqVariant))), []);
       // The registry's defaults are checked like stack values: a quantized variant names its base
       // model, and a subject variant derives from the baseline's.
-      const { baseModel: _, ...noBase } = gptq.serves!;
+      const { baseModel: _, ...noBase } = gptq4.serves!;
       const withoutBase = {
         ...withGptq,
-        models: { ...withGptq.models, gptq: { ...gptq, serves: noBase } },
+        models: { ...withGptq.models, gptq4: { ...gptq4, serves: noBase } },
       };
       assert.deepEqual(issuesOf(modelsSchemaFor(withoutBase).safeParse(withBlock(gptqVariant))), [
-        "variants.gptq.baseModel",
-        "variants.gptq.model",
+        "variants.gptq4.baseModel",
+        "variants.gptq4.model",
       ]);
       // Forgetting the stack config is an error at the variant's key.
-      assert.deepEqual(issuesOf(schema.safeParse(models)), ["variants.gptq"]);
+      assert.deepEqual(issuesOf(schema.safeParse(models)), ["variants.gptq4"]);
       // Like for like: a subject variant must derive from the baseline's model.
       assert.deepEqual(
         issuesOf(schema.safeParse(withBlock({ ...gptqVariant, baseModel: "other/model" }))),
-        ["variants.gptq.baseModel"],
+        ["variants.gptq4.baseModel"],
       );
       const clash = registry.models.awq!.serves!.servedModelName!;
       assert.deepEqual(
         issuesOf(schema.safeParse(withBlock({ ...gptqVariant, servedModelName: clash }))),
-        ["variants.gptq.servedModelName"],
+        ["variants.gptq4.servedModelName"],
       );
     });
   }
@@ -351,20 +378,20 @@ describe("registry: add a model variant (README recipe)", () => {
     const block = { ...gptqVariant, servedModelName: "gptq-canary" };
     const parsed = modelsSchemaFor(withGptq).parse({
       ...models,
-      variants: { ...models.variants, gptq: block },
+      variants: { ...models.variants, gptq4: block },
     });
-    assert.equal(parsed.variants.gptq?.servedModelName, "gptq-canary");
-    assert.equal(parsed.variants.gptq?.model, gptq.serves!.model);
+    assert.equal(parsed.variants.gptq4?.servedModelName, "gptq-canary");
+    assert.equal(parsed.variants.gptq4?.model, gptq4.serves!.model);
     const badName = {
       ...withGptq,
       models: {
         ...withGptq.models,
-        gptq: { ...gptq, serves: { ...gptq.serves, servedModelName: "GPTQ" } },
+        gptq4: { ...gptq4, serves: { ...gptq4.serves, servedModelName: "GPTQ" } },
       },
     };
-    const withBlock = { ...models, variants: { ...models.variants, gptq: gptqVariant } };
+    const withBlock = { ...models, variants: { ...models.variants, gptq4: gptqVariant } };
     assert.deepEqual(issuesOf(modelsSchemaFor(badName).safeParse(withBlock)), [
-      "variants.gptq.servedModelName",
+      "variants.gptq4.servedModelName",
     ]);
   });
 
@@ -377,7 +404,7 @@ describe("registry: add a model variant (README recipe)", () => {
           (stack) => stackConfig(stack, "services"),
           (stack) => {
             const models = stackConfig(stack, "models");
-            return { ...models, variants: { ...models.variants, gptq: gptqVariant } };
+            return { ...models, variants: { ...models.variants, gptq4: gptqVariant } };
           },
         )
       ).objects;
@@ -393,15 +420,32 @@ describe("registry: add a model variant (README recipe)", () => {
         upstream: string;
       }[];
       assert.deepEqual(
-        routes.find((r) => r.variant === "gptq"),
+        routes.find((r) => r.variant === "gptq4"),
         {
-          variant: "gptq",
+          variant: "gptq4",
           model: "mistral-7b-gptq",
-          upstream: `http://${modelServerName("gptq")}.llm-baseline.svc.cluster.local`,
+          upstream: `http://${modelServerName("gptq4")}.llm-baseline.svc.cluster.local`,
           serving: false,
           scaleToZero: false,
         },
       );
+    });
+
+    it("tells its client about it: the design's MODEL_ENDPOINT stays, MODEL_VARIANTS lists both", () => {
+      const data = objects.find(
+        (o) =>
+          o.kind === "ConfigMap" && o.metadata.name === registry.services["quant-api"]!.configMap,
+      )!.data;
+      const own = Object.keys(registry.models).filter(
+        (v) => registry.models[v]!.client === "quant-api",
+      );
+      assert.equal(data.MODEL_ENDPOINT, `${modelUrl(own[0]!)}/v1`);
+      const listed = JSON.parse(data.MODEL_VARIANTS) as { variant: string; endpoint: string }[];
+      assert.deepEqual(
+        listed.map((v) => v.variant),
+        [...own, "gptq4"],
+      );
+      assert.equal(listed.at(-1)!.endpoint, `${modelUrl("gptq4")}/v1`);
     });
 
     it("lets its callers (gateway, quant-api) send to it", () => {
@@ -418,12 +462,12 @@ describe("registry: add a model variant (README recipe)", () => {
         const apps = egress.spec.egress.flatMap((r: any) =>
           r.to.map((t: any) => t.podSelector.matchLabels.app),
         );
-        assert.ok(apps.includes(modelServerName("gptq")), app);
+        assert.ok(apps.includes(modelServerName("gptq4")), app);
       }
     });
 
     it("runs it: a GPU Deployment and a Service in llm-baseline, reachable only by its callers", () => {
-      const name = modelServerName("gptq");
+      const name = modelServerName("gptq4");
       const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata.name === name);
       assert.ok(deployment);
       assert.equal(deployment.metadata.namespace, "llm-baseline");

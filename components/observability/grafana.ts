@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { partOf } from "../catalog";
+import { partOf, registry, type Registry } from "../catalog";
 import { charts } from "../versions";
 import { release, type AddonScope } from "./addon";
 import gpuDashboard from "./dashboards/gpu.json";
@@ -9,12 +9,32 @@ import redDashboard from "./dashboards/platform-red.json";
 import vllmDashboard from "./dashboards/vllm.json";
 import { grafanaValues, type DatasourceEndpoints } from "./values/grafana";
 
+/**
+ * The RED dashboard's `service` variable lists the apps that report `http_requests_total` in the
+ * registry's service namespaces, so a new team API appears without editing the dashboard.
+ */
+function redDashboardFor(reg: Registry) {
+  const namespaces = [...new Set(Object.values(reg.services).map((d) => d.namespace))].join("|");
+  const query = `label_values(http_requests_total{namespace=~"${namespaces}"}, app)`;
+  const dashboard = structuredClone(redDashboard);
+  const service = dashboard.templating.list.find((v) => v.name === "service");
+  if (!service) throw new Error("platform-red.json: expected a `service` variable");
+  service.query.query = query;
+  service.definition = query;
+  return dashboard;
+}
+
 /** The dashboards provisioned into Grafana, as JSON text by file name. */
-export const dashboards: Record<string, string> = {
-  "platform-red": JSON.stringify(redDashboard),
-  vllm: JSON.stringify(vllmDashboard),
-  gpu: JSON.stringify(gpuDashboard),
-};
+export function dashboardsFor(reg: Registry = registry): Record<string, string> {
+  return {
+    "platform-red": JSON.stringify(redDashboardFor(reg)),
+    vllm: JSON.stringify(vllmDashboard),
+    gpu: JSON.stringify(gpuDashboard),
+  };
+}
+
+/** The platform's dashboards. */
+export const dashboards = dashboardsFor();
 
 /**
  * Grafana with a generated admin password (in a Secret), the given datasources and the dashboards.
