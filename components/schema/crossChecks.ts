@@ -138,7 +138,7 @@ export function modelsOutsideCapacity(
   ) {
     problems.push({
       path: at("variants"),
-      message: `all model replicas at peak need ${cpu}m CPU and ${memory / 2 ** 30}Gi, more than the llm-baseline quota`,
+      message: `all model replicas at peak need ${cpu}m CPU and ${memory / 2 ** 30}Gi, the llm-baseline quota allows requests.cpu ${ns.quota["requests.cpu"]} and requests.memory ${ns.quota["requests.memory"]}`,
     });
   }
   // A route that splits between LoRA variants sends them to its API's adapter-serving model.
