@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { registry, routedServices } from "../components/catalog";
 import { ConfigError, parseConfig, type PlatformConfig } from "../components/config";
 import { parseCidr } from "../components/schema/primitives";
 import { cloneStackConfig, runProgram, type RawConfig } from "./harness";
@@ -16,9 +17,22 @@ function problemsAfter(edit: (raw: RawConfig & Record<string, any>) => void): st
   assert.fail("expected the config to be rejected");
 }
 
+/** A name that is not a key of `taken`: what a stack file may not invent. */
+function unregistered(taken: Readonly<Record<string, unknown>>, base: string): string {
+  let name = base;
+  while (name in taken) name = `${name}-x`;
+  return name;
+}
+
 describe("config: the real stack files", () => {
-  const dev: PlatformConfig = parseConfig(cloneStackConfig("dev"), "dev");
-  const prod: PlatformConfig = parseConfig(cloneStackConfig("prod"), "prod");
+  // Parsed when the tests run, not when mocha loads the file: a broken stack file fails these tests
+  // by name instead of stopping the whole run.
+  let dev!: PlatformConfig;
+  let prod!: PlatformConfig;
+  before(() => {
+    dev = parseConfig(cloneStackConfig("dev"), "dev");
+    prod = parseConfig(cloneStackConfig("prod"), "prod");
+  });
 
   it("derives the name prefix and tags from the stack", () => {
     assert.equal(dev.namePrefix, "llmplatform-dev");
@@ -223,12 +237,20 @@ describe("config: the real stack files", () => {
   });
 });
 
-/** A gateway route table with these A/B variants on the finetune route. */
-const routes = (variants: { name: string; weight: number }[]) => ({
-  quant: { timeoutMs: 30000 },
-  finetune: { timeoutMs: 60000, variants },
-  eval: { timeoutMs: 45000 },
-});
+/** The route key whose traffic the gateway splits between LoRA variants (A/B). */
+const abRoute = routedServices(registry).find(([, d]) => d.route.loraVariants)?.[1].route.key;
+
+/** The gateway route table of the registry (its default timeouts), with these A/B variants on the A/B route. */
+const routes = (variants: { name: string; weight: number }[]) =>
+  Object.fromEntries(
+    routedServices(registry).map(([, d]) => [
+      d.route.key,
+      { timeoutMs: d.route.timeoutMs, ...(d.route.key === abRoute ? { variants } : {}) },
+    ]),
+  );
+
+/** A namespace the registry does not have. */
+const unknownNamespace = unregistered(registry.namespaces, "not-in-registry");
 
 describe("config: bad input names the key and what was expected", () => {
   const cases: { what: string; edit: (raw: Record<string, any>) => void; expect: string }[] = [
@@ -434,8 +456,7 @@ describe("config: bad input names the key and what was expected", () => {
           { name: "lora-v1", weight: 80 },
           { name: "lora-v2", weight: 30 },
         ])),
-      expect:
-        "llm-platform:services.gateway.routes.finetune.variants: expected weights summing to 100, got 110",
+      expect: `llm-platform:services.gateway.routes.${abRoute}.variants: expected weights summing to 100, got 110`,
     },
     {
       what: "duplicate A/B variant names",
@@ -444,8 +465,7 @@ describe("config: bad input names the key and what was expected", () => {
           { name: "lora-v1", weight: 80 },
           { name: "lora-v1", weight: 20 },
         ])),
-      expect:
-        "llm-platform:services.gateway.routes.finetune.variants[1].name: expected a unique variant name",
+      expect: `llm-platform:services.gateway.routes.${abRoute}.variants[1].name: expected a unique variant name`,
     },
     {
       what: "fixed replicas next to an HPA",
@@ -513,8 +533,8 @@ describe("config: bad input names the key and what was expected", () => {
     },
     {
       what: "a namespace the design does not have",
-      edit: (r) => (r["llm-platform:namespaces"].rag = {}),
-      expect: "llm-platform:namespaces.rag: unknown key (check its spelling)",
+      edit: (r) => (r["llm-platform:namespaces"][unknownNamespace] = {}),
+      expect: `llm-platform:namespaces.${unknownNamespace}: unknown key (check its spelling)`,
     },
     {
       what: "a quota missing from a namespace that has no default one",

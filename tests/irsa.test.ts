@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { irsaTrustPolicy } from "../components/aws/iam";
+import { adapterServing, modelNamespace, registry } from "../components/catalog";
 import {
   type StackName,
   runStack,
@@ -16,6 +17,40 @@ function objectStores(stack: StackName): string[] {
     ...(o.mimir.enabled ? ["mimir"] : []),
     ...(o.loki.storage === "s3" ? ["loki"] : []),
     ...(o.tempo.storage === "s3" ? ["tempo"] : []),
+  ];
+}
+
+/**
+ * The web-identity roles a stack must have, as [role name, trusted service account]: the cluster's own
+ * (add-ons and controllers, fixed by the platform), one per registered service, the adapter sync when
+ * a variant serves adapters, and one per observability store kept in S3.
+ */
+function expectedIrsaRoles(stack: StackName): [string, string][] {
+  const prefix = `llmplatform-${stack}`;
+  const sa = (namespace: string, account: string) =>
+    `system:serviceaccount:${namespace}:${account}`;
+  return [
+    [`${prefix}-vpc-cni-irsa`, sa("kube-system", "aws-node")],
+    [`${prefix}-aws-ebs-csi-driver-irsa`, sa("kube-system", "ebs-csi-controller-sa")],
+    [`${prefix}-aws-efs-csi-driver-irsa`, sa("kube-system", "efs-csi-controller-sa")],
+    [`${prefix}-cluster-autoscaler-irsa`, sa("kube-system", "cluster-autoscaler")],
+    [
+      `${prefix}-aws-load-balancer-controller-irsa`,
+      sa("kube-system", "aws-load-balancer-controller"),
+    ],
+    // each service of the registry, the gateway included, through its own service account
+    ...Object.entries(registry.services).map(([service, d]): [string, string] => [
+      `${prefix}-${service}-irsa`,
+      sa(d.namespace, d.serviceAccount),
+    ]),
+    ...(adapterServing(registry)
+      ? [[`${prefix}-adapter-sync-irsa`, sa(modelNamespace, "adapter-sync")] as [string, string]]
+      : []),
+    // each store kept in S3 reaches it through its own role
+    ...objectStores(stack).map((c): [string, string] => [
+      `${prefix}-${c}-irsa`,
+      sa("observability", c),
+    ]),
   ];
 }
 
@@ -48,7 +83,7 @@ describe("IRSA", () => {
   });
 
   for (const stack of stacks) {
-    it(`${stack}: every web-identity role is scoped with StringEquals on :sub and :aud`, async () => {
+    it(`${stack}: one web-identity role per service account that calls AWS (the add-ons, every registered service, the adapter sync, the stores in S3), each pinning :sub and :aud exactly`, async () => {
       const run = await runStack(stack);
       const irsa = run
         .ofType("aws:iam/role:Role")
@@ -67,52 +102,31 @@ describe("IRSA", () => {
             r.doc.Statement[0].Condition.StringEquals[`${testOidcIssuer}:sub`],
           ])
           .sort(),
-        [
-          [`llmplatform-${stack}-vpc-cni-irsa`, "system:serviceaccount:kube-system:aws-node"],
-          [
-            `llmplatform-${stack}-adapter-sync-irsa`,
-            "system:serviceaccount:llm-baseline:adapter-sync",
-          ],
-          [
-            `llmplatform-${stack}-aws-ebs-csi-driver-irsa`,
-            "system:serviceaccount:kube-system:ebs-csi-controller-sa",
-          ],
-          [
-            `llmplatform-${stack}-aws-efs-csi-driver-irsa`,
-            "system:serviceaccount:kube-system:efs-csi-controller-sa",
-          ],
-          [`llmplatform-${stack}-gateway-irsa`, "system:serviceaccount:platform:gateway-sa"],
-          [`llmplatform-${stack}-quant-api-irsa`, "system:serviceaccount:quant:quant-sa"],
-          [`llmplatform-${stack}-finetune-api-irsa`, "system:serviceaccount:finetune:finetune-sa"],
-          [`llmplatform-${stack}-eval-api-irsa`, "system:serviceaccount:eval:eval-sa"],
-          [
-            `llmplatform-${stack}-cluster-autoscaler-irsa`,
-            "system:serviceaccount:kube-system:cluster-autoscaler",
-          ],
-          [
-            `llmplatform-${stack}-aws-load-balancer-controller-irsa`,
-            "system:serviceaccount:kube-system:aws-load-balancer-controller",
-          ],
-          // each store kept in S3 reaches it through its own role
-          ...objectStores(stack).map((c) => [
-            `llmplatform-${stack}-${c}-irsa`,
-            `system:serviceaccount:observability:${c}`,
-          ]),
-        ].sort(),
+        expectedIrsaRoles(stack).sort(),
       );
       for (const r of irsa) {
-        assert.equal(r.doc.Statement.length, 1);
-        const s = r.doc.Statement[0];
-        assert.deepEqual(s.Principal, { Federated: testOidcProviderArn });
-        assert.deepEqual(Object.keys(s.Condition), ["StringEquals"]);
-        assert.deepEqual(Object.keys(s.Condition.StringEquals).sort(), [
-          `${testOidcIssuer}:aud`,
-          `${testOidcIssuer}:sub`,
-        ]);
-        assert.equal(s.Condition.StringEquals[`${testOidcIssuer}:aud`], "sts.amazonaws.com");
-        assert.match(
-          s.Condition.StringEquals[`${testOidcIssuer}:sub`],
-          /^system:serviceaccount:[^:*]+:[^:*]+$/,
+        const sub = r.doc.Statement[0].Condition.StringEquals[`${testOidcIssuer}:sub`];
+        // Exactly this document: one statement, this cluster's provider, sub and aud pinned, no wildcards.
+        assert.match(sub, /^system:serviceaccount:[^:*]+:[^:*]+$/, r.inputs.name);
+        assert.deepEqual(
+          r.doc,
+          {
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Principal: { Federated: testOidcProviderArn },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: {
+                  StringEquals: {
+                    [`${testOidcIssuer}:sub`]: sub,
+                    [`${testOidcIssuer}:aud`]: "sts.amazonaws.com",
+                  },
+                },
+              },
+            ],
+          },
+          r.inputs.name,
         );
       }
       // One role per service account: no two roles trust the same one.

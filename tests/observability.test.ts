@@ -1,7 +1,10 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { alertRules } from "../components/observability/alerts";
+import { isDeepStrictEqual } from "node:util";
+import { modelNamespace, registry, type Registry } from "../components/catalog";
+import type { PlatformConfig } from "../components/config";
+import { alertRulesFor, type AlertRule } from "../components/observability/alerts";
 import { dashboards } from "../components/observability/stack";
 import { lokiEndpoints } from "../components/observability/loki";
 import { mimirEndpoints } from "../components/observability/mimir";
@@ -27,14 +30,70 @@ import {
 
 const R = "kubernetes:helm.sh/v3:Release";
 
+/** The platform's alerts, as the alert module defines them for the registry. */
+const alertRules = (reg: Registry = registry): AlertRule[] => alertRulesFor(reg);
+
+/** What Prometheus and Alertmanager need of a rule: an expression, a duration, a severity, text. */
+function assertWellFormed(r: AlertRule): void {
+  assert.ok(typeof r.alert === "string" && r.alert.length > 0, JSON.stringify(r));
+  assert.ok(r.expr.length > 10, r.alert);
+  assert.match(r.for, /^\d+m$/, r.alert);
+  assert.ok(["critical", "warning"].includes(r.labels.severity), r.alert);
+  assert.ok(r.annotations.summary && r.annotations.description, r.alert);
+}
+
+/** The one rule of this name. */
+function rule(name: string, reg: Registry = registry): AlertRule {
+  const r = alertRules(reg).find((a) => a.alert === name);
+  assert.ok(r, `no alert ${name}`);
+  return r;
+}
+
+/** The values of a `label=~"a|b|c"` matcher in a PromQL expression (every occurrence agrees). */
+function regexMatcher(expr: string, label: string): string[] {
+  const found = [...expr.matchAll(new RegExp(`${label}=~"([^"]*)"`, "g"))].map((m) => m[1]!);
+  assert.ok(found.length > 0, `no ${label}=~ matcher in ${expr}`);
+  assert.equal(new Set(found).size, 1, `${label} matchers disagree in ${expr}`);
+  return found[0]!.split("|");
+}
+
+/** The registry plus one team API in a namespace of its own: what adding a team looks like. */
+const withNewTeam: Registry = {
+  ...registry,
+  namespaces: {
+    ...registry.namespaces,
+    "new-team": { tier: "team", team: "new-team", podSecurity: "restricted" },
+  },
+  services: {
+    ...registry.services,
+    "new-team-api": {
+      namespace: "new-team",
+      team: "new-team",
+      component: "api",
+      serviceAccount: "new-team-sa",
+      configMap: "new-team-config",
+      route: { key: "new-team", timeoutMs: 10_000 },
+    },
+  },
+};
+
+/** The namespaces the registered services run in, each once. */
+const serviceNamespaces = (reg: Registry = registry) => [
+  ...new Set(Object.values(reg.services).map((d) => d.namespace)),
+];
+
 describe("observability: dashboards as code", () => {
   const files = fs.readdirSync(path.join(repoRoot, "components", "observability", "dashboards"));
   const titles = (name: string) =>
     (JSON.parse(dashboards[name]!) as { panels: { title: string; targets: { expr: string }[] }[] })
       .panels;
 
-  it("keeps every dashboard file valid JSON with a unique uid", () => {
-    assert.deepEqual(files.sort(), ["gpu.json", "platform-red.json", "vllm.json"]);
+  it("provisions every dashboard file, each valid JSON with a unique uid and a query per panel", () => {
+    assert.deepEqual(
+      files.map((f) => f.replace(/\.json$/, "")).sort(),
+      Object.keys(dashboards).sort(),
+      "every file in dashboards/ is provisioned, and only those",
+    );
     const uids = files.map(
       (f) =>
         JSON.parse(
@@ -44,7 +103,8 @@ describe("observability: dashboards as code", () => {
           ),
         ).uid,
     );
-    assert.equal(new Set(uids).size, 3);
+    assert.ok(uids.every((u) => typeof u === "string" && u.length > 0));
+    assert.equal(new Set(uids).size, files.length);
     for (const name of Object.keys(dashboards))
       for (const p of titles(name))
         assert.ok(
@@ -107,36 +167,53 @@ describe("observability: dashboards as code", () => {
 });
 
 describe("observability: alert rules", () => {
-  it("gives every rule an expression, a duration and a severity", () => {
-    for (const r of alertRules) {
-      assert.ok(r.expr.length > 10, r.alert);
-      assert.match(r.for, /^\d+m$/, r.alert);
-      assert.ok(["critical", "warning"].includes(r.labels.severity), r.alert);
-      assert.ok(r.annotations.summary && r.annotations.description, r.alert);
-    }
-    assert.deepEqual(
-      alertRules.map((r) => r.alert),
-      [
-        "ServiceHighErrorRate",
-        "ServiceHighLatency",
-        "ModelServerDown",
-        "GpuNodeNotReady",
-        "PodCrashLooping",
-        "NamespaceNearQuota",
-      ],
-    );
+  it("gives every rule an expression, a duration and a severity, and defines each once", () => {
+    const rules = alertRules();
+    for (const r of rules) assertWellFormed(r);
+    const keys = rules.map((r) => `${r.alert} ${r.expr}`);
+    assert.equal(new Set(keys).size, keys.length, "no rule is defined twice");
+    const names = rules.map((r) => r.alert);
+    // The operations guide's alerts; more may be added.
+    for (const required of [
+      "ServiceHighErrorRate",
+      "ServiceHighLatency",
+      "ModelServerDown",
+      "GpuNodeNotReady",
+      "PodCrashLooping",
+      "NamespaceNearQuota",
+    ])
+      assert.ok(names.includes(required), `${required} is defined`);
   });
 
   it("alerts on a 5xx ratio above 5 % and a p95 above 1 s, for 5 minutes, per service", () => {
-    const [errors, latency] = alertRules;
+    const errors = rule("ServiceHighErrorRate");
+    const latency = rule("ServiceHighLatency");
     assert.match(
-      errors!.expr,
+      errors.expr,
       /status=~"5\.\."\}\[5m\]\)\) \/ sum by \(namespace, app\) .* > 0\.05$/,
     );
-    assert.equal(errors!.for, "5m");
-    assert.match(latency!.expr, /^histogram_quantile\(0\.95, .*\) > 1$/);
-    assert.equal(latency!.for, "5m");
-    assert.ok(errors!.expr.includes('app=~"gateway|quant-api|finetune-api|eval-api"'));
+    assert.equal(errors.for, "5m");
+    assert.match(latency.expr, /^histogram_quantile\(0\.95, .*\) > 1$/);
+    assert.equal(latency.for, "5m");
+  });
+
+  it("watches every registered service and namespace, including ones added to the registry", () => {
+    for (const reg of [registry, withNewTeam]) {
+      for (const name of ["ServiceHighErrorRate", "ServiceHighLatency"])
+        assert.deepEqual(
+          regexMatcher(rule(name, reg).expr, "app").sort(),
+          Object.keys(reg.services).sort(),
+          name,
+        );
+      for (const name of ["PodCrashLooping", "NamespaceNearQuota"])
+        assert.deepEqual(
+          regexMatcher(rule(name, reg).expr, "namespace").sort(),
+          Object.keys(reg.namespaces).sort(),
+          name,
+        );
+    }
+    // Model servers are watched where they run.
+    assert.ok(rule("ModelServerDown").expr.includes(`namespace="${modelNamespace}"`));
   });
 });
 
@@ -174,10 +251,17 @@ describe("observability: datasources", () => {
 
 for (const stack of stacks) {
   describe(`observability (${stack})`, () => {
-    const o = stackConfig(stack).observability;
-    const mimir = o.mimir.enabled;
-    const lokiInS3 = o.loki.storage === "s3";
-    const tempoInS3 = o.tempo.storage === "s3";
+    // Read when the tests run, not when mocha loads the file: a broken stack file fails these tests.
+    let o!: PlatformConfig["observability"];
+    let mimir = false;
+    let lokiInS3 = false;
+    let tempoInS3 = false;
+    before(() => {
+      o = stackConfig(stack).observability;
+      mimir = o.mimir.enabled;
+      lokiInS3 = o.loki.storage === "s3";
+      tempoInS3 = o.tempo.storage === "s3";
+    });
     const prefix = `llmplatform-${stack}`;
     const values = async (release: string) => (await runStack(stack)).get(R, release).inputs.values;
 
@@ -294,31 +378,37 @@ for (const stack of stacks) {
       if (tempoInS3) assert.equal(v.tempo.storage.trace.s3.bucket, `${prefix}-tempo-20261123`);
     });
 
-    if (mimir) {
-      it("runs Mimir without Kafka (classic architecture), in S3 through IRSA", async () => {
-        const v = await values("mimir");
-        assert.deepEqual([v.kafka.enabled, v.minio.enabled], [false, false]);
-        const c = v.mimir.structuredConfig;
-        assert.equal(c.ingest_storage.enabled, false);
-        assert.equal(c.multitenancy_enabled, false);
-        assert.equal(c.common.storage.backend, "s3");
-        assert.equal(c.blocks_storage.s3.bucket_name, `${prefix}-mimir-blocks-20261123`);
-        assert.equal(c.ruler_storage.s3.bucket_name, `${prefix}-mimir-ruler-20261123`);
-        assert.equal(c.limits.compactor_blocks_retention_period, `${o.mimir.retentionDays}d`);
-        assert.deepEqual(v.serviceAccount.annotations, {
-          "eks.amazonaws.com/role-arn": `arn:aws:iam::${testAccountId}:role/${prefix}-mimir-irsa`,
-        });
-        const run = await runStack(stack);
-        const policy = JSON.parse(
-          run.get("aws:iam/rolePolicy:RolePolicy", `${prefix}-observability-mimir-mimir-buckets`)
-            .inputs.policy,
+    it("runs Mimir exactly when enabled: without Kafka (classic architecture), in S3 through IRSA", async () => {
+      const run = await runStack(stack);
+      if (!mimir) {
+        assert.deepEqual(
+          run.resources.filter((r) => /mimir/.test(r.name)).map((r) => `${r.type}::${r.name}`),
+          [],
+          "no Mimir release, role or bucket",
         );
-        assert.deepEqual(policy.Statement[0].Resource, [
-          `arn:aws:s3:::${prefix}-mimir-blocks-20261123`,
-          `arn:aws:s3:::${prefix}-mimir-ruler-20261123`,
-        ]);
+        return;
+      }
+      const v = await values("mimir");
+      assert.deepEqual([v.kafka.enabled, v.minio.enabled], [false, false]);
+      const c = v.mimir.structuredConfig;
+      assert.equal(c.ingest_storage.enabled, false);
+      assert.equal(c.multitenancy_enabled, false);
+      assert.equal(c.common.storage.backend, "s3");
+      assert.equal(c.blocks_storage.s3.bucket_name, `${prefix}-mimir-blocks-20261123`);
+      assert.equal(c.ruler_storage.s3.bucket_name, `${prefix}-mimir-ruler-20261123`);
+      assert.equal(c.limits.compactor_blocks_retention_period, `${o.mimir.retentionDays}d`);
+      assert.deepEqual(v.serviceAccount.annotations, {
+        "eks.amazonaws.com/role-arn": `arn:aws:iam::${testAccountId}:role/${prefix}-mimir-irsa`,
       });
-    }
+      const policy = JSON.parse(
+        run.get("aws:iam/rolePolicy:RolePolicy", `${prefix}-observability-mimir-mimir-buckets`)
+          .inputs.policy,
+      );
+      assert.deepEqual(policy.Statement[0].Resource, [
+        `arn:aws:s3:::${prefix}-mimir-blocks-20261123`,
+        `arn:aws:s3:::${prefix}-mimir-ruler-20261123`,
+      ]);
+    });
 
     it("serves OTLP at otel-collector:4317/4318 and routes traces, metrics and logs to their stores", async () => {
       const v = await values("otel-collector");
@@ -369,7 +459,7 @@ for (const stack of stacks) {
         passwordKey: "admin-password",
       });
       assert.equal(v["grafana.ini"].server.root_url, run.outputs.grafanaUrl);
-      assert.deepEqual(Object.keys(v.dashboards.platform).sort(), ["gpu", "platform-red", "vllm"]);
+      assert.deepEqual(Object.keys(v.dashboards.platform).sort(), Object.keys(dashboards).sort());
       assert.equal(
         v.datasources["datasources.yaml"].datasources[0].name,
         mimir ? "Mimir" : "Prometheus",
@@ -386,14 +476,24 @@ for (const stack of stacks) {
       const pm = (n: string) =>
         run.get("kubernetes:monitoring.coreos.com/v1:PodMonitor", `${prefix}-observability-${n}`)
           .inputs;
-      assert.deepEqual(pm("platform-services").spec.namespaceSelector, {
-        matchNames: ["platform", "quant", "finetune", "eval"],
-      });
+      // Every registered service is selected, in every namespace a service runs in, and nothing else.
+      const services = pm("platform-services").spec;
+      assert.deepEqual(
+        [...services.namespaceSelector.matchNames].sort(),
+        serviceNamespaces().sort(),
+      );
+      assert.deepEqual(services.selector.matchExpressions.length, 1);
+      const [app] = services.selector.matchExpressions;
+      assert.deepEqual([app.key, app.operator], ["app", "In"]);
+      assert.deepEqual([...app.values].sort(), Object.keys(registry.services).sort());
       assert.deepEqual(pm("platform-services").spec.podMetricsEndpoints, [
         { port: "http", path: "/metrics", interval: "30s" },
       ]);
       assert.deepEqual(pm("model-servers").spec.selector, {
         matchLabels: { "llmplatform.io/model-server": "true" },
+      });
+      assert.deepEqual(pm("model-servers").spec.namespaceSelector, {
+        matchNames: [modelNamespace],
       });
       assert.deepEqual(pm("dcgm-exporter").spec.podMetricsEndpoints, [
         { port: "metrics", path: "/metrics", interval: "15s" },
@@ -409,7 +509,15 @@ for (const stack of stacks) {
         "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
         `${prefix}-observability-rules`,
       ).inputs.spec;
-      assert.equal(rules.groups[0].rules.length, alertRules.length);
+      // Every alert the module defines for the registry is deployed exactly as defined; anything else
+      // deployed (e.g. alerts that follow the stack's config) is a well-formed rule too.
+      const deployed: AlertRule[] = rules.groups.flatMap((g: { rules: AlertRule[] }) => g.rules);
+      for (const r of alertRules())
+        assert.ok(
+          deployed.some((d) => isDeepStrictEqual(d, r)),
+          `${r.alert} is deployed as defined`,
+        );
+      for (const d of deployed) assertWellFormed(d);
     });
 
     it("opens the observability namespace only as far as its stack needs", async () => {

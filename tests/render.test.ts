@@ -3,6 +3,7 @@ import * as yaml from "js-yaml";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { registry } from "../components/catalog";
 import { writeRender } from "../scripts/render";
 import { runStack, stacks, validateKubernetesObject } from "./harness";
 
@@ -15,16 +16,13 @@ for (const stack of stacks) {
       const run = await runStack(stack);
       writeRender(run, out);
       const dir = path.join(out, stack, "k8s");
-      assert.deepEqual(fs.readdirSync(dir).sort(), [
-        "_cluster.yaml",
-        "eval.yaml",
-        "finetune.yaml",
-        "kube-system.yaml",
-        "llm-baseline.yaml",
-        "observability.yaml",
-        "platform.yaml",
-        "quant.yaml",
-      ]);
+      // One file per registered namespace, kube-system (the cluster add-ons) and the cluster-scoped objects.
+      assert.deepEqual(
+        fs.readdirSync(dir).sort(),
+        ["_cluster", "kube-system", ...Object.keys(registry.namespaces)]
+          .map((n) => `${n}.yaml`)
+          .sort(),
+      );
       let count = 0;
       for (const file of fs.readdirSync(dir)) {
         for (const doc of yaml.loadAll(fs.readFileSync(path.join(dir, file), "utf8")) as any[]) {
