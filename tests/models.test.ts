@@ -1,14 +1,19 @@
 import * as assert from "node:assert/strict";
+import { gpuInstanceShapes } from "../components/aws/gpuInstances";
+import { modelCallers, registry } from "../components/catalog";
 import { ConfigError, parseConfig } from "../components/config";
 import { modelProbes, modelShutdown, vllmArgs } from "../components/k8s/modelServer";
 import { gpuGroupLoads, modelsOutsideCapacity } from "../components/schema/crossChecks";
-import { replicaRange, variantNodeGroup } from "../components/schema/models";
+import { replicaRange, variantConfig, variantNodeGroup } from "../components/schema/models";
 import { efsStorageClassParameters } from "../components/modelServing";
 import { images } from "../components/versions";
 import { cloneStackConfig, fakeSecret, runProgram, runStack, stacks } from "./harness";
 
 const D = "kubernetes:apps/v1:Deployment";
-const variants = ["baseline", "awq", "lora", "judge"] as const;
+/** Every registered variant, in registry order: each must be deployed, scheduled and reachable. */
+const variants = Object.keys(registry.models);
+/** The design's model endpoints: a registry may add variants, never drop these. */
+const designVariants = ["baseline", "awq", "lora", "judge"];
 
 describe("models: pure parts", () => {
   const dev = parseConfig(cloneStackConfig("dev"), "dev").models.variants;
@@ -58,9 +63,10 @@ describe("models: pure parts", () => {
 
 for (const stack of stacks) {
   describe(`models (${stack})`, () => {
-    it("runs the four variants, one GPU each, Guaranteed QoS, the replica count left to KEDA", async () => {
+    it("runs every registered variant, one GPU each, Guaranteed QoS, the replica count left to KEDA when it autoscales", async () => {
       const run = await runStack(stack);
       const models = parseConfig(cloneStackConfig(stack), stack).models.variants;
+      for (const v of designVariants) assert.ok(variants.includes(v), `design variant ${v}`);
       for (const v of variants) {
         const dep = run.get(D, `vllm-${v}`).inputs;
         assert.equal(dep.metadata.name, `vllm-${v}`);
@@ -70,10 +76,18 @@ for (const stack of stacks) {
           "model downloads are never on the deploy path",
         );
         assert.equal(dep.metadata.namespace, "llm-baseline");
-        const so = run.get("kubernetes:keda.sh/v1alpha1:ScaledObject", `vllm-${v}-scaler`);
-        assert.equal(dep.spec.replicas, undefined, "the ScaledObject's HPA owns the count");
-        assert.equal(so.inputs.spec.minReplicaCount, models[v]!.autoscaling!.minReplicas);
-        assert.equal(so.inputs.spec.maxReplicaCount, models[v]!.autoscaling!.maxReplicas);
+        const so = run
+          .ofType("kubernetes:keda.sh/v1alpha1:ScaledObject")
+          .find((r) => r.name === `vllm-${v}-scaler`);
+        const autoscaling = models[v]!.autoscaling;
+        if (autoscaling) {
+          assert.equal(dep.spec.replicas, undefined, "the ScaledObject's HPA owns the count");
+          assert.equal(so?.inputs.spec.minReplicaCount, autoscaling.minReplicas, v);
+          assert.equal(so?.inputs.spec.maxReplicaCount, autoscaling.maxReplicas, v);
+        } else {
+          assert.equal(dep.spec.replicas, models[v]!.replicas, `${v}: a fixed count`);
+          assert.equal(so, undefined, `${v}: no ScaledObject without autoscaling`);
+        }
         const pod = dep.spec.template.spec;
         assert.equal(pod.enableServiceLinks, false, "no VLLM_<SERVICE>_PORT variables");
         const c = pod.containers[0];
@@ -334,17 +348,32 @@ for (const stack of stacks) {
       // Runtime LoRA updating also opens /v1/load_lora_adapter and /v1/unload_lora_adapter: only
       // finetune-api, the adapters' owner, reaches the LoRA server.
       assert.deepEqual(callers("lora"), ["finetune/finetune-api"]);
-      const quantEgress = run.get(np, "quant-api-allow-quant-api-to-model-servers-8000").inputs.spec
-        .egress[0].to;
-      assert.deepEqual(
-        quantEgress.map((p: any) => p.podSelector.matchLabels.app),
-        ["vllm-awq"],
-      );
-      const gatewayEgress = run.get(np, "gateway-allow-gateway-to-model-servers-8000").inputs.spec
-        .egress[0].to;
-      assert.deepEqual(
-        gatewayEgress.map((p: any) => p.podSelector.matchLabels.app),
-        ["vllm-baseline", "vllm-awq", "vllm-judge"],
+      // Every variant, the design's and any other: exactly the callers its registry entry names.
+      const inNamespace = (svc: string) => `${registry.services[svc]!.namespace}/${svc}`;
+      for (const v of variants) assert.deepEqual(callers(v), modelCallers(v).map(inNamespace), v);
+      // Each caller reaches exactly the model servers it may call, in registry order.
+      const egressTo = (svc: string) =>
+        run
+          .get(np, `${svc}-allow-${svc}-to-model-servers-8000`)
+          .inputs.spec.egress[0].to.map(
+            (p: any) =>
+              `${p.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]}/${p.podSelector.matchLabels.app}`,
+          );
+      const callerServices = [...new Set(variants.flatMap((v) => modelCallers(v)))];
+      for (const svc of callerServices) {
+        assert.deepEqual(
+          egressTo(svc),
+          variants
+            .filter((v) => modelCallers(v).includes(svc))
+            .map((v) => `llm-baseline/vllm-${v}`),
+          svc,
+        );
+      }
+      assert.ok(egressTo("quant-api").includes("llm-baseline/vllm-awq"));
+      assert.ok(egressTo("gateway").includes("llm-baseline/vllm-baseline"));
+      assert.ok(
+        !egressTo("gateway").includes("llm-baseline/vllm-lora"),
+        "the gateway never reaches the LoRA server",
       );
       const hub = run.get(np, "llm-baseline-allow-https-to-hugging-face-hub").inputs.spec;
       assert.deepEqual(hub.podSelector, { matchLabels: { "llmplatform.io/model-server": "true" } });
@@ -380,6 +409,10 @@ for (const stack of stacks) {
 }
 
 describe("models: bad input", () => {
+  const prod = parseConfig(cloneStackConfig("prod"), "prod");
+  /** Peak replicas of a variant in the prod stack. */
+  const prodPeak = (v: string) => replicaRange(variantConfig(prod.models, v)).max;
+
   function problems(edit: (r: Record<string, any>) => void): string[] {
     const raw = cloneStackConfig("prod") as Record<string, any>;
     edit(raw);
@@ -392,10 +425,19 @@ describe("models: bad input", () => {
   }
 
   it("requires the HF token when a gated model is configured, naming the key and the fix", () => {
-    const p = problems((r) => delete r["llm-platform:hfToken"]);
-    assert.deepEqual(p, [
-      "llm-platform:hfToken: required: models.variants baseline, lora use gated Hugging Face models; set it with `pulumi config set --secret llm-platform:hfToken <token>`",
+    // Which variants are gated is set here, over whatever the registry and the stack say.
+    const withGated = (gated: string[]) =>
+      problems((r) => {
+        delete r["llm-platform:hfToken"];
+        for (const [v, block] of Object.entries<Record<string, any>>(
+          r["llm-platform:models"].variants,
+        ))
+          block.gated = gated.includes(v);
+      });
+    assert.deepEqual(withGated(["baseline", "judge"]), [
+      "llm-platform:hfToken: required: models.variants baseline, judge use gated Hugging Face models; set it with `pulumi config set --secret llm-platform:hfToken <token>`",
     ]);
+    assert.deepEqual(withGated([]), [], "no gated model, no token needed");
   });
 
   it("stops `pulumi up` without the token before any resource", async () => {
@@ -407,25 +449,32 @@ describe("models: bad input", () => {
   });
 
   it("rejects peak model replicas beyond the GPU nodes (one model per node) or the GPU quota", () => {
+    // Every variant on the first GPU group, each autoscaling up to 3: the peak is 3 per variant.
+    const perVariant = 3;
+    const peak = perVariant * variants.length;
     let group = "";
-    const p = problems((r) => {
-      const g = r["llm-platform:nodeGroups"].gpu[0];
-      Object.assign(g, { maxSize: 8 });
-      group = g.name;
-      r["llm-platform:models"].variants.baseline.autoscaling.maxReplicas = 6;
-    });
-    assert.ok(
-      p.includes(
-        `llm-platform:models.variants: 12 model replicas at peak (baseline, awq, lora, judge) need 12 GPU nodes (one model per node), nodeGroups.gpu ${group} allows maxSize 8`,
-      ),
-      p.join("\n"),
-    );
-    assert.ok(
-      p.includes(
-        "llm-platform:models.variants: 12 model replicas at peak need 12 GPUs, the llm-baseline quota allows 8",
-      ),
-      p.join("\n"),
-    );
+    const atCapacity = (maxSize: number, gpuQuota: number) =>
+      problems((r) => {
+        const g = r["llm-platform:nodeGroups"].gpu[0];
+        Object.assign(g, { maxSize });
+        group = g.name;
+        r["llm-platform:namespaces"]["llm-baseline"].quota["requests.nvidia.com/gpu"] = gpuQuota;
+        const m = r["llm-platform:models"];
+        m.nodeGroup = g.name;
+        for (const v of Object.values<Record<string, any>>(m.variants)) {
+          delete v.nodeGroup;
+          delete v.replicas;
+          v.autoscaling = { ...v.autoscaling, minReplicas: 0, maxReplicas: perVariant };
+        }
+      });
+    const over = atCapacity(peak - 1, peak - 1);
+    const nodes = `llm-platform:models.variants: ${peak} model replicas at peak (${variants.join(", ")}) need ${peak} GPU nodes (one model per node), nodeGroups.gpu ${group} allows maxSize`;
+    const gpus = `llm-platform:models.variants: ${peak} model replicas at peak need ${peak} GPUs, the llm-baseline quota allows`;
+    assert.ok(over.includes(`${nodes} ${peak - 1}`), over.join("\n"));
+    assert.ok(over.includes(`${gpus} ${peak - 1}`), over.join("\n"));
+    // Exactly at capacity is enough.
+    const fits = atCapacity(peak, peak);
+    assert.ok(!fits.some((m) => m.startsWith(nodes) || m.startsWith(gpus)), fits.join("\n"));
   });
 
   it("rejects min above max replicas, naming the key", () => {
@@ -503,35 +552,52 @@ describe("models: bad input", () => {
     ]);
   });
 
-  it("rejects a model pod larger than its node", () => {
-    const p = problems((r) => (r["llm-platform:models"].variants.judge.resources.memory = "30Gi"));
-    assert.ok(
-      p.some((x) =>
-        x.startsWith(
-          "llm-platform:models.variants.judge.resources: expected at most 7 CPU and 28Gi to fit a g5.2xlarge node",
-        ),
-      ),
-      p.join("\n"),
-    );
+  it("rejects a model pod larger than its node (less 1 vCPU and 4 GiB for the system), whatever the node type", () => {
+    // The judge's group in the prod stack and its node shape from the instance table.
+    const group = prod.nodeGroups.gpu.find(
+      (g) => g.name === variantNodeGroup(prod.models, "judge"),
+    )!;
+    const type = group.instanceTypes[0]!;
+    const shape = gpuInstanceShapes[type]!;
+    const tooLarge =
+      `llm-platform:models.variants.judge.resources: expected at most ${shape.vcpu - 1} CPU and ` +
+      `${shape.memoryGiB - 4}Gi to fit a ${type} node of group ${group.name} ` +
+      `(${shape.vcpu} vCPU / ${shape.memoryGiB} GiB) beside its system pods`;
+    const judgeSized = (cpu: number, memoryGiB: number) =>
+      problems(
+        (r) =>
+          (r["llm-platform:models"].variants.judge.resources = {
+            cpu: String(cpu),
+            memory: `${memoryGiB}Gi`,
+          }),
+      );
+    const overMemory = judgeSized(shape.vcpu - 1, shape.memoryGiB - 3);
+    assert.ok(overMemory.includes(tooLarge), overMemory.join("\n"));
+    const overCpu = judgeSized(shape.vcpu, shape.memoryGiB - 4);
+    assert.ok(overCpu.includes(tooLarge), overCpu.join("\n"));
+    const fits = judgeSized(shape.vcpu - 1, shape.memoryGiB - 4);
+    assert.ok(!fits.includes(tooLarge), fits.join("\n"));
   });
 
   it("rejects an A/B variant the LoRA server does not serve", () => {
+    // Every route as the prod stack has it (the registry may add routes); only finetune's split changes.
+    const routes = prod.services.gateway.routes;
+    const adapters = variantConfig(prod.models, "lora").lora!.adapters;
     const p = problems(
       (r) =>
         (r["llm-platform:services"].gateway.routes = {
-          quant: { timeoutMs: 30000 },
+          ...structuredClone(routes),
           finetune: {
-            timeoutMs: 60000,
+            timeoutMs: routes.finetune!.timeoutMs,
             variants: [
-              { name: "lora-v1", weight: 80 },
-              { name: "lora-v3", weight: 20 },
+              { name: adapters[0], weight: 80 },
+              { name: "not-an-adapter", weight: 20 },
             ],
           },
-          eval: { timeoutMs: 45000 },
         }),
     );
     assert.deepEqual(p, [
-      "llm-platform:services.gateway.routes.finetune.variants[1].name: expected one of the LoRA server's adapters (lora-v1, lora-v2)",
+      `llm-platform:services.gateway.routes.finetune.variants[1].name: expected one of the LoRA server's adapters (${adapters.join(", ")})`,
     ]);
   });
 
@@ -560,7 +626,10 @@ describe("models: bad input", () => {
         minSize: 0,
         maxSize: 1,
       });
-      inference.maxSize = 6;
+      // Room on the first group for exactly the peak of the variants that stay there.
+      inference.maxSize = variants
+        .filter((v) => v !== "judge" && variantNodeGroup(prod.models, v) === inference.name)
+        .reduce((n, v) => n + prodPeak(v), 0);
       Object.assign(r["llm-platform:models"].variants.judge, {
         nodeGroup: "judge",
         resources: { cpu: "4", memory: "16Gi" },

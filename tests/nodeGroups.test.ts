@@ -9,8 +9,10 @@ import {
   nodeGroupLabel,
   type NodeGroupSpec,
 } from "../components/aws/nodeGroupSpecs";
+import { registry } from "../components/catalog";
 import { parseConfig, type GpuNodeGroupConfig } from "../components/config";
 import { gpuGroupWarnings, nodeGroupsSchema } from "../components/schema/aws";
+import { replicaRange, variantConfig } from "../components/schema/models";
 import { cloneStackConfig, runProgram, runStack, stacks, type StackRun } from "./harness";
 
 const gpuTypes = Object.keys(gpuInstanceShapes);
@@ -25,6 +27,12 @@ const gpuGroup = (instanceTypes: string[], name = "inference"): GpuNodeGroupConf
 });
 
 const cpuGroup = { instanceTypes: ["m6i.xlarge"], minSize: 2, maxSize: 4 };
+
+/** The warning a GPU group of one instance type gets (fewer SPOT capacity pools). */
+const singleTypeWarning = (index: number, group: { name: string; instanceTypes: string[] }) =>
+  `llm-platform:nodeGroups.gpu[${index}].instanceTypes: group ${group.name} has one instance type ` +
+  `(${group.instanceTypes[0]}), which limits it to that type's SPOT capacity pools; add types of the ` +
+  "same shape from components/aws/gpuInstances.ts where the family has them";
 
 /** The node-groups config with these GPU groups: parsed (success) or its issues' paths and messages. */
 function parseGroups(gpu: object[]) {
@@ -277,34 +285,42 @@ describe("node groups: recorded resources follow the config", () => {
 describe("node groups: several GPU groups, variants placed per group", () => {
   it("creates each group and schedules each variant onto the group it names", async () => {
     const raw = cloneStackConfig("prod") as Record<string, any>;
+    const prod = parseConfig(cloneStackConfig("prod"), "prod").models;
+    const peak = (v: string) => replicaRange(variantConfig(prod, v)).max;
     const inference = raw["llm-platform:nodeGroups"].gpu[0];
+    const variants = Object.keys(registry.models);
+    // The judge moves to a group of its own sized for its peak; the first group keeps room for
+    // exactly the peak of every other variant (all on the models-wide group).
+    raw["llm-platform:models"].nodeGroup = inference.name;
+    for (const v of variants) delete raw["llm-platform:models"].variants[v].nodeGroup;
     raw["llm-platform:nodeGroups"].gpu.push({
       ...inference,
       name: "judge",
       instanceTypes: ["g6e.2xlarge"],
-      maxSize: 2,
+      maxSize: peak("judge"),
     });
-    inference.maxSize = 6;
+    inference.maxSize = variants.filter((v) => v !== "judge").reduce((n, v) => n + peak(v), 0);
     raw["llm-platform:models"].variants.judge.nodeGroup = "judge";
     const run = await runProgram("prod", raw);
     assert.equal(run.error, undefined, String(run.error));
     const config = parseConfig(raw, "prod");
-    assert.deepEqual(config.warnings, [
-      "llm-platform:nodeGroups.gpu[1].instanceTypes: group judge has one instance type (g6e.2xlarge), " +
-        "which limits it to that type's SPOT capacity pools; add types of the same shape from " +
-        "components/aws/gpuInstances.ts where the family has them",
-    ]);
+    // The single-type judge group is warned about, and so is any other group of one type.
+    assert.deepEqual(
+      config.warnings.filter((w) => w.startsWith("llm-platform:nodeGroups.")),
+      config.nodeGroups.gpu.flatMap((g, i) =>
+        g.instanceTypes.length === 1 ? [singleTypeWarning(i, g)] : [],
+      ),
+    );
+    assert.ok(config.warnings.includes(singleTypeWarning(1, config.nodeGroups.gpu[1]!)));
     for (const g of config.nodeGroups.gpu)
       assertGroupResources(run, "llmplatform-prod", gpuNodeGroupSpec(g));
     const groupOf = (v: string) =>
       run.get("kubernetes:apps/v1:Deployment", `vllm-${v}`).inputs.spec.template.spec.nodeSelector[
         nodeGroupLabel
       ];
-    assert.deepEqual(["baseline", "awq", "lora", "judge"].map(groupOf), [
-      inference.name,
-      inference.name,
-      inference.name,
-      "judge",
-    ]);
+    assert.deepEqual(
+      variants.map(groupOf),
+      variants.map((v) => (v === "judge" ? "judge" : inference.name)),
+    );
   });
 });

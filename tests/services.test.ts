@@ -1,7 +1,10 @@
 import * as assert from "node:assert/strict";
 import { configHash, hpaSpec } from "../components/k8s/microservice";
+import { modelCallers, registry, routedServices, type Registry } from "../components/catalog";
 import { modelRoutes, routeTable } from "../components/platformServices";
 import { parseConfig } from "../components/config";
+import type { ModelsConfig, ModelVariantConfig } from "../components/schema/models";
+import type { GatewayRoutes } from "../components/schema/platform";
 import {
   cloneStackConfig,
   runStack,
@@ -16,13 +19,23 @@ const D = "kubernetes:apps/v1:Deployment";
 const platformOnly = <R extends { inputs: any }>(rs: R[]) =>
   rs.filter((r) => r.inputs.metadata.namespace !== "llm-baseline");
 const NP = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
-const apis = [
+
+/** The design's team APIs (service, namespace, service account, ConfigMap), in ROUTE_TABLE order. */
+const designApis = [
   ["quant-api", "quant", "quant-sa", "quant-config"],
   ["finetune-api", "finetune", "finetune-sa", "finetune-config"],
   ["eval-api", "eval", "eval-sa", "eval-config"],
 ] as const;
+/** Every team API the gateway routes to, the same four facts from the registry, in ROUTE_TABLE order. */
+const apis = routedServices(registry).map(
+  ([api, d]) => [api, d.namespace, d.serviceAccount, d.configMap] as const,
+);
+/** In-cluster URL of a registered service: its ClusterIP Service on port 80. */
+const urlOf = (svc: string) =>
+  `http://${svc}.${registry.services[svc]!.namespace}.svc.cluster.local`;
 
-const routes = {
+/** The design's gateway routes (the defaults both stacks use). */
+const designRoutes = {
   quant: { timeoutMs: 30000 },
   finetune: {
     timeoutMs: 60000,
@@ -32,6 +45,17 @@ const routes = {
     ],
   },
   eval: { timeoutMs: 45000 },
+};
+const designRouteKeys = Object.keys(designRoutes);
+/** One route per registered team API: the design's as the design gives them, any other at its registry default. */
+const routes: GatewayRoutes = {
+  ...Object.fromEntries(
+    routedServices(registry).map(([, d]) => [
+      d.route.key,
+      { timeoutMs: d.route.timeoutMs, variants: d.route.loraVariants?.map((v) => ({ ...v })) },
+    ]),
+  ),
+  ...designRoutes,
 };
 
 /**
@@ -47,35 +71,102 @@ const designRouteTable =
 /** JSON text without insignificant whitespace (outside strings), key order kept. */
 const compact = (json: string) => JSON.stringify(JSON.parse(json));
 
+/**
+ * The ROUTE_TABLE text for these routes: the design's table byte for byte (its keys first, in its
+ * order), then one entry for each further team API the registry routes to, in registry order.
+ */
+function expectedRouteTable(rs: GatewayRoutes): string {
+  const further = routedServices(registry)
+    .filter(([, d]) => !designRouteKeys.includes(d.route.key))
+    .map(([api, d]) => {
+      const route = rs[d.route.key]!;
+      const entry = {
+        url: urlOf(api),
+        timeout_ms: route.timeoutMs,
+        ...(d.route.loraVariants
+          ? {
+              ab_variants: Object.fromEntries(
+                (route.variants ?? []).map((v) => [v.name, { weight: v.weight }]),
+              ),
+            }
+          : {}),
+      };
+      return `,${JSON.stringify(d.route.key)}:${JSON.stringify(entry)}`;
+    });
+  return compact(designRouteTable).slice(0, -1) + further.join("") + "}";
+}
+
 const devModels = parseConfig(cloneStackConfig("dev"), "dev").models;
-/** The gateway's model entries: every variant but LoRA (reached through finetune-api only). */
-const expectedModelRoutes = (scaleToZero: boolean) => [
-  {
-    variant: "baseline",
-    model: "mistral-7b-instruct",
-    upstream: "http://vllm-baseline.llm-baseline.svc.cluster.local",
-    serving: true,
-    scaleToZero,
-  },
-  {
-    variant: "awq",
-    model: "mistral-7b-instruct-awq",
-    upstream: "http://vllm-awq.llm-baseline.svc.cluster.local",
-    serving: true,
-    scaleToZero,
-  },
-  {
-    variant: "judge",
-    model: "qwen2.5-7b-instruct-judge",
-    upstream: "http://vllm-judge.llm-baseline.svc.cluster.local",
-    serving: true,
-    scaleToZero,
-  },
-];
+
+/** These models with every variant scaled the same way (a fixed count or autoscaling). */
+function scaledAlike(
+  m: ModelsConfig,
+  scale: Pick<ModelVariantConfig, "replicas" | "autoscaling">,
+): ModelsConfig {
+  return {
+    ...m,
+    variants: Object.fromEntries(
+      Object.entries(m.variants).map(([v, c]) => [
+        v,
+        { ...c, replicas: undefined, autoscaling: undefined, ...scale },
+      ]),
+    ),
+  };
+}
 
 describe("services: pure parts", () => {
+  it("routes to the design's team APIs first, under the design's names", () => {
+    assert.deepEqual(apis.slice(0, designApis.length), designApis);
+    assert.deepEqual(
+      routedServices(registry)
+        .slice(0, designRouteKeys.length)
+        .map(([, d]) => d.route.key),
+      designRouteKeys,
+    );
+  });
+
   it("builds the design's ROUTE_TABLE: team URLs, timeouts and the finetune A/B split", () => {
-    assert.equal(JSON.stringify(routeTable(routes)), compact(designRouteTable));
+    // Exactly the design's text for its routes; a team API the registry adds comes after them.
+    const text = JSON.stringify(routeTable(routes));
+    assert.equal(text, expectedRouteTable(routes));
+    assert.ok(text.startsWith(compact(designRouteTable).slice(0, -1)));
+    // The design's own registry (its three team APIs) gives the design's table exactly.
+    const design: Registry = {
+      ...registry,
+      services: Object.fromEntries(
+        Object.entries(registry.services).filter(
+          ([, d]) => !d.route || designRouteKeys.includes(d.route.key),
+        ),
+      ),
+    };
+    assert.equal(JSON.stringify(routeTable(designRoutes, design)), compact(designRouteTable));
+  });
+
+  it("adds each further registered team API to ROUTE_TABLE after the design's routes", () => {
+    const reg: Registry = {
+      ...registry,
+      namespaces: { ...registry.namespaces, team: { tier: "team", podSecurity: "restricted" } },
+      services: {
+        ...registry.services,
+        "team-api": {
+          namespace: "team",
+          team: "team",
+          component: "api",
+          serviceAccount: "team-sa",
+          configMap: "team-config",
+          route: { key: "team", timeoutMs: 12_000 },
+        },
+      },
+    };
+    const table = routeTable({ ...routes, team: { timeoutMs: 12_000 } }, reg);
+    assert.deepEqual(Object.keys(table), [
+      ...routedServices(registry).map(([, d]) => d.route.key),
+      "team",
+    ]);
+    assert.deepEqual(table.team, {
+      url: "http://team-api.team.svc.cluster.local",
+      timeout_ms: 12_000,
+    });
   });
 
   it("keeps the A/B split's order and weights from config", () => {
@@ -97,7 +188,41 @@ describe("services: pure parts", () => {
   });
 
   it("lists the model endpoints the gateway may call under their own key, with scale-to-zero", () => {
-    assert.deepEqual(modelRoutes(devModels), expectedModelRoutes(true));
+    // Every variant the gateway may call (all but client-only ones such as LoRA), in registry order.
+    const gatewayVariants = Object.keys(registry.models).filter((v) =>
+      modelCallers(v).includes("gateway"),
+    );
+    assert.ok(gatewayVariants.includes("baseline"));
+    assert.ok(!gatewayVariants.includes("lora"), "LoRA is reached through finetune-api only");
+    const autoscaling = { requestsWaitingPerReplica: 4, kvCacheUsage: 0.8, idleMinutes: 30 };
+    const cases = [
+      { scale: { replicas: 0 }, serving: false, scaleToZero: false },
+      { scale: { replicas: 2 }, serving: true, scaleToZero: false },
+      {
+        scale: { autoscaling: { ...autoscaling, minReplicas: 0, maxReplicas: 2 } },
+        serving: true,
+        scaleToZero: true,
+      },
+      {
+        scale: { autoscaling: { ...autoscaling, minReplicas: 1, maxReplicas: 2 } },
+        serving: true,
+        scaleToZero: false,
+      },
+    ];
+    for (const { scale, serving, scaleToZero } of cases) {
+      const models = scaledAlike(devModels, scale);
+      assert.deepEqual(
+        modelRoutes(models),
+        gatewayVariants.map((variant) => ({
+          variant,
+          model: models.variants[variant]!.servedModelName,
+          upstream: `http://vllm-${variant}.llm-baseline.svc.cluster.local`,
+          serving,
+          scaleToZero,
+        })),
+        JSON.stringify(scale),
+      );
+    }
   });
 
   it("hashes config independently of key order, and differently when a value changes", () => {
@@ -302,9 +427,12 @@ for (const stack of stacks) {
     it("exposes each service as ClusterIP 80 -> http", async () => {
       const run = await runStack(stack);
       const svcs = platformOnly(run.ofType("kubernetes:core/v1:Service"));
+      // One per registered service, in its own namespace.
       assert.deepEqual(
         svcs.map((s) => `${s.inputs.metadata.namespace}/${s.inputs.metadata.name}`).sort(),
-        ["eval/eval-api", "finetune/finetune-api", "platform/gateway", "quant/quant-api"],
+        Object.entries(registry.services)
+          .map(([name, d]) => `${d.namespace}/${name}`)
+          .sort(),
       );
       for (const s of svcs) {
         assert.deepEqual(s.inputs.spec, {
@@ -317,7 +445,11 @@ for (const stack of stacks) {
 
     it("annotates each service account with its own IRSA role", async () => {
       const run = await runStack(stack);
-      for (const [svc, ns, sa] of [["gateway", "platform", "gateway-sa"], ...apis] as const) {
+      const accounts = Object.entries(registry.services).map(
+        ([svc, d]) => [svc, d.namespace, d.serviceAccount] as const,
+      );
+      assert.deepEqual(accounts[0], ["gateway", "platform", "gateway-sa"]);
+      for (const [svc, ns, sa] of accounts) {
         const acct = run
           .ofType("kubernetes:core/v1:ServiceAccount")
           .find((x) => x.inputs.metadata.name === sa)!;
@@ -388,6 +520,10 @@ for (const stack of stacks) {
           ],
         ],
       ]);
+      // Any other service: no bucket and no extension of its own, no AWS access at all.
+      for (const [svc, d] of Object.entries(registry.services)) {
+        if (!d.bucket && !d.extension) assert.deepEqual(policiesOf(svc), [], svc);
+      }
     });
 
     it("configures the gateway with the team URLs, OTEL export and the route table", async () => {
@@ -403,12 +539,20 @@ for (const stack of stacks) {
         OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
         OTEL_SERVICE_NAME: "gateway",
         OTEL_RESOURCE_ATTRIBUTES: `deployment.environment=${stack},service.namespace=platform`,
-        QUANT_SERVICE_URL: "http://quant-api.quant.svc.cluster.local",
-        FINETUNE_SERVICE_URL: "http://finetune-api.finetune.svc.cluster.local",
-        EVAL_SERVICE_URL: "http://eval-api.eval.svc.cluster.local",
+        // <KEY>_SERVICE_URL for every team API it routes to.
+        ...Object.fromEntries(
+          routedServices(registry).map(([api, d]) => [
+            `${d.route.key.toUpperCase().replace(/-/g, "_")}_SERVICE_URL`,
+            urlOf(api),
+          ]),
+        ),
       });
-      // The design's wire format, byte for byte (JSON.stringify writes no optional whitespace).
-      assert.equal(ROUTE_TABLE, compact(designRouteTable));
+      assert.equal(cm.data.QUANT_SERVICE_URL, "http://quant-api.quant.svc.cluster.local");
+      assert.equal(cm.data.FINETUNE_SERVICE_URL, "http://finetune-api.finetune.svc.cluster.local");
+      assert.equal(cm.data.EVAL_SERVICE_URL, "http://eval-api.eval.svc.cluster.local");
+      // The design's wire format, byte for byte (JSON.stringify writes no optional whitespace),
+      // followed by any team API the registry adds.
+      assert.equal(ROUTE_TABLE, expectedRouteTable(config.services.gateway.routes));
       const models = parseConfig(cloneStackConfig(stack), stack).models;
       assert.deepEqual(JSON.parse(MODEL_ROUTES), modelRoutes(models));
     });
@@ -439,7 +583,9 @@ for (const stack of stacks) {
       const repos = run.ofType("aws:ecr/repository:Repository");
       assert.deepEqual(
         repos.map((r) => r.inputs.name).sort(),
-        ["eval-api", "finetune-api", "gateway", "quant-api"].map((s) => `${prefix}/${s}`),
+        Object.keys(registry.services)
+          .map((s) => `${prefix}/${s}`)
+          .sort(),
       );
       for (const r of repos) {
         assert.equal(
@@ -523,11 +669,7 @@ for (const stack of stacks) {
           p.namespaceSelector.matchLabels["kubernetes.io/metadata.name"],
           p.podSelector.matchLabels.app,
         ]),
-        [
-          ["quant", "quant-api"],
-          ["finetune", "finetune-api"],
-          ["eval", "eval-api"],
-        ],
+        apis.map(([api, ns]) => [ns, api]),
       );
       for (const [svc, ns] of apis) {
         const ingress = run.get(NP, `${svc}-allow-gateway-to-${svc}-8000`).inputs;
