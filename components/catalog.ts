@@ -276,7 +276,15 @@ export interface VariantDefaults {
   readonly gated?: boolean;
   readonly quantization?: "awq" | "gptq" | "fp8";
   readonly maxModelLen?: number;
+  /** GPU memory the model needs (see schema/models.ts `footprint`). */
+  readonly footprint?: { readonly weightsGiB: number; readonly kvCacheKiBPerToken: number };
 }
+
+/**
+ * Mistral-7B-Instruct-v0.3 on a GPU: 3 safetensors shards of 14.5 GB (bf16), and 32 layers × 8 KV
+ * heads × head dim 128 × K and V × 2 bytes = 128 KiB of KV cache per token.
+ */
+const mistral7bFootprint = { weightsGiB: 13.5, kvCacheKiBPerToken: 128 };
 
 /** The design's base model: the baseline, and what the AWQ and LoRA variants derive from. */
 const subjectModel = "mistralai/Mistral-7B-Instruct-v0.3";
@@ -287,7 +295,12 @@ const models = {
     team: "platform",
     client: "gateway",
     family: "subject",
-    serves: { model: subjectModel, servedModelName: "mistral-7b-instruct", gated: true },
+    serves: {
+      model: subjectModel,
+      servedModelName: "mistral-7b-instruct",
+      gated: true,
+      footprint: mistral7bFootprint,
+    },
   },
   awq: {
     team: "quant",
@@ -300,6 +313,8 @@ const models = {
       servedModelName: "mistral-7b-instruct-awq",
       gated: false,
       quantization: "awq",
+      // 4-bit weights in one 4.15 GB file; the KV cache stays 16-bit, as the base model's.
+      footprint: { weightsGiB: 3.9, kvCacheKiBPerToken: 128 },
     },
   },
   lora: {
@@ -312,16 +327,19 @@ const models = {
       model: subjectModel,
       servedModelName: "mistral-7b-instruct-lora",
       gated: true,
+      footprint: mistral7bFootprint,
     },
   },
   judge: {
     team: "eval",
     client: "eval-api",
     family: "judge",
+    // 4 safetensors shards of 15.2 GB (bf16); 28 layers × 4 KV heads × 128 × 2 × 2 bytes = 56 KiB/token.
     serves: {
       model: "Qwen/Qwen2.5-7B-Instruct",
       servedModelName: "qwen2.5-7b-instruct-judge",
       gated: false,
+      footprint: { weightsGiB: 14.2, kvCacheKiBPerToken: 56 },
     },
   },
 } as const satisfies Record<string, ModelDesign & { client: ServiceName }>;

@@ -189,17 +189,20 @@ export function serviceNetworkPolicies(
   const modelTargets = Object.keys(reg.models)
     .filter((v) => modelCallers(v, reg).includes(service))
     .map((v) => ({ namespace: modelNamespace, app: modelServerName(v) }));
+  // Egress only where there are targets (a service that calls no model server gets no such policy).
+  const egressTo = (targets: readonly { namespace: string; app: string }[], name: string) =>
+    targets.length > 0 ? [allowEgressToApps(service, targets, name)] : [];
   return [
     ...(service === "gateway"
       ? [
           allowLoadBalancerTo("gateway", vpcCidr),
-          allowEgressToApps("gateway", teamTargets, "allow-gateway-to-team-apis-8000"),
+          ...egressTo(teamTargets, "allow-gateway-to-team-apis-8000"),
         ]
       : [
           allowIngressFromApp(service, { namespace: gateway.namespace, app: "gateway" }),
           allowHttpsToAwsApis(service, vpcCidr),
         ]),
-    allowEgressToApps(service, modelTargets, `allow-${service}-to-model-servers-8000`),
+    ...egressTo(modelTargets, `allow-${service}-to-model-servers-8000`),
   ];
 }
 

@@ -3,7 +3,11 @@ import { gpuInstanceShapes } from "../components/aws/gpuInstances";
 import { modelCallers, registry } from "../components/catalog";
 import { ConfigError, parseConfig } from "../components/config";
 import { modelProbes, modelShutdown, vllmArgs } from "../components/k8s/modelServer";
-import { gpuGroupLoads, modelsOutsideCapacity } from "../components/schema/crossChecks";
+import {
+  gpuGroupLoads,
+  gpuMemoryShortfall,
+  modelsOutsideCapacity,
+} from "../components/schema/crossChecks";
 import { replicaRange, variantConfig, variantNodeGroup } from "../components/schema/models";
 import { efsStorageClassParameters } from "../components/modelServing";
 import { images } from "../components/versions";
@@ -638,8 +642,51 @@ describe("models: bad input", () => {
     });
     assert.deepEqual(p, [
       "llm-platform:models.variants: 2 model replicas at peak (judge) need 2 GPU nodes (one model per node), nodeGroups.gpu judge allows maxSize 1",
+      ...gpuFit("judge", "judge", "g4dn.xlarge"),
       "llm-platform:models.variants.judge.resources: expected at most 3 CPU and 12Gi to fit a g4dn.xlarge node of group judge (4 vCPU / 16 GiB) beside its system pods",
     ]);
+  });
+
+  /** The GPU-memory problem of a variant on a group's instance type, if the pure check finds one. */
+  function gpuFit(variant: string, group: string, type: string): string[] {
+    const shape = gpuInstanceShapes[type]!;
+    const why = gpuMemoryShortfall(variantConfig(prod.models, variant), shape);
+    return why
+      ? [
+          `llm-platform:models.variants.${variant}.footprint: ${why}: does not fit one ${shape.gpuModel} GPU of group ${group} (${type})`,
+        ]
+      : [];
+  }
+
+  it("rejects a GPU too small for a model: weights, runtime and one full-length sequence of KV cache", () => {
+    // Prod's GPU group on 16 GiB T4s: only variants whose footprint fits may stay.
+    const p = problems((r) => {
+      for (const g of r["llm-platform:nodeGroups"].gpu) g.instanceTypes = ["g4dn.2xlarge"];
+    });
+    const footprint = p.filter((x) => x.includes(".footprint:"));
+    const expected = variants.flatMap((v) =>
+      gpuFit(v, variantNodeGroup(prod.models, v), "g4dn.2xlarge"),
+    );
+    assert.ok(expected.length > 0, "some registered model does not fit a T4");
+    assert.deepEqual(footprint, expected);
+  });
+
+  it("fits a model exactly at vLLM's budget, and not a byte over", () => {
+    const gpu = { gpuMemoryGiB: 24 };
+    const budget = 24 * 0.93 * 0.9;
+    const kv = (128 * 8192) / 2 ** 20; // 1 GiB
+    const at = (weightsGiB: number) => ({
+      footprint: { weightsGiB, kvCacheKiBPerToken: 128 },
+      maxModelLen: 8192,
+      gpuMemoryUtilization: 0.9,
+    });
+    assert.equal(gpuMemoryShortfall(at(budget - 2 - kv), gpu), undefined);
+    assert.match(
+      gpuMemoryShortfall(at(budget - 2 - kv + 0.01), gpu) ?? "",
+      /vLLM may use 20\.1 GiB/,
+    );
+    // A longer context needs more KV cache: the same weights stop fitting.
+    assert.ok(gpuMemoryShortfall({ ...at(13.5), maxModelLen: 65_536 }, gpu));
   });
 
   it("rejects two variants serving the same model name", () => {

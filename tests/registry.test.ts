@@ -78,6 +78,7 @@ const gptq4: ModelDesign = {
     servedModelName: "mistral-7b-gptq",
     gated: false,
     quantization: "gptq",
+    footprint: { weightsGiB: 3.9, kvCacheKiBPerToken: 128 },
   },
 };
 const withGptq: Registry = { ...registry, models: { ...registry.models, gptq4 } };
@@ -323,6 +324,20 @@ describe("registry: add a team API (README recipe)", () => {
         timeout_ms: 20_000,
       });
       assert.equal(data.EXAMPLE_SERVICE_URL, "http://example-api.example.svc.cluster.local");
+    });
+
+    it("opens no egress for it to model servers, since it calls none", () => {
+      // An egress rule with an empty `to` would allow every destination on 8000.
+      const egress = objects.filter(
+        (o) => o.kind === "NetworkPolicy" && o.metadata.namespace === "example",
+      );
+      assert.ok(egress.length > 0);
+      for (const p of egress) {
+        for (const rule of p.spec.egress ?? []) {
+          assert.notDeepEqual(rule.to, [], p.metadata.name);
+        }
+      }
+      assert.ok(!egress.some((p) => p.metadata.name === "allow-example-api-to-model-servers-8000"));
     });
 
     it("lets the gateway reach it on 8000 and nothing else in", () => {

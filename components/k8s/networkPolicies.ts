@@ -114,6 +114,8 @@ export function allowEgressToApps(
   targets: readonly { namespace: string; app: string }[],
   name: string,
 ): NetworkPolicyDef {
+  // An egress rule with an empty `to` matches every destination: refuse it rather than open 8000.
+  if (targets.length === 0) throw new Error(`${name}: expected at least one target app`);
   return {
     name,
     spec: {

@@ -10,6 +10,7 @@ import {
   variantEntries,
   variantNodeGroup,
   type ModelsConfig,
+  type ModelVariantConfig,
 } from "./models";
 import {
   namespaceConfig,
@@ -46,6 +47,34 @@ export function gpuGroupLoads(m: ModelsConfig, groups: readonly GpuGroupCapacity
     const peakReplicas = variants.reduce((n, v) => n + replicaRange(variantConfig(m, v)).max, 0);
     return { group, variants, peakReplicas };
   });
+}
+
+/**
+ * What vLLM can use of a GPU's nominal memory: the driver reports about 93.7 % of it on A10G, L4, T4
+ * and L40S (e.g. 23028 MiB of an A10G's 24 GiB), and `--gpu-memory-utilization` is a share of that.
+ */
+const usableGpuMemoryShare = 0.93;
+/** Peak activations of the profiling run, CUDA graphs and non-torch allocations (vLLM), assumed. */
+const gpuOverheadGiB = 2;
+
+/**
+ * Why a variant would not start on a GPU (vLLM refuses to start when one sequence of `maxModelLen`
+ * tokens does not fit the KV cache left after the weights), or undefined when it fits.
+ */
+export function gpuMemoryShortfall(
+  v: Pick<ModelVariantConfig, "footprint" | "maxModelLen" | "gpuMemoryUtilization">,
+  gpu: { gpuMemoryGiB: number },
+): string | undefined {
+  const budget = gpu.gpuMemoryGiB * usableGpuMemoryShare * v.gpuMemoryUtilization;
+  const kvCache = (v.footprint.kvCacheKiBPerToken * v.maxModelLen) / 2 ** 20;
+  const need = v.footprint.weightsGiB + gpuOverheadGiB + kvCache;
+  if (need <= budget) return undefined;
+  const gib = (x: number) => `${x.toFixed(1)} GiB`;
+  return (
+    `needs ${gib(need)} (weights ${gib(v.footprint.weightsGiB)} + ${gib(gpuOverheadGiB)} runtime + ` +
+    `KV cache for maxModelLen ${v.maxModelLen} ${gib(kvCache)}), vLLM may use ${gib(budget)} ` +
+    `(${gpu.gpuMemoryGiB} GiB × ${usableGpuMemoryShare} usable × gpuMemoryUtilization ${v.gpuMemoryUtilization})`
+  );
 }
 
 /**
@@ -98,6 +127,13 @@ export function modelsOutsideCapacity(
     const shape = type === undefined ? undefined : gpuInstanceShapes[type];
     if (!shape) continue; // the node group's own schema reports a missing or unknown type
     for (const v of variants) {
+      const gpuProblem = gpuMemoryShortfall(variantConfig(m, v), shape);
+      if (gpuProblem) {
+        problems.push({
+          path: at("variants", v, "footprint"),
+          message: `${gpuProblem}: does not fit one ${shape.gpuModel} GPU of group ${group.name} (${type})`,
+        });
+      }
       const res = variantConfig(m, v).resources;
       // Leave 1 vCPU and 4 GiB of every node to the kubelet reservation and the node agents.
       if (

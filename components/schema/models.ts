@@ -119,6 +119,15 @@ const variantSchema = z
     resources: z.strictObject({ cpu: cpuQuantity, memory: memoryQuantity }),
     /** Size of the memory-backed /dev/shm (counts against the memory limit). */
     shmSize: memoryQuantity.default("2Gi"),
+    /**
+     * What the model needs on its GPU, for the fit check (crossChecks.ts): the weights as stored, and
+     * the KV cache per token (2 × layers × KV heads × head dim × 2 bytes), from the model's files and
+     * config.json. Registry defaults for the registered models; set both when overriding `model`.
+     */
+    footprint: z.strictObject({
+      weightsGiB: z.number().gt(0),
+      kvCacheKiBPerToken: z.number().gt(0),
+    }),
   })
   .superRefine((v, ctx) => {
     if (v.lora && v.quantization) {
