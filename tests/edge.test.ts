@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { PolicyStatement } from "../components/aws/iam";
 import { loadBalancerControllerPolicy } from "../components/aws/loadBalancerControllerPolicy";
-import { ConfigError, parseConfig } from "../components/config";
+import { ConfigError, parseConfig, type PlatformConfig } from "../components/config";
 import { albAnnotations, albUrl, healthCheck } from "../components/albIngress";
 import {
   cloneStackConfig,
@@ -84,7 +84,9 @@ describe("edge: load balancer controller IAM policy", () => {
 });
 
 describe("edge: ALB annotations", () => {
-  const edge = parseConfig(cloneStackConfig("prod"), "prod").edge;
+  let edge: PlatformConfig["edge"];
+  // Parsed in a hook, so a broken stack file fails these tests instead of stopping mocha at load.
+  before(() => (edge = parseConfig(cloneStackConfig("prod"), "prod").edge));
 
   it("renders the design's listener, TLS and health-check settings", () => {
     const a = albAnnotations({

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { gpuInstanceShapes } from "../components/aws/gpuInstances";
 import { modelCallers, registry } from "../components/catalog";
-import { ConfigError, parseConfig } from "../components/config";
+import { ConfigError, parseConfig, type PlatformConfig } from "../components/config";
 import { modelProbes, modelShutdown, vllmArgs } from "../components/k8s/modelServer";
 import {
   gpuGroupLoads,
@@ -20,7 +20,9 @@ const variants = Object.keys(registry.models);
 const designVariants = ["baseline", "awq", "lora", "judge"];
 
 describe("models: pure parts", () => {
-  const dev = parseConfig(cloneStackConfig("dev"), "dev").models.variants;
+  let dev: PlatformConfig["models"]["variants"];
+  // Parsed in a hook, so a broken stack file fails these tests instead of stopping mocha at load.
+  before(() => (dev = parseConfig(cloneStackConfig("dev"), "dev").models.variants));
 
   it("turns each variant's config into vLLM flags", () => {
     assert.deepEqual(vllmArgs(dev.baseline!), [
@@ -413,7 +415,8 @@ for (const stack of stacks) {
 }
 
 describe("models: bad input", () => {
-  const prod = parseConfig(cloneStackConfig("prod"), "prod");
+  let prod: PlatformConfig;
+  before(() => (prod = parseConfig(cloneStackConfig("prod"), "prod")));
   /** Peak replicas of a variant in the prod stack. */
   const prodPeak = (v: string) => replicaRange(variantConfig(prod.models, v)).max;
 
@@ -700,7 +703,8 @@ describe("models: bad input", () => {
 });
 
 describe("models: capacity per GPU group, over every placement", () => {
-  const base = parseConfig(cloneStackConfig("prod"), "prod");
+  let base: PlatformConfig;
+  before(() => (base = parseConfig(cloneStackConfig("prod"), "prod")));
   const groups = [
     { name: "inference", instanceTypes: ["g5.2xlarge", "g6.2xlarge"], maxSize: 0 },
     { name: "batch", instanceTypes: ["g6e.2xlarge"], maxSize: 0 },

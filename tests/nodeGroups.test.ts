@@ -10,7 +10,7 @@ import {
   type NodeGroupSpec,
 } from "../components/aws/nodeGroupSpecs";
 import { registry } from "../components/catalog";
-import { parseConfig, type GpuNodeGroupConfig } from "../components/config";
+import { parseConfig, type GpuNodeGroupConfig, type PlatformConfig } from "../components/config";
 import { gpuGroupWarnings, nodeGroupsSchema } from "../components/schema/aws";
 import { replicaRange, variantConfig } from "../components/schema/models";
 import { cloneStackConfig, runProgram, runStack, stacks, type StackRun } from "./harness";
@@ -233,7 +233,9 @@ describe("node groups: recorded resources follow the config", () => {
   for (const stack of stacks) {
     describe(stack, () => {
       const prefix = `llmplatform-${stack}`;
-      const config = parseConfig(cloneStackConfig(stack), stack);
+      let config: PlatformConfig;
+      // Parsed in a hook, so a broken stack file fails these tests instead of stopping mocha at load.
+      before(() => (config = parseConfig(cloneStackConfig(stack), stack)));
 
       it("creates the CPU group and every GPU group as their specs say, with launch templates and ASG tags", async () => {
         const run = await runStack(stack);

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { configHash, hpaSpec } from "../components/k8s/microservice";
 import { modelCallers, registry, routedServices, type Registry } from "../components/catalog";
 import { modelRoutes, routeTable } from "../components/platformServices";
-import { parseConfig } from "../components/config";
+import { parseConfig, type PlatformConfig } from "../components/config";
 import type { ModelsConfig, ModelVariantConfig } from "../components/schema/models";
 import type { GatewayRoutes } from "../components/schema/platform";
 import {
@@ -96,7 +96,9 @@ function expectedRouteTable(rs: GatewayRoutes): string {
   return compact(designRouteTable).slice(0, -1) + further.join("") + "}";
 }
 
-const devModels = parseConfig(cloneStackConfig("dev"), "dev").models;
+/** The dev stack's models, parsed on first use (a broken stack file fails tests, not mocha's load). */
+let parsedDevModels: PlatformConfig["models"] | undefined;
+const devModels = () => (parsedDevModels ??= parseConfig(cloneStackConfig("dev"), "dev").models);
 
 /** These models with every variant scaled the same way (a fixed count or autoscaling). */
 function scaledAlike(
@@ -210,7 +212,7 @@ describe("services: pure parts", () => {
       },
     ];
     for (const { scale, serving, scaleToZero } of cases) {
-      const models = scaledAlike(devModels, scale);
+      const models = scaledAlike(devModels(), scale);
       assert.deepEqual(
         modelRoutes(models),
         gatewayVariants.map((variant) => ({
