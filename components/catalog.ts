@@ -423,7 +423,6 @@ export const serviceNames = Object.keys(services) as ServiceName[];
 export const serviceDesign: Record<ServiceName, ServiceDesign> = services;
 export const modelDesign: { readonly [V in ModelVariant]: ModelDesign & (typeof models)[V] } =
   models;
-export const modelVariants = Object.keys(models) as ModelVariant[];
 
 /** ROUTE_TABLE keys of the platform's registry. */
 export type RouteKey = {

@@ -117,7 +117,7 @@ function commonEnv(
 }
 
 /** The gateway's own settings: where the team APIs are and how to route to them. */
-export function gatewayEnv(
+function gatewayEnv(
   routes: GatewayRoutes,
   models: ModelsConfig,
   reg: Registry = registry,
@@ -179,7 +179,7 @@ function teamModelEnv(
  * A service's NetworkPolicies: the gateway is reached by the ALB and reaches the team APIs; a team API
  * is reached by the gateway and reaches AWS APIs; each reaches the model servers it may call.
  */
-export function serviceNetworkPolicies(
+function serviceNetworkPolicies(
   service: string,
   vpcCidr: string,
   reg: Registry = registry,

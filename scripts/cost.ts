@@ -12,7 +12,7 @@ import { formatText, type StackEstimate } from "../components/cost/report";
 import { readStackConfig, runProgram } from "../tests/harness";
 
 /** Runs the program for a stack and prices what it registers. */
-export async function estimateStack(stack: string): Promise<StackEstimate> {
+async function estimateStack(stack: string): Promise<StackEstimate> {
   const config = parseConfig(readStackConfig(stack).raw, stack);
   const run = await runProgram(stack);
   if (run.error) throw run.error;

@@ -88,7 +88,7 @@ const same = <T>(v: T): { idle: T; peak: T } => ({ idle: v, peak: v });
  * A node group's line. A group of several types is priced at its most expensive type: SPOT picks by
  * price and capacity, and the estimate does not bet on the cheaper one.
  */
-export function nodeGroupItem(t: PriceTable, g: NodeGroupUse, hours: number): LineItem {
+function nodeGroupItem(t: PriceTable, g: NodeGroupUse, hours: number): LineItem {
   const spot = g.capacityType === "SPOT";
   const priced = g.instanceTypes
     .map((type) => {

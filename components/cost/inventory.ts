@@ -94,7 +94,7 @@ export interface Inventory {
 const ofType = (rs: readonly ResourceRecord[], type: string) => rs.filter((r) => r.type === type);
 
 /** NAT gateways awsx creates for a strategy over `azs` zones. */
-export function natGatewayCount(strategy: string, azs: number): number {
+function natGatewayCount(strategy: string, azs: number): number {
   switch (strategy) {
     case "None":
       return 0;
@@ -131,7 +131,7 @@ export function loadBalancers(
 }
 
 /** The EBS volumes the observability charts claim, from the config that sizes them. */
-export function observabilityVolumes(o: ObservabilityConfig): { name: string; sizeGiB: number }[] {
+function observabilityVolumes(o: ObservabilityConfig): { name: string; sizeGiB: number }[] {
   const each = (name: string, count: number, sizeGiB: number) =>
     Array.from({ length: count }, (_, i) => ({ name: `${name}-${i}`, sizeGiB }));
   return [
@@ -143,7 +143,7 @@ export function observabilityVolumes(o: ObservabilityConfig): { name: string; si
 }
 
 /** Model replicas at rest and at most on the GPU group the variants run on. */
-export function modelReplicas(models: CostConfig["models"]): Range {
+function modelReplicas(models: CostConfig["models"]): Range {
   const ranges = Object.values(models.variants).map(replicaRange);
   return {
     idle: ranges.reduce((n, r) => n + r.min, 0),
@@ -156,7 +156,7 @@ export function modelReplicas(models: CostConfig["models"]): Range {
  * models' GPU group, one node per model replica at rest (one model per node) when that is more.
  * Peak: maxSize (the cluster autoscaler's ceiling; HPAs and model autoscalers stay inside it).
  */
-export function nodeGroupUse(rs: readonly ResourceRecord[], config: CostConfig): NodeGroupUse[] {
+function nodeGroupUse(rs: readonly ResourceRecord[], config: CostConfig): NodeGroupUse[] {
   const templates = new Map(
     ofType(rs, "aws:ec2/launchTemplate:LaunchTemplate").map((t) => [t.name, t]),
   );

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { duplicates } from "./primitives";
 
 /** AWS Budgets: a budget holds at most 10 notifications; each 1 SNS topic and up to 10 emails. */
-export const maxBudgetNotifications = 10;
+const maxBudgetNotifications = 10;
 const maxEmailSubscribers = 10;
 
 const percent = z
