@@ -61,6 +61,9 @@ function fieldNames(schema: z.ZodType, depth = 0): string[] {
   const s = schema as any;
   const inner = s.unwrap?.() ?? s.def?.innerType ?? s.def?.in;
   if (s.def?.type === "array") return fieldNames(s.element, depth);
+  if (s.def?.type === "union") {
+    return (s.def.options as z.ZodType[]).flatMap((o) => fieldNames(o, depth));
+  }
   if (s.def?.type === "object") {
     return Object.entries(s.shape as Record<string, z.ZodType>).flatMap(([k, v]) => [
       k,

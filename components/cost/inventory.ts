@@ -136,7 +136,7 @@ function observabilityVolumes(o: ObservabilityConfig): { name: string; sizeGiB: 
     Array.from({ length: count }, (_, i) => ({ name: `${name}-${i}`, sizeGiB }));
   return [
     ...each("prometheus", o.prometheus.replicas, o.prometheus.storageGi),
-    ...each("loki", o.loki.replicas, o.loki.storageGi),
+    ...(o.loki.storage === "external" ? [] : each("loki", o.loki.replicas, o.loki.storageGi)),
     ...each("tempo", 1, o.tempo.storageGi),
     ...each("grafana", 1, o.grafana.persistenceGi),
   ];

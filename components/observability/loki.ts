@@ -17,9 +17,19 @@ export function lokiEndpoints(): LogEndpoints {
   return { queryUrl: base, otlpUrl: `${base}/otlp` };
 }
 
-/** Loki (logs) on a volume or on S3 through IRSA, as config says. */
+/** An external Loki-compatible store's endpoints (its validated base URL). */
+export function externalLogEndpoints(url: string): LogEndpoints {
+  return { queryUrl: url, otlpUrl: `${url}/otlp` };
+}
+
+/**
+ * The log store: Loki on a volume or on S3 through IRSA, as config says, or none in the cluster when
+ * the store is external. Either way it returns where consumers send and query logs.
+ */
 export function createLoki(s: AddonScope): LogEndpoints {
-  const store = s.o.loki.storage === "s3" ? s3Store(s, "loki", ["loki"]) : undefined;
+  const loki = s.o.loki;
+  if (loki.storage === "external") return externalLogEndpoints(loki.url);
+  const store = loki.storage === "s3" ? s3Store(s, "loki", ["loki"]) : undefined;
   const region = s.ctx.region;
   release(
     s,
@@ -28,8 +38,8 @@ export function createLoki(s: AddonScope): LogEndpoints {
     store
       ? pulumi
           .all([store.role.roleArn, store.names[0]!])
-          .apply(([roleArn, bucket]) => lokiValues({ o: s.o, region, roleArn, bucket }))
-      : lokiValues({ o: s.o, region }),
+          .apply(([roleArn, bucket]) => lokiValues({ loki, region, roleArn, bucket }))
+      : lokiValues({ loki, region }),
     store ? [store.role] : [],
   );
   return lokiEndpoints();

@@ -7,6 +7,28 @@ const gi = (min: number) => z.number().int().min(min);
 /** Prometheus/Loki-style duration: 12h, 7d, 2w. */
 const duration = z.string().regex(/^\d+(h|d|w)$/, "expected a duration such as 72h, 15d or 2w");
 
+/** Loki in the cluster: `filesystem` on a persistent volume (single replica only), or `s3` via IRSA. */
+const lokiInCluster = z.strictObject({
+  storage: z.enum(["filesystem", "s3"]),
+  replicas: z.number().int().min(1).max(5),
+  /** Persistent volume of each Loki replica. Default 50. */
+  storageGi: gi(10).default(50),
+  retentionDays: z.number().int().min(1),
+});
+
+/**
+ * A Loki-compatible store outside the cluster (a central Loki, a managed service) that takes OTLP logs
+ * at `<url>/otlp` and answers Loki queries at `<url>`, without authentication from this cluster.
+ * HTTPS on 443 outside the VPC: the egress the observability namespace already allows.
+ */
+const lokiExternal = z.strictObject({
+  storage: z.literal("external"),
+  url: z
+    .url({ protocol: /^https$/, error: "expected an https:// URL" })
+    .refine((u) => ["", "443"].includes(new URL(u).port), "expected the default HTTPS port (443)")
+    .transform((u) => u.replace(/\/+$/, "")),
+});
+
 export const observabilitySchema = z
   .strictObject({
     prometheus: z.strictObject({
@@ -20,14 +42,8 @@ export const observabilitySchema = z
       enabled: z.boolean(),
       retentionDays: z.number().int().min(1).default(395),
     }),
-    loki: z.strictObject({
-      /** `filesystem` on a persistent volume (single replica only), or `s3` via IRSA. */
-      storage: z.enum(["filesystem", "s3"]),
-      replicas: z.number().int().min(1).max(5),
-      /** Persistent volume of each Loki replica. Default 50. */
-      storageGi: gi(10).default(50),
-      retentionDays: z.number().int().min(1),
-    }),
+    /** The log store: Loki in the cluster, or an external Loki-compatible store (`storage: external`). */
+    loki: z.discriminatedUnion("storage", [lokiInCluster, lokiExternal]),
     tempo: z.strictObject({
       storage: z.enum(["local", "s3"]),
       storageGi: gi(5),
@@ -48,3 +64,6 @@ export const observabilitySchema = z
   });
 
 export type ObservabilityConfig = z.output<typeof observabilitySchema>;
+
+/** The settings of a Loki that runs in the cluster. */
+export type InClusterLokiConfig = z.output<typeof lokiInCluster>;

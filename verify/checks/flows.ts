@@ -77,6 +77,8 @@ function requiredFlows(model: ClusterModel): Flow[] {
       from: endpoint(ep.otelCollectorGrpc),
       to: endpoint(ep.loki),
       port: ep.loki.containerPort,
+      // Only when Loki runs in the cluster (observability.loki.storage external: none).
+      optional: true,
     },
     {
       name: "otel-collector -> prometheus",
@@ -92,12 +94,15 @@ function requiredFlows(model: ClusterModel): Flow[] {
       },
       to: endpoint(ep.loki),
       port: ep.loki.containerPort,
+      // Only when Loki runs in the cluster (observability.loki.storage external: none).
+      optional: true,
     },
     ...([ep.prometheus, ep.loki, ep.tempoQuery] as ChartEndpoint[]).map((to) => ({
       name: `grafana -> ${to.service}:${to.port}`,
       from: endpoint(ep.grafana),
       to: endpoint(to),
       port: to.containerPort,
+      optional: to === ep.loki,
     })),
     {
       name: "grafana -> mimir-query-frontend",

@@ -1,22 +1,22 @@
 import { defaultStorageClassName } from "../../k8s/storage";
-import type { ObservabilityConfig } from "../../schema/observability";
+import type { InClusterLokiConfig, ObservabilityConfig } from "../../schema/observability";
 import { irsa, onCpuNodes, sized } from "./common";
 import { restrictedContainerSecurityContext } from "../../k8s/security";
 
 /** Loki in monolithic mode: filesystem on a volume (dev) or S3 through IRSA (prod), OTLP ingestion on. */
 export function lokiValues(p: {
-  o: ObservabilityConfig;
+  loki: InClusterLokiConfig;
   region: string;
   roleArn?: string;
   bucket?: string;
 }) {
-  const s3 = p.o.loki.storage === "s3";
+  const s3 = p.loki.storage === "s3";
   return {
     fullnameOverride: "loki",
     deploymentMode: "Monolithic",
     loki: {
       auth_enabled: false,
-      commonConfig: { replication_factor: Math.min(p.o.loki.replicas, 3) },
+      commonConfig: { replication_factor: Math.min(p.loki.replicas, 3) },
       schemaConfig: {
         configs: [
           {
@@ -36,7 +36,7 @@ export function lokiValues(p: {
           }
         : { type: "filesystem" },
       limits_config: {
-        retention_period: `${p.o.loki.retentionDays * 24}h`,
+        retention_period: `${p.loki.retentionDays * 24}h`,
         allow_structured_metadata: true,
         volume_enabled: true,
       },
@@ -44,11 +44,11 @@ export function lokiValues(p: {
     },
     singleBinary: {
       ...onCpuNodes,
-      replicas: p.o.loki.replicas,
+      replicas: p.loki.replicas,
       resources: sized("250m", "512Mi", "2Gi"),
       persistence: {
         enabled: true,
-        size: `${p.o.loki.storageGi}Gi`,
+        size: `${p.loki.storageGi}Gi`,
         storageClass: defaultStorageClassName,
       },
     },
