@@ -12,6 +12,7 @@ import { restrictedViolations } from "../verify/checks/podSecurity";
 import { checkQuotas, effectiveResources, parseQuantity } from "../verify/checks/quota";
 import { checkReferences } from "../verify/checks/references";
 import {
+  objectsModel,
   podInstances,
   schedulableOn,
   selects,
@@ -23,15 +24,7 @@ import {
 const vpc = "10.20.0.0/16";
 
 function model(objects: KObject[], extra: Partial<ClusterModel> = {}): ClusterModel {
-  return {
-    objects: objects.map((obj) => ({ obj, origin: "program" })),
-    nodePools: [],
-    releases: [],
-    addresses: [],
-    permittedRoles: [],
-    vpcAddress: addressIn(vpc, 4242),
-    ...extra,
-  };
+  return objectsModel(objects, addressIn(vpc, 4242), extra);
 }
 
 const ns = (name: string, labels: Record<string, string> = {}): KObject => ({

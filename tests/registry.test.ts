@@ -33,7 +33,7 @@ import {
   servicesSchemaFor,
   type NamespacesConfig,
 } from "../components/schema/platform";
-import { podInstances, type ClusterModel, type KObject } from "../verify/model";
+import { objectsModel, podInstances, type KObject } from "../verify/model";
 import { denied } from "../verify/checks/networkPolicies";
 import {
   readStackConfig,
@@ -341,7 +341,7 @@ describe("registry: add a team API (README recipe)", () => {
     });
 
     it("lets the gateway reach it on 8000 and nothing else in", () => {
-      const model = clusterModel(objects);
+      const model = objectsModel(objects, "10.0.0.10");
       const pods = podInstances(model);
       const pod = (ns: string, app: string) =>
         pods.find((p) => p.namespace === ns && p.labels.app === app)!;
@@ -491,7 +491,7 @@ describe("registry: add a model variant (README recipe)", () => {
       assert.equal(container.resources.limits["nvidia.com/gpu"], "1");
       assert.deepEqual(container.args.slice(-2), ["--quantization", "gptq"]);
       assert.ok(objects.some((o) => o.kind === "Service" && o.metadata.name === name));
-      const model = clusterModel(objects);
+      const model = objectsModel(objects, "10.0.0.10");
       const pods = podInstances(model);
       const pod = (ns: string, app: string) =>
         pods.find((p) => p.namespace === ns && p.labels.app === app)!;
@@ -581,18 +581,6 @@ describe("registry: every entry of the real registry is in both rendered stacks"
 });
 
 // ---------------------------------------------------------------------------------------------
-
-/** A cluster model of the recorded objects alone (enough for NetworkPolicy evaluation). */
-function clusterModel(objects: KObject[]): ClusterModel {
-  return {
-    objects: objects.map((obj) => ({ obj, origin: "program" })),
-    nodePools: [],
-    releases: [],
-    addresses: [],
-    permittedRoles: [],
-    vpcAddress: "10.0.0.10",
-  };
-}
 
 /**
  * Registers Namespaces, PlatformServices and ModelServing for the dev stack's config over `reg` under

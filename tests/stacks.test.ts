@@ -28,6 +28,16 @@ const formerTwoPartTokens = [
   "PlatformServices",
 ];
 
+/** What every private bucket carries: no public access, owner-enforced, encrypted, versioned, expiring, TLS-only. */
+const bucketGuards = [
+  "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+  "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+  "aws:s3/bucketVersioning:BucketVersioning",
+  "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+  "aws:s3/bucketPolicy:BucketPolicy",
+];
+
 /**
  * Every resource type the program may register besides its own components (named by the next test).
  * A new type is a reviewable event (an IAM user or an access key would show up here first), not a
@@ -53,12 +63,7 @@ const allowedTypes = new Set([
   "aws:ecr/repository:Repository",
   "aws:ecr/lifecyclePolicy:LifecyclePolicy",
   "aws:s3/bucket:Bucket",
-  "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-  "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-  "aws:s3/bucketVersioning:BucketVersioning",
-  "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-  "aws:s3/bucketPolicy:BucketPolicy",
+  ...bucketGuards,
   "aws:acm/certificate:Certificate",
   "aws:acm/certificateValidation:CertificateValidation",
   "aws:route53/record:Record",
@@ -98,16 +103,6 @@ const singletons = [
   "aws:budgets/budget:Budget",
   "aws:ec2/flowLog:FlowLog",
   "aws:efs/fileSystem:FileSystem",
-];
-
-/** What every private bucket carries: no public access, owner-enforced, encrypted, versioned, expiring, TLS-only. */
-const bucketGuards = [
-  "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-  "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-  "aws:s3/bucketVersioning:BucketVersioning",
-  "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-  "aws:s3/bucketPolicy:BucketPolicy",
 ];
 
 for (const stack of stacks) {

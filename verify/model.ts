@@ -62,6 +62,26 @@ export interface ClusterModel {
   readonly vpcAddress: string;
 }
 
+/**
+ * A cluster model of the program's objects alone, with no node pools, releases or written addresses
+ * unless given: enough to evaluate NetworkPolicies and the other checks over hand-made objects.
+ */
+export function objectsModel(
+  objects: readonly KObject[],
+  vpcAddress: string,
+  extra: Partial<ClusterModel> = {},
+): ClusterModel {
+  return {
+    objects: objects.map((obj) => ({ obj, origin: "program" })),
+    nodePools: [],
+    releases: [],
+    addresses: [],
+    permittedRoles: [],
+    vpcAddress,
+    ...extra,
+  };
+}
+
 export type Labels = Readonly<Record<string, string>>;
 
 /** A label selector (matchLabels + matchExpressions). An empty selector selects everything. */

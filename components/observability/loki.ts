@@ -11,15 +11,14 @@ export interface LogEndpoints {
   readonly otlpUrl: string;
 }
 
-/** Loki's endpoints, from the chart contract. */
-export function lokiEndpoints(): LogEndpoints {
-  const base = httpUrl(chartEndpoints.loki);
+/** The endpoints of a Loki-compatible store at `base`: queries at the base, OTLP under /otlp. */
+export function logEndpointsAt(base: string): LogEndpoints {
   return { queryUrl: base, otlpUrl: `${base}/otlp` };
 }
 
-/** An external Loki-compatible store's endpoints (its validated base URL). */
-export function externalLogEndpoints(url: string): LogEndpoints {
-  return { queryUrl: url, otlpUrl: `${url}/otlp` };
+/** Loki's endpoints, from the chart contract. */
+export function lokiEndpoints(): LogEndpoints {
+  return logEndpointsAt(httpUrl(chartEndpoints.loki));
 }
 
 /**
@@ -28,7 +27,7 @@ export function externalLogEndpoints(url: string): LogEndpoints {
  */
 export function createLoki(s: AddonScope): LogEndpoints {
   const loki = s.o.loki;
-  if (loki.storage === "external") return externalLogEndpoints(loki.url);
+  if (loki.storage === "external") return logEndpointsAt(loki.url);
   const store = loki.storage === "s3" ? s3Store(s, "loki", ["loki"]) : undefined;
   const region = s.ctx.region;
   release(

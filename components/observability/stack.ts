@@ -12,7 +12,7 @@ import { createMimir } from "./mimir";
 import { createPrometheus, type PrometheusEndpoints } from "./prometheus";
 import { createTempo } from "./tempo";
 
-export { dashboards, dashboardsFor } from "./grafana";
+export { dashboards } from "./grafana";
 
 /**
  * NetworkPolicies of the observability namespace, on top of its default-deny baseline: its
