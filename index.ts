@@ -4,24 +4,24 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { addonSpecs, EksAddons } from "./components/aws/addons";
-import { StackBudget } from "./components/aws/budget";
-import { Cluster } from "./components/aws/cluster";
-import { Network } from "./components/aws/network";
-import { NodeGroups } from "./components/aws/nodeGroups";
-import { loadConfig } from "./components/config";
-import type { AwsContext, PlatformContext } from "./components/context";
-import { Namespaces } from "./components/k8s/namespaces";
-import { DefaultStorageClass } from "./components/k8s/storage";
-import { Edge } from "./components/edge";
-import { GpuRuntime } from "./components/gpuRuntime";
-import { LoadBalancerController } from "./components/loadBalancerController";
-import { Keda } from "./components/modelAutoscaling";
-import { ModelServing } from "./components/modelServing";
-import { Observability } from "./components/observability/stack";
-import { serviceCidr } from "./components/aws/cluster";
-import { adapterServing } from "./components/catalog";
-import { PlatformServices } from "./components/platformServices";
+import { addonSpecs, EksAddons } from "./components/foundation/eksAddons";
+import { StackBudget } from "./components/foundation/stackBudget";
+import { Cluster } from "./components/foundation/cluster";
+import { Network } from "./components/foundation/network";
+import { NodeGroups } from "./components/foundation/nodeGroups";
+import { loadConfig } from "./components/config/platformConfig";
+import type { AwsContext, PlatformContext } from "./components/platform/context";
+import { Namespaces } from "./components/teams/namespaces";
+import { DefaultStorageClass } from "./components/lib/k8s/defaultStorageClass";
+import { Edge } from "./components/edge/edge";
+import { GpuRuntime } from "./components/addons/gpuRuntime";
+import { LoadBalancerController } from "./components/edge/loadBalancerController";
+import { Keda } from "./components/models/autoscaling";
+import { ModelServing } from "./components/models/modelServing";
+import { Observability } from "./components/observability/observability";
+import { serviceCidr } from "./components/foundation/cluster";
+import { adapterServing } from "./components/platform/registry";
+import { PlatformServices } from "./components/teams/platformServices";
 
 export = () => {
   // Invalid config throws here, before any resource is registered.

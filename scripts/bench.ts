@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
-import { runProgram, stacks } from "../tests/harness";
+import { runProgram, stacks } from "../verify/program";
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

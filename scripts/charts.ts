@@ -13,7 +13,7 @@
 import * as yaml from "js-yaml";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { runProgram } from "../tests/harness";
+import { runProgram } from "../verify/program";
 import { verifyStack } from "../verify/stack";
 
 async function main(): Promise<number> {

@@ -5,11 +5,11 @@
  * (the pull-request workflow diffs it against the base branch with scripts/costComment.ts).
  */
 import * as fs from "node:fs";
-import { parseConfig } from "../components/config";
+import { parseConfig } from "../components/config/platformConfig";
 import { estimate } from "../components/cost/estimate";
 import { inventory } from "../components/cost/inventory";
 import { formatText, type StackEstimate } from "../components/cost/report";
-import { readStackConfig, runProgram } from "../tests/harness";
+import { readStackConfig, runProgram } from "../verify/program";
 
 /** Runs the program for a stack and prices what it registers. */
 async function estimateStack(stack: string): Promise<StackEstimate> {

@@ -16,7 +16,7 @@ import {
   runProgram,
   type RecordedResource,
   type StackRun,
-} from "../tests/harness";
+} from "../verify/program";
 
 /** Settings worth reviewing per AWS type (all inputs would bury them). */
 const keySettings: Record<string, string[]> = {

@@ -3,10 +3,10 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { adapterSyncPolicy } from "../components/aws/servicePolicies";
-import { adapterPublishScript } from "../components/k8s/adapterSync";
-import { images } from "../components/versions";
-import { runStack, stacks, testOidcIssuer } from "./harness";
+import { adapterSyncPolicy } from "../components/lib/aws/bucketPolicies";
+import { adapterPublishScript } from "../components/models/adapterSync";
+import { images } from "../components/platform/versions";
+import { runStack, stacks, testOidcIssuer } from "../verify/program";
 
 const base = "mistralai/Mistral-7B-Instruct-v0.3";
 

@@ -1,13 +1,13 @@
 import * as assert from "node:assert/strict";
-import { parseConfig } from "../components/config";
+import { parseConfig } from "../components/config/platformConfig";
 import {
   kedaPolicies,
   kedaValues,
   scaledObjectSpec,
   vllmSignals,
-} from "../components/modelAutoscaling";
-import { charts } from "../components/versions";
-import { cloneStackConfig, runStack, stacks } from "./harness";
+} from "../components/models/autoscaling";
+import { charts } from "../components/platform/versions";
+import { cloneStackConfig, runStack, stacks } from "../verify/program";
 import { prometheusEndpoints } from "../components/observability/prometheus";
 
 const SO = "kubernetes:keda.sh/v1alpha1:ScaledObject";

@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict";
-import { chartEndpoints, hostPort } from "../components/chartContracts";
+import { chartEndpoints, hostPort } from "../components/platform/chartContracts";
 import { collectorEndpoints } from "../components/observability/collectors";
 import { lokiEndpoints } from "../components/observability/loki";
 import { mimirEndpoints } from "../components/observability/mimir";
 import { prometheusEndpoints } from "../components/observability/prometheus";
 import { tempoEndpoints } from "../components/observability/tempo";
-import { runStack, stacks } from "./harness";
+import { runStack, stacks } from "../verify/program";
 
 const R = "kubernetes:helm.sh/v3:Release";
 const SO = "kubernetes:keda.sh/v1alpha1:ScaledObject";

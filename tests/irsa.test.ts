@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
-import { irsaTrustPolicy } from "../components/aws/iam";
-import { adapterServing, modelNamespace, registry } from "../components/catalog";
+import { irsaTrustPolicy } from "../components/lib/aws/iam";
+import { adapterServing, modelNamespace, registry } from "../components/platform/registry";
 import {
   type StackName,
   runStack,
@@ -8,7 +8,7 @@ import {
   stacks,
   testOidcIssuer,
   testOidcProviderArn,
-} from "./harness";
+} from "../verify/program";
 
 /** The observability stores the stack keeps in S3 (each needs its own IRSA role). */
 function objectStores(stack: StackName): string[] {

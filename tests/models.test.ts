@@ -1,17 +1,17 @@
 import * as assert from "node:assert/strict";
-import { gpuInstanceShapes } from "../components/aws/gpuInstances";
-import { modelCallers, registry } from "../components/catalog";
-import { ConfigError, parseConfig, type PlatformConfig } from "../components/config";
-import { modelProbes, modelShutdown, vllmArgs } from "../components/k8s/modelServer";
+import { gpuInstanceShapes } from "../components/platform/gpuInstances";
+import { modelCallers, registry } from "../components/platform/registry";
+import { ConfigError, parseConfig, type PlatformConfig } from "../components/config/platformConfig";
+import { modelProbes, modelShutdown, vllmArgs } from "../components/models/modelServer";
 import {
   gpuGroupLoads,
   gpuMemoryShortfall,
   modelsOutsideCapacity,
-} from "../components/schema/crossChecks";
-import { replicaRange, variantConfig, variantNodeGroup } from "../components/schema/models";
-import { efsStorageClassParameters } from "../components/modelServing";
-import { images } from "../components/versions";
-import { cloneStackConfig, fakeSecret, runProgram, runStack, stacks } from "./harness";
+} from "../components/config/crossChecks";
+import { replicaRange, variantConfig, variantNodeGroup } from "../components/config/models";
+import { efsStorageClassParameters } from "../components/models/modelServing";
+import { images } from "../components/platform/versions";
+import { cloneStackConfig, fakeSecret, runProgram, runStack, stacks } from "../verify/program";
 
 const D = "kubernetes:apps/v1:Deployment";
 /** Every registered variant, in registry order: each must be deployed, scheduled and reachable. */

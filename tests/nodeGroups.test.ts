@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
-import { gpuInstanceShapes, shapeKey } from "../components/aws/gpuInstances";
-import { nodeRolePolicies } from "../components/aws/nodeGroups";
+import { gpuInstanceShapes, shapeKey } from "../components/platform/gpuInstances";
+import { nodeRolePolicies } from "../components/foundation/nodeGroups";
 import {
   acceleratorLabel,
   autoscalerAsgTags,
@@ -8,12 +8,12 @@ import {
   gpuNodeGroupSpec,
   nodeGroupLabel,
   type NodeGroupSpec,
-} from "../components/aws/nodeGroupSpecs";
-import { registry } from "../components/catalog";
-import { parseConfig, type GpuNodeGroupConfig, type PlatformConfig } from "../components/config";
-import { gpuGroupWarnings, nodeGroupsSchema } from "../components/schema/aws";
-import { replicaRange, variantConfig } from "../components/schema/models";
-import { cloneStackConfig, runProgram, runStack, stacks, type StackRun } from "./harness";
+} from "../components/foundation/nodeGroupSpecs";
+import { registry } from "../components/platform/registry";
+import { parseConfig, type GpuNodeGroupConfig, type PlatformConfig } from "../components/config/platformConfig";
+import { gpuGroupWarnings, nodeGroupsSchema } from "../components/config/foundation";
+import { replicaRange, variantConfig } from "../components/config/models";
+import { cloneStackConfig, runProgram, runStack, stacks, type StackRun } from "../verify/program";
 
 const gpuTypes = Object.keys(gpuInstanceShapes);
 

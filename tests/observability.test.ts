@@ -2,10 +2,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { modelNamespace, registry, type Registry } from "../components/catalog";
-import type { PlatformConfig } from "../components/config";
+import { modelNamespace, registry, type Registry } from "../components/platform/registry";
+import type { PlatformConfig } from "../components/config/platformConfig";
 import { alertRulesFor, type AlertRule } from "../components/observability/alerts";
-import { dashboards } from "../components/observability/stack";
+import { dashboards } from "../components/observability/observability";
 import { lokiEndpoints } from "../components/observability/loki";
 import { mimirEndpoints } from "../components/observability/mimir";
 import { prometheusEndpoints } from "../components/observability/prometheus";
@@ -16,7 +16,7 @@ import {
 } from "../components/observability/values/grafana";
 import { tempoMetricsProcessors } from "../components/observability/values/logsAndTraces";
 import { mimirComponentSizes, mimirValues } from "../components/observability/values/metrics";
-import { helmMaxHistory } from "../components/k8s/helm";
+import { helmMaxHistory } from "../components/lib/k8s/helm";
 import {
   cloneStackConfig,
   fakeSecret,
@@ -26,7 +26,7 @@ import {
   stackConfig,
   stacks,
   testAccountId,
-} from "./harness";
+} from "../verify/program";
 
 const R = "kubernetes:helm.sh/v3:Release";
 

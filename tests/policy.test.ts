@@ -12,7 +12,7 @@ import type {
   StackValidationArgs,
 } from "@pulumi/policy";
 import { policies } from "../policy/policies";
-import { repoRoot, runStack, stacks, type RecordedResource } from "./harness";
+import { repoRoot, runStack, stacks, type RecordedResource } from "../verify/program";
 
 const urnOf = (r: { type: string; name: string }) =>
   `urn:pulumi:test::llm-platform::${r.type}::${r.name}`;

@@ -9,7 +9,7 @@
  */
 import * as assert from "node:assert/strict";
 import { checkRules, findPromtool, type RuleFileRule } from "../verify/promtool";
-import { runStack, stacks } from "./harness";
+import { runStack, stacks } from "../verify/program";
 
 /** Grafana's substitutions: built-in intervals, then `$var` / `${var}` as a matching regex. */
 export function grafanaToPromql(expr: string): string {

@@ -8,8 +8,8 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { configKeys } from "../components/config";
-import { repoRoot } from "./harness";
+import { configKeys } from "../components/config/platformConfig";
+import { repoRoot } from "../verify/program";
 
 describe("Pulumi runtime settings", () => {
   const project = yaml.load(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as any;

@@ -7,9 +7,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { registry, routedServices } from "../components/catalog";
-import { configKeys, configSchema } from "../components/config";
-import { repoRoot } from "./harness";
+import { registry, routedServices } from "../components/platform/registry";
+import { configKeys, configSchema } from "../components/config/platformConfig";
+import { repoRoot } from "../verify/program";
 
 const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
 

@@ -20,19 +20,19 @@ import {
   type ModelDesign,
   type Registry,
   type ServiceDesign,
-} from "../components/catalog";
-import { Namespaces } from "../components/k8s/namespaces";
-import { ModelServing } from "../components/modelServing";
+} from "../components/platform/registry";
+import { Namespaces } from "../components/teams/namespaces";
+import { ModelServing } from "../components/models/modelServing";
 import { alertRulesFor } from "../components/observability/alerts";
 import { dashboardsFor } from "../components/observability/grafana";
 import { podMonitorSpecs } from "../components/observability/prometheus";
-import { PlatformServices, routeTable } from "../components/platformServices";
-import { modelsSchemaFor } from "../components/schema/models";
+import { PlatformServices, routeTable } from "../components/teams/platformServices";
+import { modelsSchemaFor } from "../components/config/models";
 import {
   namespacesSchemaFor,
   servicesSchemaFor,
   type NamespacesConfig,
-} from "../components/schema/platform";
+} from "../components/config/teams";
 import { objectsModel, podInstances, type KObject } from "../verify/model";
 import { denied } from "../verify/checks/networkPolicies";
 import {
@@ -42,7 +42,7 @@ import {
   testOidcIssuer,
   testOidcProviderArn,
   type StackName,
-} from "./harness";
+} from "../verify/program";
 
 /** The recipe's team API: a namespace, the API in it, and its gateway route. */
 const example: ServiceDesign = {

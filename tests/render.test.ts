@@ -3,9 +3,9 @@ import * as yaml from "js-yaml";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { registry } from "../components/catalog";
+import { registry } from "../components/platform/registry";
 import { writeRender } from "../scripts/render";
-import { runStack, stacks, validateKubernetesObject } from "./harness";
+import { runStack, stacks, validateKubernetesObject } from "../verify/program";
 
 for (const stack of stacks) {
   describe(`render (${stack})`, () => {

@@ -1,10 +1,10 @@
 import * as assert from "node:assert/strict";
-import { configHash, hpaSpec } from "../components/k8s/microservice";
-import { modelCallers, registry, routedServices, type Registry } from "../components/catalog";
-import { modelRoutes, routeTable } from "../components/platformServices";
-import { parseConfig, type PlatformConfig } from "../components/config";
-import type { ModelsConfig, ModelVariantConfig } from "../components/schema/models";
-import type { GatewayRoutes } from "../components/schema/platform";
+import { configHash, hpaSpec } from "../components/teams/microservice";
+import { modelCallers, registry, routedServices, type Registry } from "../components/platform/registry";
+import { modelRoutes, routeTable } from "../components/teams/platformServices";
+import { parseConfig, type PlatformConfig } from "../components/config/platformConfig";
+import type { ModelsConfig, ModelVariantConfig } from "../components/config/models";
+import type { GatewayRoutes } from "../components/config/teams";
 import {
   cloneStackConfig,
   runStack,
@@ -12,7 +12,7 @@ import {
   stacks,
   testAccountId,
   testOidcIssuer,
-} from "./harness";
+} from "../verify/program";
 
 const D = "kubernetes:apps/v1:Deployment";
 /** The four platform services (model servers have their own tests). */

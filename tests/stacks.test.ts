@@ -4,14 +4,14 @@
  */
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { registry } from "../components/catalog";
+import { registry } from "../components/platform/registry";
 import {
   isKubernetesObject,
   runStack,
   stackConfig,
   stacks,
   validateKubernetesObject,
-} from "./harness";
+} from "../verify/program";
 
 function isSecret(o: unknown): Promise<boolean> {
   return pulumi.Output.isInstance(o) ? pulumi.isSecret(o) : Promise.resolve(false);

@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import * as yaml from "js-yaml";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { repoRoot } from "./harness";
+import { repoRoot } from "../verify/program";
 
 const dir = path.join(repoRoot, ".github", "workflows");
 const text = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");

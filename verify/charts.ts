@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import * as yaml from "js-yaml";
-import { helmBinary } from "../components/versions";
+import { helmBinary } from "../components/platform/versions";
 import { cacheDir } from "./helm";
 import type { KObject } from "./model";
 

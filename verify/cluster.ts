@@ -10,8 +10,8 @@ import {
   chartWorkloads,
   type ChartEndpoint,
   type ChartWorkload,
-} from "../components/chartContracts";
-import { isKubernetesObject, type StackRun } from "../tests/harness";
+} from "../components/platform/chartContracts";
+import { isKubernetesObject, type StackRun } from "./program";
 import type { ReleaseRender, ReleaseSpec } from "./charts";
 import {
   ref,

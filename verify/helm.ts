@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
-import { helmBinary } from "../components/versions";
+import { helmBinary } from "../components/platform/versions";
 
 /** Where charts and tools are cached: $LLM_PLATFORM_CACHE, else ~/.cache/llm-platform. */
 export function cacheDir(): string {

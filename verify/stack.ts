@@ -2,7 +2,7 @@
  * The whole-cluster verification of one stack run: render its Helm releases with the real charts
  * (where the packages can be had), build the cluster model, run every check.
  */
-import type { StackRun } from "../tests/harness";
+import type { StackRun } from "./program";
 import { renderReleases, type ReleaseRender } from "./charts";
 import { buildModel, releasesOf } from "./cluster";
 import { checkCluster, checkRenderedSchemas, type Finding } from "./checks";

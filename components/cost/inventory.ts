@@ -3,10 +3,10 @@
  * under the test mocks, as `npm run render` does): counts and sizes at idle and at peak, no prices.
  * Pure: the estimate (estimate.ts) prices it.
  */
-import { nodeGroupLabel } from "../aws/nodeGroupSpecs";
-import type { PlatformConfig } from "../config";
-import { replicaRange } from "../schema/models";
-import type { ObservabilityConfig } from "../schema/observability";
+import { nodeGroupLabel } from "../foundation/nodeGroupSpecs";
+import type { PlatformConfig } from "../config/platformConfig";
+import { replicaRange } from "../config/models";
+import type { ObservabilityConfig } from "../config/observability";
 
 /** The inputs the inventory reads, across the resource types it prices (all optional: by type). */
 export interface PricedInputs {

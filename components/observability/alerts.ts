@@ -3,7 +3,7 @@
  * alerts per service, plus model, GPU-node, crash-loop and quota alerts. Severity `critical` pages,
  * `warning` notifies.
  */
-import { modelNamespace, registry, type Registry } from "../catalog";
+import { modelNamespace, registry, type Registry } from "../platform/registry";
 
 export interface AlertRule {
   readonly alert: string;

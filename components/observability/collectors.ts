@@ -1,6 +1,6 @@
-import { chartEndpoints, httpUrl } from "../chartContracts";
-import { charts } from "../versions";
-import { release, type AddonScope } from "./addon";
+import { chartEndpoints, httpUrl } from "../platform/chartContracts";
+import { charts } from "../platform/versions";
+import { release, type AddonScope } from "./unitScope";
 import { otelAgentValues, otelCollectorValues, type CollectorExports } from "./values/collectors";
 
 /** Where applications send OTLP: the collector gateway. */

@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { partOf, registry, type Registry } from "../catalog";
-import { charts } from "../versions";
-import { release, type AddonScope } from "./addon";
+import { partOf, registry, type Registry } from "../platform/registry";
+import { charts } from "../platform/versions";
+import { release, type AddonScope } from "./unitScope";
 import gpuDashboard from "./dashboards/gpu.json";
 import redDashboard from "./dashboards/platform-red.json";
 import vllmDashboard from "./dashboards/vllm.json";

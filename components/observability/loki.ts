@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { chartEndpoints, httpUrl } from "../chartContracts";
-import { charts } from "../versions";
-import { release, s3Store, type AddonScope } from "./addon";
+import { chartEndpoints, httpUrl } from "../platform/chartContracts";
+import { charts } from "../platform/versions";
+import { release, s3Store, type AddonScope } from "./unitScope";
 import { lokiValues } from "./values/logsAndTraces";
 
 /** Where Loki answers queries and takes OTLP log pushes. */

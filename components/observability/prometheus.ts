@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import { chartEndpoints, chartWorkloads, httpUrl } from "../chartContracts";
-import { modelNamespace, modelServerLabel, partOf, registry, type Registry } from "../catalog";
-import { charts } from "../versions";
-import { release, type AddonScope } from "./addon";
+import { chartEndpoints, chartWorkloads, httpUrl } from "../platform/chartContracts";
+import { modelNamespace, modelServerLabel, partOf, registry, type Registry } from "../platform/registry";
+import { charts } from "../platform/versions";
+import { release, type AddonScope } from "./unitScope";
 import { platformRuleSpec } from "./alerts";
 import { kubePrometheusStackValues } from "./values/metrics";
 

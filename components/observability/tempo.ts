@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { chartEndpoints, hostPort, httpUrl } from "../chartContracts";
-import { charts } from "../versions";
-import { release, s3Store, type AddonScope } from "./addon";
+import { chartEndpoints, hostPort, httpUrl } from "../platform/chartContracts";
+import { charts } from "../platform/versions";
+import { release, s3Store, type AddonScope } from "./unitScope";
 import { tempoValues } from "./values/logsAndTraces";
 
 /** Where Tempo takes OTLP traces and answers queries. */

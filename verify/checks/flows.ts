@@ -7,7 +7,7 @@ import {
   chartEndpoints,
   chartWorkloads,
   type ChartEndpoint,
-} from "../../components/chartContracts";
+} from "../../components/platform/chartContracts";
 import {
   modelDesign,
   modelServerName,
@@ -16,7 +16,7 @@ import {
   serviceNames,
   servicePort,
   teamApis,
-} from "../../components/catalog";
+} from "../../components/platform/registry";
 import { selects, type ClusterModel, type LabelSelector, type PodInstance } from "../model";
 import { denied, type Peer } from "./networkPolicies";
 import { findings, type Finding } from "./problem";

@@ -1,6 +1,6 @@
-import type { ObservabilityConfig } from "../../schema/observability";
-import { restrictedContainerSecurityContext } from "../../k8s/security";
-import { images } from "../../versions";
+import type { ObservabilityConfig } from "../../config/observability";
+import { restrictedContainerSecurityContext } from "../../lib/k8s/security";
+import { images } from "../../platform/versions";
 import { everywhere, onCpuNodes } from "./common";
 
 /** Memory-bounded batching: the collector sheds load instead of being OOM-killed. */

@@ -1,5 +1,5 @@
-import { chartEndpoints } from "../../chartContracts";
-import { defaultStorageClassName } from "../../k8s/storage";
+import { chartEndpoints } from "../../platform/chartContracts";
+import { defaultStorageClassName } from "../../lib/k8s/defaultStorageClass";
 import { onCpuNodes, sized } from "./common";
 
 /** The query endpoints Grafana reads, from the units that serve them. */

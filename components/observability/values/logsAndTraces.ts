@@ -1,7 +1,7 @@
-import { defaultStorageClassName } from "../../k8s/storage";
-import type { InClusterLokiConfig, ObservabilityConfig } from "../../schema/observability";
+import { defaultStorageClassName } from "../../lib/k8s/defaultStorageClass";
+import type { InClusterLokiConfig, ObservabilityConfig } from "../../config/observability";
 import { irsa, onCpuNodes, sized } from "./common";
-import { restrictedContainerSecurityContext } from "../../k8s/security";
+import { restrictedContainerSecurityContext } from "../../lib/k8s/security";
 
 /** Loki in monolithic mode: filesystem on a volume (dev) or S3 through IRSA (prod), OTLP ingestion on. */
 export function lokiValues(p: {

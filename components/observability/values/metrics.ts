@@ -1,5 +1,5 @@
-import { defaultStorageClassName } from "../../k8s/storage";
-import type { ObservabilityConfig } from "../../schema/observability";
+import { defaultStorageClassName } from "../../lib/k8s/defaultStorageClass";
+import type { ObservabilityConfig } from "../../config/observability";
 import { everywhere, irsa, onCpuNodes, sized } from "./common";
 
 export interface KubePrometheusStackParams {

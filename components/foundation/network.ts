@@ -1,0 +1,165 @@
+import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
+import * as pulumi from "@pulumi/pulumi";
+import type { NetworkConfig } from "../config/platformConfig";
+import type { AwsContext } from "../platform/context";
+import { awsProviderOf, serviceTrustPolicy, type PolicyDocument } from "../lib/aws/iam";
+
+/** Subnet tags the AWS Load Balancer Controller uses to discover where to place load balancers. */
+export const subnetRoleTags = {
+  public: { "kubernetes.io/role/elb": "1" },
+  private: { "kubernetes.io/role/internal-elb": "1" },
+} as const;
+
+/** awsx NAT strategy for the config's NAT choice. */
+export function natStrategy(
+  nat: NetworkConfig["natGateways"],
+): awsx.types.enums.ec2.NatGatewayStrategy {
+  return nat === "onePerAz"
+    ? awsx.ec2.NatGatewayStrategy.OnePerAz
+    : awsx.ec2.NatGatewayStrategy.Single;
+}
+
+export interface NetworkArgs {
+  /** Its account id goes into the flow-log role's confused-deputy condition. */
+  readonly ctx: AwsContext;
+  /** VPC layout, NAT strategy and flow-log retention (all defaulted by components/config.ts). */
+  readonly network: NetworkConfig;
+}
+
+/**
+ * The VPC: public and private subnets in every AZ (private ones for nodes and pods), NAT per config,
+ * and VPC flow logs (all traffic, 1-minute aggregation) into a CloudWatch log group with retention.
+ */
+export class Network extends pulumi.ComponentResource {
+  readonly vpcId: pulumi.Output<string>;
+  readonly publicSubnetIds: pulumi.Output<string[]>;
+  readonly privateSubnetIds: pulumi.Output<string[]>;
+
+  constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llmplatform:aws:Network", name, {}, opts);
+    const network = vpc(name, this, args.network);
+    flowLogs(name, this, {
+      vpcId: network.vpcId,
+      accountId: args.ctx.accountId,
+      retentionInDays: args.network.flowLogRetentionDays,
+    });
+
+    this.vpcId = network.vpcId;
+    this.publicSubnetIds = network.publicSubnetIds;
+    this.privateSubnetIds = network.privateSubnetIds;
+    this.registerOutputs({
+      vpcId: this.vpcId,
+      publicSubnetIds: this.publicSubnetIds,
+      privateSubnetIds: this.privateSubnetIds,
+    });
+  }
+}
+
+/** The awsx VPC: private subnets for nodes and pods, public ones for load balancers, NAT per config. */
+function vpc(name: string, parent: pulumi.Resource, n: NetworkConfig): awsx.ec2.Vpc {
+  return new awsx.ec2.Vpc(
+    `${name}-vpc`,
+    {
+      cidrBlock: n.cidr,
+      numberOfAvailabilityZones: n.availabilityZones,
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+      natGateways: { strategy: natStrategy(n.natGateways) },
+      subnetStrategy: awsx.ec2.SubnetAllocationStrategy.Auto,
+      subnetSpecs: [
+        {
+          type: awsx.ec2.SubnetType.Private,
+          cidrMask: n.privateSubnetCidrMask,
+          tags: { ...subnetRoleTags.private },
+        },
+        {
+          type: awsx.ec2.SubnetType.Public,
+          cidrMask: n.publicSubnetCidrMask,
+          tags: { ...subnetRoleTags.public },
+        },
+      ],
+      tags: { Name: name },
+    },
+    // A remote component: it takes the AWS provider explicitly instead of inheriting it.
+    { parent, providers: awsProviderOf(parent) },
+  );
+}
+
+/** What the flow-log role may do: write streams into its one log group. */
+function flowLogDeliveryPolicy(logGroupArn: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        Resource: [logGroupArn, `${logGroupArn}:*`],
+      },
+      // Listed by the AWS flow-log role documentation; a list call, not scoped by resource.
+      { Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" },
+    ],
+  };
+}
+
+/**
+ * The role VPC flow logs assume (this account only), with its delivery policy. The returned policy
+ * is what the flow log waits for.
+ */
+function flowLogRole(
+  name: string,
+  parent: pulumi.Resource,
+  logGroupArn: pulumi.Output<string>,
+  accountId: pulumi.Input<string>,
+): { role: aws.iam.Role; delivery: aws.iam.RolePolicy } {
+  const role = new aws.iam.Role(
+    `${name}-flow-logs`,
+    {
+      description: `VPC flow log delivery for ${name}`,
+      assumeRolePolicy: pulumi
+        .output(accountId)
+        .apply((id) => JSON.stringify(serviceTrustPolicy("vpc-flow-logs.amazonaws.com", id))),
+    },
+    { parent },
+  );
+  const delivery = new aws.iam.RolePolicy(
+    `${name}-flow-logs`,
+    {
+      role: role.name,
+      policy: logGroupArn.apply((arn) => JSON.stringify(flowLogDeliveryPolicy(arn))),
+    },
+    { parent },
+  );
+  return { role, delivery };
+}
+
+/** VPC flow logs (all traffic, 1-minute aggregation) into a CloudWatch log group with retention. */
+function flowLogs(
+  name: string,
+  parent: pulumi.Resource,
+  args: {
+    vpcId: pulumi.Input<string>;
+    accountId: pulumi.Input<string>;
+    retentionInDays: number;
+  },
+): void {
+  const logGroup = new aws.cloudwatch.LogGroup(
+    `${name}-flow-logs`,
+    { name: `/aws/vpc/${name}/flow-logs`, retentionInDays: args.retentionInDays },
+    { parent },
+  );
+  const { role, delivery } = flowLogRole(name, parent, logGroup.arn, args.accountId);
+  new aws.ec2.FlowLog(
+    `${name}-flow-logs`,
+    {
+      vpcId: args.vpcId,
+      trafficType: "ALL",
+      logDestinationType: "cloud-watch-logs",
+      logDestination: logGroup.arn,
+      iamRoleArn: role.arn,
+      maxAggregationInterval: 60,
+    },
+    // Delivery starts at once; without the policy in place the first deliveries fail.
+    { parent, dependsOn: [delivery] },
+  );
+}

@@ -1,0 +1,64 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PrivateBucket } from "../lib/aws/privateBucket";
+import { IrsaRole } from "../lib/aws/irsaRole";
+import { bucketOwnerPolicy } from "../lib/aws/bucketPolicies";
+import type { PlatformContext } from "../platform/context";
+import { helmRelease } from "../lib/k8s/helm";
+import type { ObservabilityConfig } from "../config/observability";
+import type { ChartPin } from "../platform/versions";
+
+/**
+ * What each observability unit (Prometheus, Mimir, Loki, Tempo, the collectors, Grafana) is built
+ * with. The units are functions, not components: their children stay parented to the Observability
+ * component (`parent`), so every URN of a deployed stack is unchanged and no alias is needed. The
+ * Kubernetes and AWS providers come from that parent's `providers` option.
+ */
+export interface AddonScope {
+  /** The Observability component's name: prefix of its children's names (`<name>-<role>`). */
+  readonly name: string;
+  /** The Observability component, parent of every child. */
+  readonly parent: pulumi.Resource;
+  readonly ctx: PlatformContext;
+  readonly o: ObservabilityConfig;
+  /** The observability namespace. */
+  readonly namespace: pulumi.Input<string>;
+  /** What every release waits for (CPU nodes, EBS CSI, the load balancer controller's webhook). */
+  readonly dependsOn: pulumi.Resource[];
+}
+
+/** A pinned chart's release in the observability namespace, after the scope's dependencies. */
+export function release(
+  s: AddonScope,
+  releaseName: string,
+  pin: ChartPin,
+  values: pulumi.Input<Record<string, unknown>>,
+  deps: pulumi.Resource[] = [],
+) {
+  return helmRelease(releaseName, pin, s.namespace, values, {
+    parent: s.parent,
+    dependsOn: [...s.dependsOn, ...deps],
+  });
+}
+
+/** An S3-backed store: its private buckets and an IRSA role (for SA `component`) owning them. */
+export function s3Store(s: AddonScope, component: string, buckets: string[]) {
+  const made = buckets.map(
+    (b) => new PrivateBucket(`${s.ctx.clusterName}-${b}`, {}, { parent: s.parent }),
+  );
+  const role = new IrsaRole(
+    `${s.name}-${component}`,
+    {
+      oidc: s.ctx.oidc,
+      namespace: "observability",
+      serviceAccount: component,
+      roleName: `${s.ctx.clusterName}-${component}-irsa`,
+      inlinePolicies: {
+        [`${component}-buckets`]: pulumi
+          .all(made.map((m) => m.arn))
+          .apply((arns) => bucketOwnerPolicy(arns)),
+      },
+    },
+    { parent: s.parent },
+  );
+  return { role, names: made.map((m) => m.bucketName) };
+}

@@ -1,0 +1,430 @@
+/**
+ * Test harness: runs the whole program for a stack from its real `Pulumi.<stack>.yaml` under Pulumi
+ * mocks, and records every resource it registers: type, name, inputs, and the options that matter
+ * (provider, dependsOn, parent, ignoreChanges). Kubernetes objects are validated against the upstream
+ * schema by `validateKubernetesObject`.
+ *
+ * Remote components (eks:index:Cluster, awsx:ec2:Vpc) create no children under mocks: `mockState`
+ * returns the outputs the program reads from them, and the tests assert the inputs it passes.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { parseConfig, secretConfigKeys, type PlatformConfig } from "../components/config/platformConfig";
+import * as yaml from "js-yaml";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** The repository root (tests run from bin/tests). */
+export const repoRoot = path.resolve(__dirname, "..", "..");
+/** AWS account id the mocks report (AWS's documentation example account). */
+export const testAccountId = "111122223333";
+export const testOidcIssuer =
+  "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
+export const testOidcProviderArn = `arn:aws:iam::${testAccountId}:oidc-provider/${testOidcIssuer}`;
+
+export type StackName = "dev" | "prod";
+export const stacks: readonly StackName[] = ["dev", "prod"];
+
+/** Raw stack config: full key -> YAML value (as `parseConfig` takes it). */
+export type RawConfig = Record<string, unknown>;
+
+/** A resource the program registered. */
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  /** Inputs as plain values (secrets unwrapped; see `secretPaths`). */
+  readonly inputs: Record<string, any>;
+  /** Paths of the inputs that arrived as secrets, e.g. `kubeconfig` or `stringData.token`. */
+  readonly secretPaths: string[];
+  /** Name of the provider that manages it, explicit or inherited from its parent chain. */
+  readonly provider?: string;
+  /** Providers passed explicitly in `providers` (what remote components receive). */
+  readonly explicitProviders: string[];
+  /** Explicit dependsOn, as `type::name`. */
+  readonly dependsOn: string[];
+  /** Parent resource name (undefined for the stack's direct children). */
+  readonly parent?: string;
+  readonly ignoreChanges: string[];
+  /** Former type tokens it answers to (`aliases: [{ type }]`), so deployed stacks keep its URN. */
+  readonly aliasTypes?: string[];
+}
+
+/** The result of running the program for one stack. */
+export interface StackRun {
+  readonly stack: string;
+  readonly resources: RecordedResource[];
+  readonly outputs: Record<string, any>;
+  /** The program's return value before Pulumi resolved it (to check which outputs are secret). */
+  readonly rawOutputs: Record<string, unknown>;
+  /** What the program threw, if it failed; `resources` then holds what it registered before failing. */
+  readonly error?: Error;
+  /** All resources of a type. */
+  ofType(type: string): RecordedResource[];
+  /** The one resource of a type and name; throws (listing candidates) if missing. */
+  get(type: string, name: string): RecordedResource;
+}
+
+/**
+ * Secrets both stacks need and operators set with `pulumi config set --secret` (so the committed
+ * stack files cannot hold them): the harness supplies fakes. Optional secrets (the alert webhook)
+ * stay unset, as in a fresh stack; tests that need them add them.
+ */
+const operatorSecrets = ["llm-platform:hfToken"];
+
+/** The fake value the harness uses for a secret config key (shaped like the real thing where validated). */
+export function fakeSecret(key: string): string {
+  return key.endsWith("Url")
+    ? `https://alerts.example.test/hooks/fake-secret-${key}`
+    : `fake-secret-${key}`;
+}
+
+/**
+ * Reads `Pulumi.<stack>.yaml`; `secure:` values, and declared secrets the file does not hold, become
+ * fake secrets so nothing real is needed.
+ */
+export function readStackConfig(stack: string): { raw: RawConfig; secretKeys: string[] } {
+  const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
+  const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config?: RawConfig };
+  const secretKeys: string[] = [];
+  const raw: RawConfig = {};
+  for (const key of operatorSecrets) {
+    raw[key] = fakeSecret(key);
+    secretKeys.push(key);
+  }
+  for (const [key, value] of Object.entries(doc.config ?? {})) {
+    if (isSecure(value)) {
+      raw[key] = fakeSecret(key);
+      if (!secretKeys.includes(key)) secretKeys.push(key);
+    } else {
+      raw[key] = fakeNestedSecrets(value, key);
+    }
+  }
+  return { raw, secretKeys };
+}
+
+function isSecure(v: unknown): boolean {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && "secure" in v;
+}
+
+function fakeNestedSecrets(v: unknown, at: string): unknown {
+  if (isSecure(v)) return `fake-secret-${at}`;
+  if (Array.isArray(v)) return v.map((x, i) => fakeNestedSecrets(x, `${at}[${i}]`));
+  if (typeof v === "object" && v !== null) {
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => [k, fakeNestedSecrets(x, `${at}.${k}`)]),
+    );
+  }
+  return v;
+}
+
+/** A deep copy of a stack's raw config, for tests that break one value. */
+export function cloneStackConfig(stack: StackName): RawConfig {
+  return structuredClone(readStackConfig(stack).raw);
+}
+
+/** A stack's validated config, as the program sees it: tests derive expectations from it. */
+export function stackConfig(stack: StackName): PlatformConfig {
+  return parseConfig(cloneStackConfig(stack), stack);
+}
+
+/** Outputs the mocks return per resource type: what the program reads from each resource. */
+function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
+  const inputs = args.inputs as Record<string, any>;
+  const arn = `arn:aws:mock:us-west-2:${testAccountId}:${args.type.split(":").pop()}/${args.name}`;
+  switch (args.type) {
+    case "eks:index:Cluster":
+      return {
+        ...inputs,
+        eksCluster: {
+          name: inputs.name,
+          arn: `arn:aws:eks:us-west-2:${testAccountId}:cluster/${inputs.name}`,
+        },
+        kubeconfig: { apiVersion: "v1", kind: "Config", clusters: [{ name: inputs.name }] },
+        kubeconfigJson: JSON.stringify({
+          apiVersion: "v1",
+          kind: "Config",
+          clusters: [{ name: inputs.name }],
+        }),
+        oidcProviderArn: testOidcProviderArn,
+        oidcIssuer: testOidcIssuer,
+        oidcProviderUrl: `https://${testOidcIssuer}`,
+        clusterSecurityGroupId: "sg-0cluster0000000001",
+      };
+    case "awsx:ec2:Vpc": {
+      const azs = Number(inputs.numberOfAvailabilityZones ?? 3);
+      const ids = (kind: string) =>
+        Array.from({ length: azs }, (_, i) => `subnet-${kind}-${i + 1}`);
+      return {
+        ...inputs,
+        vpcId: "vpc-0mock0000000001",
+        publicSubnetIds: ids("public"),
+        privateSubnetIds: ids("private"),
+      };
+    }
+    case "aws:iam/role:Role": {
+      const name = inputs.name ?? `${args.name}-generated`;
+      return { ...inputs, name, arn: `arn:aws:iam::${testAccountId}:role/${name}` };
+    }
+    case "aws:s3/bucket:Bucket": {
+      const bucket = `${inputs.bucketPrefix}20261123`;
+      return { ...inputs, bucket, id: bucket, arn: `arn:aws:s3:::${bucket}` };
+    }
+    case "aws:ecr/repository:Repository":
+      return {
+        ...inputs,
+        arn,
+        repositoryUrl: `${testAccountId}.dkr.ecr.us-west-2.amazonaws.com/${inputs.name}`,
+      };
+    case "aws:acm/certificate:Certificate":
+      return {
+        ...inputs,
+        arn: `arn:aws:acm:us-west-2:${testAccountId}:certificate/00000000-0000-4000-8000-000000000001`,
+        domainValidationOptions: [inputs.domainName, ...(inputs.subjectAlternativeNames ?? [])].map(
+          (d: string) => ({
+            domainName: d,
+            resourceRecordName: `_x1.${d}.`,
+            resourceRecordType: "CNAME",
+            resourceRecordValue: `_x2.acm-validations.aws.`,
+          }),
+        ),
+      };
+    case "aws:acm/certificateValidation:CertificateValidation":
+      return { ...inputs };
+    case "aws:route53/record:Record":
+      return { ...inputs, fqdn: String(inputs.name).replace(/\.$/, "") };
+    case "kubernetes:networking.k8s.io/v1:Ingress":
+      return {
+        ...inputs,
+        status: {
+          loadBalancer: {
+            ingress: [{ hostname: "k8s-llmplatform-0123456789.us-west-2.elb.amazonaws.com" }],
+          },
+        },
+      };
+    case "random:index/randomPassword:RandomPassword":
+      return { ...inputs, result: "mock-generated-password-0123456789ab" };
+    case "aws:kms/key:Key":
+      return { ...inputs, arn, keyId: `${args.name}-key-id` };
+    case "aws:ec2/launchTemplate:LaunchTemplate":
+      return { ...inputs, arn, latestVersion: 1 };
+    case "aws:eks/nodeGroup:NodeGroup":
+      return {
+        ...inputs,
+        arn,
+        nodeGroupName: `${inputs.nodeGroupNamePrefix}20261123`,
+        resources: [
+          {
+            autoscalingGroups: [{ name: `eks-${args.name}-asg` }],
+            remoteAccessSecurityGroupId: "",
+          },
+        ],
+      };
+    default:
+      return { ...inputs, arn };
+  }
+}
+
+/** Results of the provider functions the program invokes. Unknown invokes fail the run. */
+function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+  switch (args.token) {
+    case "aws:index/getPartition:getPartition":
+      return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+    case "aws:route53/getZone:getZone":
+      return { zoneId: "Z0MOCKZONE00000001", name: args.inputs.name, id: "Z0MOCKZONE00000001" };
+    case "aws:lb/getHostedZoneId:getHostedZoneId":
+      return { id: "Z1H1FL5HABSF5" };
+    case "aws:elb/getServiceAccount:getServiceAccount":
+      return { id: "797873946194", arn: "arn:aws:iam::797873946194:root" };
+    case "aws:index/getCallerIdentity:getCallerIdentity":
+      return {
+        accountId: testAccountId,
+        arn: `arn:aws:iam::${testAccountId}:user/ci`,
+        userId: "AIDAEXAMPLE",
+        id: testAccountId,
+      };
+    default:
+      throw new Error(`unmocked invoke ${args.token}: add it to tests/harness.ts`);
+  }
+}
+
+/** The marker Pulumi's wire format puts on secret values. */
+const secretSig = "4dabf18193072939515e22adb298388d";
+const secretMarker = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Replaces wire-format secrets with their values, collecting the paths where they were. */
+function unwrapSecrets(v: unknown, at: string, paths: string[]): unknown {
+  if (Array.isArray(v)) return v.map((x, i) => unwrapSecrets(x, `${at}[${i}]`, paths));
+  if (typeof v !== "object" || v === null) return v;
+  const o = v as Record<string, unknown>;
+  if (o[secretSig] === secretMarker) {
+    paths.push(at);
+    return unwrapSecrets(o.value, at, []);
+  }
+  return Object.fromEntries(
+    Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x, at ? `${at}.${k}` : k, paths)]),
+  );
+}
+
+function nameOf(r: unknown): string {
+  const res = r as { __name?: string; __pulumiType?: string };
+  return `${res.__pulumiType}::${res.__name}`;
+}
+
+/**
+ * Runs the program for `stack` with `raw` as its config (default: the real stack file) and returns
+ * every registered resource, once all registrations have settled. A program error is returned in
+ * `error`, with whatever was registered before it.
+ */
+export async function runProgram(stack: string, raw?: RawConfig): Promise<StackRun> {
+  const file = readStackConfig(stack);
+  // Every declared secret the run sets is handed over as a secret, as the Pulumi CLI would.
+  const secretKeys = [
+    ...new Set([...file.secretKeys, ...secretConfigKeys.filter((k) => raw && k in raw)]),
+  ];
+  const config = raw ?? file.raw;
+  const registered: pulumi.runtime.MockResourceArgs[] = [];
+  const options = new Map<string, { opts: pulumi.ResourceOptions; resource: pulumi.Resource }>();
+
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        registered.push(args);
+        return { id: `${args.name}-id`, state: mockState(args) };
+      },
+      call: mockCall,
+    },
+    "llm-platform",
+    stack,
+    false,
+  );
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(
+      Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    ),
+    secretKeys,
+  );
+
+  // Pulumi accepts a sync or an async program function and awaits its result; so does the harness.
+  type Program = () => Record<string, unknown> | Promise<Record<string, unknown>>;
+  // The program must load after setMocks/setAllConfig above; a static import would be hoisted.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const program = require("../index") as Program;
+  let failure: Error | undefined;
+  let rawOutputs: Record<string, unknown> = {};
+  const outputs = await pulumi.runtime
+    .runInPulumiStack(async () => {
+      pulumi.runtime.registerStackTransformation((t) => {
+        options.set(`${t.type}::${t.name}`, { opts: t.opts, resource: t.resource });
+        return undefined;
+      });
+      rawOutputs = await program();
+      return rawOutputs;
+    })
+    .catch((e: unknown) => {
+      failure = e instanceof Error ? e : new Error(String(e));
+      return undefined;
+    });
+  // waitForRPCs is not re-exported by @pulumi/pulumi's public runtime index; load its own module.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
+
+  const resources = registered
+    .filter((r) => r.type !== "pulumi:pulumi:Stack")
+    .map((r): RecordedResource => {
+      const o = options.get(`${r.type}::${r.name}`);
+      const opts = (o?.opts ?? {}) as pulumi.CustomResourceOptions &
+        pulumi.ComponentResourceOptions;
+      const provider = o?.resource.getProvider(r.type);
+      const explicit = Array.isArray(opts.providers)
+        ? opts.providers
+        : Object.values(opts.providers ?? {});
+      const parent = opts.parent as unknown as
+        { __name?: string; __pulumiType?: string } | undefined;
+      const dependsOn = ([] as unknown[]).concat(opts.dependsOn ?? []);
+      const secretPaths: string[] = [];
+      return {
+        type: r.type,
+        name: r.name,
+        inputs: unwrapSecrets(r.inputs, "", secretPaths) as Record<string, any>,
+        secretPaths,
+        provider: provider ? nameOf(provider).split("::")[1] : undefined,
+        explicitProviders: explicit.map((p) => nameOf(p).split("::")[1] ?? ""),
+        dependsOn: dependsOn.map(nameOf),
+        parent: parent?.__pulumiType === "pulumi:pulumi:Stack" ? undefined : parent?.__name,
+        ignoreChanges: opts.ignoreChanges ?? [],
+        aliasTypes: (opts.aliases ?? []).flatMap((a) =>
+          typeof a === "object" && "type" in a && typeof a.type === "string" ? [a.type] : [],
+        ),
+      };
+    });
+  return {
+    stack,
+    resources,
+    outputs: (outputs ?? {}) as Record<string, any>,
+    rawOutputs,
+    error: failure,
+    ofType: (type) => resources.filter((r) => r.type === type),
+    get: (type, name) => {
+      const found = resources.find((r) => r.type === type && r.name === name);
+      if (!found) {
+        const names = resources.filter((r) => r.type === type).map((r) => r.name);
+        throw new Error(`no ${type} named ${name}; have: ${names.join(", ") || "none"}`);
+      }
+      return found;
+    },
+  };
+}
+
+const realRuns = new Map<string, Promise<StackRun>>();
+
+/** The program run for a real stack file, shared by every test file (run once per stack). */
+export function runStack(stack: StackName): Promise<StackRun> {
+  let run = realRuns.get(stack);
+  if (!run) {
+    run = runProgram(stack).then((r) => {
+      if (r.error) throw r.error;
+      return r;
+    });
+    realRuns.set(stack, run);
+  }
+  return run;
+}
+
+/** Which resources the program runs under mocks are Kubernetes objects with an upstream schema. */
+export function isKubernetesObject(type: string): boolean {
+  return (
+    /^kubernetes:[^:]+:[A-Za-z]+$/.test(type) &&
+    !type.startsWith("kubernetes:helm.sh/") &&
+    !type.endsWith("Patch")
+  );
+}
+
+/**
+ * Validates a recorded Kubernetes object against the upstream OpenAPI schema shipped in the
+ * `kubernetes-models` package (ESM, hence the dynamic import). Throws with the schema's complaint.
+ */
+export async function validateKubernetesObject(r: RecordedResource): Promise<void> {
+  const m = /^kubernetes:(?:([^/]+)\/)?([^:]+):(\w+)$/.exec(r.type);
+  if (!m) throw new Error(`not a Kubernetes type: ${r.type}`);
+  const [, group, version, kind] = m;
+  // Custom resources validate against their operator's published schema.
+  const crdPackages: Record<string, string> = {
+    "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
+    "keda.sh": "@kubernetes-models/keda",
+  };
+  const pkg = crdPackages[group ?? ""] ?? "kubernetes-models";
+  const modulePath =
+    !group || group === "core" ? `${pkg}/${version}` : `${pkg}/${group}/${version}`;
+  const mod = (await import(modulePath)) as Record<
+    string,
+    new (data: unknown) => { validate(): void }
+  >;
+  const Model = mod[kind!];
+  if (!Model) throw new Error(`${modulePath} has no ${kind}`);
+  try {
+    new Model(r.inputs).validate();
+  } catch (e) {
+    throw new Error(`${r.type} ${r.name} fails the Kubernetes schema: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+}
