@@ -16,7 +16,7 @@ import { DefaultStorageClass } from "./components/lib/k8s/defaultStorageClass";
 import { Edge } from "./components/edge/edge";
 import { GpuRuntime } from "./components/addons/gpuRuntime";
 import { LoadBalancerController } from "./components/edge/loadBalancerController";
-import { Keda } from "./components/models/autoscaling";
+import { Keda } from "./components/addons/keda";
 import { ModelServing } from "./components/models/modelServing";
 import { Observability } from "./components/observability/observability";
 import { serviceCidr } from "./components/foundation/cluster";

@@ -1,11 +1,7 @@
 import * as assert from "node:assert/strict";
 import { parseConfig } from "../components/config/platformConfig";
-import {
-  kedaPolicies,
-  kedaValues,
-  scaledObjectSpec,
-  vllmSignals,
-} from "../components/models/autoscaling";
+import { scaledObjectSpec, vllmSignals } from "../components/models/autoscaling";
+import { kedaPolicies, kedaValues } from "../components/addons/keda";
 import { charts } from "../components/platform/versions";
 import { cloneStackConfig, runStack, stacks } from "../verify/program";
 import { prometheusEndpoints } from "../components/observability/prometheus";

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { PolicyStatement } from "../components/lib/aws/iam";
+import type { PolicyStatement } from "../components/platform/policyDocument";
 import { loadBalancerControllerPolicy } from "../components/edge/loadBalancerControllerPolicy";
 import { ConfigError, parseConfig, type PlatformConfig } from "../components/config/platformConfig";
 import { albAnnotations, albUrl, healthCheck } from "../components/edge/albIngress";

@@ -6,11 +6,15 @@ import {
   autoscalerAsgTags,
   cpuNodeGroupSpec,
   gpuNodeGroupSpec,
-  nodeGroupLabel,
   type NodeGroupSpec,
 } from "../components/foundation/nodeGroupSpecs";
+import { nodeGroupLabel } from "../components/platform/scheduling";
 import { registry } from "../components/platform/registry";
-import { parseConfig, type GpuNodeGroupConfig, type PlatformConfig } from "../components/config/platformConfig";
+import {
+  parseConfig,
+  type GpuNodeGroupConfig,
+  type PlatformConfig,
+} from "../components/config/platformConfig";
 import { gpuGroupWarnings, nodeGroupsSchema } from "../components/config/foundation";
 import { replicaRange, variantConfig } from "../components/config/models";
 import { cloneStackConfig, runProgram, runStack, stacks, type StackRun } from "../verify/program";

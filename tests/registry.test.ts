@@ -17,10 +17,12 @@ import {
   routedServices,
   registryProblems,
   serviceUrl,
+} from "../components/platform/registry";
+import {
   type ModelDesign,
   type Registry,
   type ServiceDesign,
-} from "../components/platform/registry";
+} from "../components/platform/designs";
 import { Namespaces } from "../components/teams/namespaces";
 import { ModelServing } from "../components/models/modelServing";
 import { alertRulesFor } from "../components/observability/alerts";

@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { configHash, hpaSpec } from "../components/teams/microservice";
-import { modelCallers, registry, routedServices, type Registry } from "../components/platform/registry";
+import { modelCallers, registry, routedServices } from "../components/platform/registry";
+import { type Registry } from "../components/platform/designs";
 import { modelRoutes, routeTable } from "../components/teams/platformServices";
 import { parseConfig, type PlatformConfig } from "../components/config/platformConfig";
 import type { ModelsConfig, ModelVariantConfig } from "../components/config/models";

@@ -8,7 +8,11 @@
  * returns the outputs the program reads from them, and the tests assert the inputs it passes.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parseConfig, secretConfigKeys, type PlatformConfig } from "../components/config/platformConfig";
+import {
+  parseConfig,
+  secretConfigKeys,
+  type PlatformConfig,
+} from "../components/config/platformConfig";
 import * as yaml from "js-yaml";
 import * as fs from "node:fs";
 import * as path from "node:path";

@@ -1,19 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import { chartWorkloads } from "../platform/chartContracts";
-import type { PolicyDocument } from "../lib/aws/iam";
+import type { PolicyDocument } from "../platform/policyDocument";
 import { IrsaRole } from "../lib/aws/irsaRole";
 import type { PlatformContext } from "../platform/context";
-import { gpuTaint } from "../foundation/nodeGroupSpecs";
-import { createNetworkPolicies } from "../teams/namespaces";
+import { gpuTaint, workloadLabels } from "../platform/scheduling";
+import { createNetworkPolicies } from "../lib/k8s/networkPolicies";
 import { podsIn } from "../lib/k8s/networkPolicies";
-import { prometheusPodLabels } from "../platform/registry";
+import { prometheusPodLabels } from "../platform/chartContracts";
 import { helmRelease } from "../lib/k8s/helm";
 import { charts, kubernetesMinors, type KubernetesMinor } from "../platform/versions";
 import { renamedFrom } from "../platform/typeTokens";
 
 /** Schedules a DaemonSet onto GPU nodes only, through their taint. */
 const onGpuNodes = {
-  nodeSelector: { workload: "gpu" },
+  nodeSelector: workloadLabels.gpu,
   tolerations: [{ key: gpuTaint.key, operator: "Exists", effect: "NoSchedule" }],
 };
 
@@ -106,7 +106,7 @@ function clusterAutoscalerValues(
       // Pods with local emptyDir scratch (vLLM caches) must not pin idle GPU nodes forever.
       "skip-nodes-with-local-storage": false,
     },
-    nodeSelector: { workload: "cpu" },
+    nodeSelector: workloadLabels.cpu,
     replicaCount: 1,
     resources: {
       requests: { cpu: "100m", memory: "300Mi" },

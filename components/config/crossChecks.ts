@@ -3,7 +3,8 @@
  * be valid alone and still not fit what runs it. Pure; used by config.ts's schema.
  */
 import { gpuInstanceShapes } from "../platform/gpuInstances";
-import { registry, routedServices, type Registry } from "../platform/registry";
+import { registry, routedServices } from "../platform/registry";
+import { type Registry } from "../platform/designs";
 import {
   replicaRange,
   variantConfig,

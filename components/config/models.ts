@@ -3,7 +3,8 @@
  * the shared model cache.
  */
 import { z } from "zod";
-import { assertConsistent, registry, type Registry, type VariantDefaults } from "../platform/registry";
+import { assertConsistent, registry } from "../platform/registry";
+import { type Registry, type VariantDefaults } from "../platform/designs";
 import { cpuQuantity, dnsLabel, duplicates, memoryQuantity } from "./primitives";
 
 const hfModelId = z

@@ -8,11 +8,10 @@ import {
   assertConsistent,
   registry,
   routedServices,
-  type NamespaceDesign,
   type NamespaceName,
-  type Registry,
   type ServiceName,
 } from "../platform/registry";
+import { type NamespaceDesign, type Registry } from "../platform/designs";
 import {
   cpuMemory,
   cpuMillis,

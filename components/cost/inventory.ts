@@ -3,7 +3,7 @@
  * under the test mocks, as `npm run render` does): counts and sizes at idle and at peak, no prices.
  * Pure: the estimate (estimate.ts) prices it.
  */
-import { nodeGroupLabel } from "../foundation/nodeGroupSpecs";
+import { nodeGroupLabel } from "../platform/scheduling";
 import type { PlatformConfig } from "../config/platformConfig";
 import { replicaRange } from "../config/models";
 import type { ObservabilityConfig } from "../config/observability";

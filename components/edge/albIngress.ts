@@ -2,7 +2,7 @@
  * Pure parts of the public edge (components/edge.ts): the AWS Load Balancer Controller annotations of
  * its Ingresses, health checks, URLs, and the ALB access-log bucket statement.
  */
-import type { PolicyStatement } from "../lib/aws/iam";
+import type { PolicyStatement } from "../platform/policyDocument";
 import type { EdgeConfig } from "../config/edge";
 
 /**

@@ -6,6 +6,7 @@ import { loadBalancerControllerPolicy } from "./loadBalancerControllerPolicy";
 import { helmRelease } from "../lib/k8s/helm";
 import { charts } from "../platform/versions";
 import { renamedFrom } from "../platform/typeTokens";
+import { workloadLabels } from "../platform/scheduling";
 
 /** Helm values of the controller: explicit cluster, region and VPC (nodes' IMDS is closed to pods). */
 function loadBalancerControllerValues(args: {
@@ -25,7 +26,7 @@ function loadBalancerControllerValues(args: {
       name: "aws-load-balancer-controller",
       annotations: { "eks.amazonaws.com/role-arn": args.roleArn },
     },
-    nodeSelector: { workload: "cpu" },
+    nodeSelector: workloadLabels.cpu,
     podDisruptionBudget: { maxUnavailable: 1 },
     resources: {
       requests: { cpu: "100m", memory: "128Mi" },

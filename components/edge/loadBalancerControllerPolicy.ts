@@ -5,7 +5,7 @@
  * upstream policy and nothing broader. Mutating calls are limited to resources tagged
  * `elbv2.k8s.aws/cluster` (the controller tags everything it creates).
  */
-import type { PolicyDocument, PolicyStatement } from "../lib/aws/iam";
+import type { PolicyDocument, PolicyStatement } from "../platform/policyDocument";
 
 const clusterTag = "elbv2.k8s.aws/cluster";
 const requestTagged = { [`aws:RequestTag/${clusterTag}`]: "false" };

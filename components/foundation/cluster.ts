@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AccessEntryConfig, AccessPolicy, ClusterConfig } from "../config/platformConfig";
 import type { AwsContext } from "../platform/context";
 import { awsProviderOf } from "../lib/aws/iam";
-import type { OidcIdentity } from "../lib/aws/irsaRole";
+import type { OidcIdentity } from "../platform/context";
 import type { Network } from "./network";
 
 /**

@@ -3,7 +3,8 @@ import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkConfig } from "../config/platformConfig";
 import type { AwsContext } from "../platform/context";
-import { awsProviderOf, serviceTrustPolicy, type PolicyDocument } from "../lib/aws/iam";
+import { awsProviderOf, serviceTrustPolicy } from "../lib/aws/iam";
+import type { PolicyDocument } from "../platform/policyDocument";
 
 /** Subnet tags the AWS Load Balancer Controller uses to discover where to place load balancers. */
 export const subnetRoleTags = {

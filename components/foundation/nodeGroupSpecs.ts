@@ -4,13 +4,7 @@
  */
 import type { CpuNodeGroupConfig, GpuNodeGroupConfig } from "../config/platformConfig";
 import { gpuInstanceShapes } from "../platform/gpuInstances";
-
-/** A Kubernetes node taint as EKS managed node groups express it. */
-export interface NodeTaint {
-  readonly key: string;
-  readonly value: string;
-  readonly effect: "NO_SCHEDULE" | "NO_EXECUTE" | "PREFER_NO_SCHEDULE";
-}
+import { gpuTaint, nodeGroupLabel, type NodeTaint, workloadLabels } from "../platform/scheduling";
 
 /** Everything needed to create one managed node group, derived from its config. */
 export interface NodeGroupSpec {
@@ -28,12 +22,6 @@ export interface NodeGroupSpec {
   /** GPUs per node (0 for CPU groups). */
   readonly gpusPerNode: number;
 }
-
-/** Label every node carries with its group key; workloads select groups by it. */
-export const nodeGroupLabel = "llmplatform.io/node-group";
-
-/** The taint that keeps everything but GPU workloads off GPU nodes. */
-export const gpuTaint: NodeTaint = { key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" };
 
 /** `nvidia-a10g` for a one-model group; `nvidia-a10g-l4` when interchangeable types carry different models. */
 export function acceleratorLabel(instanceTypes: readonly string[]): string {
@@ -59,7 +47,7 @@ export function cpuNodeGroupSpec(g: CpuNodeGroupConfig): NodeGroupSpec {
     desiredSize: g.desiredSize,
     maxSize: g.maxSize,
     diskSizeGiB: g.diskSizeGiB,
-    labels: { workload: "cpu", [nodeGroupLabel]: "cpu" },
+    labels: { ...workloadLabels.cpu, [nodeGroupLabel]: "cpu" },
     taints: [],
     gpusPerNode: 0,
   };
@@ -83,7 +71,7 @@ export function gpuNodeGroupSpec(g: GpuNodeGroupConfig): NodeGroupSpec {
     maxSize: g.maxSize,
     diskSizeGiB: g.diskSizeGiB,
     labels: {
-      workload: "gpu",
+      ...workloadLabels.gpu,
       "k8s.amazonaws.com/accelerator": acceleratorLabel(g.instanceTypes),
       "nvidia.com/gpu.present": "true",
       [nodeGroupLabel]: g.name,

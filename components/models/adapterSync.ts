@@ -12,8 +12,8 @@ import { adapterSyncPolicy } from "../lib/aws/bucketPolicies";
 import { modelNamespace, partOf } from "../platform/registry";
 import type { ModelVariantConfig } from "../config/models";
 import { images } from "../platform/versions";
-import { createNetworkPolicies } from "../teams/namespaces";
-import { allowHttpsEgress } from "../lib/k8s/networkPolicies";
+import { workloadLabels } from "../platform/scheduling";
+import { allowHttpsEgress, createNetworkPolicies } from "../lib/k8s/networkPolicies";
 import { restrictedContainerSecurityContext } from "../lib/k8s/security";
 
 /** Where adapters live: in the bucket, in the cache (mirror = last download), and where vLLM reads them. */
@@ -238,7 +238,7 @@ function adapterSyncCronJobSpec(p: AdapterSyncJobParams): k8s.types.input.batch.
             automountServiceAccountToken: false,
             enableServiceLinks: false,
             restartPolicy: "Never",
-            nodeSelector: { workload: "cpu" },
+            nodeSelector: workloadLabels.cpu,
             securityContext: {
               runAsNonRoot: true,
               runAsUser: p.user.uid,

@@ -1,14 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  modelServerLabel,
-  modelServerName,
-  partOf,
-  servicePort,
-  type ModelDesign,
-} from "../platform/registry";
+import { modelServerLabel, modelServerName, partOf, servicePort } from "../platform/registry";
+import { type ModelDesign } from "../platform/designs";
 import { replicaRange, type ModelVariantConfig } from "../config/models";
-import { gpuTaint, nodeGroupLabel } from "../foundation/nodeGroupSpecs";
+import { gpuTaint, nodeGroupLabel, workloadLabels } from "../platform/scheduling";
 import { scaledObjectSpec, type Autoscaler } from "./autoscaling";
 import { httpProbe, restrictedContainerSecurityContext } from "../lib/k8s/security";
 
@@ -185,7 +180,7 @@ function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input.apps.v
         // No `<SERVICE>_PORT=tcp://...` variables: vLLM reads VLLM_* ones as its own settings.
         enableServiceLinks: false,
         terminationGracePeriodSeconds: modelShutdown.terminationGracePeriodSeconds,
-        nodeSelector: { workload: "gpu", [nodeGroupLabel]: p.nodeGroup },
+        nodeSelector: { ...workloadLabels.gpu, [nodeGroupLabel]: p.nodeGroup },
         tolerations: [{ key: gpuTaint.key, operator: "Exists", effect: "NoSchedule" }],
         affinity: {
           podAntiAffinity: {

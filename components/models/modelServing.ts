@@ -11,10 +11,10 @@ import {
   partOf,
   registry,
   servicePort,
-  type Registry,
 } from "../platform/registry";
+import { type Registry } from "../platform/designs";
 import { AdapterSync } from "./adapterSync";
-import { createNetworkPolicies } from "../teams/namespaces";
+import { createNetworkPolicies } from "../lib/k8s/networkPolicies";
 import { ModelServer, vllmUser } from "./modelServer";
 import { allowHttpsEgress, podsIn, type NetworkPolicyDef } from "../lib/k8s/networkPolicies";
 import {

@@ -3,7 +3,8 @@
  * alerts per service, plus model, GPU-node, crash-loop and quota alerts. Severity `critical` pages,
  * `warning` notifies.
  */
-import { modelNamespace, registry, type Registry } from "../platform/registry";
+import { modelNamespace, registry } from "../platform/registry";
+import { type Registry } from "../platform/designs";
 
 export interface AlertRule {
   readonly alert: string;

@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { partOf, registry, type Registry } from "../platform/registry";
+import { partOf, registry } from "../platform/registry";
+import { type Registry } from "../platform/designs";
 import { charts } from "../platform/versions";
 import { release, type AddonScope } from "./unitScope";
 import gpuDashboard from "./dashboards/gpu.json";

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformContext } from "../platform/context";
-import { createNetworkPolicies } from "../teams/namespaces";
+import { createNetworkPolicies } from "../lib/k8s/networkPolicies";
 import { allowHttpsEgress, type NetworkPolicyDef } from "../lib/k8s/networkPolicies";
 import type { ObservabilityConfig } from "../config/observability";
 import { renamedFrom } from "../platform/typeTokens";

@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { chartEndpoints, chartWorkloads, httpUrl } from "../platform/chartContracts";
-import { modelNamespace, modelServerLabel, partOf, registry, type Registry } from "../platform/registry";
+import { modelNamespace, modelServerLabel, partOf, registry } from "../platform/registry";
+import { type Registry } from "../platform/designs";
 import { charts } from "../platform/versions";
 import { release, type AddonScope } from "./unitScope";
 import { platformRuleSpec } from "./alerts";

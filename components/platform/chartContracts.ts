@@ -198,3 +198,23 @@ export function hostPort(e: ChartEndpoint): string {
 export function httpUrl(e: ChartEndpoint, path = ""): string {
   return `http://${hostPort(e)}${path}`;
 }
+
+/**
+ * The OpenTelemetry Collector every service exports to, over OTLP/gRPC: its Service `otel-collector`
+ * (chart contract). SDKs default to http/protobuf, so the protocol is always set with the endpoint.
+ */
+export const otelCollector = {
+  namespace: chartEndpoints.otelCollectorGrpc.namespace,
+  grpcEndpoint: httpUrl(chartEndpoints.otelCollectorGrpc),
+  protocol: "grpc",
+  ports: [
+    chartEndpoints.otelCollectorGrpc.containerPort,
+    chartEndpoints.otelCollectorHttp.containerPort,
+  ],
+  podLabels: chartEndpoints.otelCollectorGrpc.podLabels,
+};
+
+/** Prometheus pods (Prometheus Operator sets this label), allowed to scrape `/metrics` on 8000. */
+export const prometheusPodLabels = {
+  "app.kubernetes.io/name": chartEndpoints.prometheus.podLabels["app.kubernetes.io/name"],
+};

@@ -1,5 +1,10 @@
 import type * as pulumi from "@pulumi/pulumi";
-import type { OidcIdentity } from "../lib/aws/irsaRole";
+
+/** What a cluster gives its IRSA roles: the OIDC provider and its issuer (host/path, no scheme). */
+export interface OidcIdentity {
+  readonly providerArn: pulumi.Input<string>;
+  readonly issuer: pulumi.Input<string>;
+}
 
 /**
  * Where the platform runs in AWS, known from config and the account before any resource exists:

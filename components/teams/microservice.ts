@@ -1,11 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { partOf, servicePort, type ServiceDesign } from "../platform/registry";
+import { partOf, servicePort } from "../platform/registry";
+import { type ServiceDesign } from "../platform/designs";
 import type { HpaConfig, ServiceConfig } from "../config/teams";
-import { createNetworkPolicies } from "./namespaces";
+import { createNetworkPolicies } from "../lib/k8s/networkPolicies";
 import { httpProbe, restrictedContainerSecurityContext } from "../lib/k8s/security";
 import type { NetworkPolicyDef } from "../lib/k8s/networkPolicies";
+import { workloadLabels } from "../platform/scheduling";
 
 /** Liveness and readiness are the same for every service (design); only startup timing varies. */
 const livenessProbe = {
@@ -89,7 +91,7 @@ function deploymentSpec(p: PodTemplateParams): k8s.types.input.apps.v1.Deploymen
         // The app never calls the Kubernetes API; IRSA mounts its own token regardless.
         automountServiceAccountToken: false,
         terminationGracePeriodSeconds: 30,
-        nodeSelector: { workload: "cpu" },
+        nodeSelector: workloadLabels.cpu,
         securityContext: {
           runAsNonRoot: true,
           runAsUser: p.runAsUser,

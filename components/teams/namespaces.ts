@@ -1,14 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  partOf,
-  readinessGateLabel,
-  registry,
-  type NamespaceName,
-  type Registry,
-} from "../platform/registry";
+import { partOf, readinessGateLabel, registry, type NamespaceName } from "../platform/registry";
+import { type Registry } from "../platform/designs";
 import { namespaceConfig, type NamespaceConfig, type NamespacesConfig } from "../config/teams";
-import { namespaceBaselinePolicies, type NetworkPolicyDef } from "../lib/k8s/networkPolicies";
+import { createNetworkPolicies, namespaceBaselinePolicies } from "../lib/k8s/networkPolicies";
 
 /**
  * Labels of a namespace: ownership, environment, and Pod Security Admission. Enforcement follows the
@@ -121,24 +116,4 @@ export class Namespaces extends pulumi.ComponentResource {
     this.names = names as Record<NamespaceName, pulumi.Output<string>>;
     this.registerOutputs({ names });
   }
-}
-
-/** Creates NetworkPolicies in a namespace, named `<namespace>-<policy>` in Pulumi and `<policy>` in Kubernetes. */
-export function createNetworkPolicies(
-  prefix: string,
-  namespace: pulumi.Input<string>,
-  policies: readonly NetworkPolicyDef[],
-  opts: pulumi.CustomResourceOptions,
-): k8s.networking.v1.NetworkPolicy[] {
-  return policies.map(
-    (p) =>
-      new k8s.networking.v1.NetworkPolicy(
-        `${prefix}-${p.name}`,
-        {
-          metadata: { name: p.name, namespace, labels: { "app.kubernetes.io/part-of": partOf } },
-          spec: p.spec,
-        },
-        opts,
-      ),
-  );
 }

@@ -3,21 +3,20 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformContext } from "../platform/context";
 import { PrivateBucket } from "../lib/aws/privateBucket";
 import { IrsaRole } from "../lib/aws/irsaRole";
-import type { PolicyDocument } from "../lib/aws/iam";
+import type { PolicyDocument } from "../platform/policyDocument";
 import { bucketAccessPolicy, ecrLifecyclePolicy } from "../lib/aws/bucketPolicies";
 import {
   modelCallers,
   modelNamespace,
   modelServerName,
   modelUrl,
-  otelCollector,
   registry,
   routedServices,
   serviceUrl,
-  type Registry,
   type RouteKey,
-  type ServiceDesign,
 } from "../platform/registry";
+import { type Registry, type ServiceDesign } from "../platform/designs";
+import { otelCollector } from "../platform/chartContracts";
 import { Microservice } from "./microservice";
 import {
   allowEgressToApps,

@@ -1,27 +1,7 @@
 /**
  * Least-privilege IAM policies of the platform services, as pure functions of plain values.
  */
-import type { PolicyDocument } from "./iam";
-
-/** quant-api: invoke exactly one SageMaker endpoint (sync and streaming). SageMaker ARNs are lower-case. */
-export function sagemakerInvokePolicy(
-  partition: string,
-  region: string,
-  accountId: string,
-  endpointName: string,
-): PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "InvokeConfiguredEndpoint",
-        Effect: "Allow",
-        Action: ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
-        Resource: `arn:${partition}:sagemaker:${region}:${accountId}:endpoint/${endpointName.toLowerCase()}`,
-      },
-    ],
-  };
-}
+import type { PolicyDocument } from "../../platform/policyDocument";
 
 /** Read (list + get) or read-write (list + get + put) on one bucket's objects. No delete, no bucket admin. */
 export function bucketAccessPolicy(

@@ -2,22 +2,7 @@
  * Pure IAM helpers: policy documents as plain data, so tests compare them exactly.
  */
 import * as pulumi from "@pulumi/pulumi";
-
-/** An IAM policy statement (the subset this program writes). */
-export interface PolicyStatement {
-  readonly Sid?: string;
-  readonly Effect: "Allow" | "Deny";
-  readonly Principal?: Record<string, string | string[]>;
-  readonly Action: string | string[];
-  readonly Resource?: string | string[];
-  readonly Condition?: Record<string, Record<string, string | string[]>>;
-}
-
-/** An IAM policy document. */
-export interface PolicyDocument {
-  readonly Version: "2012-10-17";
-  readonly Statement: PolicyStatement[];
-}
+import type { PolicyDocument } from "../../platform/policyDocument";
 
 /** `arn:<partition>:iam::aws:policy/<path+name>` for an AWS-managed policy. */
 export function awsManagedPolicyArn(

@@ -1,12 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { irsaTrustPolicy, type PolicyDocument } from "./iam";
-
-/** What a cluster gives its IRSA roles: the OIDC provider and its issuer (host/path, no scheme). */
-export interface OidcIdentity {
-  readonly providerArn: pulumi.Input<string>;
-  readonly issuer: pulumi.Input<string>;
-}
+import { irsaTrustPolicy } from "./iam";
+import type { OidcIdentity } from "../../platform/context";
+import type { PolicyDocument } from "../../platform/policyDocument";
 
 export interface IrsaRoleArgs {
   /** The cluster's OIDC provider. */

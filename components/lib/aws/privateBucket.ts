@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { PolicyDocument, PolicyStatement } from "./iam";
+import type { PolicyDocument, PolicyStatement } from "../../platform/policyDocument";
 
 export interface PrivateBucketArgs {
   /** Days noncurrent object versions are kept. Default 30. */

@@ -4,8 +4,10 @@
  * the vpc-cni add-on config). Kubelet probes need no rule: the agent always allows traffic from the
  * pod's own node IP (aws-network-policy-agent PR #65, in every VPC CNI since v1.15.1).
  */
-import type * as k8s from "@pulumi/kubernetes";
-import { otelCollector, prometheusPodLabels, servicePort } from "../../platform/registry";
+import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import { partOf, servicePort } from "../../platform/registry";
+import { otelCollector, prometheusPodLabels } from "../../platform/chartContracts";
 
 type PolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
@@ -165,4 +167,24 @@ export function allowHttpsEgress(
 /** HTTPS egress for a service that calls AWS APIs (STS for IRSA, SageMaker, S3). */
 export function allowHttpsToAwsApis(app: string, vpcCidr: string): NetworkPolicyDef {
   return allowHttpsEgress("allow-https-to-aws-apis", { app }, vpcCidr);
+}
+
+/** Creates NetworkPolicies in a namespace, named `<namespace>-<policy>` in Pulumi and `<policy>` in Kubernetes. */
+export function createNetworkPolicies(
+  prefix: string,
+  namespace: pulumi.Input<string>,
+  policies: readonly NetworkPolicyDef[],
+  opts: pulumi.CustomResourceOptions,
+): k8s.networking.v1.NetworkPolicy[] {
+  return policies.map(
+    (p) =>
+      new k8s.networking.v1.NetworkPolicy(
+        `${prefix}-${p.name}`,
+        {
+          metadata: { name: p.name, namespace, labels: { "app.kubernetes.io/part-of": partOf } },
+          spec: p.spec,
+        },
+        opts,
+      ),
+  );
 }
