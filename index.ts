@@ -152,7 +152,7 @@ export = () => {
     `${name}-observability`,
     {
       ctx,
-      o: config.observability,
+      config: config.observability,
       grafanaUrl: edge.grafanaUrl,
       ...(config.alertWebhookUrl ? { alertWebhookUrl: config.alertWebhookUrl } : {}),
       namespace: namespaces.names.observability,

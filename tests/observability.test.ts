@@ -11,12 +11,9 @@ import { lokiEndpoints } from "../components/observability/loki";
 import { mimirEndpoints } from "../components/observability/mimir";
 import { prometheusEndpoints } from "../components/observability/prometheus";
 import { tempoEndpoints } from "../components/observability/tempo";
-import {
-  grafanaDatasources,
-  type DatasourceEndpoints,
-} from "../components/observability/values/grafana";
-import { tempoMetricsProcessors } from "../components/observability/values/logsAndTraces";
-import { mimirComponentSizes, mimirValues } from "../components/observability/values/metrics";
+import { grafanaDatasources, type DatasourceEndpoints } from "../components/observability/grafana";
+import { tempoMetricsProcessors } from "../components/observability/tempo";
+import { mimirComponentSizes, mimirValues } from "../components/observability/mimir";
 import { helmMaxHistory } from "../components/lib/k8s/helm";
 import {
   cloneStackConfig,
@@ -221,11 +218,9 @@ describe("observability: alert rules", () => {
 /** Grafana's datasources as Observability wires them, with Prometheus or Mimir as the metrics store. */
 function datasourcesWith(mimir: boolean): DatasourceEndpoints {
   return {
-    metrics: mimir
-      ? { name: "Mimir", url: mimirEndpoints().queryUrl }
-      : { name: "Prometheus", url: prometheusEndpoints().url },
-    logs: lokiEndpoints().queryUrl,
-    traces: tempoEndpoints().queryUrl,
+    metrics: (mimir ? mimirEndpoints() : prometheusEndpoints()).datasource,
+    logs: lokiEndpoints().datasource,
+    traces: tempoEndpoints().datasource,
   };
 }
 

@@ -199,7 +199,7 @@ export class ModelServing extends pulumi.ComponentResource {
       const design = reg.models[variant];
       if (!design) throw new Error(`model variant ${variant} is not in the registry`);
       new ModelServer(
-        `vllm-${variant}`,
+        modelServerName(variant),
         {
           variant,
           design,

@@ -4,11 +4,14 @@ import * as random from "@pulumi/random";
 import { partOf, registry } from "../platform/registry";
 import { type Registry } from "../platform/designs";
 import { charts } from "../platform/versions";
-import { release, type AddonScope } from "./unitScope";
+import { release, type UnitScope } from "./unitScope";
 import gpuDashboard from "./dashboards/gpu.json";
 import redDashboard from "./dashboards/platform-red.json";
 import vllmDashboard from "./dashboards/vllm.json";
-import { grafanaValues, type DatasourceEndpoints } from "./values/grafana";
+import { chartEndpoints } from "../platform/chartContracts";
+import { defaultStorageClassName } from "../lib/k8s/defaultStorageClass";
+import { onCpuNodes, sized } from "./chartValues";
+import { datasourceUids, type Datasource } from "./signals";
 
 /**
  * The RED dashboard's `service` variable lists the apps that report `http_requests_total` in the
@@ -42,29 +45,29 @@ export const dashboards = dashboardsFor();
  * Returns the admin password (secret).
  */
 export function createGrafana(
-  s: AddonScope,
+  scope: UnitScope,
   rootUrl: pulumi.Input<string>,
   datasources: DatasourceEndpoints,
 ): pulumi.Output<string> {
   const password = new random.RandomPassword(
-    `${s.name}-grafana-admin`,
+    `${scope.name}-grafana-admin`,
     { length: 32, special: false },
-    { parent: s.parent },
+    { parent: scope.parent },
   );
   const adminSecret = new k8s.core.v1.Secret(
-    `${s.name}-grafana-admin`,
+    `${scope.name}-grafana-admin`,
     {
       metadata: {
         name: "grafana-admin",
-        namespace: s.namespace,
+        namespace: scope.namespace,
         labels: { "app.kubernetes.io/part-of": partOf },
       },
       stringData: { "admin-user": "admin", "admin-password": password.result },
     },
-    { parent: s.parent },
+    { parent: scope.parent },
   );
   release(
-    s,
+    scope,
     "grafana",
     charts.grafana,
     pulumi.output(rootUrl).apply((url) =>
@@ -72,11 +75,101 @@ export function createGrafana(
         rootUrl: url,
         adminSecret: "grafana-admin",
         datasources,
-        persistenceGi: s.o.grafana.persistenceGi,
+        persistenceGi: scope.config.grafana.persistenceGi,
         dashboards,
       }),
     ),
     [adminSecret],
   );
   return password.result;
+}
+
+/** The datasource of each signal, from the unit that stores it. */
+export interface DatasourceEndpoints {
+  readonly metrics: Datasource;
+  readonly logs: Datasource;
+  readonly traces: Datasource;
+}
+
+/** Grafana datasources: one per signal, under the uid the others link to; metrics are the default. */
+export function grafanaDatasources(from: DatasourceEndpoints) {
+  const datasource = (uid: string, d: Datasource, isDefault?: true) => ({
+    name: d.name,
+    uid,
+    type: d.type,
+    access: "proxy",
+    url: d.url,
+    ...(isDefault ? { isDefault } : {}),
+    jsonData: d.jsonData,
+  });
+  return {
+    apiVersion: 1,
+    datasources: [
+      datasource(datasourceUids.metrics, from.metrics, true),
+      datasource(datasourceUids.logs, from.logs),
+      datasource(datasourceUids.traces, from.traces),
+    ],
+  };
+}
+
+/**
+ * Grafana: Service `grafana` on 3000 (the Ingress backend), admin credentials from a Secret, root URL
+ * from the edge config, datasources and dashboards provisioned from the repository.
+ */
+export function grafanaValues(p: {
+  rootUrl: string;
+  adminSecret: string;
+  datasources: DatasourceEndpoints;
+  persistenceGi: number;
+  dashboards: Record<string, string>;
+}) {
+  return {
+    fullnameOverride: "grafana",
+    ...onCpuNodes,
+    // One replica: the SQLite state on its volume cannot be shared; HA Grafana needs an external database.
+    replicas: 1,
+    // Its ReadWriteOnce volume cannot attach to a second pod: replace the pod instead of surging.
+    deploymentStrategy: { type: "Recreate" },
+    service: { type: "ClusterIP", port: chartEndpoints.grafana.port },
+    // The chart's root init container chowns the volume; the pod's fsGroup already makes it writable.
+    initChownData: { enabled: false },
+    downloadDashboards: { resources: sized("10m", "32Mi", "64Mi") },
+    admin: { existingSecret: p.adminSecret, userKey: "admin-user", passwordKey: "admin-password" },
+    persistence: {
+      enabled: true,
+      size: `${p.persistenceGi}Gi`,
+      storageClassName: defaultStorageClassName,
+    },
+    "grafana.ini": {
+      server: { root_url: p.rootUrl },
+      analytics: { reporting_enabled: false, check_for_updates: false },
+      users: { allow_sign_up: false },
+      "auth.anonymous": { enabled: false },
+      // Secure cookies are never sent over plain HTTP: without TLS the login would loop.
+      security: { cookie_secure: p.rootUrl.startsWith("https://"), disable_gravatar: true },
+    },
+    datasources: { "datasources.yaml": grafanaDatasources(p.datasources) },
+    dashboardProviders: {
+      "dashboardproviders.yaml": {
+        apiVersion: 1,
+        providers: [
+          {
+            name: "platform",
+            orgId: 1,
+            folder: "LLM Platform",
+            type: "file",
+            disableDeletion: true,
+            editable: false,
+            options: { path: "/var/lib/grafana/dashboards/platform" },
+          },
+        ],
+      },
+    },
+    dashboards: {
+      platform: Object.fromEntries(
+        Object.entries(p.dashboards).map(([name, json]) => [name, { json }]),
+      ),
+    },
+    resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
+  };
 }

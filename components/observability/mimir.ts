@@ -1,40 +1,117 @@
 import * as pulumi from "@pulumi/pulumi";
 import { chartEndpoints, httpUrl } from "../platform/chartContracts";
 import { charts } from "../platform/versions";
-import { release, s3Store, type AddonScope } from "./unitScope";
-import { mimirValues } from "./values/metrics";
+import { release, s3Store, type UnitScope } from "./unitScope";
+import { irsa, sized } from "./chartValues";
+import { prometheusApiDatasource } from "./prometheus";
+import type { Datasource } from "./signals";
 
-/** Where Mimir takes remote writes and answers Prometheus API queries. */
+/** Where Mimir takes remote writes, and Grafana's metrics datasource when it runs. */
 export interface MimirEndpoints {
   readonly pushUrl: string;
-  readonly queryUrl: string;
+  readonly datasource: Datasource;
 }
 
 /** Mimir's endpoints, from the chart contract. */
 export function mimirEndpoints(): MimirEndpoints {
   return {
     pushUrl: httpUrl(chartEndpoints.mimirDistributor, "/api/v1/push"),
-    queryUrl: httpUrl(chartEndpoints.mimirQueryFrontend, "/prometheus"),
+    datasource: prometheusApiDatasource(
+      "Mimir",
+      httpUrl(chartEndpoints.mimirQueryFrontend, "/prometheus"),
+    ),
   };
 }
 
 /** Mimir (long-term metrics) on S3 through IRSA: its buckets, role and release. */
-export function createMimir(s: AddonScope): MimirEndpoints {
-  const store = s3Store(s, "mimir", ["mimir-blocks", "mimir-ruler"]);
+export function createMimir(scope: UnitScope): MimirEndpoints {
+  const store = s3Store(scope, "mimir", ["mimir-blocks", "mimir-ruler"]);
   release(
-    s,
+    scope,
     "mimir",
     charts.mimir,
     pulumi.all([store.role.roleArn, ...store.names]).apply(([roleArn, blocks, ruler]) =>
       mimirValues({
-        region: s.ctx.region,
+        region: scope.ctx.region,
         roleArn: roleArn!,
         blocksBucket: blocks!,
         rulerBucket: ruler!,
-        retentionDays: s.o.mimir.retentionDays,
+        retentionDays: scope.config.mimir.retentionDays,
       }),
     ),
     [store.role],
   );
   return mimirEndpoints();
+}
+
+/** Requests (CPU, memory) and memory limit of each Mimir component, for a single-tenant platform. */
+export const mimirComponentSizes: Record<string, [string, string, string]> = {
+  distributor: ["100m", "512Mi", "1Gi"],
+  ingester: ["200m", "1Gi", "2Gi"],
+  store_gateway: ["100m", "512Mi", "1Gi"],
+  compactor: ["100m", "512Mi", "1Gi"],
+  querier: ["100m", "256Mi", "1Gi"],
+  query_frontend: ["100m", "128Mi", "512Mi"],
+  query_scheduler: ["50m", "64Mi", "256Mi"],
+  ruler: ["100m", "128Mi", "512Mi"],
+  overrides_exporter: ["50m", "64Mi", "128Mi"],
+};
+
+/**
+ * Mimir in the classic architecture (distributors push to ingesters; no Kafka). Why not the chart's
+ * default ingest-storage architecture: it needs a production-grade Kafka (the bundled one is for
+ * demos), which this platform would have to run (MSK) just for metrics; classic is supported in
+ * Mimir 3.x and is the chart's documented preset (classic-architecture.yaml). Single tenant; blocks,
+ * ruler and alertmanager state in encrypted S3 through IRSA.
+ */
+export function mimirValues(p: {
+  region: string;
+  roleArn: string;
+  blocksBucket: string;
+  rulerBucket: string;
+  retentionDays: number;
+}) {
+  return {
+    fullnameOverride: "mimir",
+    kafka: { enabled: false },
+    minio: { enabled: false },
+    alertmanager: { enabled: false },
+    // Clients reach the distributor and query-frontend Services directly: no nginx gateway.
+    gateway: { enabled: false },
+    // Explicit sizes for every component (keys of the chart's 6.x values; ingesters and
+    // store-gateways run one pod per zone, three zones), so none runs on the LimitRange defaults.
+    ...Object.fromEntries(
+      Object.entries(mimirComponentSizes).map(([component, r]) => [
+        component,
+        // No nodeSelector: zone-aware components ignore it, and the GPU taint keeps all of them off GPUs.
+        { resources: sized(...r) },
+      ]),
+    ),
+    rollout_operator: { resources: sized("20m", "64Mi", "128Mi") },
+    serviceAccount: { create: true, name: "mimir", ...irsa(p.roleArn) },
+    mimir: {
+      structuredConfig: {
+        multitenancy_enabled: false,
+        ingest_storage: {
+          enabled: false,
+          kafka: { address: null, topic: null, auto_create_topic_default_partitions: null },
+        },
+        distributor: { remote_timeout: null },
+        ingester: { push_grpc_method_enabled: null },
+        common: {
+          storage: {
+            backend: "s3",
+            s3: { endpoint: `s3.${p.region}.amazonaws.com`, region: p.region },
+          },
+        },
+        blocks_storage: { s3: { bucket_name: p.blocksBucket } },
+        ruler_storage: { s3: { bucket_name: p.rulerBucket }, storage_prefix: "ruler" },
+        alertmanager_storage: {
+          s3: { bucket_name: p.rulerBucket },
+          storage_prefix: "alertmanager",
+        },
+        limits: { compactor_blocks_retention_period: `${p.retentionDays}d` },
+      },
+    },
+  };
 }

@@ -4,7 +4,7 @@ import { createNetworkPolicies } from "../lib/k8s/networkPolicies";
 import { allowHttpsEgress, type NetworkPolicyDef } from "../lib/k8s/networkPolicies";
 import type { ObservabilityConfig } from "../config/observability";
 import { renamedFrom } from "../platform/typeTokens";
-import type { AddonScope } from "./unitScope";
+import type { UnitScope } from "./unitScope";
 import { createLogAgent, createOtelCollector, type CollectorEndpoints } from "./collectors";
 import { createGrafana } from "./grafana";
 import { createLoki } from "./loki";
@@ -83,7 +83,7 @@ function observabilityPolicies(vpcCidr: string, serviceCidr: string): NetworkPol
 export interface ObservabilityArgs {
   /** Cluster, region, OIDC, CIDRs. */
   readonly ctx: PlatformContext;
-  readonly o: ObservabilityConfig;
+  readonly config: ObservabilityConfig;
   /** Grafana's public URL (its root_url): https://<host>, or http://<alb>:<port> without TLS. */
   readonly grafanaUrl: pulumi.Input<string>;
   /** Alertmanager's webhook URL (secret); none: alerts go nowhere but Grafana. */
@@ -114,33 +114,32 @@ export class Observability extends pulumi.ComponentResource {
       {},
       renamedFrom("llmplatform:Observability", opts),
     );
-    const s: AddonScope = {
+    const scope: UnitScope = {
       name,
       parent: this,
       ctx: args.ctx,
-      o: args.o,
+      config: args.config,
       namespace: args.namespace,
       dependsOn: args.dependsOn,
     };
-    const mimir = args.o.mimir.enabled ? createMimir(s) : undefined;
-    this.prometheus = createPrometheus(s, {
+    const mimir = args.config.mimir.enabled ? createMimir(scope) : undefined;
+    this.prometheus = createPrometheus(scope, {
       ...(mimir ? { remoteWriteUrl: mimir.pushUrl } : {}),
       ...(args.alertWebhookUrl ? { alertWebhookUrl: args.alertWebhookUrl } : {}),
     });
-    const loki = createLoki(s);
-    const tempo = createTempo(s, this.prometheus.remoteWriteUrl);
-    this.collector = createOtelCollector(s, {
-      traces: tempo.otlpGrpc,
-      metrics: this.prometheus.otlpUrl,
-      logs: loki.otlpUrl,
+    const loki = createLoki(scope);
+    const tempo = createTempo(scope, this.prometheus.remoteWriteUrl);
+    this.collector = createOtelCollector(scope, {
+      traces: tempo.exporter,
+      metrics: this.prometheus.exporter,
+      logs: loki.exporter,
     });
-    createLogAgent(s, loki.otlpUrl);
-    this.grafanaAdminPassword = createGrafana(s, args.grafanaUrl, {
-      metrics: mimir
-        ? { name: "Mimir", url: mimir.queryUrl }
-        : { name: "Prometheus", url: this.prometheus.url },
-      logs: loki.queryUrl,
-      traces: tempo.queryUrl,
+    createLogAgent(scope, loki.exporter);
+    this.grafanaAdminPassword = createGrafana(scope, args.grafanaUrl, {
+      // Long-term history where Mimir runs.
+      metrics: (mimir ?? this.prometheus).datasource,
+      logs: loki.datasource,
+      traces: tempo.datasource,
     });
     createNetworkPolicies(
       "observability",

@@ -4,9 +4,12 @@ import { chartEndpoints, chartWorkloads, httpUrl } from "../platform/chartContra
 import { modelNamespace, modelServerLabel, partOf, registry } from "../platform/registry";
 import { type Registry } from "../platform/designs";
 import { charts } from "../platform/versions";
-import { release, type AddonScope } from "./unitScope";
+import { release, type UnitScope } from "./unitScope";
 import { platformRuleSpec } from "./alerts";
-import { kubePrometheusStackValues } from "./values/metrics";
+import { defaultStorageClassName } from "../lib/k8s/defaultStorageClass";
+import type { ObservabilityConfig } from "../config/observability";
+import { everywhere, onCpuNodes, sized } from "./chartValues";
+import { datasourceUids, type Datasource, type SignalExporter } from "./signals";
 
 /** Where Prometheus answers queries and takes remote writes and OTLP metrics. */
 export interface PrometheusEndpoints {
@@ -15,8 +18,26 @@ export interface PrometheusEndpoints {
   /** Its Service port (NetworkPolicies of the clients). */
   readonly port: number;
   readonly remoteWriteUrl: string;
-  /** OTLP/HTTP base URL (the exporter appends /v1/metrics). */
-  readonly otlpUrl: string;
+  /** OTLP/HTTP to its OTLP receiver (the exporter appends /v1/metrics). */
+  readonly exporter: SignalExporter;
+  /** Grafana's metrics datasource where no long-term store runs. */
+  readonly datasource: Datasource;
+}
+
+/**
+ * A Grafana datasource for a store with the Prometheus query API (Prometheus itself, Mimir): POST
+ * queries, exemplars linked to the traces datasource.
+ */
+export function prometheusApiDatasource(name: string, url: string): Datasource {
+  return {
+    name,
+    type: "prometheus",
+    url,
+    jsonData: {
+      httpMethod: "POST",
+      exemplarTraceIdDestinations: [{ name: "trace_id", datasourceUid: datasourceUids.traces }],
+    },
+  };
 }
 
 /** Prometheus's endpoints, from the chart contract. */
@@ -26,7 +47,8 @@ export function prometheusEndpoints(): PrometheusEndpoints {
     url,
     port: chartEndpoints.prometheus.port,
     remoteWriteUrl: `${url}/api/v1/write`,
-    otlpUrl: `${url}/api/v1/otlp`,
+    exporter: { key: "otlphttp/prometheus", endpoint: `${url}/api/v1/otlp` },
+    datasource: prometheusApiDatasource("Prometheus", url),
   };
 }
 
@@ -68,7 +90,7 @@ export function podMonitorSpecs(reg: Registry = registry) {
 
 /** A Prometheus Operator custom resource in the namespace; its CRDs arrive with `kps`. */
 function monitoringResource(
-  s: AddonScope,
+  scope: UnitScope,
   kps: pulumi.Resource,
   role: string,
   kind: string,
@@ -76,18 +98,18 @@ function monitoringResource(
   spec: object,
 ) {
   return new k8s.apiextensions.CustomResource(
-    `${s.name}-${role}`,
+    `${scope.name}-${role}`,
     {
       apiVersion: "monitoring.coreos.com/v1",
       kind,
       metadata: {
         name: objectName,
-        namespace: s.namespace,
+        namespace: scope.namespace,
         labels: { "app.kubernetes.io/part-of": partOf },
       },
       spec,
     },
-    { parent: s.parent, dependsOn: [kps] },
+    { parent: scope.parent, dependsOn: [kps] },
   );
 }
 
@@ -96,27 +118,27 @@ function monitoringResource(
  * when given; the alert webhook Secret when configured; the platform's PodMonitors and alert rules.
  */
 export function createPrometheus(
-  s: AddonScope,
+  scope: UnitScope,
   p: { remoteWriteUrl?: string; alertWebhookUrl?: pulumi.Output<string> },
 ): PrometheusEndpoints {
   const webhook = p.alertWebhookUrl
     ? new k8s.core.v1.Secret(
-        `${s.name}-alert-webhook`,
+        `${scope.name}-alert-webhook`,
         {
           metadata: {
             name: "alertmanager-webhook",
-            namespace: s.namespace,
+            namespace: scope.namespace,
             labels: { "app.kubernetes.io/part-of": partOf },
           },
           stringData: { url: p.alertWebhookUrl },
         },
-        { parent: s.parent },
+        { parent: scope.parent },
       )
     : undefined;
   const v = kubePrometheusStackValues({
-    stack: s.ctx.stack,
-    clusterName: s.ctx.clusterName,
-    o: s.o,
+    stack: scope.ctx.stack,
+    clusterName: scope.ctx.clusterName,
+    config: scope.config,
     ...(p.remoteWriteUrl ? { remoteWriteUrl: p.remoteWriteUrl } : {}),
     ...(webhook ? { webhookSecret: "alertmanager-webhook" } : {}),
   });
@@ -128,14 +150,129 @@ export function createPrometheus(
     },
   };
   const kps = release(
-    s,
+    scope,
     "kube-prometheus-stack",
     charts.kubePrometheusStack,
     values,
     webhook ? [webhook] : [],
   );
   for (const [monitor, spec] of Object.entries(podMonitorSpecs()))
-    monitoringResource(s, kps, monitor, "PodMonitor", monitor, spec);
-  monitoringResource(s, kps, "rules", "PrometheusRule", "llm-platform", platformRuleSpec());
+    monitoringResource(scope, kps, monitor, "PodMonitor", monitor, spec);
+  monitoringResource(scope, kps, "rules", "PrometheusRule", "llm-platform", platformRuleSpec());
   return prometheusEndpoints();
+}
+
+export interface KubePrometheusStackParams {
+  readonly stack: string;
+  readonly clusterName: string;
+  readonly config: ObservabilityConfig;
+  /** Mimir's push URL, when Mimir runs: Prometheus remote-writes every series there. */
+  readonly remoteWriteUrl?: string;
+  /** Name of the Secret holding `url` of the Alertmanager webhook, when one is configured. */
+  readonly webhookSecret?: string;
+}
+
+/**
+ * kube-prometheus-stack: Prometheus Operator, Prometheus (OTLP receiver on, remote-write to Mimir when
+ * enabled), Alertmanager, node-exporter, kube-state-metrics. The chart's Grafana is off (Grafana is its
+ * own release); EKS hides the control plane, so its scrape jobs are off.
+ */
+export function kubePrometheusStackValues(p: KubePrometheusStackParams) {
+  const receivers = p.webhookSecret
+    ? [
+        { name: "null" },
+        {
+          name: "webhook",
+          // The URL is read from the mounted Secret, never written into the config.
+          webhook_configs: [
+            { url_file: `/etc/alertmanager/secrets/${p.webhookSecret}/url`, send_resolved: true },
+          ],
+        },
+      ]
+    : [{ name: "null" }];
+  return {
+    fullnameOverride: "kps",
+    crds: { enabled: true },
+    grafana: { enabled: false },
+    kubeControllerManager: { enabled: false },
+    kubeScheduler: { enabled: false },
+    kubeEtcd: { enabled: false },
+    kubeProxy: { enabled: false },
+    defaultRules: {
+      create: true,
+      rules: {
+        etcd: false,
+        kubeControllerManager: false,
+        kubeSchedulerAlerting: false,
+        kubeSchedulerRecording: false,
+        kubeProxy: false,
+      },
+    },
+    prometheusOperator: {
+      ...onCpuNodes,
+      resources: sized("100m", "128Mi", "512Mi"),
+      // The sidecar the operator adds to every Prometheus and Alertmanager pod.
+      prometheusConfigReloader: { resources: sized("10m", "50Mi", "50Mi") },
+      admissionWebhooks: { patch: { resources: sized("10m", "32Mi", "64Mi") } },
+    },
+    "kube-state-metrics": { ...onCpuNodes, resources: sized("50m", "128Mi", "512Mi") },
+    // On every node, GPU nodes included: kept small, it is multiplied by the node count.
+    "prometheus-node-exporter": { ...everywhere, resources: sized("20m", "32Mi", "64Mi") },
+    prometheus: {
+      prometheusSpec: {
+        ...onCpuNodes,
+        replicas: p.config.prometheus.replicas,
+        retention: p.config.prometheus.retention,
+        // Keep 10 % headroom on the volume so the TSDB never fills it.
+        retentionSize: `${Math.floor(p.config.prometheus.storageGi * 0.9)}GB`,
+        storageSpec: {
+          volumeClaimTemplate: {
+            spec: {
+              storageClassName: defaultStorageClassName,
+              accessModes: ["ReadWriteOnce"],
+              resources: { requests: { storage: `${p.config.prometheus.storageGi}Gi` } },
+            },
+          },
+        },
+        externalLabels: { cluster: p.clusterName, environment: p.stack },
+        // Replicas scrape the same targets; without this each series reaches Mimir once per replica
+        // with its own `prometheus_replica` label and every sum over Mimir doubles. Cleared, both
+        // replicas write the same series: Mimir keeps the first sample of each timestamp and rejects
+        // the other replica's as duplicates or out-of-order (Mimir's HA tracker would dedupe
+        // silently, but it needs Consul or etcd, which this platform does not run).
+        replicaExternalLabelNameClear: p.config.mimir.enabled,
+        // Pick up every ServiceMonitor/PodMonitor/PrometheusRule, not only this release's.
+        serviceMonitorSelectorNilUsesHelmValues: false,
+        podMonitorSelectorNilUsesHelmValues: false,
+        ruleSelectorNilUsesHelmValues: false,
+        probeSelectorNilUsesHelmValues: false,
+        scrapeConfigSelectorNilUsesHelmValues: false,
+        // The OpenTelemetry Collector pushes application metrics here (OTLP), and Tempo's metrics
+        // generator its span metrics and service graph (remote write).
+        enableOTLPReceiver: true,
+        enableRemoteWriteReceiver: true,
+        remoteWrite: p.remoteWriteUrl ? [{ url: p.remoteWriteUrl }] : [],
+        resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { memory: "4Gi" } },
+      },
+    },
+    alertmanager: {
+      alertmanagerSpec: {
+        ...onCpuNodes,
+        replicas: p.config.alertmanager.replicas,
+        resources: sized("20m", "64Mi", "256Mi"),
+        ...(p.webhookSecret ? { secrets: [p.webhookSecret] } : {}),
+      },
+      config: {
+        route: {
+          receiver: p.webhookSecret ? "webhook" : "null",
+          group_by: ["alertname", "namespace", "service"],
+          group_wait: "30s",
+          group_interval: "5m",
+          repeat_interval: "4h",
+          routes: [{ receiver: "null", matchers: ['alertname = "Watchdog"'] }],
+        },
+        receivers,
+      },
+    },
+  };
 }

@@ -13,13 +13,13 @@ import type { ChartPin } from "../platform/versions";
  * component (`parent`), so every URN of a deployed stack is unchanged and no alias is needed. The
  * Kubernetes and AWS providers come from that parent's `providers` option.
  */
-export interface AddonScope {
+export interface UnitScope {
   /** The Observability component's name: prefix of its children's names (`<name>-<role>`). */
   readonly name: string;
   /** The Observability component, parent of every child. */
   readonly parent: pulumi.Resource;
   readonly ctx: PlatformContext;
-  readonly o: ObservabilityConfig;
+  readonly config: ObservabilityConfig;
   /** The observability namespace. */
   readonly namespace: pulumi.Input<string>;
   /** What every release waits for (CPU nodes, EBS CSI, the load balancer controller's webhook). */
@@ -28,37 +28,37 @@ export interface AddonScope {
 
 /** A pinned chart's release in the observability namespace, after the scope's dependencies. */
 export function release(
-  s: AddonScope,
+  scope: UnitScope,
   releaseName: string,
   pin: ChartPin,
   values: pulumi.Input<Record<string, unknown>>,
   deps: pulumi.Resource[] = [],
 ) {
-  return helmRelease(releaseName, pin, s.namespace, values, {
-    parent: s.parent,
-    dependsOn: [...s.dependsOn, ...deps],
+  return helmRelease(releaseName, pin, scope.namespace, values, {
+    parent: scope.parent,
+    dependsOn: [...scope.dependsOn, ...deps],
   });
 }
 
 /** An S3-backed store: its private buckets and an IRSA role (for SA `component`) owning them. */
-export function s3Store(s: AddonScope, component: string, buckets: string[]) {
+export function s3Store(scope: UnitScope, component: string, buckets: string[]) {
   const made = buckets.map(
-    (b) => new PrivateBucket(`${s.ctx.clusterName}-${b}`, {}, { parent: s.parent }),
+    (b) => new PrivateBucket(`${scope.ctx.clusterName}-${b}`, {}, { parent: scope.parent }),
   );
   const role = new IrsaRole(
-    `${s.name}-${component}`,
+    `${scope.name}-${component}`,
     {
-      oidc: s.ctx.oidc,
+      oidc: scope.ctx.oidc,
       namespace: "observability",
       serviceAccount: component,
-      roleName: `${s.ctx.clusterName}-${component}-irsa`,
+      roleName: `${scope.ctx.clusterName}-${component}-irsa`,
       inlinePolicies: {
         [`${component}-buckets`]: pulumi
           .all(made.map((m) => m.arn))
           .apply((arns) => bucketOwnerPolicy(arns)),
       },
     },
-    { parent: s.parent },
+    { parent: scope.parent },
   );
   return { role, names: made.map((m) => m.bucketName) };
 }

@@ -5,7 +5,7 @@
  * all are pure functions asserted by tests/observability.test.ts. Chart keys follow
  * shared/reference/chart-facts.md (snapshots of 2026-08-22).
  */
-import { workloadLabels } from "../../platform/scheduling";
+import { workloadLabels } from "../platform/scheduling";
 export const onCpuNodes = { nodeSelector: workloadLabels.cpu };
 /** Node agents must run on every node, GPU nodes (tainted) included. */
 export const everywhere = { tolerations: [{ operator: "Exists" }] };
