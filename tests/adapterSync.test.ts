@@ -4,11 +4,16 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { adapterSyncPolicy } from "../components/lib/aws/bucketPolicies";
-import { adapterPublishScript } from "../components/models/adapterSync";
+import { adapterPublishProgram } from "../components/models/adapterSync";
 import { images } from "../components/platform/versions";
-import { runStack, stacks, testOidcIssuer } from "../verify/program";
+import { repoRoot, runStack, stacks, testOidcIssuer } from "../verify/program";
 
 const base = "mistralai/Mistral-7B-Instruct-v0.3";
+
+/** Node.js 22.18+ strips types by default; 22.6-22.17 need the flag (the project needs Node 22). */
+const stripTypes = (process as { features?: { typescript?: string } }).features?.typescript
+  ? []
+  : ["--experimental-strip-types", "--no-warnings"];
 
 /** Runs the real publish script with Node against a fake mirror (what the download step leaves). */
 function publish(adapters: Record<string, Record<string, unknown> | null>, names?: string[]) {
@@ -21,10 +26,11 @@ function publish(adapters: Record<string, Record<string, unknown> | null>, names
     if (config) fs.writeFileSync(path.join(dir, "adapter_config.json"), JSON.stringify(config));
     fs.writeFileSync(path.join(dir, "adapter_model.safetensors"), `weights of ${name}`);
   }
-  const script = path.join(root, "publish.mjs");
-  fs.writeFileSync(script, adapterPublishScript);
+  // The ConfigMap's bytes, run as the CronJob runs them: TypeScript with its types stripped by Node.
+  const script = path.join(root, "publish.mts");
+  fs.writeFileSync(script, adapterPublishProgram());
   const run = () =>
-    spawnSync(process.execPath, [script], {
+    spawnSync(process.execPath, [...stripTypes, script], {
       env: {
         ADAPTERS: (names ?? Object.keys(adapters)).join(","),
         BASE_MODEL: base,
@@ -43,7 +49,38 @@ const lora = (r: number, baseModel = base) => ({
   r,
 });
 
-describe("adapter sync: validate and publish (the real script under Node)", () => {
+describe("adapter sync: the publish program is a source file of its own", () => {
+  it("ships the file as written, to a Node.js image that strips its types (22.18 or later)", () => {
+    const shipped = fs.readFileSync(
+      path.join(repoRoot, "components", "models", "adapterPublish.mts"),
+      "utf8",
+    );
+    assert.equal(adapterPublishProgram(), shipped);
+    const [major, minor] = /^node:(\d+)\.(\d+)\./.exec(images.node)!.slice(1).map(Number);
+    assert.ok(
+      major! > 22 || (major === 22 && minor! >= 18),
+      `${images.node} cannot run TypeScript`,
+    );
+  });
+
+  it("states each reason an adapter cannot be served", async () => {
+    const { adapterProblems, settingsFromEnv } =
+      await import("../components/models/adapterPublish.mjs");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "adapter-"));
+    const s = settingsFromEnv({ BASE_MODEL: base, MAX_LORA_RANK: "8", ADAPTERS: "a,,b" });
+    assert.deepEqual(s.adapters, ["a", "b"]);
+    assert.deepEqual(adapterProblems(dir, s), ["no adapter_config.json (not in the bucket yet?)"]);
+    fs.writeFileSync(path.join(dir, "adapter_config.json"), "{");
+    assert.match(adapterProblems(dir, s)[0]!, /^adapter_config.json is not valid JSON: /);
+    fs.writeFileSync(path.join(dir, "adapter_config.json"), JSON.stringify(lora(9)));
+    assert.deepEqual(adapterProblems(dir, s), [
+      "rank r is 9, expected 1 to --max-lora-rank 8",
+      "no adapter_model.safetensors or adapter_model.bin",
+    ]);
+  });
+});
+
+describe("adapter sync: validate and publish (the shipped program under Node)", () => {
   it("publishes a valid adapter where vLLM's resolver looks, through a link inside that directory", () => {
     const t = publish({ "lora-v1": lora(16) });
     const r = t.run();

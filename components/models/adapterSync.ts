@@ -4,6 +4,7 @@
  * it where vLLM's filesystem resolver looks (`/models/adapters/<name>`). A new adapter becomes
  * servable without restarting the model server: the resolver loads it by name on its first request.
  */
+import * as fs from "node:fs";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IrsaRole } from "../lib/aws/irsaRole";
@@ -13,6 +14,7 @@ import { modelNamespace, partOf } from "../platform/registry";
 import type { ModelVariantConfig } from "../config/models";
 import { images } from "../platform/versions";
 import { workloadLabels } from "../platform/scheduling";
+import { sourceFile } from "../platform/sourceFiles";
 import { allowHttpsEgress, createNetworkPolicies } from "../lib/k8s/networkPolicies";
 import { restrictedContainerSecurityContext } from "../lib/k8s/security";
 
@@ -43,125 +45,12 @@ const adapterDownloadScript = [
 ].join("\n");
 
 /**
- * Validate-and-publish step (Node.js, no AWS access). For each configured adapter in the mirror:
- * `adapter_config.json` must say `peft_type: LORA`, name the served `--model` as
- * `base_model_name_or_path` (what vLLM's resolver compares) and have a rank `r` <= `--max-lora-rank`,
- * and weights must be present. A valid adapter is copied to `<served>/.versions/<name>@<digest>`
- * (written under a temporary name, then renamed) and `<served>/<name>` is switched to it by renaming a
- * symlink over it: vLLM sees the old adapter or the new one, never a half-copied directory. The
- * symlink stays inside the resolver directory, which the resolver requires (it resolves real paths).
- * Invalid adapters are reported and left unpublished; the job then exits 1, so it shows as failed.
+ * Validate-and-publish step: ./adapterPublish.mts, shipped as written (the Node.js image strips its
+ * types), read from the source tree so the tests exercise the deployed bytes.
  */
-export const adapterPublishScript = `import { createHash } from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
-
-const env = process.env;
-const adapters = (env.ADAPTERS || "").split(",").filter(Boolean);
-const baseModel = env.BASE_MODEL;
-const maxRank = Number(env.MAX_LORA_RANK);
-const mirror = env.MIRROR_DIR;
-const served = env.ADAPTERS_DIR;
-const versions = path.join(served, ".versions");
-
-/** What is wrong with an adapter directory for the served base model ([] = valid). */
-function problems(dir) {
-  const file = path.join(dir, "adapter_config.json");
-  if (!fs.existsSync(file)) return ["no adapter_config.json (not in the bucket yet?)"];
-  let c;
-  try {
-    c = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (e) {
-    return ["adapter_config.json is not valid JSON: " + e.message];
-  }
-  const out = [];
-  if (c.peft_type !== "LORA") {
-    out.push("peft_type is " + JSON.stringify(c.peft_type) + ', expected "LORA"');
-  }
-  if (c.base_model_name_or_path !== baseModel) {
-    out.push(
-      "base_model_name_or_path is " + JSON.stringify(c.base_model_name_or_path) +
-        ", expected " + JSON.stringify(baseModel) + " (the served --model)",
-    );
-  }
-  if (!Number.isInteger(c.r) || c.r < 1 || c.r > maxRank) {
-    out.push("rank r is " + JSON.stringify(c.r) + ", expected 1 to --max-lora-rank " + maxRank);
-  }
-  if (!["adapter_model.safetensors", "adapter_model.bin"].some((f) => fs.existsSync(path.join(dir, f)))) {
-    out.push("no adapter_model.safetensors or adapter_model.bin");
-  }
-  return out;
+export function adapterPublishProgram(): string {
+  return fs.readFileSync(sourceFile("components/models/adapterPublish.mts"), "utf8");
 }
-
-function files(dir, rel = "") {
-  return fs
-    .readdirSync(path.join(dir, rel), { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? files(dir, path.join(rel, e.name)) : [path.join(rel, e.name)]))
-    .sort();
-}
-
-function digest(dir) {
-  const h = createHash("sha256");
-  for (const f of files(dir)) {
-    h.update(f + "\\0");
-    h.update(fs.readFileSync(path.join(dir, f)));
-  }
-  return h.digest("hex").slice(0, 16);
-}
-
-function currentLink(link) {
-  try {
-    return fs.readlinkSync(link);
-  } catch {
-    return null;
-  }
-}
-
-function publish(name) {
-  const version = name + "@" + digest(path.join(mirror, name));
-  const link = path.join(served, name);
-  const target = path.join(".versions", version);
-  const current = currentLink(link);
-  if (current === target) return "unchanged";
-  fs.mkdirSync(versions, { recursive: true });
-  const dest = path.join(versions, version);
-  if (!fs.existsSync(dest)) {
-    const tmp = dest + ".tmp";
-    fs.rmSync(tmp, { recursive: true, force: true });
-    fs.cpSync(path.join(mirror, name), tmp, { recursive: true });
-    fs.renameSync(tmp, dest);
-  }
-  // A plain directory someone put there by hand: move it aside so the link can take its place.
-  if (current === null && fs.existsSync(link)) {
-    fs.renameSync(link, path.join(versions, name + "@replaced-" + Date.now()));
-  }
-  const tmpLink = path.join(served, "." + name + ".link");
-  fs.rmSync(tmpLink, { force: true });
-  fs.symlinkSync(target, tmpLink);
-  fs.renameSync(tmpLink, link);
-  // Keep the published version and the one before it; a running server has already loaded either.
-  for (const v of fs.readdirSync(versions)) {
-    const old = path.join(".versions", v);
-    if (v.split("@")[0] === name && old !== target && old !== current) {
-      fs.rmSync(path.join(versions, v), { recursive: true, force: true });
-    }
-  }
-  return current === null ? "published" : "updated (servers that loaded the old one keep it until restarted)";
-}
-
-fs.mkdirSync(served, { recursive: true });
-let failed = 0;
-for (const name of adapters) {
-  const p = problems(path.join(mirror, name));
-  if (p.length > 0) {
-    failed++;
-    console.error("adapter " + name + ": not published: " + p.join("; "));
-    continue;
-  }
-  console.log("adapter " + name + ": " + publish(name));
-}
-process.exitCode = failed > 0 ? 1 : 0;
-`;
 
 /** Environment of both sync steps: which adapters, from where, validated against what. */
 function adapterSyncEnv(p: {
@@ -251,7 +140,7 @@ function adapterSyncCronJobSpec(p: AdapterSyncJobParams): k8s.types.input.batch.
             containers: [
               step("validate-and-publish", images.node, [
                 "node",
-                `${adapterPaths.scripts}/publish.mjs`,
+                `${adapterPaths.scripts}/publish.mts`,
               ]),
             ],
             volumes: [
@@ -329,7 +218,7 @@ function adapterSyncJob(
     `${name}-scripts`,
     {
       metadata: { name: `${adapterSyncApp}-scripts`, namespace: args.namespace, labels },
-      data: { "download.sh": adapterDownloadScript, "publish.mjs": adapterPublishScript },
+      data: { "download.sh": adapterDownloadScript, "publish.mts": adapterPublishProgram() },
     },
     { parent },
   );
