@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { accessEntries, controlPlaneLogTypes } from "../components/foundation/cluster";
-import { parseConfig } from "../components/config/platformConfig";
+import { accessEntries, controlPlaneLogTypes } from "../../components/foundation/cluster";
+import { parseConfig } from "../../components/config/platformConfig";
 import {
   cloneStackConfig,
   runProgram,
@@ -9,7 +9,7 @@ import {
   stackConfig,
   stacks,
   testAccountId,
-} from "../verify/program";
+} from "../../verify/program";
 
 function resolve<T>(o: pulumi.Input<T>): Promise<T> {
   return new Promise((ok) => pulumi.output(o).apply((v) => ok(v as T)));

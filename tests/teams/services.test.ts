@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict";
-import { configHash, hpaSpec } from "../components/teams/microservice";
-import { modelCallers, registry, routedServices } from "../components/platform/registry";
-import { type Registry } from "../components/platform/designs";
-import { modelRoutes, routeTable } from "../components/teams/platformServices";
-import { parseConfig, type PlatformConfig } from "../components/config/platformConfig";
-import type { ModelsConfig, ModelVariantConfig } from "../components/config/models";
-import type { GatewayRoutes } from "../components/config/teams";
+import { configHash, hpaSpec } from "../../components/teams/microservice";
+import { modelCallers, registry, routedServices } from "../../components/platform/registry";
+import { type Registry } from "../../components/platform/designs";
+import { modelRoutes, routeTable } from "../../components/teams/platformServices";
+import { parseConfig, type PlatformConfig } from "../../components/config/platformConfig";
+import type { ModelsConfig, ModelVariantConfig } from "../../components/config/models";
+import type { GatewayRoutes } from "../../components/config/teams";
 import {
   cloneStackConfig,
   runStack,
@@ -13,7 +13,7 @@ import {
   stacks,
   testAccountId,
   testOidcIssuer,
-} from "../verify/program";
+} from "../../verify/program";
 
 const D = "kubernetes:apps/v1:Deployment";
 /** The four platform services (model servers have their own tests). */

@@ -8,8 +8,8 @@
  * can be had the checks are pending, unless CI is set: CI must check them.
  */
 import * as assert from "node:assert/strict";
-import { checkRules, findPromtool, type RuleFileRule } from "../verify/promtool";
-import { runStack, stacks } from "../verify/program";
+import { checkRules, findPromtool, type RuleFileRule } from "../../verify/promtool";
+import { runStack, stacks } from "../../verify/program";
 
 /** Grafana's substitutions: built-in intervals, then `$var` / `${var}` as a matching regex. */
 export function grafanaToPromql(expr: string): string {

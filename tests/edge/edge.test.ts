@@ -1,10 +1,14 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { PolicyStatement } from "../components/platform/policyDocument";
-import { loadBalancerControllerPolicy } from "../components/edge/loadBalancerControllerPolicy";
-import { ConfigError, parseConfig, type PlatformConfig } from "../components/config/platformConfig";
-import { albAnnotations, albUrl, healthCheck } from "../components/edge/albIngress";
+import type { PolicyStatement } from "../../components/platform/policyDocument";
+import { loadBalancerControllerPolicy } from "../../components/edge/loadBalancerControllerPolicy";
+import {
+  ConfigError,
+  parseConfig,
+  type PlatformConfig,
+} from "../../components/config/platformConfig";
+import { albAnnotations, albUrl, healthCheck } from "../../components/edge/albIngress";
 import {
   cloneStackConfig,
   repoRoot,
@@ -13,7 +17,7 @@ import {
   stackConfig,
   stacks,
   testAccountId,
-} from "../verify/program";
+} from "../../verify/program";
 
 /**
  * The upstream policy (kubernetes-sigs/aws-load-balancer-controller `docs/install/iam_policy.json` at the

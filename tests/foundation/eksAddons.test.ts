@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
-import { addonSpecs } from "../components/foundation/eksAddons";
-import { kubernetesMinors, supportedKubernetesVersions } from "../components/platform/versions";
-import { runStack, stacks } from "../verify/program";
+import { addonSpecs } from "../../components/foundation/eksAddons";
+import { kubernetesMinors, supportedKubernetesVersions } from "../../components/platform/versions";
+import { runStack, stacks } from "../../verify/program";
 
 describe("EKS add-ons", () => {
   it("pins every add-on per Kubernetes minor, matching kube-proxy to the minor", () => {

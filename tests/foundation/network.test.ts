@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
-import { natStrategy, subnetRoleTags } from "../components/foundation/network";
-import { runStack, stackConfig, stacks, testAccountId } from "../verify/program";
+import { natStrategy, subnetRoleTags } from "../../components/foundation/network";
+import { runStack, stackConfig, stacks, testAccountId } from "../../verify/program";
 
 describe("network", () => {
   it("maps the NAT choice to awsx strategies", () => {

@@ -1,17 +1,21 @@
 import * as assert from "node:assert/strict";
-import { gpuInstanceShapes } from "../components/platform/gpuInstances";
-import { modelCallers, registry } from "../components/platform/registry";
-import { ConfigError, parseConfig, type PlatformConfig } from "../components/config/platformConfig";
-import { modelProbes, modelShutdown, vllmArgs } from "../components/models/modelServer";
+import { gpuInstanceShapes } from "../../components/platform/gpuInstances";
+import { modelCallers, registry } from "../../components/platform/registry";
+import {
+  ConfigError,
+  parseConfig,
+  type PlatformConfig,
+} from "../../components/config/platformConfig";
+import { modelProbes, modelShutdown, vllmArgs } from "../../components/models/modelServer";
 import {
   gpuGroupLoads,
   gpuMemoryShortfall,
   modelsOutsideCapacity,
-} from "../components/config/crossChecks";
-import { replicaRange, variantConfig, variantNodeGroup } from "../components/config/models";
-import { efsStorageClassParameters } from "../components/models/modelServing";
-import { images } from "../components/platform/versions";
-import { cloneStackConfig, fakeSecret, runProgram, runStack, stacks } from "../verify/program";
+} from "../../components/config/crossChecks";
+import { replicaRange, variantConfig, variantNodeGroup } from "../../components/config/models";
+import { efsStorageClassParameters } from "../../components/models/modelServing";
+import { images } from "../../components/platform/versions";
+import { cloneStackConfig, fakeSecret, runProgram, runStack, stacks } from "../../verify/program";
 
 const D = "kubernetes:apps/v1:Deployment";
 /** Every registered variant, in registry order: each must be deployed, scheduled and reachable. */

@@ -3,10 +3,10 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { adapterSyncPolicy } from "../components/lib/aws/bucketPolicies";
-import { adapterPublishProgram } from "../components/models/adapterSync";
-import { images } from "../components/platform/versions";
-import { repoRoot, runStack, stacks, testOidcIssuer } from "../verify/program";
+import { adapterSyncPolicy } from "../../components/lib/aws/bucketPolicies";
+import { adapterPublishProgram } from "../../components/models/adapterSync";
+import { images } from "../../components/platform/versions";
+import { repoRoot, runStack, stacks, testOidcIssuer } from "../../verify/program";
 
 const base = "mistralai/Mistral-7B-Instruct-v0.3";
 
@@ -65,7 +65,7 @@ describe("adapter sync: the publish program is a source file of its own", () => 
 
   it("states each reason an adapter cannot be served", async () => {
     const { adapterProblems, settingsFromEnv } =
-      await import("../components/models/adapterPublish.mjs");
+      await import("../../components/models/adapterPublish.mjs");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "adapter-"));
     const s = settingsFromEnv({ BASE_MODEL: base, MAX_LORA_RANK: "8", ADAPTERS: "a,,b" });
     assert.deepEqual(s.adapters, ["a", "b"]);

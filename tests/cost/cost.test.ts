@@ -3,20 +3,20 @@
  * to the values worked out by hand below, and a price the table lacks is an error naming it.
  */
 import * as assert from "node:assert/strict";
-import { gpuInstanceShapes } from "../components/platform/gpuInstances";
-import { parseConfig } from "../components/config/platformConfig";
-import type { UsageAssumptions } from "../components/cost/assumptions";
+import { gpuInstanceShapes } from "../../components/platform/gpuInstances";
+import { parseConfig } from "../../components/config/platformConfig";
+import type { UsageAssumptions } from "../../components/cost/assumptions";
 import {
   estimate,
   onDemandHourly,
   priceTableFor,
   spotHourly,
   type Estimate,
-} from "../components/cost/estimate";
-import { inventory, type CostConfig, type ResourceRecord } from "../components/cost/inventory";
-import { usWest2, type PriceTable } from "../components/cost/prices";
-import { formatComment, formatText, type StackEstimate } from "../components/cost/report";
-import { cloneStackConfig, runProgram, runStack, stacks } from "../verify/program";
+} from "../../components/cost/estimate";
+import { inventory, type CostConfig, type ResourceRecord } from "../../components/cost/inventory";
+import { usWest2, type PriceTable } from "../../components/cost/prices";
+import { formatComment, formatText, type StackEstimate } from "../../components/cost/report";
+import { cloneStackConfig, runProgram, runStack, stacks } from "../../verify/program";
 
 const cents = (n: number) => Math.round(n * 100) / 100;
 

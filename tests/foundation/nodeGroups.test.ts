@@ -1,23 +1,29 @@
 import * as assert from "node:assert/strict";
-import { gpuInstanceShapes, shapeKey } from "../components/platform/gpuInstances";
-import { nodeRolePolicies } from "../components/foundation/nodeGroups";
+import { gpuInstanceShapes, shapeKey } from "../../components/platform/gpuInstances";
+import { nodeRolePolicies } from "../../components/foundation/nodeGroups";
 import {
   acceleratorLabel,
   autoscalerAsgTags,
   cpuNodeGroupSpec,
   gpuNodeGroupSpec,
   type NodeGroupSpec,
-} from "../components/foundation/nodeGroupSpecs";
-import { nodeGroupLabel } from "../components/platform/scheduling";
-import { registry } from "../components/platform/registry";
+} from "../../components/foundation/nodeGroupSpecs";
+import { nodeGroupLabel } from "../../components/platform/scheduling";
+import { registry } from "../../components/platform/registry";
 import {
   parseConfig,
   type GpuNodeGroupConfig,
   type PlatformConfig,
-} from "../components/config/platformConfig";
-import { gpuGroupWarnings, nodeGroupsSchema } from "../components/config/foundation";
-import { replicaRange, variantConfig } from "../components/config/models";
-import { cloneStackConfig, runProgram, runStack, stacks, type StackRun } from "../verify/program";
+} from "../../components/config/platformConfig";
+import { gpuGroupWarnings, nodeGroupsSchema } from "../../components/config/foundation";
+import { replicaRange, variantConfig } from "../../components/config/models";
+import {
+  cloneStackConfig,
+  runProgram,
+  runStack,
+  stacks,
+  type StackRun,
+} from "../../verify/program";
 
 const gpuTypes = Object.keys(gpuInstanceShapes);
 

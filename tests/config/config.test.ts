@@ -1,8 +1,12 @@
 import * as assert from "node:assert/strict";
-import { registry, routedServices } from "../components/platform/registry";
-import { ConfigError, parseConfig, type PlatformConfig } from "../components/config/platformConfig";
-import { parseCidr } from "../components/config/primitives";
-import { cloneStackConfig, runProgram, type RawConfig } from "../verify/program";
+import { registry, routedServices } from "../../components/platform/registry";
+import {
+  ConfigError,
+  parseConfig,
+  type PlatformConfig,
+} from "../../components/config/platformConfig";
+import { parseCidr } from "../../components/config/primitives";
+import { cloneStackConfig, runProgram, type RawConfig } from "../../verify/program";
 
 /** Parses a copy of the real dev stack config after `edit` breaks it; returns the error lines. */
 function problemsAfter(edit: (raw: RawConfig & Record<string, any>) => void): string[] {

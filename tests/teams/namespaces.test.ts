@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
-import { namespaceDesign, namespaceNames } from "../components/platform/registry";
-import { namespaceLabels } from "../components/teams/namespaces";
-import { type RecordedResource, runStack, stackConfig, stacks } from "../verify/program";
+import { namespaceDesign, namespaceNames } from "../../components/platform/registry";
+import { namespaceLabels } from "../../components/teams/namespaces";
+import { type RecordedResource, runStack, stackConfig, stacks } from "../../verify/program";
 
 const K = "kubernetes:core/v1:";
 const NP = "kubernetes:networking.k8s.io/v1:NetworkPolicy";

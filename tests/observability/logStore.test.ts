@@ -4,12 +4,12 @@
  * external store's endpoints; the whole-cluster checks still pass, and the shippers may reach it.
  */
 import * as assert from "node:assert/strict";
-import { parseConfig } from "../components/config/platformConfig";
-import { inventory } from "../components/cost/inventory";
-import { podInstances } from "../verify/model";
-import { denied } from "../verify/checks/networkPolicies";
-import { verifyStack } from "../verify/stack";
-import { cloneStackConfig, runProgram, type StackRun } from "../verify/program";
+import { parseConfig } from "../../components/config/platformConfig";
+import { inventory } from "../../components/cost/inventory";
+import { podInstances } from "../../verify/model";
+import { denied } from "../../verify/checks/networkPolicies";
+import { verifyStack } from "../../verify/stack";
+import { cloneStackConfig, runProgram, type StackRun } from "../../verify/program";
 
 const R = "kubernetes:helm.sh/v3:Release";
 const url = "https://logs.example.com/loki";

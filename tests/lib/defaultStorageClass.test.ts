@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { runStack, stacks } from "../verify/program";
+import { runStack, stacks } from "../../verify/program";
 
 for (const stack of stacks) {
   describe(`storage (${stack})`, () => {

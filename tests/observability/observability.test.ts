@@ -2,19 +2,22 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { modelNamespace, registry } from "../components/platform/registry";
-import { type Registry } from "../components/platform/designs";
-import type { PlatformConfig } from "../components/config/platformConfig";
-import { alertRulesFor, type AlertRule } from "../components/observability/alerts";
-import { dashboards } from "../components/observability/observability";
-import { lokiEndpoints } from "../components/observability/loki";
-import { mimirEndpoints } from "../components/observability/mimir";
-import { prometheusEndpoints } from "../components/observability/prometheus";
-import { tempoEndpoints } from "../components/observability/tempo";
-import { grafanaDatasources, type DatasourceEndpoints } from "../components/observability/grafana";
-import { tempoMetricsProcessors } from "../components/observability/tempo";
-import { mimirComponentSizes, mimirValues } from "../components/observability/mimir";
-import { helmMaxHistory } from "../components/lib/k8s/helm";
+import { modelNamespace, registry } from "../../components/platform/registry";
+import { type Registry } from "../../components/platform/designs";
+import type { PlatformConfig } from "../../components/config/platformConfig";
+import { alertRulesFor, type AlertRule } from "../../components/observability/alerts";
+import { dashboards } from "../../components/observability/observability";
+import { lokiEndpoints } from "../../components/observability/loki";
+import { mimirEndpoints } from "../../components/observability/mimir";
+import { prometheusEndpoints } from "../../components/observability/prometheus";
+import { tempoEndpoints } from "../../components/observability/tempo";
+import {
+  grafanaDatasources,
+  type DatasourceEndpoints,
+} from "../../components/observability/grafana";
+import { tempoMetricsProcessors } from "../../components/observability/tempo";
+import { mimirComponentSizes, mimirValues } from "../../components/observability/mimir";
+import { helmMaxHistory } from "../../components/lib/k8s/helm";
 import {
   cloneStackConfig,
   fakeSecret,
@@ -24,7 +27,7 @@ import {
   stackConfig,
   stacks,
   testAccountId,
-} from "../verify/program";
+} from "../../verify/program";
 
 const R = "kubernetes:helm.sh/v3:Release";
 

@@ -3,10 +3,10 @@
  * stops the program before any resource is registered, naming the key.
  */
 import * as assert from "node:assert/strict";
-import { budgetCostFilters, budgetNotifications } from "../components/foundation/stackBudget";
-import { ConfigError, parseConfig } from "../components/config/platformConfig";
-import { budgetSchema } from "../components/config/budget";
-import { cloneStackConfig, runProgram, runStack, stacks } from "../verify/program";
+import { budgetCostFilters, budgetNotifications } from "../../components/foundation/stackBudget";
+import { ConfigError, parseConfig } from "../../components/config/platformConfig";
+import { budgetSchema } from "../../components/config/budget";
+import { cloneStackConfig, runProgram, runStack, stacks } from "../../verify/program";
 
 /** The problems parseConfig reports after `change` is applied to dev's raw config. */
 function problemsAfter(change: (budget: Record<string, any>) => void): string[] {

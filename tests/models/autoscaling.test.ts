@@ -1,10 +1,10 @@
 import * as assert from "node:assert/strict";
-import { parseConfig } from "../components/config/platformConfig";
-import { scaledObjectSpec, vllmSignals } from "../components/models/autoscaling";
-import { kedaPolicies, kedaValues } from "../components/addons/keda";
-import { charts } from "../components/platform/versions";
-import { cloneStackConfig, runStack, stacks } from "../verify/program";
-import { prometheusEndpoints } from "../components/observability/prometheus";
+import { parseConfig } from "../../components/config/platformConfig";
+import { scaledObjectSpec, vllmSignals } from "../../components/models/autoscaling";
+import { kedaPolicies, kedaValues } from "../../components/addons/keda";
+import { charts } from "../../components/platform/versions";
+import { cloneStackConfig, runStack, stacks } from "../../verify/program";
+import { prometheusEndpoints } from "../../components/observability/prometheus";
 
 const SO = "kubernetes:keda.sh/v1alpha1:ScaledObject";
 const variants = ["baseline", "awq", "lora", "judge"] as const;

@@ -17,26 +17,26 @@ import {
   routedServices,
   registryProblems,
   serviceUrl,
-} from "../components/platform/registry";
+} from "../../components/platform/registry";
 import {
   type ModelDesign,
   type Registry,
   type ServiceDesign,
-} from "../components/platform/designs";
-import { Namespaces } from "../components/teams/namespaces";
-import { ModelServing } from "../components/models/modelServing";
-import { alertRulesFor } from "../components/observability/alerts";
-import { dashboardsFor } from "../components/observability/grafana";
-import { podMonitorSpecs } from "../components/observability/prometheus";
-import { PlatformServices, routeTable } from "../components/teams/platformServices";
-import { modelsSchemaFor } from "../components/config/models";
+} from "../../components/platform/designs";
+import { Namespaces } from "../../components/teams/namespaces";
+import { ModelServing } from "../../components/models/modelServing";
+import { alertRulesFor } from "../../components/observability/alerts";
+import { dashboardsFor } from "../../components/observability/grafana";
+import { podMonitorSpecs } from "../../components/observability/prometheus";
+import { PlatformServices, routeTable } from "../../components/teams/platformServices";
+import { modelsSchemaFor } from "../../components/config/models";
 import {
   namespacesSchemaFor,
   servicesSchemaFor,
   type NamespacesConfig,
-} from "../components/config/teams";
-import { objectsModel, podInstances, type KObject } from "../verify/model";
-import { denied } from "../verify/checks/networkPolicies";
+} from "../../components/config/teams";
+import { objectsModel, podInstances, type KObject } from "../../verify/model";
+import { denied } from "../../verify/checks/networkPolicies";
 import {
   readStackConfig,
   runStack,
@@ -44,7 +44,7 @@ import {
   testOidcIssuer,
   testOidcProviderArn,
   type StackName,
-} from "../verify/program";
+} from "../../verify/program";
 
 /** The recipe's team API: a namespace, the API in it, and its gateway route. */
 const example: ServiceDesign = {

@@ -1,16 +1,16 @@
 import * as assert from "node:assert/strict";
-import { chartEndpoints, hostPort } from "../components/platform/chartContracts";
+import { chartEndpoints, hostPort } from "../../components/platform/chartContracts";
 import {
   collectorEndpoints,
   otelAgentValues,
   otelCollectorValues,
-} from "../components/observability/collectors";
-import { grafanaDatasources } from "../components/observability/grafana";
-import { lokiEndpoints } from "../components/observability/loki";
-import { mimirEndpoints } from "../components/observability/mimir";
-import { prometheusEndpoints } from "../components/observability/prometheus";
-import { tempoEndpoints } from "../components/observability/tempo";
-import { runStack, stackConfig, stacks } from "../verify/program";
+} from "../../components/observability/collectors";
+import { grafanaDatasources } from "../../components/observability/grafana";
+import { lokiEndpoints } from "../../components/observability/loki";
+import { mimirEndpoints } from "../../components/observability/mimir";
+import { prometheusEndpoints } from "../../components/observability/prometheus";
+import { tempoEndpoints } from "../../components/observability/tempo";
+import { runStack, stackConfig, stacks } from "../../verify/program";
 
 const R = "kubernetes:helm.sh/v3:Release";
 const SO = "kubernetes:keda.sh/v1alpha1:ScaledObject";

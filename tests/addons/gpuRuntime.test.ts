@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
-import { clusterAutoscalerPolicy } from "../components/addons/gpuRuntime";
-import { runStack, stacks, testAccountId } from "../verify/program";
+import { clusterAutoscalerPolicy } from "../../components/addons/gpuRuntime";
+import { runStack, stacks, testAccountId } from "../../verify/program";
 
 const R = "kubernetes:helm.sh/v3:Release";
 

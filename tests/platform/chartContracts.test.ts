@@ -17,12 +17,12 @@ import {
   chartWorkloads,
   type ChartEndpoint,
   type ChartWorkload,
-} from "../components/platform/chartContracts";
-import { charts } from "../components/platform/versions";
-import { chartPackagePath } from "../verify/charts";
-import { podInstances, resolveTargetPort, selects, serviceSelects } from "../verify/model";
-import { verifyStack, type StackVerification } from "../verify/stack";
-import { runStack, stacks } from "../verify/program";
+} from "../../components/platform/chartContracts";
+import { charts } from "../../components/platform/versions";
+import { chartPackagePath } from "../../verify/charts";
+import { podInstances, resolveTargetPort, selects, serviceSelects } from "../../verify/model";
+import { verifyStack, type StackVerification } from "../../verify/stack";
+import { runStack, stacks } from "../../verify/program";
 
 const cached = Object.values(charts).filter((p) =>
   fs.existsSync(chartPackagePath(p.chart, p.version)),
