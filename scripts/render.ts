@@ -6,7 +6,7 @@
  *   <outDir>/<stack>/helm-releases.yaml     Helm releases with chart, version and values
  *   <outDir>/<stack>/aws.md                 the AWS resources (type, name, key settings)
  * Reviewers diff two renders (e.g. before and after a change) to see exactly what moves.
- * Values only known after deployment (ARNs, IDs) come from the mocks in tests/harness.ts.
+ * Values only known after deployment (ARNs, IDs) come from the mocks in verify/program.ts.
  */
 import * as yaml from "js-yaml";
 import * as fs from "node:fs";

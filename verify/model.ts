@@ -1,7 +1,7 @@
 /**
  * The cluster as a stack would build it, as plain objects: the program's own Kubernetes objects, the
  * objects its Helm releases render (or, where a chart could not be rendered, what the chart contract in
- * components/chartContracts.ts says it provides), and what EKS itself puts there. The whole-cluster
+ * components/platform/chartContracts.ts says it provides), and what EKS itself puts there. The whole-cluster
  * checks (verify/checks/*) read only this model.
  */
 

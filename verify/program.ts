@@ -246,7 +246,7 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
         id: testAccountId,
       };
     default:
-      throw new Error(`unmocked invoke ${args.token}: add it to tests/harness.ts`);
+      throw new Error(`unmocked invoke ${args.token}: add it to verify/program.ts`);
   }
 }
 

@@ -147,7 +147,7 @@ function nvidiaDevicePlugin(o: ChildOpts) {
 
 /**
  * The DCGM exporter (GPU metrics), scraped by Prometheus. DCGM needs root and SYS_ADMIN for profiling
- * metrics: it runs in observability, the one namespace that enforces `privileged` (see catalog.ts).
+ * metrics: it runs in observability, the one namespace that enforces `privileged` (see registry.ts).
  */
 function dcgmExporter(args: GpuRuntimeArgs, o: ChildOpts) {
   helmRelease(

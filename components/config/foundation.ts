@@ -32,7 +32,7 @@ export const networkSchema = z
   .superRefine((n, ctx) => {
     const vpc = parseCidr(n.cidr);
     if (!vpc) return;
-    // 172.20.0.0/16 is the cluster's Service range (components/aws/cluster.ts).
+    // 172.20.0.0/16 is the cluster's Service range (components/foundation/cluster.ts).
     const services = parseCidr("172.20.0.0/16")!;
     const overlaps =
       vpc.base < services.base + 2 ** 16 && services.base < vpc.base + 2 ** (32 - vpc.prefix);
@@ -104,7 +104,7 @@ export const accessEntrySchema = z
 
 export const clusterSchema = z
   .strictObject({
-    /** Kubernetes minor; must have pinned add-ons in components/versions.ts. */
+    /** Kubernetes minor; must have pinned add-ons in components/platform/versions.ts. */
     kubernetesVersion: z.enum(supportedKubernetesVersions).default(defaultKubernetesVersion),
     /** API server endpoint access: public with an allow-list, and/or private (inside the VPC). */
     endpoint: z.strictObject({
@@ -197,7 +197,7 @@ export const gpuGroupSchema = z.strictObject({
     "expected a name other than cpu (the CPU group's key)",
   ),
   /**
-   * SPOT instance types of one shape (see components/aws/gpuInstances.ts). One type is allowed but
+   * SPOT instance types of one shape (see components/platform/gpuInstances.ts). One type is allowed but
    * draws on fewer SPOT capacity pools (see gpuGroupWarnings).
    */
   instanceTypes: z.array(instanceType).min(1, "expected at least 1 entry"),
@@ -224,7 +224,7 @@ export function gpuGroupWarnings(
       ? [
           `llm-platform:nodeGroups.gpu[${i}].instanceTypes: group ${g.name} has one instance type ` +
             `(${g.instanceTypes[0]}), which limits it to that type's SPOT capacity pools; add ` +
-            "types of the same shape from components/aws/gpuInstances.ts where the family has them",
+            "types of the same shape from components/platform/gpuInstances.ts where the family has them",
         ]
       : [],
   );
@@ -294,7 +294,7 @@ function checkGpuShapes(types: string[], path: (string | number)[], ctx: z.Refin
       ctx.addIssue({
         code: "custom",
         path: [...path, i],
-        message: `unknown GPU instance type "${t}"; expected one of the types in components/aws/gpuInstances.ts`,
+        message: `unknown GPU instance type "${t}"; expected one of the types in components/platform/gpuInstances.ts`,
       });
     }
   });

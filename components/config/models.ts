@@ -70,7 +70,7 @@ const variantSchema = z
     model: hfModelId,
     /**
      * The model this one was derived from (e.g. the model an AWQ build quantizes). Default: `model`.
-     * Variants of one family must share it (see catalog.ts `modelDesign[].family`).
+     * Variants of one family must share it (see registry.ts `modelDesign[].family`).
      */
     baseModel: hfModelId.optional(),
     /** Name clients send in the `model` field (`--served-model-name`). */
@@ -155,7 +155,7 @@ const variantSchema = z
   });
 
 /**
- * A variant's block over its registry defaults (catalog.ts `serves`): the stack's keys win, and the
+ * A variant's block over its registry defaults (registry.ts `serves`): the stack's keys win, and the
  * merged block is checked as a whole, so a default is held to the same rules as a stack value.
  */
 function withDefaults(serves: VariantDefaults | undefined) {

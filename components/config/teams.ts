@@ -1,6 +1,6 @@
 /**
  * Schemas of the in-cluster platform config: namespace quotas and limits, and the services. Both
- * follow the registry (catalog.ts): one block per registered namespace and service, and every check
+ * follow the registry (registry.ts): one block per registered namespace and service, and every check
  * runs over all of them.
  */
 import { z } from "zod";

@@ -35,7 +35,7 @@ export interface PricedInputs {
   readonly provisioner?: string;
 }
 
-/** The part of a registered resource the inventory reads (tests/harness.ts RecordedResource fits). */
+/** The part of a registered resource the inventory reads (verify/program.ts RecordedResource fits). */
 export interface ResourceRecord {
   readonly type: string;
   readonly name: string;
@@ -166,7 +166,7 @@ function nodeGroupUse(rs: readonly ResourceRecord[], config: CostConfig): NodeGr
     const instanceTypes = g.inputs.instanceTypes ?? [];
     if (instanceTypes.length === 0) throw new Error(`node group ${g.name}: no instance types`);
     const { minSize, maxSize } = g.inputs.scalingConfig as { minSize: number; maxSize: number };
-    // components/aws/nodeGroups.ts names a group's launch template like the group.
+    // components/foundation/nodeGroups.ts names a group's launch template like the group.
     const ebs = templates.get(g.name)?.inputs.blockDeviceMappings?.[0]?.ebs;
     if (!ebs) throw new Error(`node group ${g.name}: no launch template root volume to price`);
     if (ebs.volumeType !== "gp3") {

@@ -86,7 +86,7 @@ export const usWest2: PriceTable = {
   source:
     "AWS public pricing pages and the AWS Price List API (EC2 via karpenter-provider-aws's generated table, 2026-01-19)",
   ec2OnDemandHourly: {
-    // Every GPU type components/aws/gpuInstances.ts allows.
+    // Every GPU type components/platform/gpuInstances.ts allows.
     ...family("g4dn", [0.526, 0.752, 1.204, 2.176, 3.912, 4.352], gpuLadder),
     ...family("g5", [1.006, 1.212, 1.624, 2.448, 5.672, 4.096, 8.144, 16.288], gpuLadder48),
     ...family("g6", [0.8048, 0.9776, 1.3232, 2.0144, 4.6016, 3.3968, 6.6752, 13.3504], gpuLadder48),

@@ -1,5 +1,5 @@
 /**
- * Pure parts of the public edge (components/edge.ts): the AWS Load Balancer Controller annotations of
+ * Pure parts of the public edge (./edge.ts): the AWS Load Balancer Controller annotations of
  * its Ingresses, health checks, URLs, and the ALB access-log bucket statement.
  */
 import type { PolicyStatement } from "../platform/policyDocument";

@@ -1,7 +1,7 @@
 /**
  * IAM policy of the AWS Load Balancer Controller (v3.5.x), written from the upstream policy
  * (kubernetes-sigs/aws-load-balancer-controller docs/install/iam_policy.json, commit 225f445). AWS ships
- * no managed policy for it. tests/edge.test.ts proves this grants every action and condition of the
+ * no managed policy for it. tests/edge/edge.test.ts proves this grants every action and condition of the
  * upstream policy and nothing broader. Mutating calls are limited to resources tagged
  * `elbv2.k8s.aws/cluster` (the controller tags everything it creates).
  */

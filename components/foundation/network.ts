@@ -24,7 +24,7 @@ export function natStrategy(
 export interface NetworkArgs {
   /** Its account id goes into the flow-log role's confused-deputy condition. */
   readonly ctx: AwsContext;
-  /** VPC layout, NAT strategy and flow-log retention (all defaulted by components/config.ts). */
+  /** VPC layout, NAT strategy and flow-log retention (all defaulted by components/config/platformConfig.ts). */
   readonly network: NetworkConfig;
 }
 

@@ -46,7 +46,7 @@ export function budgetCostFilters(
   if (b.costAllocationTag === undefined) return [];
   const value = tags[b.costAllocationTag];
   if (value === undefined) {
-    // components/config.ts rejects this first; kept so the function is total.
+    // components/config/platformConfig.ts rejects this first; kept so the function is total.
     throw new Error(
       `budget.costAllocationTag ${b.costAllocationTag} is not one of the stack's tags`,
     );
@@ -57,7 +57,7 @@ export function budgetCostFilters(
 export interface StackBudgetArgs {
   /** Physical budget name is `<namePrefix>-monthly` (unique per account). */
   readonly namePrefix: string;
-  /** Limit, thresholds, subscribers and tag scope (validated by components/config.ts). */
+  /** Limit, thresholds, subscribers and tag scope (validated by components/config/platformConfig.ts). */
   readonly budget: BudgetConfig;
   /** The stack's tags, to resolve `costAllocationTag` to this stack's value. */
   readonly tags: Readonly<Record<string, string>>;

@@ -89,7 +89,7 @@ function vllmEnv(v: ModelVariantConfig): { name: string; value: string }[] {
     // so a newly synced adapter needs no restart. vLLM consults resolvers only when runtime LoRA
     // updating is on (serving `_check_model`), which also opens /v1/load_lora_adapter and
     // /v1/unload_lora_adapter. A NetworkPolicy cannot filter paths, so the LoRA server admits only
-    // its one client, finetune-api (catalog.ts `clientOnly`), not the gateway.
+    // its one client, finetune-api (registry.ts `clientOnly`), not the gateway.
     env.VLLM_ALLOW_RUNTIME_LORA_UPDATING = "True";
     env.VLLM_PLUGINS = "lora_filesystem_resolver";
     env.VLLM_LORA_RESOLVER_CACHE_DIR = modelPaths.adapters;
@@ -116,7 +116,7 @@ function modelServerLabels(
 
 interface ModelServerParams {
   readonly variant: string;
-  /** Its registry entry (catalog.ts `models`). */
+  /** Its registry entry (registry.ts `models`). */
   readonly design: ModelDesign;
   readonly stack: string;
   readonly image: string;

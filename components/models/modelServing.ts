@@ -73,7 +73,7 @@ export interface ModelServingArgs {
   readonly ctx: PlatformContext;
   /**
    * The bucket LoRA adapters are published to (`adapters/<name>/`): required when a variant serves
-   * adapters (catalog.ts `adapterServing`).
+   * adapters (registry.ts `adapterServing`).
    */
   readonly adapterBucket?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
   /** KEDA and the Prometheus its scalers query; required when any variant autoscales. */
@@ -86,7 +86,7 @@ export interface ModelServingArgs {
   readonly hfToken?: pulumi.Output<string>;
   /** The llm-baseline namespace (Output, so objects wait for it). */
   readonly namespace: pulumi.Output<string>;
-  /** The EFS CSI driver add-on: the cache claim can only bind once it runs. */
+  /** The EFS CSI driver (an EKS managed add-on): the cache claim can only bind once it runs. */
   readonly efsDriver: pulumi.Resource;
   /** The registry the variants come from. Default: the platform's. */
   readonly registry?: Registry;

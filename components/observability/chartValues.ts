@@ -2,7 +2,7 @@
  * Shared pieces of the observability stack's Helm values: placement and IRSA annotations. The
  * in-cluster endpoints each chart is wired with arrive as arguments, from the unit that runs the
  * endpoint (components/observability/<unit>.ts). Each chart's values live in a file of their own beside this one;
- * all are pure functions asserted by tests/observability.test.ts. Chart keys follow
+ * all are pure functions asserted by tests/observability/observability.test.ts. Chart keys follow
  * shared/reference/chart-facts.md (snapshots of 2026-08-22).
  */
 import { workloadLabels } from "../platform/scheduling";

@@ -119,7 +119,7 @@ export function otelCollectorValues(o: ObservabilityConfig, to: CollectorExports
  * Exception, documented: it runs as root (UID 0). The kubelet writes container logs as root with mode
  * 0640, so any other user gets "permission denied" and the agent ships nothing. Root here holds no
  * capability (all dropped; reading files root owns needs none), cannot escalate, and has a read-only
- * root filesystem; the namespace enforces `privileged` for the node agents (catalog.ts).
+ * root filesystem; the namespace enforces `privileged` for the node agents (registry.ts).
  */
 export function otelAgentValues(logs: SignalExporter) {
   return {

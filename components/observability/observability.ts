@@ -96,7 +96,7 @@ export interface ObservabilityArgs {
 /**
  * Metrics (Prometheus, Mimir where enabled), logs (Loki + node log agent), traces (Tempo), the OTEL
  * Collector, Grafana with datasources and dashboards, alert rules and scrape targets, all in
- * `observability`, on the CPU nodes. Each add-on is a unit of its own (./prometheus.ts, ./mimir.ts,
+ * `observability`, on the CPU nodes. Each store or chart is a unit of its own (./prometheus.ts, ./mimir.ts,
  * ...) that returns the endpoints it serves; this component only wires one unit's endpoints into the
  * next. Providers come through `opts.providers` (kubernetes, aws).
  */

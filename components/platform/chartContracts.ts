@@ -3,7 +3,7 @@
  * Services others address (name, namespace, port), the pods behind them (labels, container port) and
  * any cluster-wide names. This is the single place components take in-cluster endpoints from, and the
  * contract the chart-render test proves against the real charts at their pinned versions
- * (tests/charts.test.ts): a chart upgrade that renames a Service or relabels a pod fails there, not in
+ * (tests/platform/chartContracts.test.ts): a chart upgrade that renames a Service or relabels a pod fails there, not in
  * production.
  *
  * Names are fixed by the `fullnameOverride` each release sets (components/observability/values).

@@ -117,7 +117,7 @@ export interface ModelDesign {
   readonly serves?: VariantDefaults;
 }
 
-/** Registry defaults of a variant's config (schema/models.ts checks them like any stack value). */
+/** Registry defaults of a variant's config (config/models.ts checks them like any stack value). */
 export interface VariantDefaults {
   readonly model?: string;
   readonly baseModel?: string;
@@ -125,7 +125,7 @@ export interface VariantDefaults {
   readonly gated?: boolean;
   readonly quantization?: "awq" | "gptq" | "fp8";
   readonly maxModelLen?: number;
-  /** GPU memory the model needs (see schema/models.ts `footprint`). */
+  /** GPU memory the model needs (see config/models.ts `footprint`). */
   readonly footprint?: { readonly weightsGiB: number; readonly kvCacheKiBPerToken: number };
 }
 

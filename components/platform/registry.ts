@@ -1,7 +1,7 @@
 /**
  * The registry: the one place a namespace, a team API or a model variant is declared. Everything that
- * follows from an entry derives from it: the config schemas and their checks (schema/platform.ts,
- * schema/models.ts), namespaces with quota, LimitRange and NetworkPolicies, the services' Deployments,
+ * follows from an entry derives from it: the config schemas and their checks (config/teams.ts,
+ * config/models.ts), namespaces with quota, LimitRange and NetworkPolicies, the services' Deployments,
  * IRSA roles and AWS access, the gateway's ROUTE_TABLE, the alert selectors. Sizes, replicas and tags
  * are stack config; the registry is the same in every environment.
  *

@@ -3,7 +3,7 @@
  * platform deploys is pinned here, so an upgrade is a reviewed one-line diff.
  *
  * EKS add-on builds are specific to a Kubernetes minor, so they are pinned per minor; the stack config
- * may only choose a minor listed here (components/config.ts enforces it).
+ * may only choose a minor listed here (components/config/platformConfig.ts enforces it).
  *
  * Sources (checked 2026-11-23): AWS EKS user guide add-on tables (managing-kube-proxy, managing-coredns,
  * managing-vpc-cni) cross-checked against configs verified with `aws eks describe-addon-versions`.
@@ -90,7 +90,7 @@ export const charts = {
     chart: "cluster-autoscaler",
     version: "9.59.0",
   },
-  // IAM policy in components/aws/loadBalancerControllerPolicy.ts matches this generation (3.5.x).
+  // IAM policy in components/edge/loadBalancerControllerPolicy.ts matches this generation (3.5.x).
   awsLoadBalancerController: {
     repo: "https://aws.github.io/eks-charts",
     chart: "aws-load-balancer-controller",

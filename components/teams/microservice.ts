@@ -47,7 +47,7 @@ export function configHash(data: Record<string, string>): string {
 
 interface PodTemplateParams {
   readonly service: string;
-  /** Its registry entry (catalog.ts). */
+  /** Its registry entry (registry.ts). */
   readonly design: ServiceDesign;
   readonly stack: string;
   readonly image: pulumi.Input<string>;
@@ -177,7 +177,7 @@ export function hpaSpec(
 
 export interface MicroserviceArgs {
   readonly service: string;
-  /** Its registry entry (catalog.ts). */
+  /** Its registry entry (registry.ts). */
   readonly design: ServiceDesign;
   readonly stack: string;
   /** The service's namespace (an Output of the Namespace, so everything waits for it). */

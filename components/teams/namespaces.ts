@@ -7,7 +7,7 @@ import { createNetworkPolicies, namespaceBaselinePolicies } from "../lib/k8s/net
 
 /**
  * Labels of a namespace: ownership, environment, and Pod Security Admission. Enforcement follows the
- * catalog; audit and warn are always `restricted`, pinned to the cluster's minor so a Kubernetes
+ * registry; audit and warn are always `restricted`, pinned to the cluster's minor so a Kubernetes
  * upgrade cannot silently change what is enforced.
  */
 export function namespaceLabels(

@@ -344,7 +344,7 @@ for (const stack of stacks) {
 
     it("keeps Loki where configured (S3 through IRSA, or a volume), with the configured replicas and retention", async function () {
       const loki = o.loki;
-      // An external store runs no Loki here (tests/logStore.test.ts covers it).
+      // An external store runs no Loki here (tests/observability/logStore.test.ts covers it).
       if (loki.storage === "external") return this.skip();
       const v = await values("loki");
       assert.equal(v.fullnameOverride, "loki");

@@ -4,7 +4,7 @@
  * - where the chart packages are cached (~/.cache/llm-platform/charts, `npm run charts` fills it, the
  *   GitHub test workflow pulls them first): every Helm release renders with its real chart at the
  *   pinned version and the exact values the program passes, the checks pass over the rendered
- *   objects too, and the contract in components/chartContracts.ts holds against the real output.
+ *   objects too, and the contract in components/platform/chartContracts.ts holds against the real output.
  * Releases whose chart is not cached are listed as pending tests, so the output says what was not
  * rendered.
  */

@@ -1,5 +1,5 @@
 /**
- * The README's recipes, done: "add a team API" and "add a variant" are one registry entry (catalog.ts)
+ * The README's recipes, done: "add a team API" and "add a variant" are one registry entry (registry.ts)
  * plus stack config. Each test extends the real registry in memory, gives the entry its stack config,
  * and checks everything that must follow, with no other file touched: the config schema accepts the
  * entry's config and applies the same checks as to every other entry; the namespace gets its quota,

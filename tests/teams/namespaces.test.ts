@@ -7,7 +7,7 @@ const K = "kubernetes:core/v1:";
 const NP = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 
 describe("namespaces", () => {
-  it("labels ownership, environment and Pod Security (enforce from the catalog, audit/warn restricted)", () => {
+  it("labels ownership, environment and Pod Security (enforce from the registry, audit/warn restricted)", () => {
     assert.deepEqual(namespaceLabels("quant", "dev", "1.35"), {
       tier: "team",
       team: "quant",

@@ -54,7 +54,7 @@ const app = (namespace: string, name: string): PodSet => ({
   selector: { matchLabels: { app: name } },
 });
 
-/** The flows every stack needs, from the catalog and the chart contract. */
+/** The flows every stack needs, from the registry and the chart contract. */
 function requiredFlows(model: ClusterModel): Flow[] {
   const ep = chartEndpoints;
   const alb = { ip: model.vpcAddress, name: "ALB (VPC)" };
