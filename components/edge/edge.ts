@@ -5,6 +5,8 @@ import {
   albAnnotations,
   albLogDeliveryStatement,
   albUrl,
+  gatewayAuthAnnotations,
+  grafanaAuthAnnotations,
   healthCheck,
   httpPorts,
   publicUrl,
@@ -15,6 +17,10 @@ import { partOf } from "../platform/registry";
 import type { PlatformContext } from "../platform/context";
 import { edgeMode, type EdgeConfig, type EdgeMode } from "../config/edge";
 import { renamedFrom } from "../platform/typeTokens";
+import { chartEndpoints } from "../platform/chartContracts";
+import type { SecretStore } from "../lib/k8s/syncedSecret";
+import { grafanaOidcClient } from "./edgeAuth";
+import { createWebAcl } from "./waf";
 
 /** A backend Service an Ingress routes to. */
 export interface Backend {
@@ -101,8 +107,20 @@ interface IngressGroup {
   readonly tags: Record<string, string>;
   readonly certificateArn?: pulumi.Output<string>;
   readonly accessLogBucket?: pulumi.Output<string>;
+  /** The web ACL attached to the ALB: the program's, or the config's own. */
+  readonly wafAclArn?: pulumi.Output<string>;
   /** The load balancer controller release: destroy removes Ingresses (so the ALB) before it. */
   readonly controller: pulumi.Resource;
+}
+
+/** What one Ingress adds to the group's settings: who may call it, and what it waits for. */
+interface IngressAccess {
+  /** Authentication annotations (JWT verification, an OIDC or Cognito login). */
+  readonly annotations: Record<string, string>;
+  /** Its own listener's client CIDRs (plain HTTP only). Default the group's. */
+  readonly inboundCidrs?: readonly string[];
+  /** What must exist first (the OIDC client Secret the controller reads). */
+  readonly dependsOn: pulumi.Resource[];
 }
 
 /** One Ingress of the group: HTTPS on a host, or a plain-HTTP listener on its own port. */
@@ -114,22 +132,28 @@ function albIngress(
   order: number,
   health: HealthCheck,
   route: { host: string; redirectHttp: boolean } | { httpPort: number },
+  access: IngressAccess,
 ) {
-  const annotations = pulumi.all([g.certificateArn, g.accessLogBucket]).apply(([cert, logs]) => ({
-    ...albAnnotations({
-      group: g.name,
-      order,
-      listener:
-        "host" in route
-          ? { https: { certificateArn: cert!, redirectHttp: route.redirectHttp } }
-          : { httpPort: route.httpPort },
-      health,
-      edge: g.edge,
-      ...(logs ? { accessLogBucket: logs } : {}),
-      tags: g.tags,
-    }),
-    ...(backend.serviceCreatedLater ? { "pulumi.com/skipAwait": "true" } : {}),
-  }));
+  const annotations = pulumi
+    .all([g.certificateArn, g.accessLogBucket, g.wafAclArn])
+    .apply(([cert, logs, waf]) => ({
+      ...albAnnotations({
+        group: g.name,
+        order,
+        listener:
+          "host" in route
+            ? { https: { certificateArn: cert!, redirectHttp: route.redirectHttp } }
+            : { httpPort: route.httpPort },
+        health,
+        edge: g.edge,
+        ...(logs ? { accessLogBucket: logs } : {}),
+        ...(waf ? { wafAclArn: waf } : {}),
+        ...(access.inboundCidrs ? { inboundCidrs: access.inboundCidrs } : {}),
+        tags: g.tags,
+      }),
+      ...access.annotations,
+      ...(backend.serviceCreatedLater ? { "pulumi.com/skipAwait": "true" } : {}),
+    }));
   const path = {
     path: "/",
     pathType: "Prefix",
@@ -150,7 +174,7 @@ function albIngress(
         rules: [{ ...("host" in route ? { host: route.host } : {}), http: { paths: [path] } }],
       },
     },
-    { parent, dependsOn: [g.controller] },
+    { parent, dependsOn: [g.controller, ...access.dependsOn] },
   );
 }
 
@@ -218,6 +242,60 @@ export interface EdgeArgs {
   readonly grafana: Backend;
   /** The load balancer controller release: every Ingress depends on it. */
   readonly controller: pulumi.Resource;
+  /** Where Grafana's OIDC client is kept (Secrets Manager, synced by ESO). */
+  readonly secrets: SecretStore;
+  /** Grafana's OIDC client secret (secret config), with `edge.grafana.auth.oidc`. */
+  readonly grafanaOidcClientSecret?: pulumi.Output<string>;
+}
+
+/** The web ACL on the ALB: the stack's own (`edge.waf`), the config's (`wafAclArn`), or none. */
+function webAcl(name: string, parent: pulumi.Resource, args: EdgeArgs, mode: EdgeMode) {
+  const e = args.edge;
+  if (!e.waf.enabled) return e.wafAclArn ? pulumi.output(e.wafAclArn) : undefined;
+  const allowed = e.grafana.allowedCidrs;
+  return createWebAcl(name, parent, {
+    namePrefix: args.ctx.namePrefix,
+    waf: e.waf,
+    ...(mode.tls ? { gatewayHost: mode.gatewayHost } : {}),
+    ...(mode.tls && allowed
+      ? { grafanaAllowList: { host: mode.grafanaHost, cidrs: allowed } }
+      : {}),
+  });
+}
+
+/**
+ * Who may reach Grafana at the edge: its login (HTTPS; the OIDC client Secret first), and without
+ * TLS its own listener's allow-list (with TLS the allow-list is a WAF rule, see waf.ts).
+ */
+function grafanaAccess(
+  name: string,
+  parent: pulumi.Resource,
+  args: EdgeArgs,
+  mode: EdgeMode,
+): IngressAccess {
+  const e = args.edge;
+  const auth = e.grafana.auth;
+  const dependsOn =
+    auth && "oidc" in auth
+      ? grafanaOidcClient(name, parent, {
+          store: args.secrets,
+          namespace: chartEndpoints.grafana.namespace,
+          namespaceRef: args.grafana.namespace,
+          clientId: auth.oidc.clientId,
+          clientSecret: required(args.grafanaOidcClientSecret, "grafanaOidcClientSecret"),
+        })
+      : [];
+  return {
+    annotations: grafanaAuthAnnotations(auth),
+    ...(!mode.tls && e.grafana.allowedCidrs ? { inboundCidrs: e.grafana.allowedCidrs } : {}),
+    dependsOn,
+  };
+}
+
+/** A value config validation guarantees (here for the type checker). */
+function required<T>(v: T | undefined, key: string): T {
+  if (v === undefined) throw new Error(`edge: ${key} is required (config validation missed it)`);
+  return v;
 }
 
 /**
@@ -247,6 +325,7 @@ export class Edge extends pulumi.ComponentResource {
         : undefined;
     const certificateArn = mode.tls ? certificate(name, this, mode, zone) : undefined;
     const logs = e.accessLogs ? accessLogBucket(args.ctx, this, e.accessLogs) : undefined;
+    const wafAclArn = webAcl(name, this, args, mode);
     const group: IngressGroup = {
       name: args.ctx.namePrefix,
       edge: e,
@@ -254,6 +333,7 @@ export class Edge extends pulumi.ComponentResource {
       controller: args.controller,
       ...(certificateArn ? { certificateArn } : {}),
       ...(logs ? { accessLogBucket: logs } : {}),
+      ...(wafAclArn ? { wafAclArn } : {}),
     };
     const gateway = albIngress(
       this,
@@ -263,6 +343,7 @@ export class Edge extends pulumi.ComponentResource {
       10,
       healthCheck("/health"),
       mode.tls ? { host: mode.gatewayHost, redirectHttp: true } : { httpPort: httpPorts.gateway },
+      { annotations: gatewayAuthAnnotations(e.gateway.jwtValidation), dependsOn: [] },
     );
     albIngress(
       this,
@@ -272,6 +353,7 @@ export class Edge extends pulumi.ComponentResource {
       20,
       healthCheck("/api/health"),
       mode.tls ? { host: mode.grafanaHost, redirectHttp: false } : { httpPort: httpPorts.grafana },
+      grafanaAccess(name, this, args, mode),
     );
 
     // The group's one ALB, read from the gateway's Ingress (Pulumi waits for its address).

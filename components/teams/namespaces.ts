@@ -106,8 +106,10 @@ export class Namespaces extends pulumi.ComponentResource {
         o,
       );
       const baseline = namespaceBaselinePolicies({
-        servesHttp: d.tier !== "observability",
+        servesHttp: d.tier !== "observability" && d.tier !== "addons",
         hostsOtelCollector: d.tier === "observability",
+        // Add-on controllers export no OTLP; their metrics are scraped.
+        exportsOtlp: d.tier !== "addons",
       });
       createNetworkPolicies(ns, nsName, baseline, o);
       names[ns] = nsName;
