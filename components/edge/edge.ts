@@ -5,8 +5,6 @@ import {
   albAnnotations,
   albLogDeliveryStatement,
   albUrl,
-  gatewayAuthAnnotations,
-  grafanaAuthAnnotations,
   healthCheck,
   httpPorts,
   publicUrl,
@@ -17,10 +15,8 @@ import { partOf } from "../platform/registry";
 import type { PlatformContext } from "../platform/context";
 import { edgeMode, type EdgeConfig, type EdgeMode } from "../config/edge";
 import { renamedFrom } from "../platform/typeTokens";
-import { chartEndpoints } from "../platform/chartContracts";
 import type { SecretStore } from "../lib/k8s/syncedSecret";
-import { grafanaOidcClient } from "./edgeAuth";
-import { createWebAcl } from "./waf";
+import { edgeWebAcl, gatewayAccess, grafanaAccess, type IngressAccess } from "./edgeAccess";
 
 /** A backend Service an Ingress routes to. */
 export interface Backend {
@@ -111,16 +107,6 @@ interface IngressGroup {
   readonly wafAclArn?: pulumi.Output<string>;
   /** The load balancer controller release: destroy removes Ingresses (so the ALB) before it. */
   readonly controller: pulumi.Resource;
-}
-
-/** What one Ingress adds to the group's settings: who may call it, and what it waits for. */
-interface IngressAccess {
-  /** Authentication annotations (JWT verification, an OIDC or Cognito login). */
-  readonly annotations: Record<string, string>;
-  /** Its own listener's client CIDRs (plain HTTP only). Default the group's. */
-  readonly inboundCidrs?: readonly string[];
-  /** What must exist first (the OIDC client Secret the controller reads). */
-  readonly dependsOn: pulumi.Resource[];
 }
 
 /** One Ingress of the group: HTTPS on a host, or a plain-HTTP listener on its own port. */
@@ -248,56 +234,6 @@ export interface EdgeArgs {
   readonly grafanaOidcClientSecret?: pulumi.Output<string>;
 }
 
-/** The web ACL on the ALB: the stack's own (`edge.waf`), the config's (`wafAclArn`), or none. */
-function webAcl(name: string, parent: pulumi.Resource, args: EdgeArgs, mode: EdgeMode) {
-  const e = args.edge;
-  if (!e.waf.enabled) return e.wafAclArn ? pulumi.output(e.wafAclArn) : undefined;
-  const allowed = e.grafana.allowedCidrs;
-  return createWebAcl(name, parent, {
-    namePrefix: args.ctx.namePrefix,
-    waf: e.waf,
-    ...(mode.tls ? { gatewayHost: mode.gatewayHost } : {}),
-    ...(mode.tls && allowed
-      ? { grafanaAllowList: { host: mode.grafanaHost, cidrs: allowed } }
-      : {}),
-  });
-}
-
-/**
- * Who may reach Grafana at the edge: its login (HTTPS; the OIDC client Secret first), and without
- * TLS its own listener's allow-list (with TLS the allow-list is a WAF rule, see waf.ts).
- */
-function grafanaAccess(
-  name: string,
-  parent: pulumi.Resource,
-  args: EdgeArgs,
-  mode: EdgeMode,
-): IngressAccess {
-  const e = args.edge;
-  const auth = e.grafana.auth;
-  const dependsOn =
-    auth && "oidc" in auth
-      ? grafanaOidcClient(name, parent, {
-          store: args.secrets,
-          namespace: chartEndpoints.grafana.namespace,
-          namespaceRef: args.grafana.namespace,
-          clientId: auth.oidc.clientId,
-          clientSecret: required(args.grafanaOidcClientSecret, "grafanaOidcClientSecret"),
-        })
-      : [];
-  return {
-    annotations: grafanaAuthAnnotations(auth),
-    ...(!mode.tls && e.grafana.allowedCidrs ? { inboundCidrs: e.grafana.allowedCidrs } : {}),
-    dependsOn,
-  };
-}
-
-/** A value config validation guarantees (here for the type checker). */
-function required<T>(v: T | undefined, key: string): T {
-  if (v === undefined) throw new Error(`edge: ${key} is required (config validation missed it)`);
-  return v;
-}
-
 /**
  * The public edge: one internet-facing ALB (an ingress group) for `platform-ingress` (the gateway) and
  * `grafana-ingress`, optional access logs and WAF. With TLS (a Route 53 zone or an ACM certificate):
@@ -325,7 +261,17 @@ export class Edge extends pulumi.ComponentResource {
         : undefined;
     const certificateArn = mode.tls ? certificate(name, this, mode, zone) : undefined;
     const logs = e.accessLogs ? accessLogBucket(args.ctx, this, e.accessLogs) : undefined;
-    const wafAclArn = webAcl(name, this, args, mode);
+    const access = {
+      namePrefix: args.ctx.namePrefix,
+      edge: e,
+      mode,
+      secrets: args.secrets,
+      grafanaNamespace: args.grafana.namespace,
+      ...(args.grafanaOidcClientSecret
+        ? { grafanaOidcClientSecret: args.grafanaOidcClientSecret }
+        : {}),
+    };
+    const wafAclArn = edgeWebAcl(name, this, access);
     const group: IngressGroup = {
       name: args.ctx.namePrefix,
       edge: e,
@@ -343,7 +289,7 @@ export class Edge extends pulumi.ComponentResource {
       10,
       healthCheck("/health"),
       mode.tls ? { host: mode.gatewayHost, redirectHttp: true } : { httpPort: httpPorts.gateway },
-      { annotations: gatewayAuthAnnotations(e.gateway.jwtValidation), dependsOn: [] },
+      gatewayAccess(e),
     );
     albIngress(
       this,
@@ -353,7 +299,7 @@ export class Edge extends pulumi.ComponentResource {
       20,
       healthCheck("/api/health"),
       mode.tls ? { host: mode.grafanaHost, redirectHttp: false } : { httpPort: httpPorts.grafana },
-      grafanaAccess(name, this, args, mode),
+      grafanaAccess(name, this, access),
     );
 
     // The group's one ALB, read from the gateway's Ingress (Pulumi waits for its address).
