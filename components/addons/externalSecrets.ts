@@ -27,6 +27,7 @@ import { IrsaRole } from "../lib/aws/irsaRole";
 import { helmRelease } from "../lib/k8s/helm";
 import {
   allowHttpsEgress,
+  allowKubeApiserverEgress,
   createNetworkPolicies,
   podsIn,
   type NetworkPolicyDef,
@@ -149,19 +150,12 @@ export function externalSecretsPolicies(vpcCidr: string, serviceCidr: string): N
   const pods = { ...controller.podLabels };
   const metrics = controller.ports[0].containerPort;
   return [
-    {
-      name: "allow-external-secrets-to-kube-apiserver",
-      spec: {
-        podSelector: { matchLabels: pods },
-        policyTypes: ["Egress"],
-        egress: [
-          {
-            to: [{ ipBlock: { cidr: vpcCidr } }, { ipBlock: { cidr: serviceCidr } }],
-            ports: [{ protocol: "TCP", port: 443 }],
-          },
-        ],
-      },
-    },
+    allowKubeApiserverEgress(
+      "allow-external-secrets-to-kube-apiserver",
+      { matchLabels: pods },
+      vpcCidr,
+      serviceCidr,
+    ),
     allowHttpsEgress("allow-external-secrets-to-aws-apis", pods, vpcCidr),
     {
       name: `allow-prometheus-scrape-external-secrets-${metrics}`,

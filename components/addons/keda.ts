@@ -21,7 +21,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { helmRelease } from "../lib/k8s/helm";
-import { createNetworkPolicies, podsIn, type NetworkPolicyDef } from "../lib/k8s/networkPolicies";
+import {
+  allowKubeApiserverEgress,
+  createNetworkPolicies,
+  podsIn,
+  type NetworkPolicyDef,
+} from "../lib/k8s/networkPolicies";
 import { chartWorkloads, prometheusPodLabels } from "../platform/chartContracts";
 import type { PlatformContext } from "../platform/context";
 import { modelNamespace } from "../platform/registry";
@@ -108,19 +113,7 @@ export function kedaPolicies(
   const app = (name: string) => ({ matchLabels: { app: name } });
   const tcp = (port: number) => [{ protocol: "TCP", port }];
   return [
-    {
-      name: "allow-kube-apiserver",
-      spec: {
-        podSelector: allKeda,
-        policyTypes: ["Egress"],
-        egress: [
-          {
-            to: [{ ipBlock: { cidr: vpcCidr } }, { ipBlock: { cidr: serviceCidr } }],
-            ports: tcp(443),
-          },
-        ],
-      },
-    },
+    allowKubeApiserverEgress("allow-kube-apiserver", allKeda, vpcCidr, serviceCidr),
     {
       name: "allow-control-plane-to-metrics-api",
       spec: {

@@ -3,6 +3,7 @@ import type { PlatformContext } from "../platform/context";
 import { createNetworkPolicies } from "../lib/k8s/networkPolicies";
 import {
   allowHttpsEgress,
+  allowKubeApiserverEgress,
   allowLoadBalancerTo,
   type NetworkPolicyDef,
 } from "../lib/k8s/networkPolicies";
@@ -77,19 +78,7 @@ function observabilityPolicies(
         egress: [{ to: [{ podSelector: all }] }],
       },
     },
-    {
-      name: "allow-kube-apiserver",
-      spec: {
-        podSelector: all,
-        policyTypes: ["Egress"],
-        egress: [
-          {
-            to: [{ ipBlock: { cidr: vpcCidr } }, { ipBlock: { cidr: serviceCidr } }],
-            ports: [{ protocol: "TCP", port: 443 }],
-          },
-        ],
-      },
-    },
+    allowKubeApiserverEgress("allow-kube-apiserver", all, vpcCidr, serviceCidr),
     ...controlPlaneWebhookPolicies(vpcCidr, mimir),
     {
       name: "allow-prometheus-scrape-anywhere",

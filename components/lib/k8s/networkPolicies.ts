@@ -51,6 +51,31 @@ export function allowDnsEgress(
   };
 }
 
+/**
+ * The Kubernetes API from the selected pods: the control plane's ENIs in the VPC and the `kubernetes`
+ * Service's ClusterIP, on 443.
+ */
+export function allowKubeApiserverEgress(
+  name: string,
+  podSelector: k8s.types.input.meta.v1.LabelSelector,
+  vpcCidr: string,
+  serviceCidr: string,
+): NetworkPolicyDef {
+  return {
+    name,
+    spec: {
+      podSelector,
+      policyTypes: ["Egress"],
+      egress: [
+        {
+          to: [{ ipBlock: { cidr: vpcCidr } }, { ipBlock: { cidr: serviceCidr } }],
+          ports: tcp(443),
+        },
+      ],
+    },
+  };
+}
+
 /** The policies every namespace gets. */
 export function namespaceBaselinePolicies(opts: {
   servesHttp: boolean;
