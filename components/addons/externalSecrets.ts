@@ -8,9 +8,11 @@
  * - AWS: the controller's IRSA role may GetSecretValue on `<namePrefix>/*` only and decrypt only
  *   with the stack's own KMS key, only through Secrets Manager, only for those secrets.
  * - Kubernetes: one ClusterSecretStore per namespace, prefixed with that namespace's folder and usable
- *   from that namespace only. Namespaced SecretStores are not served (`processSecretStore: false`):
- *   anyone who may create one in a namespace could otherwise point it at any key with the
- *   controller's own AWS role. Cluster stores are cluster-scoped, so only cluster admins make them.
+ *   from that namespace only. Namespaced SecretStores do not exist: anyone who may create one in a
+ *   namespace could otherwise point it at any key with the controller's own AWS role. Their
+ *   reconciler is off, so none is ever marked Ready, and the flood gate (pinned on) refuses any store
+ *   that is not (ESO 2.9.0 `pkg/controllers/secretstore/client_manager.go`, assertStoreIsUsable).
+ *   Cluster stores are cluster-scoped: only cluster admins make them.
  * - The controller's cluster role: Secrets in every namespace (it writes the synced ones; it watches
  *   Secret metadata cluster-wide, controller-runtime cannot narrow that to a list of namespaces).
  *   Nothing else: no `serviceaccounts/token` create (stores use the controller's own IRSA identity,
@@ -92,6 +94,9 @@ export function externalSecretsValues(roleArn: string) {
       createClusterPushSecret: false,
       createPushSecret: false,
       createClusterGenerator: false,
+      // No effect in chart 2.9.0 (its CRD generator, hack/helm.generate.sh, guards only the Cluster*
+      // and PushSecret CRDs); what keeps namespaced stores unused is below.
+      createSecretStore: false,
     },
     processClusterExternalSecret: false,
     processClusterPushSecret: false,
@@ -100,6 +105,8 @@ export function externalSecretsValues(roleArn: string) {
     // Namespaced stores would lend the controller's AWS role to whoever may create one.
     processSecretStore: false,
     processClusterStore: true,
+    // Only stores a reconciler marked Ready are used (the default, pinned: see the module comment).
+    extraArgs: { "enable-flood-gate": true },
     serviceAccount: {
       create: true,
       name: serviceAccount,

@@ -83,10 +83,10 @@ describe("external secrets: pure parts", () => {
       [v.rbac.aggregateToView, v.rbac.aggregateToEdit, v.rbac.aggregateToAdmin],
       [false, false, false],
     );
-    assert.equal(
-      v.processSecretStore,
-      false,
-      "a namespaced store would lend the controller's role",
+    // A namespaced store would lend the controller's role: no CRD, no reconciler, flood gate on.
+    assert.deepEqual(
+      [v.crds.createSecretStore, v.processSecretStore, v.extraArgs["enable-flood-gate"]],
+      [false, false, true],
     );
     assert.deepEqual(
       [v.processPushSecret, v.processClusterPushSecret, v.processClusterExternalSecret],
@@ -334,10 +334,16 @@ for (const stack of stacks) {
           `${subject}: ${JSON.stringify(rule)}`,
         );
       // Only the controller runs: no webhook, no cert-controller (whose role reads every Secret).
+      const deployments = objects.filter((o) => o.kind === "Deployment");
       assert.deepEqual(
-        objects.filter((o) => o.kind === "Deployment").map((o) => o.metadata.name),
+        deployments.map((o) => o.metadata.name),
         ["external-secrets"],
       );
+      // A namespaced SecretStore is never used: nothing marks one Ready, and the flood gate refuses
+      // stores that are not. (Its CRD is still installed: chart 2.9.0 ignores crds.createSecretStore.)
+      const args: string[] = deployments[0]!.spec.template.spec.containers[0].args;
+      assert.ok(args.includes("--enable-flood-gate=true"), args.join(" "));
+      assert.ok(args.includes("--enable-secret-store-reconciler=false"), args.join(" "));
     });
 
     it("kube-state-metrics and Grafana read no Secrets", async function () {
