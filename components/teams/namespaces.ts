@@ -67,7 +67,7 @@ export interface NamespacesArgs {
 }
 
 /**
- * The six namespaces, each with its quota, container limits and baseline NetworkPolicies
+ * The registry's namespaces, each with its quota, container limits and baseline NetworkPolicies
  * (default-deny, DNS, OTLP export, Prometheus scrape). `names` resolve once a namespace exists, so
  * objects created in it wait for it. The Kubernetes provider comes through `opts`, inherited by all.
  */
