@@ -6,6 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { addonSpecs, EksAddons } from "./components/foundation/eksAddons";
 import { StackBudget } from "./components/foundation/stackBudget";
+import { BucketAccessLogs } from "./components/foundation/bucketAccessLogs";
 import { Cluster } from "./components/foundation/cluster";
 import { Network } from "./components/foundation/network";
 import { NodeGroups } from "./components/foundation/nodeGroups";
@@ -17,6 +18,7 @@ import { Edge } from "./components/edge/edge";
 import { GpuRuntime } from "./components/addons/gpuRuntime";
 import { LoadBalancerController } from "./components/edge/loadBalancerController";
 import { Keda } from "./components/addons/keda";
+import { ExternalSecrets } from "./components/addons/externalSecrets";
 import { ModelServing } from "./components/models/modelServing";
 import { Observability } from "./components/observability/observability";
 import { serviceCidr } from "./components/foundation/cluster";
@@ -54,12 +56,23 @@ export = () => {
 
   const cluster = new Cluster(name, { ctx: awsCtx, cluster: config.cluster, network }, opts);
 
+  // S3 server access logs of the data buckets, where config asks for them.
+  const bucketAccessLogs = config.bucketAccessLogs
+    ? new BucketAccessLogs(
+        `${name}-bucket-access-logs`,
+        { ctx: awsCtx, config: config.bucketAccessLogs },
+        opts,
+      )
+    : undefined;
+
   // What every platform unit may need about where it runs, once the cluster (its OIDC) exists.
   const ctx: PlatformContext = {
     ...awsCtx,
     oidc: cluster.oidc,
     vpcCidr: config.network.cidr,
     serviceCidr,
+    loadBalancerCidrs: network.publicSubnetCidrs,
+    ...(bucketAccessLogs ? { dataBucketAccessLogs: bucketAccessLogs.target } : {}),
   };
 
   // Components that create both AWS and Kubernetes resources take both providers through options.
@@ -106,6 +119,19 @@ export = () => {
     k8sOnly,
   );
 
+  // Every secret lives in Secrets Manager; ESO syncs it into the Kubernetes Secret its consumer mounts.
+  const externalSecrets = new ExternalSecrets(
+    `${name}-external-secrets`,
+    {
+      ctx,
+      secrets: config.secrets,
+      namespace: namespaces.names["external-secrets"],
+      dependsOn: [nodeGroups.cpu],
+    },
+    k8sOpts,
+  );
+  const secrets = externalSecrets.store;
+
   const loadBalancerController = new LoadBalancerController(
     `${name}-alb-controller`,
     {
@@ -125,6 +151,7 @@ export = () => {
       models: config.models,
       namespaces: namespaces.names,
       loadBalancerController: loadBalancerController.release,
+      secrets,
     },
     k8sOpts,
   );
@@ -144,6 +171,10 @@ export = () => {
         serviceCreatedLater: true,
       },
       controller: loadBalancerController.release,
+      secrets,
+      ...(config.grafanaOidcClientSecret
+        ? { grafanaOidcClientSecret: config.grafanaOidcClientSecret }
+        : {}),
     },
     k8sOpts,
   );
@@ -156,6 +187,7 @@ export = () => {
       grafanaUrl: edge.grafanaUrl,
       ...(config.alertWebhookUrl ? { alertWebhookUrl: config.alertWebhookUrl } : {}),
       namespace: namespaces.names.observability,
+      secrets,
       // CPU nodes to run on, EBS CSI for the volumes, the controller whose webhook admits the pods.
       dependsOn: [nodeGroups.cpu, compute, loadBalancerController.release],
     },
@@ -181,6 +213,7 @@ export = () => {
         `${name}-keda`,
         {
           ctx,
+          namespace: namespaces.names.keda,
           prometheus: observability.prometheus,
           observabilityNamespace: namespaces.names.observability,
           dependsOn: [nodeGroups.cpu],
@@ -198,10 +231,12 @@ export = () => {
       ...(adapters ? { adapterBucket: services.buckets[adapters.bucket] } : {}),
       ...(keda ? { autoscaler: keda } : {}),
       vpcId: network.vpcId,
+      nodeSecurityGroupId: cluster.nodeSecurityGroupId,
       privateSubnetIds: network.privateSubnetIds,
       availabilityZones: config.network.availabilityZones,
       models: config.models,
       ...(config.hfToken ? { hfToken: config.hfToken } : {}),
+      secrets,
       namespace: namespaces.names["llm-baseline"],
       efsDriver: compute.addons["aws-efs-csi-driver"]!,
     },
@@ -224,6 +259,6 @@ export = () => {
     gatewayUrl: edge.gatewayUrl,
     grafanaUrl: edge.grafanaUrl,
     dnsRecords: edge.dnsRecords,
-    grafanaAdminPassword: pulumi.secret(observability.grafanaAdminPassword),
+    grafanaAdminSecret: observability.grafanaAdminSecret,
   } satisfies Record<string, pulumi.Input<unknown>>;
 };

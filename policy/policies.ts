@@ -215,6 +215,26 @@ const s3BucketsPrivate: StackValidationPolicy = {
   },
 };
 
+const secretsFromSecretsManager: ResourceValidationPolicy = {
+  name: "secrets-from-secrets-manager",
+  description:
+    "No Kubernetes Secret carries a value written by the program: secrets live in AWS Secrets Manager, encrypted with the stack's key, and reach the cluster through ExternalSecrets.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type === "kubernetes:core/v1:Secret") {
+      const written = ["data", "stringData"].filter(
+        (k) => Object.keys((args.props[k] as Props | undefined) ?? {}).length > 0,
+      );
+      if (written.length)
+        report(
+          `Secret ${args.props.metadata?.name} carries ${written.join(" and ")}: keep the value in Secrets Manager and sync it with an ExternalSecret`,
+        );
+    }
+    if (args.type === "aws:secretsmanager/secret:Secret" && !args.props.kmsKeyId)
+      report(`secret ${args.props.name} is not encrypted with the stack's KMS key`);
+  },
+};
+
 /** Every policy of the pack. */
 export const policies: Policies = [
   workloadProbes,
@@ -226,4 +246,5 @@ export const policies: Policies = [
   irsaTrust,
   eksClusterSecure,
   s3BucketsPrivate,
+  secretsFromSecretsManager,
 ];

@@ -3,9 +3,9 @@
  * hand-made clusters, and passes the correct version of the same cluster.
  */
 import * as assert from "node:assert/strict";
-import { addressIn, findAddresses } from "../verify/cluster";
+import { addressIn, findAddresses, syncedSecrets } from "../verify/cluster";
 import { checkAddresses } from "../verify/checks/addresses";
-import { checkFlows, type Flow } from "../verify/checks/flows";
+import { checkFlows, checkLoadBalancerOnly, type Flow } from "../verify/checks/flows";
 import { checkMonitors } from "../verify/checks/monitors";
 import { checkPolicySelectors, denied, inCidr } from "../verify/checks/networkPolicies";
 import { restrictedViolations } from "../verify/checks/podSecurity";
@@ -491,5 +491,73 @@ describe("cluster checks: references", () => {
         "backend Service app does not exist",
       ],
     );
+  });
+});
+
+describe("cluster checks: Secrets the External Secrets Operator writes", () => {
+  const store = (name: string, namespaces: string[]): KObject => ({
+    apiVersion: "external-secrets.io/v1",
+    kind: "ClusterSecretStore",
+    metadata: { name },
+    spec: { provider: { aws: {} }, conditions: [{ namespaces }] },
+  });
+  const externalSecret = (namespace: string, storeName: string, target: string): KObject => ({
+    apiVersion: "external-secrets.io/v1",
+    kind: "ExternalSecret",
+    metadata: { name: `es-${target}`, namespace },
+    spec: {
+      secretStoreRef: { kind: "ClusterSecretStore", name: storeName },
+      target: { name: target },
+    },
+  });
+
+  it("makes a Secret only where the store exists and admits the ExternalSecret's namespace", () => {
+    const objects = [
+      store("for-a", ["a"]),
+      externalSecret("a", "for-a", "creds"),
+      externalSecret("b", "for-a", "borrowed"),
+      externalSecret("a", "missing", "lost"),
+    ];
+    assert.deepEqual(
+      syncedSecrets(objects.map((obj) => ({ obj, origin: "program" }))).map(
+        (s) => `${s.metadata.namespace}/${s.metadata.name}`,
+      ),
+      ["a/creds"],
+    );
+  });
+});
+
+describe("cluster checks: the load balancer's backends", () => {
+  const lb = "10.20.32.10";
+  const gateway = deployment("platform", "gateway");
+  const others = [deployment("quant", "quant-api"), deployment("platform", "sidecar")];
+  const ingressFrom = (from: object[]) =>
+    policy("platform", "allow-lb", {
+      podSelector: { matchLabels: { app: "gateway" } },
+      policyTypes: ["Ingress"],
+      ingress: [{ from, ports: [{ protocol: "TCP", port: 8000 }] }],
+    });
+  const backends = [
+    {
+      name: "gateway",
+      to: { namespace: "platform", selector: { matchLabels: { app: "gateway" } } },
+      port: 8000,
+    },
+  ];
+  const run = (from: object[]) => {
+    const m = model([ns("platform"), ns("quant"), gateway, ...others, ingressFrom(from)], {
+      loadBalancerAddress: lb,
+    });
+    return checkLoadBalancerOnly(m, podInstances(m), backends).map((f) => f.message);
+  };
+
+  it("passes a rule admitting the public subnets, whose addresses no pod has", () => {
+    assert.deepEqual(run([{ ipBlock: { cidr: "10.20.32.0/22" } }]), []);
+  });
+
+  it("catches a rule admitting the VPC: any pod of another namespace then bypasses the load balancer", () => {
+    assert.deepEqual(run([{ ipBlock: { cidr: vpc } }]), [
+      "Deployment quant/quant-api reaches Deployment platform/gateway without the load balancer",
+    ]);
   });
 });

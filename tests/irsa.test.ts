@@ -38,6 +38,7 @@ function expectedIrsaRoles(stack: StackName): [string, string][] {
       `${prefix}-aws-load-balancer-controller-irsa`,
       sa("kube-system", "aws-load-balancer-controller"),
     ],
+    [`${prefix}-external-secrets-irsa`, sa("external-secrets", "external-secrets")],
     // each service of the registry, the gateway included, through its own service account
     ...Object.entries(registry.services).map(([service, d]): [string, string] => [
       `${prefix}-${service}-irsa`,

@@ -93,7 +93,7 @@ function broken(r: RecordedResource, edit: (inputs: any) => void): RecordedResou
 }
 
 describe("policy pack", () => {
-  it("has the platform's nine policies, all mandatory", () => {
+  it("has the platform's ten policies, all mandatory", () => {
     assert.deepEqual(
       policies.map((p) => [p.name, p.enforcementLevel]),
       [
@@ -106,6 +106,7 @@ describe("policy pack", () => {
         "irsa-trust-scoped",
         "eks-cluster-secure",
         "s3-buckets-private-encrypted",
+        "secrets-from-secrets-manager",
       ].map((n) => [n, "mandatory"]),
     );
   });
@@ -212,6 +213,22 @@ describe("policy pack", () => {
           i.assumeRolePolicy = JSON.stringify(doc);
         },
         policy: "irsa-trust-scoped",
+      },
+      {
+        what: "a Kubernetes Secret written with a value",
+        pick: (rs) => ({
+          ...rs.find((r) => r.type === "kubernetes:external-secrets.io/v1:ExternalSecret")!,
+          type: "kubernetes:core/v1:Secret",
+          inputs: { apiVersion: "v1", kind: "Secret", metadata: { name: "hf-token" } },
+        }),
+        edit: (i) => (i.stringData = { token: "hf_x" }),
+        policy: "secrets-from-secrets-manager",
+      },
+      {
+        what: "a Secrets Manager secret on the default key",
+        pick: (rs) => rs.find((r) => r.type === "aws:secretsmanager/secret:Secret")!,
+        edit: (i) => delete i.kmsKeyId,
+        policy: "secrets-from-secrets-manager",
       },
       {
         what: "an EKS cluster without audit logs",

@@ -70,7 +70,16 @@ const allowedTypes = new Set([
   "aws:efs/fileSystem:FileSystem",
   "aws:efs/backupPolicy:BackupPolicy",
   "aws:efs/mountTarget:MountTarget",
+  "aws:efs/fileSystemPolicy:FileSystemPolicy",
   "aws:ec2/securityGroup:SecurityGroup",
+  "aws:s3/bucketLogging:BucketLogging",
+  "aws:secretsmanager/secret:Secret",
+  "aws:secretsmanager/secretVersion:SecretVersion",
+  "aws:wafv2/webAcl:WebAcl",
+  "aws:wafv2/ipSet:IpSet",
+  "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+  "kubernetes:external-secrets.io/v1:ClusterSecretStore",
+  "kubernetes:external-secrets.io/v1:ExternalSecret",
   "kubernetes:storage.k8s.io/v1:StorageClass",
   "kubernetes:core/v1:Namespace",
   "kubernetes:core/v1:ResourceQuota",
@@ -82,7 +91,6 @@ const allowedTypes = new Set([
   "kubernetes:keda.sh/v1alpha1:ScaledObject",
   "kubernetes:apps/v1:Deployment",
   "kubernetes:core/v1:Service",
-  "kubernetes:core/v1:Secret",
   "kubernetes:core/v1:PersistentVolumeClaim",
   "kubernetes:helm.sh/v3:Release",
   "kubernetes:monitoring.coreos.com/v1:PodMonitor",
@@ -99,7 +107,6 @@ const singletons = [
   "pulumi:providers:kubernetes",
   "awsx:ec2:Vpc",
   "eks:index:Cluster",
-  "aws:kms/key:Key",
   "aws:budgets/budget:Budget",
   "aws:ec2/flowLog:FlowLog",
   "aws:efs/fileSystem:FileSystem",
@@ -242,7 +249,7 @@ for (const stack of stacks) {
         "clusterName",
         "dnsRecords",
         "gatewayUrl",
-        "grafanaAdminPassword",
+        "grafanaAdminSecret",
         "grafanaUrl",
         "kubeconfig",
         "modelCacheFileSystemId",
@@ -274,7 +281,6 @@ for (const stack of stacks) {
         `111122223333.dkr.ecr.us-west-2.amazonaws.com/${prefix}/gateway`,
       );
       assert.equal(await isSecret(run.rawOutputs.kubeconfig), true);
-      assert.equal(await isSecret(run.rawOutputs.grafanaAdminPassword), true);
       assert.equal(await isSecret(run.rawOutputs.clusterName), false);
     });
   });

@@ -245,6 +245,39 @@ function eksObjects(namespaces: string[], objects: readonly ClusterObject[]): KO
   return out;
 }
 
+/**
+ * The Secrets the External Secrets Operator writes: one per ExternalSecret whose ClusterSecretStore
+ * exists and admits its namespace (`spec.conditions`), named by its target. An ExternalSecret whose
+ * store is missing or refuses its namespace makes nothing, so a pod mounting its Secret fails the
+ * references check, as it would fail to start.
+ */
+export function syncedSecrets(objects: readonly ClusterObject[]): KObject[] {
+  const stores = objects.filter((o) => o.obj.kind === "ClusterSecretStore").map((o) => o.obj);
+  const admits = (store: KObject, namespace: string) => {
+    const conditions: any[] = store.spec?.conditions ?? [];
+    return (
+      conditions.length === 0 || conditions.some((c) => (c.namespaces ?? []).includes(namespace))
+    );
+  };
+  const out: KObject[] = [];
+  for (const { obj } of objects) {
+    if (obj.kind !== "ExternalSecret") continue;
+    const ns = obj.metadata.namespace!;
+    const ref = obj.spec?.secretStoreRef ?? {};
+    const store =
+      ref.kind === "ClusterSecretStore"
+        ? stores.find((s) => s.metadata.name === ref.name)
+        : undefined;
+    if (!store || !admits(store, ns)) continue;
+    out.push({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: obj.spec.target?.name ?? obj.metadata.name, namespace: ns },
+    });
+  }
+  return out;
+}
+
 const addressPattern =
   /(?:(https?|grpc):\/\/)?\b([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\.([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\.svc(?:\.cluster\.local)?\b(?::(\d+))?/g;
 
@@ -280,7 +313,7 @@ export function addressIn(cidr: string, offset: number): string {
  */
 export function buildModel(
   run: StackRun,
-  vpcCidr: string,
+  net: { readonly vpcCidr: string; readonly loadBalancerCidr: string },
   renders: readonly ReleaseRender[] = [],
 ): ClusterModel {
   const objects: ClusterObject[] = run.resources
@@ -309,6 +342,9 @@ export function buildModel(
     .filter((o) => o.obj.kind === "Namespace")
     .map((o) => o.obj.metadata.name);
   objects.push(...eksObjects(namespaces, objects).map((obj) => ({ obj, origin: "eks" })));
+  objects.push(
+    ...syncedSecrets(objects).map((obj) => ({ obj, origin: "operator:external-secrets" })),
+  );
   const permittedRoles = [
     ...run.ofType("aws:iam/rolePolicy:RolePolicy"),
     ...run.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment"),
@@ -319,6 +355,7 @@ export function buildModel(
     nodePools: nodePoolsOf(run),
     releases,
     addresses,
-    vpcAddress: addressIn(vpcCidr, 4242),
+    vpcAddress: addressIn(net.vpcCidr, 4242),
+    loadBalancerAddress: addressIn(net.loadBalancerCidr, 10),
   };
 }

@@ -58,13 +58,19 @@ export interface ClusterModel {
   readonly addresses: readonly WrittenAddress[];
   /** Names of the IAM roles that carry permissions (an IRSA role without any needs no AWS access). */
   readonly permittedRoles: readonly string[];
-  /** An address inside the VPC: the ALB's and the control plane's ENIs, pod IPs (VPC CNI). */
+  /**
+   * An address in a private subnet: pod IPs (VPC CNI) and the control plane's ENIs (EKS places them
+   * in any of the cluster's subnets; a private one is where they meet the pods).
+   */
   readonly vpcAddress: string;
+  /** An address in a public subnet: the internet-facing ALB's ENIs. */
+  readonly loadBalancerAddress: string;
 }
 
 /**
  * A cluster model of the program's objects alone, with no node pools, releases or written addresses
- * unless given: enough to evaluate NetworkPolicies and the other checks over hand-made objects.
+ * unless given: enough to evaluate NetworkPolicies and the other checks over hand-made objects. The
+ * load balancer sits at `vpcAddress` too unless `extra` places it elsewhere.
  */
 export function objectsModel(
   objects: readonly KObject[],
@@ -78,6 +84,7 @@ export function objectsModel(
     addresses: [],
     permittedRoles: [],
     vpcAddress,
+    loadBalancerAddress: vpcAddress,
     ...extra,
   };
 }

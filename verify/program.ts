@@ -152,11 +152,16 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknow
         oidcIssuer: testOidcIssuer,
         oidcProviderUrl: `https://${testOidcIssuer}`,
         clusterSecurityGroupId: "sg-0cluster0000000001",
+        nodeSecurityGroupId: "sg-0cluster0000000001",
       };
     case "awsx:ec2:Vpc": {
       const azs = Number(inputs.numberOfAvailabilityZones ?? 3);
       const ids = (kind: string) =>
         Array.from({ length: azs }, (_, i) => `subnet-${kind}-${i + 1}`);
+      const layout = mockSubnetLayout(inputs as Parameters<typeof mockSubnetLayout>[0]);
+      mockSubnets.clear();
+      for (const kind of ["public", "private"] as const)
+        ids(kind).forEach((id, i) => mockSubnets.set(id, layout[kind][i]!));
       return {
         ...inputs,
         vpcId: "vpc-0mock0000000001",
@@ -227,6 +232,41 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknow
   }
 }
 
+/** Subnet id -> CIDR of the VPC the last run created (what `aws.ec2.getSubnet` answers). */
+const mockSubnets = new Map<string, string>();
+
+/** IPv4 address <-> number. */
+const ipNumber = (ip: string) => ip.split(".").reduce((a, o) => a * 256 + Number(o), 0);
+const ipString = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+
+/**
+ * The subnets awsx's `Auto` strategy lays out for a VPC's inputs: each AZ gets the next block of
+ * `vpc prefix + ceil(log2(azs))` bits; inside it the subnet specs follow one another in order (each
+ * aligned to its own size). The mocks answer with these CIDRs, and the whole-cluster model places the
+ * load balancer and the pods in them.
+ */
+export function mockSubnetLayout(vpc: {
+  cidrBlock: string;
+  numberOfAvailabilityZones?: number;
+  subnetSpecs?: { type: string; cidrMask: number }[];
+}): { public: string[]; private: string[] } {
+  const [base, bits] = vpc.cidrBlock.split("/");
+  const azs = Number(vpc.numberOfAvailabilityZones ?? 3);
+  const azSize = 2 ** (32 - (Number(bits) + Math.ceil(Math.log2(azs))));
+  const out = { public: [] as string[], private: [] as string[] };
+  for (let az = 0; az < azs; az++) {
+    let next = ipNumber(base!) + az * azSize;
+    for (const spec of vpc.subnetSpecs ?? []) {
+      const size = 2 ** (32 - spec.cidrMask);
+      const start = Math.ceil(next / size) * size;
+      const kind = spec.type.toLowerCase() as "public" | "private";
+      out[kind]?.push(`${ipString(start)}/${spec.cidrMask}`);
+      next = start + size;
+    }
+  }
+  return out;
+}
+
 /** Results of the provider functions the program invokes. Unknown invokes fail the run. */
 function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
   switch (args.token) {
@@ -238,6 +278,11 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
       return { id: "Z1H1FL5HABSF5" };
     case "aws:elb/getServiceAccount:getServiceAccount":
       return { id: "797873946194", arn: "arn:aws:iam::797873946194:root" };
+    case "aws:ec2/getSubnet:getSubnet": {
+      const cidrBlock = mockSubnets.get(String(args.inputs.id));
+      if (!cidrBlock) throw new Error(`getSubnet: unknown mock subnet ${String(args.inputs.id)}`);
+      return { id: args.inputs.id, cidrBlock };
+    }
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return {
         accountId: testAccountId,
@@ -414,6 +459,9 @@ export async function validateKubernetesObject(r: RecordedResource): Promise<voi
   const crdPackages: Record<string, string> = {
     "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
     "keda.sh": "@kubernetes-models/keda",
+    // Generated from ESO v0.16.2: the v1 fields this program writes are all there (checked against
+    // the 2.9.0 CRDs by rendering the chart).
+    "external-secrets.io": "@kubernetes-models/external-secrets",
   };
   const pkg = crdPackages[group ?? ""] ?? "kubernetes-models";
   const modulePath =

@@ -8,6 +8,7 @@ import { createNetworkPolicies } from "../lib/k8s/networkPolicies";
 import { podsIn } from "../lib/k8s/networkPolicies";
 import { prometheusPodLabels } from "../platform/chartContracts";
 import { helmRelease } from "../lib/k8s/helm";
+import { restrictedContainerSecurityContext } from "../lib/k8s/security";
 import { charts, kubernetesMinors, type KubernetesMinor } from "../platform/versions";
 import { renamedFrom } from "../platform/typeTokens";
 
@@ -107,6 +108,15 @@ function clusterAutoscalerValues(
       "skip-nodes-with-local-storage": false,
     },
     nodeSelector: workloadLabels.cpu,
+    // Pod Security `restricted`: the image is distroless `static:nonroot` (UID 65532), which needs no
+    // write access outside the API and AWS; the chart sets no securityContext by default.
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+    containerSecurityContext: restrictedContainerSecurityContext(),
     replicaCount: 1,
     resources: {
       requests: { cpu: "100m", memory: "300Mi" },

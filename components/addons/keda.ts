@@ -6,11 +6,13 @@
  * only common choice that scales a Deployment to and from zero (a plain HPA stops at 1, and the
  * Prometheus Adapter + HPA route would need custom-metrics rules and still no zero).
  *
- * Where it runs: kube-system, like the cluster autoscaler. KEDA is cluster infrastructure (it owns the
- * cluster-wide `external.metrics.k8s.io` APIService and can scale any workload it watches); in a team
- * or platform namespace, anyone allowed to create pods there could borrow its service account. Its
- * pods get their own default-deny and allow only the flows below; their chart defaults already meet
- * Pod Security `restricted`, set explicitly here.
+ * Where it runs: its own namespace, `keda` (registry.ts), with the namespace's quota, LimitRange,
+ * Pod Security `restricted` and default-deny; only the flows below are allowed. Not kube-system: with
+ * `permissions.operator.restrict.secret` the chart lets the operator read every Secret of the namespace
+ * it is installed in (its certificate Role, templates/manager/minimal-rbac.yaml), which in kube-system
+ * would be EKS's own. In its own namespace that is KEDA's certificates and Helm's release history.
+ * Not a team or platform namespace either: anyone allowed to create pods there could borrow its
+ * service account.
  *
  * Which Prometheus: the in-cluster Prometheus (kps-prometheus:9090) in every stack, not Mimir. A
  * 30-second control loop wants the newest samples with the fewest hops; Mimir adds remote-write lag
@@ -20,7 +22,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { helmRelease } from "../lib/k8s/helm";
 import {
-  allowDnsEgress,
+  allowKubeApiserverEgress,
   createNetworkPolicies,
   podsIn,
   type NetworkPolicyDef,
@@ -33,7 +35,7 @@ import { renamedFrom } from "../platform/typeTokens";
 import { charts } from "../platform/versions";
 
 /** Namespace of the KEDA release (see the module comment for why). */
-const kedaNamespace = "kube-system";
+const kedaNamespace = chartWorkloads.kedaOperator.namespace;
 
 /** The `app` labels of KEDA's three Deployments (chart contract). */
 const kedaApps = {
@@ -80,19 +82,25 @@ export function kedaValues() {
       metricServer: containerSecurity,
       webhooks: containerSecurity,
     },
-    // The Prometheus triggers need no credentials: no Secret access beyond KEDA's own certificates.
+    // The Prometheus triggers need no credentials. `restrict.secret` keeps the operator's Secret
+    // access to its own namespace (its certificate Role): without it the chart gives the operator
+    // list/watch on the Secrets of every namespace it watches.
     permissions: {
       operator: { restrict: { secret: true, namesAllowList: ["kedaorg-certs"] } },
       metricServer: { restrict: { secret: true } },
     },
+    // The ScaledObjects target Deployments only. Custom scale targets would give the operator `get` on
+    // every resource (`*/*`), Secrets included, in each watched namespace.
+    rbac: { enabledCustomScaledRefKinds: false },
   };
 }
 
 /**
- * NetworkPolicies of the KEDA pods (kube-system has no namespace-wide default-deny, so these select
- * KEDA's pods only): deny by default; DNS; the Kubernetes API (VPC endpoint ENIs and the `kubernetes`
- * Service); the control plane calls the metrics API and the admission webhook; the metrics API server
- * calls the operator over gRPC; the operator queries Prometheus.
+ * NetworkPolicies of the KEDA pods, on top of their namespace's default-deny and DNS: the Kubernetes
+ * API (VPC endpoint ENIs and the `kubernetes` Service); the control plane calls the metrics API and
+ * the admission webhook (each only on the pods serving it, on its one port; from the VPC, since EKS
+ * places its ENIs in any of the cluster's subnets); the metrics API server calls the operator over
+ * gRPC; the operator queries Prometheus.
  */
 export function kedaPolicies(
   vpcCidr: string,
@@ -105,26 +113,9 @@ export function kedaPolicies(
   const app = (name: string) => ({ matchLabels: { app: name } });
   const tcp = (port: number) => [{ protocol: "TCP", port }];
   return [
+    allowKubeApiserverEgress("allow-kube-apiserver", allKeda, vpcCidr, serviceCidr),
     {
-      name: "keda-default-deny",
-      spec: { podSelector: allKeda, policyTypes: ["Ingress", "Egress"] },
-    },
-    allowDnsEgress("keda-allow-dns", allKeda),
-    {
-      name: "keda-allow-kube-apiserver",
-      spec: {
-        podSelector: allKeda,
-        policyTypes: ["Egress"],
-        egress: [
-          {
-            to: [{ ipBlock: { cidr: vpcCidr } }, { ipBlock: { cidr: serviceCidr } }],
-            ports: tcp(443),
-          },
-        ],
-      },
-    },
-    {
-      name: "keda-allow-control-plane-to-metrics-api",
+      name: "allow-control-plane-to-metrics-api",
       spec: {
         podSelector: app(kedaApps.metricsApiServer),
         policyTypes: ["Ingress"],
@@ -132,7 +123,7 @@ export function kedaPolicies(
       },
     },
     {
-      name: "keda-allow-control-plane-to-webhooks",
+      name: "allow-control-plane-to-webhooks",
       spec: {
         podSelector: app(kedaApps.webhooks),
         policyTypes: ["Ingress"],
@@ -140,7 +131,7 @@ export function kedaPolicies(
       },
     },
     {
-      name: "keda-allow-metrics-api-to-operator",
+      name: "allow-metrics-api-to-operator",
       spec: {
         podSelector: app(kedaApps.operator),
         policyTypes: ["Ingress"],
@@ -153,7 +144,7 @@ export function kedaPolicies(
       },
     },
     {
-      name: "keda-allow-metrics-api-egress-to-operator",
+      name: "allow-metrics-api-egress-to-operator",
       spec: {
         podSelector: app(kedaApps.metricsApiServer),
         policyTypes: ["Egress"],
@@ -163,7 +154,7 @@ export function kedaPolicies(
       },
     },
     {
-      name: "keda-allow-operator-to-prometheus",
+      name: "allow-operator-to-prometheus",
       spec: {
         podSelector: app(kedaApps.operator),
         policyTypes: ["Egress"],
@@ -198,6 +189,8 @@ function prometheusFromKedaPolicy(prometheusPort: number): NetworkPolicyDef {
 export interface KedaArgs {
   /** VPC and Service CIDRs (its NetworkPolicies). */
   readonly ctx: PlatformContext;
+  /** Its namespace, `keda` (an Output of the Namespace, so the release waits for it). */
+  readonly namespace: pulumi.Output<string>;
   /** The Prometheus the scalers query (Observability's in-cluster Prometheus, see above). */
   readonly prometheus: ScalerPrometheus;
   /** The observability namespace (Prometheus admits the operator's queries there). */
@@ -207,8 +200,8 @@ export interface KedaArgs {
 }
 
 /**
- * KEDA (pinned chart) in kube-system with its NetworkPolicies and Prometheus's matching rule. The
- * Kubernetes provider comes through `opts.providers`.
+ * KEDA (pinned chart) in its own namespace with its NetworkPolicies and Prometheus's matching rule.
+ * The Kubernetes provider comes through `opts.providers`.
  */
 export class Keda extends pulumi.ComponentResource {
   /** The Helm release: ScaledObjects depend on it (it installs their CRD and admission webhook). */
@@ -219,13 +212,16 @@ export class Keda extends pulumi.ComponentResource {
   constructor(name: string, args: KedaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:models:Keda", name, {}, renamedFrom("llmplatform:Keda", opts));
     const k = { parent: this };
-    this.release = helmRelease("keda", charts.keda, kedaNamespace, kedaValues(), {
+    this.release = helmRelease("keda", charts.keda, args.namespace, kedaValues(), {
       ...k,
       dependsOn: args.dependsOn,
+      // Moving the release out of kube-system (stacks deployed before) replaces it; the new release
+      // cannot install while the old one owns KEDA's CRDs, so the old one goes first.
+      deleteBeforeReplace: true,
     });
     createNetworkPolicies(
       kedaNamespace,
-      kedaNamespace,
+      args.namespace,
       kedaPolicies(args.ctx.vpcCidr, args.ctx.serviceCidr, args.prometheus.port),
       k,
     );

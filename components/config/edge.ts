@@ -1,8 +1,9 @@
 /**
- * Schema of the edge config: hosts, TLS, DNS, ALB access logs and WAF.
+ * Schema of the edge config: hosts, TLS, DNS, ALB access logs, the web ACL (WAF and rate limit) and
+ * who may call the gateway and Grafana (authentication at the load balancer, allow-lists).
  */
 import { z } from "zod";
-import { cidr, retention } from "./primitives";
+import { cidr, parseCidr, retention } from "./primitives";
 
 /** A fully qualified DNS name: labels of letters, digits and '-', at least one dot, max 253 chars. */
 const dnsName = z
@@ -12,6 +13,107 @@ const dnsName = z
     /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
     "expected a lower-case DNS name such as api.llmplatform.dev",
   );
+
+/** An https:// URL (the load balancer calls identity providers over TLS only). */
+const httpsUrl = z
+  .string()
+  .max(256)
+  .regex(/^https:\/\/[^\s/$.?#][^\s]*$/, "expected an https:// URL (at most 256 characters)");
+
+/**
+ * ALB JWT verification of the gateway's callers (`alb.ingress.kubernetes.io/jwt-validation`, AWS Load
+ * Balancer Controller 2.15+): the ALB checks each request's bearer token (RS256) against the issuer's
+ * JWKS, its `exp` and `iss`, and these claims, and answers 401 itself otherwise.
+ */
+const jwtValidationSchema = z.strictObject({
+  /** The `iss` claim tokens must carry, e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>. */
+  issuer: z.string().min(1).max(256),
+  /** Where the issuer publishes its signing keys (JWKS), e.g. <issuer>/.well-known/jwks.json. */
+  jwksEndpoint: httpsUrl,
+  /** Further claims every token must carry (at most 10, each with 1-10 accepted values). */
+  claims: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1),
+        /** How the claim is written: one string, an array of strings, or space-separated values. */
+        format: z.enum(["single-string", "string-array", "space-separated-values"]),
+        values: z.array(z.string().min(1)).min(1).max(10),
+      }),
+    )
+    .max(10)
+    .default([]),
+});
+
+/** Seconds the ALB's authentication session lasts (its cookie). Default 8 hours. */
+const sessionTimeoutSeconds = z.number().int().min(60).max(604_800).default(28_800);
+
+/**
+ * OpenID Connect login in front of Grafana, run by the ALB (authorization code flow). The client
+ * secret is `llm-platform:grafanaOidcClientSecret` (secret config), kept in Secrets Manager.
+ */
+const oidcSchema = z.strictObject({
+  issuer: httpsUrl,
+  authorizationEndpoint: httpsUrl,
+  tokenEndpoint: httpsUrl,
+  userInfoEndpoint: httpsUrl,
+  /** The app client registered at the provider (callback https://<grafanaHost>/oauth2/idpresponse). */
+  clientId: z.string().min(1),
+  /** Scopes asked for, space-separated. Default `openid`. */
+  scope: z.string().min(1).default("openid"),
+  sessionTimeoutSeconds,
+});
+
+/** Amazon Cognito login in front of Grafana, run by the ALB (an existing user pool and app client). */
+const cognitoSchema = z.strictObject({
+  userPoolArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool\/[\w-]+_[0-9A-Za-z]+$/,
+      "expected a Cognito user pool ARN",
+    ),
+  /** The app client (with a secret; callback https://<grafanaHost>/oauth2/idpresponse). */
+  userPoolClientId: z.string().min(1),
+  /** The user pool's domain: the prefix of a Cognito domain, or a custom domain. */
+  userPoolDomain: z.string().min(1),
+  /** Scopes asked for, space-separated. Default `openid`. */
+  scope: z.string().min(1).default("openid"),
+  sessionTimeoutSeconds,
+});
+
+/** The CRS rule that blocks bodies over 8 KB: chat prompts are routinely larger (see edge/waf.ts). */
+export const oversizeBodyRule = "SizeRestrictions_BODY";
+
+/** The program's own web ACL (AWS WAF) on the load balancer. */
+const wafSchema = z
+  .strictObject({
+    /** Create the stack's web ACL and attach it. Default true; false with `wafAclArn` to bring your own. */
+    enabled: z.boolean().default(true),
+    /** Requests one client IP may send per window before the ALB answers 403 for the rest of it. */
+    rateLimit: z
+      .strictObject({
+        /** Requests per window and IP (AWS minimum 10). Default 2000. */
+        requests: z.number().int().min(10).max(2_000_000_000).default(2000),
+        /** The window AWS evaluates the rate over. Default 300 s. */
+        windowSeconds: z
+          .union([z.literal(60), z.literal(120), z.literal(300), z.literal(600)])
+          .default(300),
+      })
+      .prefault({}),
+    /**
+     * Rules of AWS's common rule set that only count (are logged) instead of blocking: the escape hatch
+     * for false positives on prompts. Default `SizeRestrictions_BODY` (bodies over 8 KB: prompts).
+     */
+    countOnlyRules: z
+      .array(z.string().regex(/^\w+$/, "expected a managed rule name such as GenericLFI_BODY"))
+      .default([oversizeBodyRule]),
+    /** Days the web ACL's log (blocked and counted requests) is kept in CloudWatch Logs. Default 30. */
+    logRetentionDays: retention.default(30),
+  })
+  .prefault({});
+
+/** The two public hosts, by the key their settings sit under. */
+export const edgeHosts = ["gateway", "grafana"] as const;
+export type EdgeHost = (typeof edgeHosts)[number];
 
 export const edgeSchema = z
   .strictObject({
@@ -37,7 +139,9 @@ export const edgeSchema = z
     inboundCidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]),
     /** ALB access logs to an encrypted S3 bucket, kept this many days. Off when omitted. */
     accessLogs: z.strictObject({ retentionDays: retention }).optional(),
-    /** AWS WAFv2 web ACL to attach to the load balancer. */
+    /** The stack's own web ACL: AWS managed rules, a rate limit per client IP, logging. */
+    waf: wafSchema,
+    /** Your own regional WAFv2 web ACL to attach instead (with `waf.enabled: false`). */
     wafAclArn: z
       .string()
       .regex(
@@ -47,11 +151,28 @@ export const edgeSchema = z
       .optional(),
     /** Refuse to delete the load balancer while on. */
     deletionProtection: z.boolean().default(false),
+    /** Who may call the gateway: the ALB verifies JWTs (HTTPS only). The gateway checks its API keys. */
+    gateway: z.strictObject({ jwtValidation: jwtValidationSchema.optional() }).prefault({}),
+    /** Who may reach Grafana: a login at the ALB (HTTPS only), and/or only these client networks. */
+    grafana: z
+      .strictObject({
+        auth: z
+          .union([z.strictObject({ oidc: oidcSchema }), z.strictObject({ cognito: cognitoSchema })])
+          .optional(),
+        allowedCidrs: z.array(cidr).min(1).optional(),
+      })
+      .prefault({}),
+    /**
+     * The explicit override: hosts that stay anonymous at the load balancer while it admits the whole
+     * internet (a /0 in inboundCidrs). Without it such a config is refused.
+     */
+    allowAnonymousFromAnywhere: z.array(z.enum(edgeHosts)).default([]),
   })
   .superRefine((e, ctx) => {
     const issue = (path: string, message: string) =>
-      ctx.addIssue({ code: "custom", path: [path], message });
+      ctx.addIssue({ code: "custom", path: path.split("."), message });
     const tls = e.hostedZone !== undefined || e.certificateArn !== undefined;
+    edgeAccessProblems(e, tls).forEach((p) => issue(p.path, p.message));
     if (!tls) {
       if (!e.allowHttpWithoutTls) {
         issue(
@@ -91,6 +212,92 @@ export const edgeSchema = z
   });
 
 export type EdgeConfig = z.output<typeof edgeSchema>;
+
+/** Whether a CIDR list admits every address (a /0). */
+export function admitsEveryone(cidrs: readonly string[]): boolean {
+  return cidrs.some((c) => parseCidr(c)?.prefix === 0);
+}
+
+/** Whether nothing at the load balancer checks who calls a host (no authentication, no allow-list). */
+export function anonymousAtEdge(
+  e: Pick<EdgeConfig, "gateway" | "grafana">,
+  host: EdgeHost,
+): boolean {
+  if (host === "gateway") return e.gateway.jwtValidation === undefined;
+  const allowList = e.grafana.allowedCidrs;
+  return e.grafana.auth === undefined && (!allowList || admitsEveryone(allowList));
+}
+
+type EdgeShape = Omit<EdgeConfig, "waf"> & { waf: { enabled: boolean } };
+
+/**
+ * Problems with who may reach the public hosts, as `path: message`: the program's WAF and your own
+ * web ACL together; authentication or a WAF allow-list that needs HTTPS or the WAF; and, the rule this
+ * exists for, a host left anonymous to the whole internet without naming it in
+ * `allowAnonymousFromAnywhere`.
+ */
+export function edgeAccessProblems(
+  e: EdgeShape,
+  tls: boolean,
+): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  if (e.waf.enabled && e.wafAclArn !== undefined) {
+    out.push({
+      path: "wafAclArn",
+      message:
+        "expected either the program's web ACL (waf.enabled) or your own: set waf.enabled: false " +
+        "to attach this one",
+    });
+  }
+  if (!tls) {
+    if (e.gateway.jwtValidation !== undefined)
+      out.push({
+        path: "gateway.jwtValidation",
+        message:
+          "needs HTTPS (hostedZone or certificateArn): the load balancer verifies JWTs on HTTPS " +
+          "listeners only",
+      });
+    if (e.grafana.auth !== undefined)
+      out.push({
+        path: "grafana.auth",
+        message:
+          "needs HTTPS (hostedZone or certificateArn): the load balancer authenticates on HTTPS " +
+          "listeners only",
+      });
+  } else if (e.grafana.allowedCidrs !== undefined && !e.waf.enabled) {
+    out.push({
+      path: "grafana.allowedCidrs",
+      message:
+        "needs the program's web ACL (waf.enabled: true): with HTTPS, Grafana shares the listener " +
+        "with the gateway, so its allow-list is a WAF rule",
+    });
+  }
+  const open = admitsEveryone(e.inboundCidrs);
+  const allowed = new Set(e.allowAnonymousFromAnywhere);
+  for (const host of edgeHosts) {
+    const exposed = open && anonymousAtEdge(e, host);
+    if (exposed && !allowed.has(host)) {
+      const [key, how] =
+        host === "gateway"
+          ? ["gateway.jwtValidation", "the load balancer verify callers' JWTs"]
+          : ["grafana.auth", "an OIDC or Cognito login (or grafana.allowedCidrs) guard it"];
+      out.push({
+        path: key,
+        message:
+          `required: inboundCidrs admits the whole internet and nothing at the load balancer ` +
+          `checks who calls ${host}. Let ${how}, narrow inboundCidrs, or accept it explicitly ` +
+          `with allowAnonymousFromAnywhere: [${host}]`,
+      });
+    }
+    if (allowed.has(host) && !exposed) {
+      out.push({
+        path: "allowAnonymousFromAnywhere",
+        message: `expected only hosts anonymous to the whole internet; ${host} is not (drop it)`,
+      });
+    }
+  }
+  return out;
+}
 
 /** How the edge serves: HTTPS on two public hosts, or plain HTTP on the load balancer's DNS name. */
 export type EdgeMode =

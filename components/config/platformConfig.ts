@@ -30,6 +30,12 @@ import {
   type ServicesConfig,
 } from "./teams";
 import { regionPattern } from "./primitives";
+import {
+  bucketAccessLogsSchema,
+  secretsSchema,
+  type BucketAccessLogsConfig,
+  type SecretsConfig,
+} from "./secrets";
 
 /** The Pulumi project name, and so the namespace of this program's config keys. */
 const project = "llm-platform";
@@ -64,6 +70,12 @@ const rawSchema = z
       .optional(),
     /** Hugging Face token (secret) for gated models. */
     "llm-platform:hfToken": z.string().min(8, "expected a Hugging Face access token").optional(),
+    /** Secrets Manager: ESO's refresh interval and the secrets' recovery window. */
+    "llm-platform:secrets": secretsSchema,
+    /** S3 server access logs of the data buckets. Off when omitted. */
+    "llm-platform:bucketAccessLogs": bucketAccessLogsSchema,
+    /** Client secret (secret) of Grafana's OIDC login at the load balancer (edge.grafana.auth.oidc). */
+    "llm-platform:grafanaOidcClientSecret": z.string().min(1).optional(),
   })
   .superRefine((r, ctx) => {
     for (const problem of servicesOutsideNamespaceLimits(
@@ -78,6 +90,23 @@ const rawSchema = z
     }
     for (const problem of modelsOutsideCapacity(r)) {
       ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
+    }
+    const oidc = r["llm-platform:edge"].grafana.auth;
+    const oidcSecret = r["llm-platform:grafanaOidcClientSecret"] !== undefined;
+    if (oidc !== undefined && "oidc" in oidc && !oidcSecret) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["llm-platform:grafanaOidcClientSecret"],
+        message:
+          "required with edge.grafana.auth.oidc: pulumi config set --secret " +
+          "llm-platform:grafanaOidcClientSecret <the app client's secret>",
+      });
+    } else if (oidcSecret && !(oidc !== undefined && "oidc" in oidc)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["llm-platform:grafanaOidcClientSecret"],
+        message: "expected only with edge.grafana.auth.oidc (nothing reads it otherwise)",
+      });
     }
     const costTag = r["llm-platform:budget"].costAllocationTag;
     const tagKeys = Object.keys(programTags(r["llm-platform:tags"], ""));
@@ -96,7 +125,11 @@ function programTags(tags: Record<string, string>, stack: string): Record<string
 }
 
 /** Config keys that hold secrets: set them with `pulumi config set --secret`; they stay secret Outputs. */
-export const secretConfigKeys = ["llm-platform:hfToken", "llm-platform:alertWebhookUrl"];
+export const secretConfigKeys = [
+  "llm-platform:hfToken",
+  "llm-platform:alertWebhookUrl",
+  "llm-platform:grafanaOidcClientSecret",
+];
 
 /** The config keys this program reads. */
 export const configKeys = Object.keys(rawSchema.shape);
@@ -154,6 +187,12 @@ export interface PlatformConfig {
   readonly hfToken?: pulumi.Output<string>;
   /** Alertmanager webhook URL, a secret Output end to end. */
   readonly alertWebhookUrl?: pulumi.Output<string>;
+  /** How the stack's Secrets Manager secrets are kept and re-read. */
+  readonly secrets: SecretsConfig;
+  /** S3 server access logs of the data buckets, when on. */
+  readonly bucketAccessLogs?: NonNullable<BucketAccessLogsConfig>;
+  /** Grafana's OIDC client secret at the load balancer, a secret Output end to end. */
+  readonly grafanaOidcClientSecret?: pulumi.Output<string>;
 }
 
 /** Thrown for invalid stack config; the message lists every problem as `key.path: expected ...`. */
@@ -218,6 +257,13 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Platfo
       : {}),
     ...(r["llm-platform:hfToken"] !== undefined
       ? { hfToken: pulumi.secret(r["llm-platform:hfToken"]) }
+      : {}),
+    secrets: r["llm-platform:secrets"],
+    ...(r["llm-platform:bucketAccessLogs"]
+      ? { bucketAccessLogs: r["llm-platform:bucketAccessLogs"] }
+      : {}),
+    ...(r["llm-platform:grafanaOidcClientSecret"] !== undefined
+      ? { grafanaOidcClientSecret: pulumi.secret(r["llm-platform:grafanaOidcClientSecret"]) }
       : {}),
   };
 }

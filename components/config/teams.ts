@@ -144,6 +144,28 @@ const tierDefaults: Record<NamespaceDesign["tier"], { quota?: Quota; limits?: Li
     },
   },
   models: {},
+  /**
+   * An add-on (KEDA, External Secrets Operator): a few small controllers with explicit resources (the
+   * add-on's chart values), their webhook and metrics Services, and Helm's release history Secrets.
+   */
+  addons: {
+    quota: {
+      "requests.cpu": "2",
+      "requests.memory": "2Gi",
+      "limits.cpu": "8",
+      "limits.memory": "4Gi",
+      pods: 12,
+      services: 8,
+      configmaps: 10,
+      secrets: 15,
+    },
+    limits: {
+      default: { cpu: "500m", memory: "256Mi" },
+      defaultRequest: { cpu: "50m", memory: "64Mi" },
+      max: { cpu: "2", memory: "2Gi" },
+      min: { cpu: "10m", memory: "16Mi" },
+    },
+  },
 };
 
 /** One block per registered namespace, defaulted by its tier. */

@@ -48,6 +48,10 @@ export interface AlbAnnotationParams {
   readonly edge: EdgeConfig;
   /** Access-log bucket when access logs are on. */
   readonly accessLogBucket?: string;
+  /** The web ACL attached to the ALB (the program's or the config's own), if any. */
+  readonly wafAclArn?: string;
+  /** The clients this Ingress's listener admits. Default `edge.inboundCidrs`. */
+  readonly inboundCidrs?: readonly string[];
   readonly tags: Record<string, string>;
 }
 
@@ -86,7 +90,7 @@ export function albAnnotations(p: AlbAnnotationParams): Record<string, string> {
     [`${prefix}/scheme`]: "internet-facing",
     [`${prefix}/target-type`]: "ip",
     ...listener,
-    [`${prefix}/inbound-cidrs`]: p.edge.inboundCidrs.join(","),
+    [`${prefix}/inbound-cidrs`]: (p.inboundCidrs ?? p.edge.inboundCidrs).join(","),
     [`${prefix}/load-balancer-attributes`]: attributes.join(","),
     [`${prefix}/healthcheck-path`]: p.health.path,
     [`${prefix}/healthcheck-interval-seconds`]: String(p.health.intervalSeconds),
@@ -94,10 +98,76 @@ export function albAnnotations(p: AlbAnnotationParams): Record<string, string> {
     [`${prefix}/healthy-threshold-count`]: String(p.health.healthyThreshold),
     [`${prefix}/unhealthy-threshold-count`]: String(p.health.unhealthyThreshold),
     [`${prefix}/success-codes`]: "200",
-    ...(p.edge.wafAclArn ? { [`${prefix}/wafv2-acl-arn`]: p.edge.wafAclArn } : {}),
+    ...(p.wafAclArn ? { [`${prefix}/wafv2-acl-arn`]: p.wafAclArn } : {}),
     [`${prefix}/tags`]: Object.entries(p.tags)
       .map(([k, v]) => `${k}=${v}`)
       .join(","),
+  };
+}
+
+/**
+ * The gateway's JWT verification at the ALB (`edge.gateway.jwtValidation`): a jwt-validation action
+ * before the forward on its HTTPS rules. None when not configured.
+ */
+export function gatewayAuthAnnotations(
+  jwt: EdgeConfig["gateway"]["jwtValidation"],
+): Record<string, string> {
+  if (!jwt) return {};
+  return {
+    "alb.ingress.kubernetes.io/jwt-validation": JSON.stringify({
+      jwksEndpoint: jwt.jwksEndpoint,
+      issuer: jwt.issuer,
+      ...(jwt.claims.length > 0
+        ? {
+            additionalClaims: jwt.claims.map((c) => ({
+              name: c.name,
+              format: c.format,
+              values: [...c.values],
+            })),
+          }
+        : {}),
+    }),
+  };
+}
+
+/** The Secret (in Grafana's namespace) the controller reads the OIDC client from. */
+export const grafanaOidcSecret = "grafana-oidc";
+
+/**
+ * Grafana's login at the ALB (`edge.grafana.auth`): an authenticate action (OIDC or Cognito) before
+ * the forward on its HTTPS rules; a request without a session is sent to the provider's login.
+ */
+export function grafanaAuthAnnotations(
+  auth: EdgeConfig["grafana"]["auth"],
+): Record<string, string> {
+  if (!auth) return {};
+  const prefix = "alb.ingress.kubernetes.io";
+  const a = "oidc" in auth ? auth.oidc : auth.cognito;
+  const idp: Record<string, string> =
+    "oidc" in auth
+      ? {
+          [`${prefix}/auth-type`]: "oidc",
+          [`${prefix}/auth-idp-oidc`]: JSON.stringify({
+            issuer: auth.oidc.issuer,
+            authorizationEndpoint: auth.oidc.authorizationEndpoint,
+            tokenEndpoint: auth.oidc.tokenEndpoint,
+            userInfoEndpoint: auth.oidc.userInfoEndpoint,
+            secretName: grafanaOidcSecret,
+          }),
+        }
+      : {
+          [`${prefix}/auth-type`]: "cognito",
+          [`${prefix}/auth-idp-cognito`]: JSON.stringify({
+            userPoolARN: auth.cognito.userPoolArn,
+            userPoolClientID: auth.cognito.userPoolClientId,
+            userPoolDomain: auth.cognito.userPoolDomain,
+          }),
+        };
+  return {
+    ...idp,
+    [`${prefix}/auth-scope`]: a.scope,
+    [`${prefix}/auth-session-timeout`]: String(a.sessionTimeoutSeconds),
+    [`${prefix}/auth-on-unauthenticated-request`]: "authenticate",
   };
 }
 

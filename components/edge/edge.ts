@@ -15,6 +15,8 @@ import { partOf } from "../platform/registry";
 import type { PlatformContext } from "../platform/context";
 import { edgeMode, type EdgeConfig, type EdgeMode } from "../config/edge";
 import { renamedFrom } from "../platform/typeTokens";
+import type { SecretStore } from "../lib/k8s/syncedSecret";
+import { edgeWebAcl, gatewayAccess, grafanaAccess, type IngressAccess } from "./edgeAccess";
 
 /** A backend Service an Ingress routes to. */
 export interface Backend {
@@ -101,6 +103,8 @@ interface IngressGroup {
   readonly tags: Record<string, string>;
   readonly certificateArn?: pulumi.Output<string>;
   readonly accessLogBucket?: pulumi.Output<string>;
+  /** The web ACL attached to the ALB: the program's, or the config's own. */
+  readonly wafAclArn?: pulumi.Output<string>;
   /** The load balancer controller release: destroy removes Ingresses (so the ALB) before it. */
   readonly controller: pulumi.Resource;
 }
@@ -114,22 +118,28 @@ function albIngress(
   order: number,
   health: HealthCheck,
   route: { host: string; redirectHttp: boolean } | { httpPort: number },
+  access: IngressAccess,
 ) {
-  const annotations = pulumi.all([g.certificateArn, g.accessLogBucket]).apply(([cert, logs]) => ({
-    ...albAnnotations({
-      group: g.name,
-      order,
-      listener:
-        "host" in route
-          ? { https: { certificateArn: cert!, redirectHttp: route.redirectHttp } }
-          : { httpPort: route.httpPort },
-      health,
-      edge: g.edge,
-      ...(logs ? { accessLogBucket: logs } : {}),
-      tags: g.tags,
-    }),
-    ...(backend.serviceCreatedLater ? { "pulumi.com/skipAwait": "true" } : {}),
-  }));
+  const annotations = pulumi
+    .all([g.certificateArn, g.accessLogBucket, g.wafAclArn])
+    .apply(([cert, logs, waf]) => ({
+      ...albAnnotations({
+        group: g.name,
+        order,
+        listener:
+          "host" in route
+            ? { https: { certificateArn: cert!, redirectHttp: route.redirectHttp } }
+            : { httpPort: route.httpPort },
+        health,
+        edge: g.edge,
+        ...(logs ? { accessLogBucket: logs } : {}),
+        ...(waf ? { wafAclArn: waf } : {}),
+        ...(access.inboundCidrs ? { inboundCidrs: access.inboundCidrs } : {}),
+        tags: g.tags,
+      }),
+      ...access.annotations,
+      ...(backend.serviceCreatedLater ? { "pulumi.com/skipAwait": "true" } : {}),
+    }));
   const path = {
     path: "/",
     pathType: "Prefix",
@@ -150,7 +160,7 @@ function albIngress(
         rules: [{ ...("host" in route ? { host: route.host } : {}), http: { paths: [path] } }],
       },
     },
-    { parent, dependsOn: [g.controller] },
+    { parent, dependsOn: [g.controller, ...access.dependsOn] },
   );
 }
 
@@ -218,6 +228,10 @@ export interface EdgeArgs {
   readonly grafana: Backend;
   /** The load balancer controller release: every Ingress depends on it. */
   readonly controller: pulumi.Resource;
+  /** Where Grafana's OIDC client is kept (Secrets Manager, synced by ESO). */
+  readonly secrets: SecretStore;
+  /** Grafana's OIDC client secret (secret config), with `edge.grafana.auth.oidc`. */
+  readonly grafanaOidcClientSecret?: pulumi.Output<string>;
 }
 
 /**
@@ -247,6 +261,17 @@ export class Edge extends pulumi.ComponentResource {
         : undefined;
     const certificateArn = mode.tls ? certificate(name, this, mode, zone) : undefined;
     const logs = e.accessLogs ? accessLogBucket(args.ctx, this, e.accessLogs) : undefined;
+    const access = {
+      namePrefix: args.ctx.namePrefix,
+      edge: e,
+      mode,
+      secrets: args.secrets,
+      grafanaNamespace: args.grafana.namespace,
+      ...(args.grafanaOidcClientSecret
+        ? { grafanaOidcClientSecret: args.grafanaOidcClientSecret }
+        : {}),
+    };
+    const wafAclArn = edgeWebAcl(name, this, access);
     const group: IngressGroup = {
       name: args.ctx.namePrefix,
       edge: e,
@@ -254,6 +279,7 @@ export class Edge extends pulumi.ComponentResource {
       controller: args.controller,
       ...(certificateArn ? { certificateArn } : {}),
       ...(logs ? { accessLogBucket: logs } : {}),
+      ...(wafAclArn ? { wafAclArn } : {}),
     };
     const gateway = albIngress(
       this,
@@ -263,6 +289,7 @@ export class Edge extends pulumi.ComponentResource {
       10,
       healthCheck("/health"),
       mode.tls ? { host: mode.gatewayHost, redirectHttp: true } : { httpPort: httpPorts.gateway },
+      gatewayAccess(e),
     );
     albIngress(
       this,
@@ -272,6 +299,7 @@ export class Edge extends pulumi.ComponentResource {
       20,
       healthCheck("/api/health"),
       mode.tls ? { host: mode.grafanaHost, redirectHttp: false } : { httpPort: httpPorts.grafana },
+      grafanaAccess(name, this, access),
     );
 
     // The group's one ALB, read from the gateway's Ingress (Pulumi waits for its address).

@@ -8,6 +8,12 @@ import { charts } from "../platform/versions";
 import { renamedFrom } from "../platform/typeTokens";
 import { workloadLabels } from "../platform/scheduling";
 
+/** The controller's service account (its IRSA role trusts it; RBAC for Secrets it reads names it). */
+export const loadBalancerControllerAccount = {
+  namespace: "kube-system",
+  name: "aws-load-balancer-controller",
+} as const;
+
 /** Helm values of the controller: explicit cluster, region and VPC (nodes' IMDS is closed to pods). */
 function loadBalancerControllerValues(args: {
   clusterName: string;
@@ -23,7 +29,7 @@ function loadBalancerControllerValues(args: {
     replicaCount: 2,
     serviceAccount: {
       create: true,
-      name: "aws-load-balancer-controller",
+      name: loadBalancerControllerAccount.name,
       annotations: { "eks.amazonaws.com/role-arn": args.roleArn },
     },
     nodeSelector: workloadLabels.cpu,
@@ -74,8 +80,8 @@ export class LoadBalancerController extends pulumi.ComponentResource {
       name,
       {
         oidc: args.ctx.oidc,
-        namespace: "kube-system",
-        serviceAccount: "aws-load-balancer-controller",
+        namespace: loadBalancerControllerAccount.namespace,
+        serviceAccount: loadBalancerControllerAccount.name,
         roleName: `${args.ctx.clusterName}-aws-load-balancer-controller-irsa`,
         inlinePolicies: {
           "load-balancer-controller": pulumi

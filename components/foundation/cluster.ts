@@ -88,6 +88,11 @@ export class Cluster extends pulumi.ComponentResource {
   };
   /** The kubernetes Provider for everything in-cluster. */
   readonly provider: k8s.Provider;
+  /**
+   * The managed nodes' security group: EKS's cluster security group (managed node groups use it;
+   * pulumi-eks's own groups are skipped).
+   */
+  readonly nodeSecurityGroupId: pulumi.Output<string>;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:aws:Cluster", name, {}, opts);
@@ -99,6 +104,7 @@ export class Cluster extends pulumi.ComponentResource {
     this.clusterName = cluster.eksCluster.name;
     this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
     this.oidc = { providerArn: cluster.oidcProviderArn, issuer: cluster.oidcIssuer };
+    this.nodeSecurityGroupId = cluster.nodeSecurityGroupId;
     this.provider = new k8s.Provider(
       `${name}-k8s`,
       { kubeconfig: this.kubeconfig },

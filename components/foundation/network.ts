@@ -36,6 +36,11 @@ export class Network extends pulumi.ComponentResource {
   readonly vpcId: pulumi.Output<string>;
   readonly publicSubnetIds: pulumi.Output<string[]>;
   readonly privateSubnetIds: pulumi.Output<string[]>;
+  /**
+   * The public subnets' CIDRs, as AWS reports them: where internet-facing load balancers put their
+   * ENIs, so the only sources NetworkPolicies admit for "load balancer -> pod" traffic.
+   */
+  readonly publicSubnetCidrs: pulumi.Output<string[]>;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:aws:Network", name, {}, opts);
@@ -49,6 +54,7 @@ export class Network extends pulumi.ComponentResource {
     this.vpcId = network.vpcId;
     this.publicSubnetIds = network.publicSubnetIds;
     this.privateSubnetIds = network.privateSubnetIds;
+    this.publicSubnetCidrs = subnetCidrs(this, network.publicSubnetIds, args.network);
     this.registerOutputs({
       vpcId: this.vpcId,
       publicSubnetIds: this.publicSubnetIds,
@@ -85,6 +91,33 @@ function vpc(name: string, parent: pulumi.Resource, n: NetworkConfig): awsx.ec2.
     // A remote component: it takes the AWS provider explicitly instead of inheriting it.
     { parent, providers: awsProviderOf(parent) },
   );
+}
+
+/**
+ * The CIDR of each subnet, read back from AWS (one lookup per AZ, so the count is known at preview)
+ * rather than recomputed from awsx's allocation rules: the NetworkPolicies built on them can never
+ * disagree with the subnets that exist.
+ */
+function subnetCidrs(
+  parent: pulumi.Resource,
+  subnetIds: pulumi.Output<string[]>,
+  n: NetworkConfig,
+): pulumi.Output<string[]> {
+  const cidrs = Array.from(
+    { length: n.availabilityZones },
+    (_, i) =>
+      aws.ec2.getSubnetOutput(
+        {
+          id: subnetIds.apply((ids) => {
+            const id = ids[i];
+            if (!id) throw new Error(`no subnet ${i + 1} of ${n.availabilityZones}`);
+            return id;
+          }),
+        },
+        { parent },
+      ).cidrBlock,
+  );
+  return pulumi.all(cidrs);
 }
 
 /** What the flow-log role may do: write streams into its one log group. */

@@ -26,6 +26,7 @@ import {
 import { images } from "../platform/versions";
 import type { Autoscaler } from "./autoscaling";
 import { renamedFrom } from "../platform/typeTokens";
+import { SyncedSecret, type SecretStore } from "../lib/k8s/syncedSecret";
 
 /** StorageClass of the shared model cache. */
 const modelCacheStorageClass = "efs-models";
@@ -79,11 +80,15 @@ export interface ModelServingArgs {
   /** KEDA and the Prometheus its scalers query; required when any variant autoscales. */
   readonly autoscaler?: Autoscaler;
   readonly vpcId: pulumi.Input<string>;
+  /** The nodes' security group: the model cache admits NFS from it only. */
+  readonly nodeSecurityGroupId: pulumi.Input<string>;
   readonly privateSubnetIds: pulumi.Input<string[]>;
   readonly availabilityZones: number;
   readonly models: ModelsConfig;
   /** Hugging Face token (secret). Config validation guarantees it when a variant is gated. */
   readonly hfToken?: pulumi.Output<string>;
+  /** Where the HF token is kept (Secrets Manager) and synced from (the ESO add-on's store). */
+  readonly secrets: SecretStore;
   /** The llm-baseline namespace (Output, so objects wait for it). */
   readonly namespace: pulumi.Output<string>;
   /** The EFS CSI driver (an EKS managed add-on): the cache claim can only bind once it runs. */
@@ -102,7 +107,7 @@ function modelCache(name: string, parent: pulumi.Resource, args: ModelServingArg
     `${args.ctx.namePrefix}-models`,
     {
       vpcId: args.vpcId,
-      vpcCidr: args.ctx.vpcCidr,
+      nodeSecurityGroupId: args.nodeSecurityGroupId,
       privateSubnetIds: args.privateSubnetIds,
       availabilityZones: args.availabilityZones,
     },
@@ -136,18 +141,28 @@ function modelCache(name: string, parent: pulumi.Resource, args: ModelServingArg
 }
 
 /**
- * What the model servers run as: the HF token Secret (when set) and a service account with no API
- * token and no AWS role.
+ * The HF token's Kubernetes Secret and key: what the model servers mount today, and what a job that
+ * stages weights from the Hub mounts. Synced from Secrets Manager `<prefix>/llm-baseline/hf-token`.
+ */
+export const hfTokenSecret = { name: "hf-token", key: "token" } as const;
+
+/**
+ * What the model servers run as: the HF token (when set; kept in Secrets Manager, synced into the
+ * Secret `hf-token` by ESO) and a service account with no API token and no AWS role.
  */
 function modelServerIdentity(name: string, parent: pulumi.Resource, args: ModelServingArgs) {
   const labels = { "app.kubernetes.io/part-of": partOf, environment: args.ctx.stack };
   const tokenSecret = args.hfToken
-    ? new k8s.core.v1.Secret(
+    ? new SyncedSecret(
         `${name}-hf-token`,
         {
-          metadata: { name: "hf-token", namespace: args.namespace, labels },
-          type: "Opaque",
-          stringData: { token: args.hfToken },
+          store: args.secrets,
+          namespace: modelNamespace,
+          namespaceRef: args.namespace,
+          name: hfTokenSecret.name,
+          description: "Hugging Face access token: downloads of gated models",
+          value: { string: args.hfToken, key: hfTokenSecret.key },
+          owner: "config",
         },
         { parent },
       )
@@ -161,7 +176,7 @@ function modelServerIdentity(name: string, parent: pulumi.Resource, args: ModelS
     { parent },
   );
   return {
-    tokenSecret: tokenSecret?.metadata.name ?? "hf-token",
+    tokenSecret: tokenSecret?.secretName ?? hfTokenSecret.name,
     serviceAccount: serviceAccount.metadata.name,
   };
 }
@@ -177,7 +192,7 @@ function modelTrafficPolicies(vpcCidr: string, reg: Registry): NetworkPolicyDef[
 
 /**
  * The four vLLM model servers in llm-baseline and the model cache they share: EFS (multi-AZ) with a
- * ReadWriteMany claim, the HF token as a Kubernetes Secret mounted as a file, a service account with
+ * ReadWriteMany claim, the HF token (Secrets Manager, synced by ESO) mounted as a file, a service account with
  * no API token and no AWS role, the LoRA adapter sync into the cache, a KEDA ScaledObject per
  * autoscaled variant, and the NetworkPolicies of the namespace's model traffic. Providers (aws,
  * kubernetes) come through `opts.providers`.

@@ -82,6 +82,10 @@ export function otelCollectorValues(o: ObservabilityConfig, to: CollectorExports
     command: { name: "otelcol-k8s" },
     ...onCpuNodes,
     presets: { kubernetesAttributes: { enabled: true } },
+    // Pod Security `restricted`: the gateway reads no host path, so it runs as the image's non-root
+    // user (10001) with nothing extra.
+    podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+    securityContext: restrictedContainerSecurityContext(),
     ports: unusedPorts,
     config: {
       receivers: unusedReceivers,

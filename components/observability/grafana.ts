@@ -1,10 +1,9 @@
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { partOf, registry } from "../platform/registry";
+import { registry } from "../platform/registry";
 import { type Registry } from "../platform/designs";
 import { charts } from "../platform/versions";
-import { release, type UnitScope } from "./unitScope";
+import { observabilitySecret, release, type UnitScope } from "./unitScope";
 import gpuDashboard from "./dashboards/gpu.json";
 import redDashboard from "./dashboards/platform-red.json";
 import vllmDashboard from "./dashboards/vllm.json";
@@ -41,31 +40,26 @@ export function dashboardsFor(reg: Registry = registry): Record<string, string> 
 export const dashboards = dashboardsFor();
 
 /**
- * Grafana with a generated admin password (in a Secret), the given datasources and the dashboards.
- * Returns the admin password (secret).
+ * Grafana with a generated admin password (generated once into Secrets Manager, synced by ESO into the
+ * Secret `grafana-admin`), the given datasources and the dashboards. Returns the Secrets Manager name
+ * of the admin credentials.
  */
 export function createGrafana(
   scope: UnitScope,
   rootUrl: pulumi.Input<string>,
   datasources: DatasourceEndpoints,
-): pulumi.Output<string> {
+): string {
   const password = new random.RandomPassword(
     `${scope.name}-grafana-admin`,
     { length: 32, special: false },
     { parent: scope.parent },
   );
-  const adminSecret = new k8s.core.v1.Secret(
-    `${scope.name}-grafana-admin`,
-    {
-      metadata: {
-        name: "grafana-admin",
-        namespace: scope.namespace,
-        labels: { "app.kubernetes.io/part-of": partOf },
-      },
-      stringData: { "admin-user": "admin", "admin-password": password.result },
-    },
-    { parent: scope.parent },
-  );
+  const admin = observabilitySecret(scope, "grafana-admin", {
+    name: "grafana-admin",
+    description: "Grafana's admin login (read at Grafana's first start only; docs/operations.md)",
+    value: { json: { "admin-user": "admin", "admin-password": password.result } },
+    owner: "secretsManager",
+  });
   release(
     scope,
     "grafana",
@@ -79,9 +73,9 @@ export function createGrafana(
         dashboards,
       }),
     ),
-    [adminSecret],
+    [admin.externalSecret],
   );
-  return password.result;
+  return admin.secretsManagerName;
 }
 
 /** The datasource of each signal, from the unit that stores it. */
@@ -126,6 +120,10 @@ export function grafanaValues(p: {
   return {
     fullnameOverride: "grafana",
     ...onCpuNodes,
+    // Dashboards and datasources come from values, not from sidecars watching ConfigMaps: Grafana
+    // never calls the Kubernetes API, so no token in the pod and no (empty) cluster role.
+    automountServiceAccountToken: false,
+    rbac: { create: false },
     // One replica: the SQLite state on its volume cannot be shared; HA Grafana needs an external database.
     replicas: 1,
     // Its ReadWriteOnce volume cannot attach to a second pod: replace the pod instead of surging.

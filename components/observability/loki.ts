@@ -109,6 +109,8 @@ export function lokiValues(p: {
     },
     singleBinary: {
       ...onCpuNodes,
+      // Loki never calls the Kubernetes API (no rules sidecar); IRSA projects its own token.
+      automountServiceAccountToken: false,
       replicas: p.loki.replicas,
       resources: sized("250m", "512Mi", "2Gi"),
       persistence: {

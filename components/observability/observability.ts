@@ -1,10 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformContext } from "../platform/context";
 import { createNetworkPolicies } from "../lib/k8s/networkPolicies";
-import { allowHttpsEgress, type NetworkPolicyDef } from "../lib/k8s/networkPolicies";
+import {
+  allowHttpsEgress,
+  allowKubeApiserverEgress,
+  allowLoadBalancerTo,
+  type NetworkPolicyDef,
+} from "../lib/k8s/networkPolicies";
+import { chartEndpoints, chartWorkloads } from "../platform/chartContracts";
 import type { ObservabilityConfig } from "../config/observability";
 import { renamedFrom } from "../platform/typeTokens";
 import type { UnitScope } from "./unitScope";
+import type { SecretStore } from "../lib/k8s/syncedSecret";
 import { createLogAgent, createOtelCollector, type CollectorEndpoints } from "./collectors";
 import { createGrafana } from "./grafana";
 import { createLoki } from "./loki";
@@ -15,13 +22,52 @@ import { createTempo } from "./tempo";
 export { dashboards } from "./grafana";
 
 /**
+ * The admission webhooks the control plane calls in this namespace, each only on the pods that serve
+ * it and on its one port: the Prometheus Operator's (PrometheusRule and AlertmanagerConfig
+ * validation), and, where Mimir runs, its rollout-operator's (8443; Mimir's chart cannot be rendered
+ * here, so its pods are selected by release). The source stays the VPC: EKS places the control
+ * plane's ENIs in any of the cluster's subnets, public and private alike.
+ */
+function controlPlaneWebhookPolicies(vpcCidr: string, mimir: boolean): NetworkPolicyDef[] {
+  const operator = chartWorkloads.prometheusOperator;
+  const fromControlPlane = (name: string, podLabels: Record<string, string>, port: number) => ({
+    name,
+    spec: {
+      podSelector: { matchLabels: podLabels },
+      policyTypes: ["Ingress"],
+      ingress: [{ from: [{ ipBlock: { cidr: vpcCidr } }], ports: [{ protocol: "TCP", port }] }],
+    },
+  });
+  return [
+    fromControlPlane(
+      `allow-control-plane-to-prometheus-operator-webhook-${operator.ports[0].containerPort}`,
+      { ...operator.podLabels },
+      operator.ports[0].containerPort,
+    ),
+    ...(mimir
+      ? [
+          fromControlPlane(
+            "allow-control-plane-to-mimir-rollout-operator-webhook-8443",
+            { "app.kubernetes.io/instance": "mimir" },
+            8443,
+          ),
+        ]
+      : []),
+  ];
+}
+
+/**
  * NetworkPolicies of the observability namespace, on top of its default-deny baseline: its
  * components talk among themselves; Prometheus scrapes pods and nodes anywhere in the VPC; the
  * Kubernetes API (service discovery, operators) and webhooks from the control plane; HTTPS out for S3,
- * STS and the alert webhook; the ALB reaches Grafana.
+ * STS and the alert webhook; the ALB (from the public subnets only) reaches Grafana.
  */
-function observabilityPolicies(vpcCidr: string, serviceCidr: string): NetworkPolicyDef[] {
+function observabilityPolicies(
+  ctx: Pick<PlatformContext, "vpcCidr" | "serviceCidr" | "loadBalancerCidrs">,
+  mimir: boolean,
+): NetworkPolicyDef[] {
   const all = {};
+  const { vpcCidr, serviceCidr } = ctx;
   return [
     {
       name: "allow-within-observability",
@@ -32,32 +78,8 @@ function observabilityPolicies(vpcCidr: string, serviceCidr: string): NetworkPol
         egress: [{ to: [{ podSelector: all }] }],
       },
     },
-    {
-      name: "allow-kube-apiserver",
-      spec: {
-        podSelector: all,
-        policyTypes: ["Egress"],
-        egress: [
-          {
-            to: [{ ipBlock: { cidr: vpcCidr } }, { ipBlock: { cidr: serviceCidr } }],
-            ports: [{ protocol: "TCP", port: 443 }],
-          },
-        ],
-      },
-    },
-    {
-      name: "allow-webhooks-from-control-plane",
-      spec: {
-        podSelector: all,
-        policyTypes: ["Ingress"],
-        ingress: [
-          {
-            from: [{ ipBlock: { cidr: vpcCidr } }],
-            ports: [8443, 9443, 10250].map((port) => ({ protocol: "TCP", port })),
-          },
-        ],
-      },
-    },
+    allowKubeApiserverEgress("allow-kube-apiserver", all, vpcCidr, serviceCidr),
+    ...controlPlaneWebhookPolicies(vpcCidr, mimir),
     {
       name: "allow-prometheus-scrape-anywhere",
       spec: {
@@ -67,16 +89,12 @@ function observabilityPolicies(vpcCidr: string, serviceCidr: string): NetworkPol
       },
     },
     allowHttpsEgress("allow-https-to-aws-and-webhooks", {}, vpcCidr),
-    {
-      name: "allow-alb-to-grafana-3000",
-      spec: {
-        podSelector: { matchLabels: { "app.kubernetes.io/name": "grafana" } },
-        policyTypes: ["Ingress"],
-        ingress: [
-          { from: [{ ipBlock: { cidr: vpcCidr } }], ports: [{ protocol: "TCP", port: 3000 }] },
-        ],
-      },
-    },
+    allowLoadBalancerTo(
+      { "app.kubernetes.io/name": "grafana" },
+      chartEndpoints.grafana.containerPort,
+      ctx.loadBalancerCidrs,
+      `allow-alb-to-grafana-${chartEndpoints.grafana.containerPort}`,
+    ),
   ];
 }
 
@@ -91,6 +109,8 @@ export interface ObservabilityArgs {
   readonly namespace: pulumi.Output<string>;
   /** The CPU nodes, and the load balancer controller whose webhook admits pods in this namespace. */
   readonly dependsOn: pulumi.Resource[];
+  /** Where Grafana's admin login and the alert webhook are kept (Secrets Manager, synced by ESO). */
+  readonly secrets: SecretStore;
 }
 
 /**
@@ -101,7 +121,8 @@ export interface ObservabilityArgs {
  * next. Providers come through `opts.providers` (kubernetes, aws).
  */
 export class Observability extends pulumi.ComponentResource {
-  readonly grafanaAdminPassword: pulumi.Output<string>;
+  /** Secrets Manager name of Grafana's admin login (JSON: admin-user, admin-password). */
+  readonly grafanaAdminSecret: string;
   /** Prometheus, for in-cluster clients that need the newest samples (KEDA's scalers). */
   readonly prometheus: PrometheusEndpoints;
   /** Where applications send OTLP. */
@@ -121,6 +142,7 @@ export class Observability extends pulumi.ComponentResource {
       config: args.config,
       namespace: args.namespace,
       dependsOn: args.dependsOn,
+      secrets: args.secrets,
     };
     const mimir = args.config.mimir.enabled ? createMimir(scope) : undefined;
     this.prometheus = createPrometheus(scope, {
@@ -135,7 +157,7 @@ export class Observability extends pulumi.ComponentResource {
       logs: loki.exporter,
     });
     createLogAgent(scope, loki.exporter);
-    this.grafanaAdminPassword = createGrafana(scope, args.grafanaUrl, {
+    this.grafanaAdminSecret = createGrafana(scope, args.grafanaUrl, {
       // Long-term history where Mimir runs.
       metrics: (mimir ?? this.prometheus).datasource,
       logs: loki.datasource,
@@ -144,9 +166,9 @@ export class Observability extends pulumi.ComponentResource {
     createNetworkPolicies(
       "observability",
       args.namespace,
-      observabilityPolicies(args.ctx.vpcCidr, args.ctx.serviceCidr),
+      observabilityPolicies(args.ctx, args.config.mimir.enabled),
       { parent: this },
     );
-    this.registerOutputs({ grafanaAdminPassword: this.grafanaAdminPassword });
+    this.registerOutputs({ grafanaAdminSecret: this.grafanaAdminSecret });
   }
 }

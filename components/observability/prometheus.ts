@@ -4,7 +4,7 @@ import { chartEndpoints, chartWorkloads, httpUrl } from "../platform/chartContra
 import { modelNamespace, modelServerLabel, partOf, registry } from "../platform/registry";
 import { type Registry } from "../platform/designs";
 import { charts } from "../platform/versions";
-import { release, type UnitScope } from "./unitScope";
+import { observabilitySecret, release, type UnitScope } from "./unitScope";
 import { platformRuleSpec } from "./alerts";
 import { defaultStorageClassName } from "../lib/k8s/defaultStorageClass";
 import type { ObservabilityConfig } from "../config/observability";
@@ -122,18 +122,12 @@ export function createPrometheus(
   p: { remoteWriteUrl?: string; alertWebhookUrl?: pulumi.Output<string> },
 ): PrometheusEndpoints {
   const webhook = p.alertWebhookUrl
-    ? new k8s.core.v1.Secret(
-        `${scope.name}-alert-webhook`,
-        {
-          metadata: {
-            name: "alertmanager-webhook",
-            namespace: scope.namespace,
-            labels: { "app.kubernetes.io/part-of": partOf },
-          },
-          stringData: { url: p.alertWebhookUrl },
-        },
-        { parent: scope.parent },
-      )
+    ? observabilitySecret(scope, "alert-webhook", {
+        name: "alertmanager-webhook",
+        description: "Alertmanager's webhook URL (it embeds the receiver's credentials)",
+        value: { string: p.alertWebhookUrl, key: "url" },
+        owner: "config",
+      })
     : undefined;
   const v = kubePrometheusStackValues({
     stack: scope.ctx.stack,
@@ -154,7 +148,7 @@ export function createPrometheus(
     "kube-prometheus-stack",
     charts.kubePrometheusStack,
     values,
-    webhook ? [webhook] : [],
+    webhook ? [webhook.externalSecret] : [],
   );
   for (const [monitor, spec] of Object.entries(podMonitorSpecs()))
     monitoringResource(scope, kps, monitor, "PodMonitor", monitor, spec);
@@ -215,9 +209,25 @@ export function kubePrometheusStackValues(p: KubePrometheusStackParams) {
       prometheusConfigReloader: { resources: sized("10m", "50Mi", "50Mi") },
       admissionWebhooks: { patch: { resources: sized("10m", "32Mi", "64Mi") } },
     },
-    "kube-state-metrics": { ...onCpuNodes, resources: sized("50m", "128Mi", "512Mi") },
+    "kube-state-metrics": {
+      ...onCpuNodes,
+      resources: sized("50m", "128Mi", "512Mi"),
+      // No kube_secret_* series are used anywhere; without the collector its role cannot list or
+      // watch Secrets cluster-wide.
+      collectorsExclude: ["secrets"],
+    },
     // On every node, GPU nodes included: kept small, it is multiplied by the node count.
-    "prometheus-node-exporter": { ...everywhere, resources: sized("20m", "32Mi", "64Mi") },
+    "prometheus-node-exporter": {
+      ...everywhere,
+      resources: sized("20m", "32Mi", "64Mi"),
+      // Host network and PID namespace are what it exports (namespace exception, registry.ts); the
+      // process itself needs no capability and never escalates.
+      containerSecurityContext: {
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+      },
+    },
     prometheus: {
       prometheusSpec: {
         ...onCpuNodes,

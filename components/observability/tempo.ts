@@ -128,6 +128,12 @@ export function tempoValues(p: {
       size: `${p.config.tempo.storageGi}Gi`,
       storageClassName: defaultStorageClassName,
     },
-    serviceAccount: { create: true, name: "tempo", ...irsa(p.roleArn) },
+    // Tempo never calls the Kubernetes API; IRSA projects its own token.
+    serviceAccount: {
+      create: true,
+      name: "tempo",
+      automountServiceAccountToken: false,
+      ...irsa(p.roleArn),
+    },
   };
 }

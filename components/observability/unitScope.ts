@@ -6,6 +6,7 @@ import type { PlatformContext } from "../platform/context";
 import { helmRelease } from "../lib/k8s/helm";
 import type { ObservabilityConfig } from "../config/observability";
 import type { ChartPin } from "../platform/versions";
+import { SyncedSecret, type SecretStore, type SyncedSecretArgs } from "../lib/k8s/syncedSecret";
 
 /**
  * What each observability unit (Prometheus, Mimir, Loki, Tempo, the collectors, Grafana) is built
@@ -24,6 +25,21 @@ export interface UnitScope {
   readonly namespace: pulumi.Input<string>;
   /** What every release waits for (CPU nodes, EBS CSI, the load balancer controller's webhook). */
   readonly dependsOn: pulumi.Resource[];
+  /** Where the units' secrets are kept and synced from (Grafana's admin, the alert webhook). */
+  readonly secrets: SecretStore;
+}
+
+/** A secret of the observability namespace, kept in Secrets Manager and synced by ESO. */
+export function observabilitySecret(
+  scope: UnitScope,
+  role: string,
+  secret: Pick<SyncedSecretArgs, "name" | "description" | "value" | "owner">,
+): SyncedSecret {
+  return new SyncedSecret(
+    `${scope.name}-${role}`,
+    { store: scope.secrets, namespace: "observability", namespaceRef: scope.namespace, ...secret },
+    { parent: scope.parent },
+  );
 }
 
 /** A pinned chart's release in the observability namespace, after the scope's dependencies. */
@@ -43,7 +59,12 @@ export function release(
 /** An S3-backed store: its private buckets and an IRSA role (for SA `component`) owning them. */
 export function s3Store(scope: UnitScope, component: string, buckets: string[]) {
   const made = buckets.map(
-    (b) => new PrivateBucket(`${scope.ctx.clusterName}-${b}`, {}, { parent: scope.parent }),
+    (b) =>
+      new PrivateBucket(
+        `${scope.ctx.clusterName}-${b}`,
+        scope.ctx.dataBucketAccessLogs ? { accessLogs: scope.ctx.dataBucketAccessLogs } : {},
+        { parent: scope.parent },
+      ),
   );
   const role = new IrsaRole(
     `${scope.name}-${component}`,

@@ -150,7 +150,7 @@ export const chartWorkloads = {
   /** KEDA's operator: serves the metrics API server over gRPC, queries the scalers' sources. */
   kedaOperator: {
     release: "keda",
-    namespace: "kube-system",
+    namespace: "keda",
     name: "keda-operator",
     podLabels: { app: "keda-operator" },
     ports: [{ name: "metricsservice", containerPort: 9666 }],
@@ -158,7 +158,7 @@ export const chartWorkloads = {
   /** KEDA's external metrics API server (an APIService the control plane calls). */
   kedaMetricsApiServer: {
     release: "keda",
-    namespace: "kube-system",
+    namespace: "keda",
     name: "keda-operator-metrics-apiserver",
     podLabels: { app: "keda-operator-metrics-apiserver" },
     ports: [{ name: "https", containerPort: 6443 }],
@@ -166,10 +166,29 @@ export const chartWorkloads = {
   /** KEDA's admission webhooks (validate ScaledObjects). */
   kedaWebhooks: {
     release: "keda",
-    namespace: "kube-system",
+    namespace: "keda",
     name: "keda-admission-webhooks",
     podLabels: { app: "keda-admission-webhooks" },
     ports: [{ name: "http", containerPort: 9443 }],
+  },
+  /** The Prometheus Operator: serves the PrometheusRule/AlertmanagerConfig admission webhooks. */
+  prometheusOperator: {
+    release: "kube-prometheus-stack",
+    namespace: observability,
+    name: "kps-operator",
+    podLabels: { app: "kube-prometheus-stack-operator", release: "kube-prometheus-stack" },
+    ports: [{ name: "https", containerPort: 10250 }],
+  },
+  /** External Secrets Operator's controller: metrics for Prometheus on `metrics`. */
+  externalSecretsController: {
+    release: "external-secrets",
+    namespace: "external-secrets",
+    name: "external-secrets",
+    podLabels: {
+      "app.kubernetes.io/name": "external-secrets",
+      "app.kubernetes.io/instance": "external-secrets",
+    },
+    ports: [{ name: "metrics", containerPort: 8080 }],
   },
 } as const satisfies Record<string, ChartWorkload>;
 

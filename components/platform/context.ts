@@ -37,4 +37,11 @@ export interface PlatformContext extends AwsContext {
   readonly vpcCidr: string;
   /** The cluster's Service CIDR (NetworkPolicies: the Kubernetes API's ClusterIP). */
   readonly serviceCidr: string;
+  /**
+   * The public subnets' CIDRs, where the internet-facing ALB's ENIs live: the only sources the
+   * "load balancer -> pod" NetworkPolicies admit (pods, in the private subnets, are not among them).
+   */
+  readonly loadBalancerCidrs: pulumi.Input<string[]>;
+  /** Where data buckets (services' buckets, observability stores) send S3 server access logs. */
+  readonly dataBucketAccessLogs?: { readonly bucket: pulumi.Input<string> };
 }

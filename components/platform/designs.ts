@@ -9,8 +9,8 @@ import type { PolicyDocument } from "./policyDocument";
 export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
 
 export interface NamespaceDesign {
-  /** `tier` label: platform, team, observability or models. */
-  readonly tier: "platform" | "team" | "observability" | "models";
+  /** `tier` label: platform, team, observability, models, or addons (cluster-wide charts). */
+  readonly tier: "platform" | "team" | "observability" | "models" | "addons";
   /** `team` label, where the design names an owning team. */
   readonly team?: string;
   /** Enforced Pod Security level; audit and warn are always `restricted`, so every exception is visible. */

@@ -42,6 +42,11 @@ const namespaces = {
   // vLLM runs as its image's non-root `vllm` user (UID 2000) with a read-only root filesystem and
   // writable caches on volumes, so the model namespace can be restricted.
   "llm-baseline": { tier: "models", team: "platform", podSecurity: "restricted" },
+  // Cluster-wide add-ons each get a namespace of their own rather than kube-system: their service
+  // accounts may hold broad rights (KEDA scales workloads, ESO writes Secrets), and a role scoped to
+  // "the release namespace" must not include EKS's own components and their Secrets.
+  keda: { tier: "addons", team: "platform", podSecurity: "restricted" },
+  "external-secrets": { tier: "addons", team: "platform", podSecurity: "restricted" },
 } as const satisfies Record<string, NamespaceDesign>;
 
 export type NamespaceName = keyof typeof namespaces;

@@ -135,6 +135,14 @@ export const charts = {
     chart: "keda",
     version: "2.20.2",
   },
+  // Secrets from AWS Secrets Manager (addons/externalSecrets.ts). external-secrets/external-secrets tag
+  // helm-chart-2.9.0 = cc5bfbc2234a (2026-08-08), app v2.9.0; the newest chart in the gh-pages index of
+  // 2026-08-08 (read 2026-12-06). Serves external-secrets.io/v1 only.
+  externalSecrets: {
+    repo: "https://charts.external-secrets.io",
+    chart: "external-secrets",
+    version: "2.9.0",
+  },
 } as const satisfies Record<string, ChartPin>;
 
 /**

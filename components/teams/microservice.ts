@@ -45,6 +45,13 @@ export function configHash(data: Record<string, string>): string {
   return createHash("sha256").update(JSON.stringify(sorted)).digest("hex");
 }
 
+/** A Secret mounted read-only as a directory of files into a service's container. */
+export interface SecretMount {
+  readonly volume: string;
+  readonly secretName: pulumi.Input<string>;
+  readonly mountPath: string;
+}
+
 interface PodTemplateParams {
   readonly service: string;
   /** Its registry entry (registry.ts). */
@@ -54,6 +61,7 @@ interface PodTemplateParams {
   readonly configHash: pulumi.Input<string>;
   readonly config: ServiceConfig;
   readonly runAsUser: number;
+  readonly secretMounts: readonly SecretMount[];
 }
 
 /**
@@ -141,10 +149,24 @@ function deploymentSpec(p: PodTemplateParams): k8s.types.input.apps.v1.Deploymen
             // Let endpoints and load balancers stop sending before the process gets SIGTERM.
             lifecycle: { preStop: { sleep: { seconds: 5 } } },
             securityContext: restrictedContainerSecurityContext(),
-            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+            volumeMounts: [
+              { name: "tmp", mountPath: "/tmp" },
+              ...p.secretMounts.map((m) => ({
+                name: m.volume,
+                mountPath: m.mountPath,
+                readOnly: true,
+              })),
+            ],
           },
         ],
-        volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
+        volumes: [
+          { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+          // Whole-directory mounts (no subPath), so the kubelet swaps in a rotated value.
+          ...p.secretMounts.map((m) => ({
+            name: m.volume,
+            secret: { secretName: m.secretName, defaultMode: 0o440 },
+          })),
+        ],
       },
     },
   };
@@ -185,6 +207,8 @@ export interface MicroserviceArgs {
   readonly image: pulumi.Input<string>;
   readonly config: ServiceConfig;
   readonly runAsUser: number;
+  /** Secrets (synced by ESO) mounted read-only as directories of files. Default none. */
+  readonly secretMounts?: readonly SecretMount[];
   /** ConfigMap data, exposed to the container with envFrom. Never secrets. */
   readonly env: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** IRSA role of the service account. */
@@ -290,6 +314,7 @@ export class Microservice extends pulumi.ComponentResource {
           configHash: data.apply(configHash),
           config: args.config,
           runAsUser: args.runAsUser,
+          secretMounts: args.secretMounts ?? [],
         }),
       },
       { parent: this, dependsOn: [...identity, ...(args.dependsOn ?? [])] },

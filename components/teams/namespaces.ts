@@ -67,7 +67,7 @@ export interface NamespacesArgs {
 }
 
 /**
- * The six namespaces, each with its quota, container limits and baseline NetworkPolicies
+ * The registry's namespaces, each with its quota, container limits and baseline NetworkPolicies
  * (default-deny, DNS, OTLP export, Prometheus scrape). `names` resolve once a namespace exists, so
  * objects created in it wait for it. The Kubernetes provider comes through `opts`, inherited by all.
  */
@@ -106,8 +106,10 @@ export class Namespaces extends pulumi.ComponentResource {
         o,
       );
       const baseline = namespaceBaselinePolicies({
-        servesHttp: d.tier !== "observability",
+        servesHttp: d.tier !== "observability" && d.tier !== "addons",
         hostsOtelCollector: d.tier === "observability",
+        // Add-on controllers export no OTLP; their metrics are scraped.
+        exportsOtlp: d.tier !== "addons",
       });
       createNetworkPolicies(ns, nsName, baseline, o);
       names[ns] = nsName;

@@ -12,6 +12,7 @@ import {
   modelUrl,
   registry,
   routedServices,
+  servicePort,
   serviceUrl,
   type RouteKey,
 } from "../platform/registry";
@@ -33,6 +34,8 @@ import {
   type ServicesConfig,
 } from "../config/teams";
 import { renamedFrom } from "../platform/typeTokens";
+import type { SecretStore } from "../lib/k8s/syncedSecret";
+import { gatewayKeyEnv, gatewaySecrets } from "./gatewaySecrets";
 
 /** One route of the gateway's ROUTE_TABLE, in the design's wire format (snake_case keys). */
 export interface RouteEntry {
@@ -180,9 +183,10 @@ function teamModelEnv(
  */
 function serviceNetworkPolicies(
   service: string,
-  vpcCidr: string,
+  net: Pick<PlatformContext, "vpcCidr" | "loadBalancerCidrs">,
   reg: Registry = registry,
 ): NetworkPolicyDef[] {
+  const vpcCidr = net.vpcCidr;
   const gateway = reg.services.gateway!;
   const teamTargets = routedServices(reg).map(([api, d]) => ({ namespace: d.namespace, app: api }));
   const modelTargets = Object.keys(reg.models)
@@ -194,7 +198,7 @@ function serviceNetworkPolicies(
   return [
     ...(service === "gateway"
       ? [
-          allowLoadBalancerTo("gateway", vpcCidr),
+          allowLoadBalancerTo({ app: "gateway" }, servicePort, net.loadBalancerCidrs),
           ...egressTo(teamTargets, "allow-gateway-to-team-apis-8000"),
         ]
       : [
@@ -220,7 +224,11 @@ function serviceBuckets(
   const buckets: Record<string, ServiceBucket> = {};
   for (const d of Object.values(reg.services)) {
     if (!d.bucket) continue;
-    const b = new PrivateBucket(`${ctx.namePrefix}-${d.bucket.name}`, {}, { parent });
+    const b = new PrivateBucket(
+      `${ctx.namePrefix}-${d.bucket.name}`,
+      ctx.dataBucketAccessLogs ? { accessLogs: ctx.dataBucketAccessLogs } : {},
+      { parent },
+    );
     buckets[d.bucket.name] = { name: b.bucketName, arn: b.arn };
   }
   return buckets;
@@ -292,7 +300,7 @@ function serviceEnv(
   return {
     ...commonEnv(service, d, args.ctx.stack, args.ctx.region, s.logLevel),
     ...(service === "gateway"
-      ? gatewayEnv(s.gateway.routes, args.models, reg)
+      ? { ...gatewayEnv(s.gateway.routes, args.models, reg), ...gatewayKeyEnv }
       : apiEnv(d, cfg, s.gateway.routes, buckets)),
     ...teamModelEnv(service, args.models, reg),
   };
@@ -309,6 +317,8 @@ export interface PlatformServicesArgs {
   readonly loadBalancerController: pulumi.Resource;
   /** The registry the services come from. Default: the platform's. */
   readonly registry?: Registry;
+  /** Where the gateway's API keys and JWT signing key are kept (Secrets Manager, synced by ESO). */
+  readonly secrets: SecretStore;
 }
 
 /**
@@ -352,6 +362,13 @@ export class PlatformServices extends pulumi.ComponentResource {
       const namespace = args.namespaces[d.namespace];
       if (!namespace)
         throw new Error(`service ${service}: namespace ${d.namespace} is not created`);
+      const secretMounts =
+        service === "gateway"
+          ? gatewaySecrets(`${name}-gateway`, this, args.secrets, {
+              name: d.namespace,
+              ref: namespace,
+            })
+          : [];
       new Microservice(
         service,
         {
@@ -364,7 +381,8 @@ export class PlatformServices extends pulumi.ComponentResource {
           runAsUser: args.services.runAsUser,
           env: serviceEnv(service, d, cfg, args, reg, buckets),
           roleArn: role.roleArn,
-          networkPolicies: serviceNetworkPolicies(service, args.ctx.vpcCidr, reg),
+          secretMounts,
+          networkPolicies: serviceNetworkPolicies(service, args.ctx, reg),
           // The role's policies must be attached before the pods first call AWS; behind the ALB, the
           // controller's webhook must be up to admit (and readiness-gate) the pods.
           dependsOn: [

@@ -11,6 +11,7 @@ import {
 import { albAnnotations, albUrl, healthCheck } from "../../components/edge/albIngress";
 import {
   cloneStackConfig,
+  fakeSecret,
   repoRoot,
   runProgram,
   runStack,
@@ -131,7 +132,7 @@ describe("edge: ALB annotations", () => {
     });
   });
 
-  it("adds the WAF ACL when configured", () => {
+  it("attaches the web ACL it is given, and admits the listener's own CIDRs when given", () => {
     const waf =
       "arn:aws:wafv2:us-west-2:111122223333:regional/webacl/edge/00000000-0000-4000-8000-000000000002";
     const a = albAnnotations({
@@ -139,10 +140,13 @@ describe("edge: ALB annotations", () => {
       order: 1,
       listener: { https: { certificateArn: "c", redirectHttp: false } },
       health: healthCheck("/"),
-      edge: { ...edge, wafAclArn: waf },
+      edge,
+      wafAclArn: waf,
+      inboundCidrs: ["198.51.100.0/24", "203.0.113.0/24"],
       tags: {},
     });
     assert.equal(a["alb.ingress.kubernetes.io/wafv2-acl-arn"], waf);
+    assert.equal(a["alb.ingress.kubernetes.io/inbound-cidrs"], "198.51.100.0/24,203.0.113.0/24");
     assert.equal(a["alb.ingress.kubernetes.io/listen-ports"], '[{"HTTPS":443}]');
     assert.equal(a["alb.ingress.kubernetes.io/ssl-redirect"], undefined);
   });
@@ -187,6 +191,26 @@ function withEdge(stack: "dev" | "prod", edge: Record<string, unknown>) {
   return raw;
 }
 const hosts = { gatewayHost: "api.example.org", grafanaHost: "grafana.example.org" };
+/** Identity provider settings of the edge tests (example.org: RFC 2606, reaches nothing). */
+const issuer = "https://idp.example.org";
+const jwtValidation = {
+  issuer,
+  jwksEndpoint: `${issuer}/.well-known/jwks.json`,
+  claims: [{ name: "scope", format: "space-separated-values", values: ["llm:invoke"] }],
+};
+const oidc = {
+  issuer,
+  authorizationEndpoint: `${issuer}/authorize`,
+  tokenEndpoint: `${issuer}/token`,
+  userInfoEndpoint: `${issuer}/userinfo`,
+  clientId: "grafana-client",
+};
+const cognito = {
+  userPoolArn: "arn:aws:cognito-idp:us-west-2:111122223333:userpool/us-west-2_EXAMPLE1",
+  userPoolClientId: "exampleclientid",
+  userPoolDomain: "llmplatform-example",
+};
+const RB = "kubernetes:rbac.authorization.k8s.io/v1";
 
 for (const stack of stacks) {
   describe(`edge (${stack})`, () => {
@@ -339,9 +363,22 @@ for (const stack of stacks) {
   });
 }
 
-describe("edge: with a Route 53 zone (HTTPS)", () => {
-  it("issues a DNS-validated certificate for both hosts, points both at the ALB, redirects HTTP", async () => {
-    const run = await runProgram("dev", withEdge("dev", { ...hosts, hostedZone: "example.org" }));
+describe("edge: with a Route 53 zone (HTTPS), JWTs verified for the gateway, OIDC for Grafana", () => {
+  let run: Awaited<ReturnType<typeof runProgram>>;
+  before(async () => {
+    const raw = withEdge("dev", {
+      ...hosts,
+      hostedZone: "example.org",
+      gateway: { jwtValidation },
+      grafana: { auth: { oidc } },
+    });
+    raw["llm-platform:grafanaOidcClientSecret"] = fakeSecret(
+      "llm-platform:grafanaOidcClientSecret",
+    );
+    run = await runProgram("dev", raw);
+  });
+
+  it("issues a DNS-validated certificate for both hosts, points both at the ALB, redirects HTTP", () => {
     assert.equal(run.error, undefined);
     const cert = run.get("aws:acm/certificate:Certificate", "llmplatform-dev-edge-cert").inputs;
     assert.deepEqual(
@@ -386,11 +423,83 @@ describe("edge: with a Route 53 zone (HTTPS)", () => {
       ["https://api.example.org", "https://grafana.example.org", []],
     );
   });
+
+  it("has the ALB verify the gateway's JWTs: issuer, JWKS and required claims", () => {
+    const a = run.get(ING, "platform-ingress").inputs.metadata.annotations;
+    assert.deepEqual(JSON.parse(a["alb.ingress.kubernetes.io/jwt-validation"]), {
+      jwksEndpoint: jwtValidation.jwksEndpoint,
+      issuer,
+      additionalClaims: jwtValidation.claims,
+    });
+    assert.equal(a["alb.ingress.kubernetes.io/auth-type"], undefined, "JWT and login exclude");
+  });
+
+  it("puts an OIDC login in front of Grafana, its client from Secrets Manager, readable by the controller alone", () => {
+    const gf = run.get(ING, "grafana-ingress");
+    const a = gf.inputs.metadata.annotations;
+    assert.equal(a["alb.ingress.kubernetes.io/auth-type"], "oidc");
+    assert.deepEqual(JSON.parse(a["alb.ingress.kubernetes.io/auth-idp-oidc"]), {
+      issuer,
+      authorizationEndpoint: oidc.authorizationEndpoint,
+      tokenEndpoint: oidc.tokenEndpoint,
+      userInfoEndpoint: oidc.userInfoEndpoint,
+      secretName: "grafana-oidc",
+    });
+    assert.equal(a["alb.ingress.kubernetes.io/auth-on-unauthenticated-request"], "authenticate");
+    assert.equal(a["alb.ingress.kubernetes.io/auth-scope"], "openid");
+    // The client: a Secrets Manager secret (id from config, secret from secret config), synced.
+    const version = run.get(
+      "aws:secretsmanager/secretVersion:SecretVersion",
+      "llmplatform-dev-edge-grafana-oidc",
+    );
+    assert.deepEqual(JSON.parse(version.inputs.secretString), {
+      clientID: oidc.clientId,
+      clientSecret: fakeSecret("llm-platform:grafanaOidcClientSecret"),
+    });
+    assert.deepEqual(version.secretPaths, ["secretString"]);
+    const es = run.get(
+      "kubernetes:external-secrets.io/v1:ExternalSecret",
+      "llmplatform-dev-edge-grafana-oidc",
+    ).inputs;
+    assert.deepEqual(
+      [es.metadata.namespace, es.spec.target.name],
+      ["observability", "grafana-oidc"],
+    );
+    // The controller may read exactly that Secret, in Grafana's namespace.
+    const role = run.get(`${RB}:Role`, "llmplatform-dev-edge-grafana-oidc-reader").inputs;
+    assert.equal(role.metadata.namespace, "observability");
+    assert.deepEqual(role.rules, [
+      {
+        apiGroups: [""],
+        resources: ["secrets"],
+        resourceNames: ["grafana-oidc"],
+        verbs: ["get", "list", "watch"],
+      },
+    ]);
+    const binding = run.get(`${RB}:RoleBinding`, "llmplatform-dev-edge-grafana-oidc-reader").inputs;
+    assert.deepEqual(binding.subjects, [
+      { kind: "ServiceAccount", namespace: "kube-system", name: "aws-load-balancer-controller" },
+    ]);
+    assert.ok(gf.dependsOn.some((d) => d.endsWith("::llmplatform-dev-edge-grafana-oidc")));
+  });
 });
 
-describe("edge: with an ACM certificate and no zone (HTTPS)", () => {
-  it("uses the configured certificate and lists the CNAMEs to create", async () => {
-    const run = await runProgram("dev", withEdge("dev", { ...hosts, certificateArn: certArn }));
+describe("edge: with an ACM certificate and no zone (HTTPS), Cognito and an allow-list for Grafana", () => {
+  let run: Awaited<ReturnType<typeof runProgram>>;
+  const allowed = ["198.51.100.0/24"];
+  before(async () => {
+    run = await runProgram(
+      "dev",
+      withEdge("dev", {
+        ...hosts,
+        certificateArn: certArn,
+        grafana: { auth: { cognito }, allowedCidrs: allowed },
+        allowAnonymousFromAnywhere: ["gateway"],
+      }),
+    );
+  });
+
+  it("uses the configured certificate and lists the CNAMEs to create", () => {
     assert.equal(run.error, undefined);
     assert.deepEqual(run.ofType("aws:route53/record:Record"), []);
     assert.deepEqual(run.ofType("aws:acm/certificate:Certificate"), []);
@@ -406,12 +515,52 @@ describe("edge: with an ACM certificate and no zone (HTTPS)", () => {
     ]);
     assert.equal(run.outputs.gatewayUrl, "https://api.example.org");
   });
+
+  it("puts a Cognito login in front of Grafana, and lets only its allowed networks reach it (WAF)", () => {
+    const a = run.get(ING, "grafana-ingress").inputs.metadata.annotations;
+    assert.equal(a["alb.ingress.kubernetes.io/auth-type"], "cognito");
+    assert.deepEqual(JSON.parse(a["alb.ingress.kubernetes.io/auth-idp-cognito"]), {
+      userPoolARN: cognito.userPoolArn,
+      userPoolClientID: cognito.userPoolClientId,
+      userPoolDomain: cognito.userPoolDomain,
+    });
+    // One HTTPS listener for both hosts: the allow-list cannot be the listener's, it is the WAF's.
+    assert.equal(a["alb.ingress.kubernetes.io/inbound-cidrs"], "0.0.0.0/0");
+    const ipSet = run.get("aws:wafv2/ipSet:IpSet", "llmplatform-dev-edge-grafana-allowed").inputs;
+    assert.deepEqual([ipSet.scope, ipSet.addresses], ["REGIONAL", allowed]);
+    const rules = run.get("aws:wafv2/webAcl:WebAcl", "llmplatform-dev-edge-web-acl").inputs.rules;
+    assert.ok(rules.some((r: any) => r.name === "grafana-allowed-networks-only"));
+    assert.equal(
+      run.ofType("aws:secretsmanager/secret:Secret").filter((x) => x.name.includes("oidc")).length,
+      0,
+    );
+  });
 });
 
 describe("edge: without a domain (plain HTTP on the ALB's DNS name)", () => {
   it("serves the gateway on :80 and Grafana on :3000 of one ALB, host-less, and outputs those URLs", async () => {
-    const run = await runProgram("prod", withEdge("prod", { allowHttpWithoutTls: true }));
+    const run = await runProgram(
+      "prod",
+      withEdge("prod", {
+        allowHttpWithoutTls: true,
+        grafana: { allowedCidrs: ["198.51.100.0/24"] },
+        allowAnonymousFromAnywhere: ["gateway"],
+      }),
+    );
     assert.equal(run.error, undefined);
+    // Without TLS Grafana has a listener of its own: its allow-list is that listener's CIDRs.
+    assert.equal(
+      run.get(ING, "grafana-ingress").inputs.metadata.annotations[
+        "alb.ingress.kubernetes.io/inbound-cidrs"
+      ],
+      "198.51.100.0/24",
+    );
+    assert.equal(
+      run.get(ING, "platform-ingress").inputs.metadata.annotations[
+        "alb.ingress.kubernetes.io/inbound-cidrs"
+      ],
+      "0.0.0.0/0",
+    );
     assert.deepEqual(run.ofType("aws:acm/certificate:Certificate"), []);
     assert.deepEqual(run.ofType("aws:acm/certificateValidation:CertificateValidation"), []);
     assert.deepEqual(run.ofType("aws:route53/record:Record"), []);

@@ -89,25 +89,26 @@ describe("model autoscaling: pure parts", () => {
       assert.equal(v.securityContext[c].readOnlyRootFilesystem, true);
       assert.deepEqual(v.securityContext[c].capabilities, { drop: ["ALL"] });
     }
+    // Secrets of its own namespace only, and no `get` on every resource for custom scale targets.
     assert.equal(v.permissions.operator.restrict.secret, true);
+    assert.equal(v.rbac.enabledCustomScaledRefKinds, false);
     assert.equal(charts.keda.version, "2.20.2");
   });
 
-  it("opens only KEDA's own flows in kube-system", () => {
+  it("opens only KEDA's own flows (its namespace denies everything else)", () => {
     const byName = Object.fromEntries(
       kedaPolicies("10.0.0.0/16", "172.20.0.0/16", prometheusEndpoints().port).map((p) => [
         p.name,
         p.spec,
       ]),
     );
-    assert.deepEqual(byName["keda-default-deny"]!.policyTypes, ["Ingress", "Egress"]);
     const ports = (spec: any, dir: "ingress" | "egress") =>
       spec[dir][0].ports.map((p: any) => p.port);
-    assert.deepEqual(ports(byName["keda-allow-control-plane-to-metrics-api"], "ingress"), [6443]);
-    assert.deepEqual(ports(byName["keda-allow-control-plane-to-webhooks"], "ingress"), [9443]);
-    assert.deepEqual(ports(byName["keda-allow-metrics-api-to-operator"], "ingress"), [9666]);
-    assert.deepEqual(ports(byName["keda-allow-operator-to-prometheus"], "egress"), [9090]);
-    assert.deepEqual((byName["keda-allow-operator-to-prometheus"] as any).egress[0].to, [
+    assert.deepEqual(ports(byName["allow-control-plane-to-metrics-api"], "ingress"), [6443]);
+    assert.deepEqual(ports(byName["allow-control-plane-to-webhooks"], "ingress"), [9443]);
+    assert.deepEqual(ports(byName["allow-metrics-api-to-operator"], "ingress"), [9666]);
+    assert.deepEqual(ports(byName["allow-operator-to-prometheus"], "egress"), [9090]);
+    assert.deepEqual((byName["allow-operator-to-prometheus"] as any).egress[0].to, [
       {
         namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } },
         podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
@@ -118,15 +119,21 @@ describe("model autoscaling: pure parts", () => {
 
 for (const stack of stacks) {
   describe(`model autoscaling (${stack})`, () => {
-    it("installs the pinned KEDA chart in kube-system once the CPU nodes exist", async () => {
+    it("installs the pinned KEDA chart in its own namespace once the CPU nodes exist", async () => {
       const run = await runStack(stack);
       const release = run.get("kubernetes:helm.sh/v3:Release", "keda");
       assert.equal(release.inputs.chart, "keda");
       assert.equal(release.inputs.version, charts.keda.version);
       assert.equal(release.inputs.repositoryOpts.repo, "https://kedacore.github.io/charts");
-      assert.equal(release.inputs.namespace, "kube-system");
+      assert.equal(release.inputs.namespace, "keda");
       assert.equal(release.dependsOn.length, 1);
       assert.match(release.dependsOn[0]!, /NodeGroup::.*cpu/);
+      assert.equal(
+        run.get("kubernetes:core/v1:Namespace", "keda-namespace").inputs.metadata.labels[
+          "pod-security.kubernetes.io/enforce"
+        ],
+        "restricted",
+      );
     });
 
     it("gives each variant a ScaledObject that waits for KEDA and its Deployment, and no HPA of its own", async () => {
@@ -185,7 +192,7 @@ for (const stack of stacks) {
       assert.equal(np.metadata.namespace, "observability");
       assert.deepEqual(np.spec.ingress[0].from, [
         {
-          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "keda" } },
           podSelector: { matchLabels: { app: "keda-operator" } },
         },
       ]);

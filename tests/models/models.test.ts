@@ -14,6 +14,7 @@ import {
 } from "../../components/config/crossChecks";
 import { replicaRange, variantConfig, variantNodeGroup } from "../../components/config/models";
 import { efsStorageClassParameters } from "../../components/models/modelServing";
+import { tlsOnlyPolicy } from "../../components/models/modelCacheFileSystem";
 import { images } from "../../components/platform/versions";
 import { cloneStackConfig, fakeSecret, runProgram, runStack, stacks } from "../../verify/program";
 
@@ -274,15 +275,25 @@ for (const stack of stacks) {
       assert.equal(run.get(D, "vllm-baseline").inputs.spec.template.spec.initContainers, undefined);
     });
 
-    it("keeps the HF token a secret end to end", async () => {
+    it("keeps the HF token in Secrets Manager, synced into the Secret hf-token (key token) the servers mount", async () => {
       const run = await runStack(stack);
-      const secret = run.get(
-        "kubernetes:core/v1:Secret",
-        "llmplatform-" + stack + "-models-hf-token",
+      const name = `llmplatform-${stack}-models-hf-token`;
+      const secret = run.get("aws:secretsmanager/secretVersion:SecretVersion", name);
+      assert.deepEqual(
+        secret.secretPaths,
+        ["secretString"],
+        "the token travels as a Pulumi secret",
       );
-      assert.deepEqual(secret.secretPaths, ["stringData"], "the token travels as a Pulumi secret");
-      assert.equal(secret.inputs.stringData.token, fakeSecret("llm-platform:hfToken"));
-      assert.equal(secret.inputs.metadata.name, "hf-token");
+      assert.equal(secret.inputs.secretString, fakeSecret("llm-platform:hfToken"));
+      assert.equal(
+        run.get("aws:secretsmanager/secret:Secret", name).inputs.name,
+        `llmplatform-${stack}/llm-baseline/hf-token`,
+      );
+      const es = run.get("kubernetes:external-secrets.io/v1:ExternalSecret", name).inputs;
+      assert.deepEqual(
+        [es.metadata.namespace, es.spec.target.name, es.spec.data],
+        ["llm-baseline", "hf-token", [{ secretKey: "token", remoteRef: { key: "hf-token" } }]],
+      );
       const leaks = run.resources.filter(
         (r) =>
           r !== secret && JSON.stringify(r.inputs).includes(fakeSecret("llm-platform:hfToken")),
@@ -308,10 +319,36 @@ for (const stack of stacks) {
         "aws:ec2/securityGroup:SecurityGroup",
         `llmplatform-${stack}-models-nfs`,
       ).inputs;
+      // NFS from the nodes' security group only (the CSI node plugin mounts on the node).
       assert.deepEqual(
-        sg.ingress.map((r: any) => [r.protocol, r.fromPort, r.toPort, r.cidrBlocks]),
-        [["tcp", 2049, 2049, [parseConfig(cloneStackConfig(stack), stack).network.cidr]]],
+        sg.ingress.map((r: any) => [
+          r.protocol,
+          r.fromPort,
+          r.toPort,
+          r.cidrBlocks,
+          r.securityGroups,
+        ]),
+        [["tcp", 2049, 2049, undefined, ["sg-0cluster0000000001"]]],
       );
+      // Only TLS: without TLS everything is refused; mounts through a mount target are allowed
+      // explicitly (once a policy exists nothing is allowed implicitly, and the CSI driver's mounts
+      // are anonymous).
+      const arn = `arn:aws:mock:us-west-2:111122223333:FileSystem/llmplatform-${stack}-models`;
+      assert.deepEqual(
+        JSON.parse(
+          run.get("aws:efs/fileSystemPolicy:FileSystemPolicy", `llmplatform-${stack}-models`).inputs
+            .policy,
+        ),
+        tlsOnlyPolicy(arn),
+      );
+      assert.deepEqual(tlsOnlyPolicy(arn).Statement[0], {
+        Sid: "DenyWithoutTls",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "*",
+        Resource: arn,
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      });
       const sc = run.get(
         "kubernetes:storage.k8s.io/v1:StorageClass",
         `llmplatform-${stack}-models-efs`,

@@ -21,6 +21,7 @@ import { helmMaxHistory } from "../../components/lib/k8s/helm";
 import {
   cloneStackConfig,
   fakeSecret,
+  mockSubnetLayout,
   repoRoot,
   runProgram,
   runStack,
@@ -450,7 +451,7 @@ for (const stack of stacks) {
       assert.equal(v.ports.otlp.enabled, false, "no receiver hostPorts on the nodes");
     });
 
-    it("serves Grafana as grafana:3000 with the admin password in a Secret, never in values", async () => {
+    it("serves Grafana as grafana:3000 with its generated admin login in Secrets Manager, never in values", async () => {
       const run = await runStack(stack);
       const v = run.get(R, "grafana").inputs.values;
       assert.deepEqual([v.fullnameOverride, v.service.port], ["grafana", 3000]);
@@ -470,11 +471,32 @@ for (const stack of stacks) {
         v.datasources["datasources.yaml"].datasources[0].name,
         mimir ? "Mimir" : "Prometheus",
       );
-      const secret = run.get("kubernetes:core/v1:Secret", `${prefix}-observability-grafana-admin`);
-      assert.deepEqual(secret.secretPaths, ["stringData"]);
+      // Generated once into Secrets Manager, then owned there (rotations are not overwritten).
+      const secret = run.get(
+        "aws:secretsmanager/secretVersion:SecretVersion",
+        `${prefix}-observability-grafana-admin`,
+      );
+      assert.deepEqual(secret.secretPaths, ["secretString"]);
+      assert.deepEqual(secret.ignoreChanges, ["secretString"]);
+      assert.deepEqual(Object.keys(JSON.parse(secret.inputs.secretString)).sort(), [
+        "admin-password",
+        "admin-user",
+      ]);
+      const es = run.get(
+        "kubernetes:external-secrets.io/v1:ExternalSecret",
+        `${prefix}-observability-grafana-admin`,
+      );
+      assert.deepEqual(
+        [es.inputs.metadata.namespace, es.inputs.spec.target.name],
+        ["observability", "grafana-admin"],
+      );
+      assert.ok(run.get(R, "grafana").dependsOn.includes(`${es.type}::${es.name}`));
+      assert.equal(run.outputs.grafanaAdminSecret, `${prefix}/observability/grafana-admin`);
       assert.ok(
         !JSON.stringify(run.ofType(R).map((r) => r.inputs)).includes("mock-generated-password"),
       );
+      // No sidecars: Grafana never calls the Kubernetes API, so it gets no token and no role.
+      assert.deepEqual([v.automountServiceAccountToken, v.rbac], [false, { create: false }]);
     });
 
     it("scrapes the services, the model servers and DCGM through PodMonitors, and loads the alert rules", async () => {
@@ -535,19 +557,39 @@ for (const stack of stacks) {
         .sort();
       assert.deepEqual(names, [
         "allow-alb-to-grafana-3000",
+        // The admission webhooks, each only on its pods and port; Mimir's where it runs.
+        ...(mimir ? ["allow-control-plane-to-mimir-rollout-operator-webhook-8443"] : []),
+        "allow-control-plane-to-prometheus-operator-webhook-10250",
         "allow-dns-to-kube-dns",
         "allow-https-to-aws-and-webhooks",
-        // The model autoscaler (KEDA, kube-system) queries Prometheus.
+        // The model autoscaler (KEDA, its own namespace) queries Prometheus.
         "allow-keda-operator-to-prometheus-9090",
         "allow-kube-apiserver",
         "allow-otlp-from-all-namespaces",
         "allow-otlp-to-otel-collector",
         "allow-prometheus-scrape-anywhere",
         "allow-prometheus-scrape-dcgm-9400",
-        "allow-webhooks-from-control-plane",
         "allow-within-observability",
         "default-deny-all",
       ]);
+    });
+
+    it("admits Grafana's load balancer traffic from the public subnets only, and webhook calls on the operator's port only", async () => {
+      const run = await runStack(stack);
+      const np = (n: string) =>
+        run.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", `observability-${n}`).inputs.spec;
+      const publicSubnets = mockSubnetLayout(run.ofType("awsx:ec2:Vpc")[0]!.inputs as any).public;
+      assert.deepEqual(np("allow-alb-to-grafana-3000").ingress, [
+        {
+          from: publicSubnets.map((cidr) => ({ ipBlock: { cidr } })),
+          ports: [{ protocol: "TCP", port: 3000 }],
+        },
+      ]);
+      const webhook = np("allow-control-plane-to-prometheus-operator-webhook-10250");
+      assert.deepEqual(webhook.podSelector, {
+        matchLabels: { app: "kube-prometheus-stack-operator", release: "kube-prometheus-stack" },
+      });
+      assert.deepEqual(webhook.ingress[0].ports, [{ protocol: "TCP", port: 10250 }]);
     });
   });
 }
@@ -559,10 +601,20 @@ describe("observability: alert webhook", () => {
     const run = await runProgram("prod", raw);
     assert.equal(run.error, undefined);
     const secret = run.get(
-      "kubernetes:core/v1:Secret",
+      "aws:secretsmanager/secretVersion:SecretVersion",
       "llmplatform-prod-observability-alert-webhook",
     );
-    assert.deepEqual(secret.secretPaths, ["stringData"]);
+    assert.deepEqual(secret.secretPaths, ["secretString"]);
+    // Written from config (a rotation is `pulumi config set --secret` + up, or a put in Secrets
+    // Manager); ESO makes the Secret Alertmanager mounts.
+    assert.deepEqual(secret.ignoreChanges, []);
+    assert.deepEqual(
+      run.get(
+        "kubernetes:external-secrets.io/v1:ExternalSecret",
+        "llmplatform-prod-observability-alert-webhook",
+      ).inputs.spec.data,
+      [{ secretKey: "url", remoteRef: { key: "alertmanager-webhook" } }],
+    );
     const v = run.get(R, "kube-prometheus-stack").inputs.values;
     assert.deepEqual(v.alertmanager.alertmanagerSpec.secrets, ["alertmanager-webhook"]);
     assert.deepEqual(v.alertmanager.config.receivers[1], {

@@ -638,6 +638,13 @@ async function renderPlatform(
       { provider },
     );
     const lbc = new pulumi.ComponentResource("test:index:Controller", "lbc");
+    const secrets = {
+      namePrefix: "llm-dev",
+      kmsKeyArn: "arn:aws:kms:us-west-2:111122223333:key/test",
+      refreshInterval: "1h",
+      recoveryWindowDays: 0,
+      ready: [lbc],
+    };
     const ctx = {
       stack,
       clusterName: "llm-dev",
@@ -645,6 +652,7 @@ async function renderPlatform(
       region: "us-west-2",
       vpcCidr: "10.0.0.0/16",
       serviceCidr: "172.20.0.0/16",
+      loadBalancerCidrs: ["10.0.32.0/22"],
       partition: "aws",
       accountId: "111122223333",
       oidc: { providerArn: testOidcProviderArn, issuer: testOidcIssuer },
@@ -658,6 +666,7 @@ async function renderPlatform(
         namespaces: ns.names,
         loadBalancerController: lbc,
         registry: reg,
+        secrets,
       },
       { providers: { kubernetes: provider } },
     );
@@ -669,6 +678,7 @@ async function renderPlatform(
         ...(adapters ? { adapterBucket: services.buckets[adapters.bucket]! } : {}),
         autoscaler: { release: lbc, prometheusUrl: "http://prometheus:9090" },
         vpcId: "vpc-1",
+        nodeSecurityGroupId: "sg-1",
         privateSubnetIds: ["subnet-1", "subnet-2"],
         availabilityZones: 2,
         models: modelsConfig,
@@ -676,6 +686,7 @@ async function renderPlatform(
         namespace: ns.names["llm-baseline"],
         efsDriver: lbc,
         registry: reg,
+        secrets,
       },
       { providers: { kubernetes: provider } },
     );

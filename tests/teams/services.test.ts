@@ -3,11 +3,13 @@ import { configHash, hpaSpec } from "../../components/teams/microservice";
 import { modelCallers, registry, routedServices } from "../../components/platform/registry";
 import { type Registry } from "../../components/platform/designs";
 import { modelRoutes, routeTable } from "../../components/teams/platformServices";
+import { gatewayKeyFiles } from "../../components/teams/gatewaySecrets";
 import { parseConfig, type PlatformConfig } from "../../components/config/platformConfig";
 import type { ModelsConfig, ModelVariantConfig } from "../../components/config/models";
 import type { GatewayRoutes } from "../../components/config/teams";
 import {
   cloneStackConfig,
+  mockSubnetLayout,
   runStack,
   stackConfig,
   stacks,
@@ -383,8 +385,25 @@ for (const stack of stacks) {
           capabilities: { drop: ["ALL"] },
           seccompProfile: { type: "RuntimeDefault" },
         });
-        assert.deepEqual(c.volumeMounts, [{ name: "tmp", mountPath: "/tmp" }]);
-        assert.deepEqual(pod.volumes, [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }]);
+        // The gateway also mounts its key material (gatewayKeyFiles), read-only, whole directories.
+        const keys =
+          dep.name === "gateway"
+            ? [
+                { name: "api-keys", secret: "api-key", path: gatewayKeyFiles.apiKeys.mountPath },
+                { name: "jwt", secret: "jwt-secret", path: gatewayKeyFiles.jwt.mountPath },
+              ]
+            : [];
+        assert.deepEqual(c.volumeMounts, [
+          { name: "tmp", mountPath: "/tmp" },
+          ...keys.map((k) => ({ name: k.name, mountPath: k.path, readOnly: true })),
+        ]);
+        assert.deepEqual(pod.volumes, [
+          { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+          ...keys.map((k) => ({
+            name: k.name,
+            secret: { secretName: k.secret, defaultMode: 0o440 },
+          })),
+        ]);
         assert.deepEqual(c.lifecycle, { preStop: { sleep: { seconds: 5 } } });
       }
     });
@@ -542,6 +561,9 @@ for (const stack of stacks) {
         OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
         OTEL_SERVICE_NAME: "gateway",
         OTEL_RESOURCE_ATTRIBUTES: `deployment.environment=${stack},service.namespace=platform`,
+        // Where its API keys and JWT signing key are mounted (files, never values).
+        API_KEYS_DIR: "/var/run/secrets/llm-platform/api-keys",
+        JWT_SIGNING_KEY_FILE: "/var/run/secrets/llm-platform/jwt/signing-key",
         // <KEY>_SERVICE_URL for every team API it routes to.
         ...Object.fromEntries(
           routedServices(registry).map(([api, d]) => [
@@ -664,7 +686,15 @@ for (const stack of stacks) {
       assert.deepEqual(alb.spec, {
         podSelector: { matchLabels: { app: "gateway" } },
         policyTypes: ["Ingress"],
-        ingress: [{ from: [{ ipBlock: { cidr: vpc } }], ports: [{ protocol: "TCP", port: 8000 }] }],
+        // The load balancer's ENIs sit in the public subnets; pods (private subnets) are not admitted.
+        ingress: [
+          {
+            from: mockSubnetLayout(run.ofType("awsx:ec2:Vpc")[0]!.inputs as any).public.map(
+              (cidr) => ({ ipBlock: { cidr } }),
+            ),
+            ports: [{ protocol: "TCP", port: 8000 }],
+          },
+        ],
       });
       const egress = run.get(NP, "gateway-allow-gateway-to-team-apis-8000").inputs.spec;
       assert.deepEqual(

@@ -57,7 +57,7 @@ const app = (namespace: string, name: string): PodSet => ({
 /** The flows every stack needs, from the registry and the chart contract. */
 function requiredFlows(model: ClusterModel): Flow[] {
   const ep = chartEndpoints;
-  const alb = { ip: model.vpcAddress, name: "ALB (VPC)" };
+  const alb = { ip: model.loadBalancerAddress, name: "ALB (public subnet)" };
   const services = serviceNames.map((s) => app(serviceDesign[s].namespace, s));
   const flows: Flow[] = [
     ...services.map((from, i) => ({
@@ -257,6 +257,60 @@ export function checkFlows(
           f.add(
             flow.name,
             `${"pod" in s ? s.pod.owner : s.name} -> ${"pod" in d ? d.pod.owner : d.name}:${port}: ${why}`,
+          );
+      }
+    }
+  }
+  return f.out;
+}
+
+/** A destination only the load balancer may reach, and who else may (from other namespaces). */
+interface LoadBalancerBackend {
+  readonly name: string;
+  readonly to: PodSet;
+  readonly port: number;
+  /** Pods of other namespaces that may still connect, and why. */
+  readonly except?: { readonly pods: PodSet; readonly why: string };
+}
+
+/** The ALB's backends: the gateway and Grafana (registry and chart contract). */
+function loadBalancerBackends(): LoadBalancerBackend[] {
+  return [
+    {
+      name: "gateway",
+      to: app(serviceDesign.gateway.namespace, "gateway"),
+      port: servicePort,
+      except: {
+        pods: endpoint(chartEndpoints.prometheus),
+        why: "Prometheus scrapes /metrics on the service port",
+      },
+    },
+    { name: "grafana", to: endpoint(chartEndpoints.grafana), port: chartEndpoints.grafana.port },
+  ];
+}
+
+/**
+ * The load balancer's backends are reached through the load balancer only: no pod of another
+ * namespace connects to them directly (which would skip the WAF and the ALB's authentication), save
+ * the listed exceptions. Pod IPs are VPC addresses, so a rule admitting the VPC would fail this.
+ */
+export function checkLoadBalancerOnly(
+  model: ClusterModel,
+  pods: readonly PodInstance[],
+  backends = loadBalancerBackends(),
+): Finding[] {
+  const f = findings("load-balancer-only");
+  for (const b of backends) {
+    const targets = podsOf(pods, b.to);
+    if (targets.length === 0) continue;
+    const excepted = b.except ? podsOf(pods, b.except.pods) : [];
+    for (const src of pods) {
+      if (src.namespace === b.to.namespace || excepted.includes(src)) continue;
+      for (const dst of targets) {
+        if (!denied(model, { pod: src }, { pod: dst }, b.port))
+          f.add(
+            `${b.name}:${b.port}`,
+            `${src.owner} reaches ${dst.owner} without the load balancer`,
           );
       }
     }

@@ -2,7 +2,7 @@
 import { podInstances, ref, type ClusterModel } from "../model";
 import { validateManifest } from "../schema";
 import { checkAddresses } from "./addresses";
-import { checkFlows } from "./flows";
+import { checkFlows, checkLoadBalancerOnly } from "./flows";
 import { checkMonitors } from "./monitors";
 import { checkPolicySelectors } from "./networkPolicies";
 import { checkPodSecurity } from "./podSecurity";
@@ -22,6 +22,7 @@ export function checkCluster(model: ClusterModel): Finding[] {
     ...checkAddresses(model, pods),
     ...checkPolicySelectors(model, pods),
     ...checkFlows(model, pods),
+    ...checkLoadBalancerOnly(model, pods),
     ...checkMonitors(model, pods),
     ...checkPodSecurity(model, specified),
     ...checkQuotas(model, specified),

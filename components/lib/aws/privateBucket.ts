@@ -10,7 +10,38 @@ export interface PrivateBucketArgs {
   /** SSE-KMS with the AWS-managed key (default), or SSE-S3 where a writer supports only that (ALB logs). */
   readonly encryption?: "aws:kms" | "AES256";
   /** Extra bucket policy statements (e.g. a log-delivery grant), given the bucket ARN. Default none. */
-  readonly statements?: (bucketArn: pulumi.Output<string>) => pulumi.Input<PolicyStatement[]>;
+  readonly statements?: (bucketArn: pulumi.Input<string>) => pulumi.Input<PolicyStatement[]>;
+  /** S3 server access logs into this bucket, under `<bucket name>/`. Default none. */
+  readonly accessLogs?: BucketAccessLogTarget;
+}
+
+/** Where S3 server access logs go: a log bucket that grants the logging service (see statement). */
+export interface BucketAccessLogTarget {
+  readonly bucket: pulumi.Input<string>;
+}
+
+/**
+ * The log bucket's grant to S3 server access logging (AWS S3 user guide, "Enabling Amazon S3 server
+ * access logging"): the logging service may put objects, only for source buckets of this account
+ * whose names start with `sourcePrefix`.
+ */
+export function accessLogDeliveryStatement(
+  logBucketArn: string,
+  partition: string,
+  accountId: string,
+  sourcePrefix: string,
+): PolicyStatement {
+  return {
+    Sid: "S3ServerAccessLogDelivery",
+    Effect: "Allow",
+    Principal: { Service: "logging.s3.amazonaws.com" },
+    Action: "s3:PutObject",
+    Resource: `${logBucketArn}/*`,
+    Condition: {
+      ArnLike: { "aws:SourceArn": `arn:${partition}:s3:::${sourcePrefix}*` },
+      StringEquals: { "aws:SourceAccount": accountId },
+    },
+  };
 }
 
 /** Bucket policy: the extra grants, plus a refusal of any request not made over TLS. */
@@ -74,6 +105,20 @@ export class PrivateBucket extends pulumi.ComponentResource {
       // S3 rejects concurrent bucket-level changes (OperationAborted): apply the policy last.
       { parent: this, dependsOn: locks },
     );
+
+    if (args.accessLogs) {
+      new aws.s3.BucketLogging(
+        name,
+        {
+          bucket: bucket.id,
+          targetBucket: args.accessLogs.bucket,
+          targetPrefix: pulumi.interpolate`${bucket.bucket}/`,
+          // Date-partitioned keys, so Athena (or a lifecycle rule) can read one day at a time.
+          targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: "EventTime" } },
+        },
+        { parent: this, dependsOn: locks },
+      );
+    }
 
     this.bucketName = bucket.bucket;
     this.arn = bucket.arn;

@@ -5,7 +5,7 @@
  * pod's own node IP (aws-network-policy-agent PR #65, in every VPC CNI since v1.15.1).
  */
 import * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { partOf, servicePort } from "../../platform/registry";
 import { otelCollector, prometheusPodLabels } from "../../platform/chartContracts";
 
@@ -51,15 +51,44 @@ export function allowDnsEgress(
   };
 }
 
+/**
+ * The Kubernetes API from the selected pods: the control plane's ENIs in the VPC and the `kubernetes`
+ * Service's ClusterIP, on 443.
+ */
+export function allowKubeApiserverEgress(
+  name: string,
+  podSelector: k8s.types.input.meta.v1.LabelSelector,
+  vpcCidr: string,
+  serviceCidr: string,
+): NetworkPolicyDef {
+  return {
+    name,
+    spec: {
+      podSelector,
+      policyTypes: ["Egress"],
+      egress: [
+        {
+          to: [{ ipBlock: { cidr: vpcCidr } }, { ipBlock: { cidr: serviceCidr } }],
+          ports: tcp(443),
+        },
+      ],
+    },
+  };
+}
+
 /** The policies every namespace gets. */
 export function namespaceBaselinePolicies(opts: {
   servesHttp: boolean;
   hostsOtelCollector: boolean;
+  /** Its pods send OTLP to the collector. Default true. */
+  exportsOtlp?: boolean;
 }): NetworkPolicyDef[] {
   const policies: NetworkPolicyDef[] = [
     { name: "default-deny-all", spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
     allowDnsEgress("allow-dns-to-kube-dns", {}),
-    {
+  ];
+  if (opts.exportsOtlp ?? true) {
+    policies.push({
       name: "allow-otlp-to-otel-collector",
       spec: {
         podSelector: {},
@@ -71,8 +100,8 @@ export function namespaceBaselinePolicies(opts: {
           },
         ],
       },
-    },
-  ];
+    });
+  }
   if (opts.servesHttp) {
     policies.push({
       name: `allow-prometheus-scrape-${servicePort}`,
@@ -98,14 +127,28 @@ export function namespaceBaselinePolicies(opts: {
   return policies;
 }
 
-/** The ALB (target type ip) reaches the gateway pods directly from its ENIs inside the VPC. */
-export function allowLoadBalancerTo(app: string, vpcCidr: string): NetworkPolicyDef {
+/** Peers: one ipBlock per CIDR (the list may be an Output, e.g. subnet CIDRs read from AWS). */
+export function ipBlocks(cidrs: pulumi.Input<string[]>): pulumi.Output<Peer[]> {
+  return pulumi.output(cidrs).apply((cs) => cs.map((cidr) => ({ ipBlock: { cidr } })));
+}
+
+/**
+ * The ALB (target type ip) reaches the selected pods directly from its ENIs, which sit in the public
+ * subnets (`loadBalancerCidrs`). Pods live in the private subnets (VPC CNI), so a pod anywhere in the
+ * cluster cannot use this rule to bypass the load balancer (its WAF and authentication).
+ */
+export function allowLoadBalancerTo(
+  podLabels: Record<string, string>,
+  port: number,
+  loadBalancerCidrs: pulumi.Input<string[]>,
+  name = `allow-alb-to-${podLabels.app ?? Object.values(podLabels).join("-")}-${port}`,
+): NetworkPolicyDef {
   return {
-    name: `allow-alb-to-${app}-${servicePort}`,
+    name,
     spec: {
-      podSelector: { matchLabels: { app } },
+      podSelector: { matchLabels: podLabels },
       policyTypes: ["Ingress"],
-      ingress: [{ from: [{ ipBlock: { cidr: vpcCidr } }], ports: tcp(servicePort) }],
+      ingress: [{ from: ipBlocks(loadBalancerCidrs), ports: tcp(port) }],
     },
   };
 }
