@@ -647,6 +647,7 @@ async function renderPlatform(
       serviceCidr: "172.20.0.0/16",
       partition: "aws",
       accountId: "111122223333",
+      destroyDeletesData: false,
       oidc: { providerArn: testOidcProviderArn, issuer: testOidcIssuer },
     };
     const services = new PlatformServices(
