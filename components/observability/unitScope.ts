@@ -43,7 +43,12 @@ export function release(
 /** An S3-backed store: its private buckets and an IRSA role (for SA `component`) owning them. */
 export function s3Store(scope: UnitScope, component: string, buckets: string[]) {
   const made = buckets.map(
-    (b) => new PrivateBucket(`${scope.ctx.clusterName}-${b}`, {}, { parent: scope.parent }),
+    (b) =>
+      new PrivateBucket(
+        `${scope.ctx.clusterName}-${b}`,
+        { forceDestroy: scope.ctx.destroyDeletesData },
+        { parent: scope.parent },
+      ),
   );
   const role = new IrsaRole(
     `${scope.name}-${component}`,

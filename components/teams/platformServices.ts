@@ -220,7 +220,11 @@ function serviceBuckets(
   const buckets: Record<string, ServiceBucket> = {};
   for (const d of Object.values(reg.services)) {
     if (!d.bucket) continue;
-    const b = new PrivateBucket(`${ctx.namePrefix}-${d.bucket.name}`, {}, { parent });
+    const b = new PrivateBucket(
+      `${ctx.namePrefix}-${d.bucket.name}`,
+      { forceDestroy: ctx.destroyDeletesData },
+      { parent },
+    );
     buckets[d.bucket.name] = { name: b.bucketName, arn: b.arn };
   }
   return buckets;
@@ -268,6 +272,8 @@ function serviceRepository(
       imageTagMutability: immutableTags ? "IMMUTABLE" : "MUTABLE",
       imageScanningConfiguration: { scanOnPush: true },
       encryptionConfigurations: [{ encryptionType: "KMS" }],
+      // Images are rebuilt from source: where the stack says so, destroy deletes them with it.
+      forceDelete: ctx.destroyDeletesData,
     },
     { parent },
   );
