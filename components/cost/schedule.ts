@@ -2,8 +2,8 @@
  * How many hours a month a cron-scheduled window is open (KEDA's cron scaler: `start` opens it, `end`
  * closes it), so the estimate can count the GPU nodes a working-hours window holds at "idle". Pure.
  *
- * Method: walk one common (non-leap) year minute by minute, open at every `start` match, close at every
- * `end` match, and average the open minutes over 12 months. The window's time zone shifts it but does
+ * Method: over one common (non-leap) year, open the window at every minute `start` fires and close it
+ * at every minute `end` fires, and average the open minutes over 12 months. The window's time zone shifts it but does
  * not change its length (a daylight-saving change moves one hour twice a year: ignored).
  */
 
@@ -15,19 +15,6 @@ const calendar = Array.from({ length: 365 }, (_, day) => {
   const t = new Date(Date.UTC(2027, 0, 1 + day));
   return { month: t.getUTCMonth() + 1, date: t.getUTCDate(), weekday: t.getUTCDay() };
 });
-
-/** A minute of the simulated year, as cron sees it. */
-interface Minute {
-  readonly minute: number;
-  readonly hour: number;
-  readonly month: number;
-  readonly date: number;
-  readonly weekday: number;
-}
-
-function minuteOfYear(i: number): Minute {
-  return { minute: i % 60, hour: Math.floor(i / 60) % 24, ...calendar[Math.floor(i / 1440)]! };
-}
 
 const dayNames = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 const monthNames = [
@@ -71,53 +58,59 @@ function field(text: string, min: number, max: number, names: string[] = []): Se
   return out;
 }
 
-/** A parsed five-field cron schedule: does it fire at this minute? */
-function cron(expression: string): (t: Minute) => boolean {
+/** The minutes of the simulated year at which a five-field cron schedule fires. */
+function firings(expression: string): number[] {
   const parts = expression.trim().split(/\s+/);
   if (parts.length !== 5)
     throw new Error(`expected a five-field cron schedule, got "${expression}"`);
   const [m, h, dom, mon, dow] = parts as [string, string, string, string, string];
-  const minutes = field(m, 0, 59);
-  const hours = field(h, 0, 23);
+  const minutes = [...field(m, 0, 59)];
+  const hours = [...field(h, 0, 23)];
   const days = field(dom, 1, 31);
   const months = field(mon, 1, 12, monthNames);
   // 0 and 7 are both Sunday.
   const weekdays = new Set([...field(dow, 0, 6, dayNames)].map((d) => d % 7));
   // Standard cron: when both day fields are restricted, either may match.
   const eitherDay = dom !== "*" && dow !== "*";
-  return (t) => {
-    if (!minutes.has(t.minute) || !hours.has(t.hour) || !months.has(t.month)) return false;
-    const d = days.has(t.date);
-    const w = weekdays.has(t.weekday);
-    return eitherDay ? d || w : d && w;
-  };
+  const out: number[] = [];
+  calendar.forEach((day, i) => {
+    if (!months.has(day.month)) return;
+    const d = days.has(day.date);
+    const w = weekdays.has(day.weekday);
+    if (!(eitherDay ? d || w : d && w)) return;
+    for (const hour of hours) for (const minute of minutes) out.push(i * 1440 + hour * 60 + minute);
+  });
+  return out.sort((a, b) => a - b);
 }
 
 /**
- * The minutes of the simulated year during which a window is open (1) or closed (0). The year is
- * walked twice so a window still open at New Year's Eve starts the counted year open.
+ * The minutes of the simulated year during which a window is open (1) or closed (0): open from each
+ * `start` firing, closed from each `end` firing (an end and a start in the same minute: open).
+ * A window still open on New Year's Eve starts the year open (every year is the same).
  */
 export function openMinutes(start: string, end: string): Uint8Array {
   const key = `${start}|${end}`;
   const known = walked.get(key);
   if (known) return known;
-  const opens = cron(start);
-  const closes = cron(end);
+  const events = [
+    ...firings(end).map((at) => ({ at, open: 0 })),
+    ...firings(start).map((at) => ({ at, open: 1 })),
+  ].sort((a, b) => a.at - b.at || a.open - b.open);
   const open = new Uint8Array(yearMinutes);
-  let state = 0;
-  for (let pass = 0; pass < 2; pass++) {
-    for (let i = 0; i < yearMinutes; i++) {
-      const t = minuteOfYear(i);
-      if (closes(t)) state = 0;
-      if (opens(t)) state = 1;
-      if (pass === 1) open[i] = state;
-    }
+  // The state at New Year: what the last event of the (identical) previous year left.
+  let state = events.length ? events[events.length - 1]!.open : 0;
+  let from = 0;
+  for (const e of events) {
+    open.fill(state, from, e.at);
+    state = e.open;
+    from = e.at;
   }
+  open.fill(state, from, yearMinutes);
   walked.set(key, open);
   return open;
 }
 
-/** Windows already walked (each walk is ~0.1 s; stacks repeat the same working hours). */
+/** Windows already walked (stacks repeat the same working hours). */
 const walked = new Map<string, Uint8Array>();
 
 /** A node group with replicas that run only inside scheduled windows (one model per node). */

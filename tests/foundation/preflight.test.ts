@@ -165,10 +165,17 @@ describe("preflight: the program under a mocked account", () => {
     );
   });
 
-  it("deploys with a warning when the GPU quota holds one node but not the group's maxSize", async () => {
+  it("deploys with a warning when the GPU quota holds one node but not maxSize; a switched-off check reads nothing", async () => {
     const group = dev().nodeGroups.gpu[0]!;
     const vcpu = instanceShapes[group.instanceTypes[0]!]!.vcpu;
-    const run = await runProgram("dev", undefined, { serviceQuotas: { [gpuQuota]: vcpu } });
+    // The offerings check is off, so a type the region lacks and a refused ec2 read pass unnoticed.
+    const raw = cloneStackConfig("dev") as Record<string, any>;
+    raw["llm-platform:nodeGroups"].preflight = { instanceTypeOfferings: false };
+    const run = await runProgram("dev", raw, {
+      serviceQuotas: { [gpuQuota]: vcpu },
+      notOffered: group.instanceTypes,
+      denied: ["ec2"],
+    });
     assert.equal(run.error, undefined);
     const warnings = run.warnings.filter((w) => w.startsWith("preflight: "));
     assert.equal(warnings.length, 1);
@@ -187,23 +194,27 @@ describe("preflight: the program under a mocked account", () => {
     });
   }
 
-  it("explains a refused read (no permission) and how to skip the check; a switched-off check reads nothing", async () => {
+  it("explains a refused read (no permission) and how to skip the check", async () => {
     const denied = await runProgram("dev", undefined, { denied: ["servicequotas", "ec2"] });
     assert.match(
       denied.error?.message ?? "",
       /could not read the EC2 vCPU Service Quotas \(.*AccessDeniedException.*\); grant servicequotas:GetServiceQuota and servicequotas:GetAWSDefaultServiceQuota .* or set llm-platform:nodeGroups\.preflight\.serviceQuotas false/,
     );
     assert.match(denied.error!.message, /grant ec2:DescribeInstanceTypeOfferings/);
+    // With the quota check off, a 0 quota and a refused quota read go unnoticed.
     const raw = cloneStackConfig("dev") as Record<string, any>;
-    raw["llm-platform:nodeGroups"].preflight = {
-      serviceQuotas: false,
-      instanceTypeOfferings: false,
-    };
+    raw["llm-platform:nodeGroups"].preflight = { serviceQuotas: false };
+    const type = dev().nodeGroups.gpu[0]!.instanceTypes[0]!;
     const off = await runProgram("dev", raw, {
-      denied: ["servicequotas", "ec2"],
+      denied: ["servicequotas"],
       serviceQuotas: { [gpuQuota]: 0 },
+      notOffered: [type],
     });
-    assert.equal(off.error, undefined);
+    assert.match(
+      off.error?.message ?? "",
+      /^Preflight found 1 problem before anything was created:/,
+    );
+    assert.ok(off.error!.message.includes(`${type} is not offered`));
   });
 
   it("stops a preview in a region that does not offer a group's instance type", async () => {
