@@ -154,6 +154,8 @@ export function quotaFindings(
 /**
  * Errors for node groups with instance types the region does not offer (EC2 DescribeInstanceTypeOfferings
  * is the maintained source: no offline table tracks per-region availability), naming what to remove.
+ * `specs` in `nodeGroupSpecs` order (CPU first, then the GPU groups as configured), so each error can
+ * name its config key.
  */
 export function offeringFindings(
   specs: readonly NodeGroupSpec[],
