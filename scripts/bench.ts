@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the speed budget. Per stack, the resource count and the whole-program run time under
  * the offline runtime (median of 5 runs after a warm-up); then `npm test` as a whole (transpile, then
- * mocha beside the strict type-check: verify/test.mjs). Targets on a 2-core machine: program run
+ * mocha beside the strict type-check and the type-aware lint: verify/test.mjs). Targets on a 2-core machine: program run
  * <= 2 s per stack, `npm test` <= 30 s warm.
  */
 import { execFileSync } from "node:child_process";
