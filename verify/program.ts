@@ -15,6 +15,7 @@ import {
 } from "../components/config/platformConfig";
 import * as yaml from "js-yaml";
 import * as fs from "node:fs";
+import * as nodeModule from "node:module";
 import * as path from "node:path";
 
 /** The repository root (tests run from bin/tests). */
@@ -370,8 +371,26 @@ export async function runProgram(
   raw?: RawConfig,
   account: MockAccount = {},
 ): Promise<StackRun> {
-  const [run, warnings] = await collectingWarnings(() => runProgramOnce(stack, raw, account));
+  const [run, warnings] = await withoutSourceMaps(() =>
+    collectingWarnings(() => runProgramOnce(stack, raw, account)),
+  );
   return { ...run, warnings };
+}
+
+/**
+ * Runs `during` with source-mapped stack traces off. Pulumi records every resource's call stack
+ * (`new Error().stack`, no depth limit) and mocha runs with `--enable-source-maps`, which maps every
+ * frame of every such stack: a quarter of the suite's time. A test's own failure, outside the run,
+ * still reports TypeScript lines; an error the program throws is reported by its message.
+ */
+async function withoutSourceMaps<T>(during: () => Promise<T>): Promise<T> {
+  const before = nodeModule.getSourceMapsSupport();
+  nodeModule.setSourceMapsSupport(false);
+  try {
+    return await during();
+  } finally {
+    nodeModule.setSourceMapsSupport(before.enabled, before);
+  }
 }
 
 async function runProgramOnce(
