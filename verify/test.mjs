@@ -1,13 +1,13 @@
 // `npm test`: the strict type-check, the type-aware lint and the tests, side by side on two cores.
 //
-// 1. Every TypeScript file of tsconfig.json is transpiled into bin/ on its own (tsconfig sets
-//    isolatedModules, so tsc rejects anything a file-by-file transpile would get wrong; the output is
-//    tsc's, byte for byte). That takes seconds: no type information, no dependency .d.ts loaded.
-// 2. mocha runs the compiled tests in a child process, while this process builds the TypeScript
-//    program once and uses it twice: tsc's diagnostics (what `tsc --noEmit` reports) and ESLint with
-//    its type-aware rules (`parserOptions.programs`), which then reuse the types the type-check
-//    computed instead of building a second program. That sharing is what keeps `.ci/run` near a
-//    minute on two cores.
+// - A child process transpiles every TypeScript file of tsconfig.json into bin/ on its own (tsconfig
+//   sets isolatedModules, so tsc rejects anything a file-by-file transpile would get wrong; the output
+//   is tsc's, byte for byte: seconds, no type information, no dependency .d.ts loaded), then runs mocha
+//   over the compiled tests.
+// - Meanwhile this process builds the TypeScript program once and uses it twice: tsc's diagnostics
+//   (what `tsc --noEmit` reports) and ESLint with its type-aware rules (`parserOptions.programs`),
+//   which reuse the types the type-check computed instead of building a second program. That sharing
+//   is what keeps `.ci/run` near a minute on two cores.
 // Fails when any of the three fails; the type-check and lint reports follow mocha's.
 // Plain JavaScript: it runs before anything is compiled. `npm test -- <mocha args>` passes them on.
 import { spawn } from "node:child_process";
@@ -97,8 +97,24 @@ async function typeCheckAndLint({ fileNames, options }) {
 }
 
 const config = projectConfig();
-transpile(config);
-const tests = run(path.join(root, "node_modules", ".bin", "mocha"), process.argv.slice(2));
+if (process.env.LLM_PLATFORM_TEST_PART === "tests") {
+  // The child: transpile, then mocha.
+  transpile(config);
+  process.exit(await run(path.join(root, "node_modules", ".bin", "mocha"), process.argv.slice(2)));
+}
+// The parent: the tests in a child process (this script again), the checks here, at the same time.
+const tests = new Promise((resolve) => {
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    {
+      cwd: root,
+      stdio: "inherit",
+      env: { ...process.env, LLM_PLATFORM_TEST_PART: "tests" },
+    },
+  );
+  child.on("close", (code) => resolve(code ?? 1));
+});
 const checks = await typeCheckAndLint(config);
 const testsCode = await tests;
 process.stdout.write(checks.report);
