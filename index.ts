@@ -10,6 +10,7 @@ import { BucketAccessLogs } from "./components/foundation/bucketAccessLogs";
 import { Cluster } from "./components/foundation/cluster";
 import { Network } from "./components/foundation/network";
 import { NodeGroups } from "./components/foundation/nodeGroups";
+import { nodeGroupSpecs, runPreflight } from "./components/foundation/preflight";
 import { loadConfig } from "./components/config/platformConfig";
 import type { AwsContext, PlatformContext } from "./components/platform/context";
 import { Namespaces } from "./components/teams/namespaces";
@@ -25,7 +26,7 @@ import { serviceCidr } from "./components/foundation/cluster";
 import { adapterServing } from "./components/platform/registry";
 import { PlatformServices } from "./components/teams/platformServices";
 
-export = () => {
+export = async () => {
   // Invalid config throws here, before any resource is registered.
   const config = loadConfig();
   const name = config.namePrefix;
@@ -36,6 +37,17 @@ export = () => {
     defaultTags: { tags: { ...config.tags } },
   });
   const opts = { providers: { aws: awsProvider } };
+
+  // Before anything that costs money: the region offers the node groups' instance types and the
+  // account's vCPU quotas hold them, or the preview stops here naming the fix.
+  await runPreflight(
+    {
+      region: config.region,
+      specs: nodeGroupSpecs(config.nodeGroups),
+      checks: config.nodeGroups.preflight,
+    },
+    awsProvider,
+  );
   const partition = aws.getPartitionOutput({}, { provider: awsProvider }).partition;
   const accountId = aws.getCallerIdentityOutput({}, { provider: awsProvider }).accountId;
 
@@ -50,6 +62,7 @@ export = () => {
     region: config.region,
     partition,
     accountId,
+    destroyDeletesData: config.destroyDeletesData,
   };
 
   const network = new Network(name, { ctx: awsCtx, network: config.network }, opts);

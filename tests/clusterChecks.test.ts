@@ -11,6 +11,7 @@ import { checkPolicySelectors, denied, inCidr } from "../verify/checks/networkPo
 import { restrictedViolations } from "../verify/checks/podSecurity";
 import { checkQuotas, effectiveResources, parseQuantity } from "../verify/checks/quota";
 import { checkReferences } from "../verify/checks/references";
+import { checkTeardown } from "../verify/checks/teardown";
 import {
   objectsModel,
   podInstances,
@@ -559,5 +560,59 @@ describe("cluster checks: the load balancer's backends", () => {
     assert.deepEqual(run([{ ipBlock: { cidr: vpc } }]), [
       "Deployment quant/quant-api reaches Deployment platform/gateway without the load balancer",
     ]);
+  });
+});
+
+describe("cluster checks: teardown", () => {
+  const claimTemplate = [{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"] } }];
+  const statefulSet = (name: string, policy?: object): KObject => ({
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata: { name, namespace: "o" },
+    spec: {
+      volumeClaimTemplates: claimTemplate,
+      ...(policy ? { persistentVolumeClaimRetentionPolicy: policy } : {}),
+    },
+  });
+  const prometheus = (policy?: object): KObject => ({
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "Prometheus",
+    metadata: { name: "p", namespace: "o" },
+    spec: {
+      storage: { volumeClaimTemplate: { spec: {} } },
+      ...(policy ? { persistentVolumeClaimRetentionPolicy: policy } : {}),
+    },
+  });
+  const kept: KObject = {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: { name: "keep", namespace: "o", annotations: { "helm.sh/resource-policy": "keep" } },
+  };
+  const charted = (objects: KObject[]): ClusterModel => ({
+    ...model([]),
+    objects: objects.map((obj) => ({ obj, origin: "chart:store" })),
+  });
+
+  it("reports claims that outlive their StatefulSet or operator resource, and objects Helm keeps", () => {
+    const deleted = { whenDeleted: "Delete", whenScaled: "Retain" };
+    assert.deepEqual(
+      checkTeardown(
+        charted([
+          statefulSet("kept", { whenDeleted: "Retain" }),
+          statefulSet("default"),
+          statefulSet("ok", deleted),
+          prometheus(),
+          prometheus(deleted),
+          kept,
+        ]),
+      ).map((f) => f.subject),
+      [
+        "StatefulSet o/kept (chart:store)",
+        "StatefulSet o/default (chart:store)",
+        "Prometheus o/p (chart:store)",
+        "PersistentVolumeClaim o/keep (chart:store)",
+      ],
+    );
+    assert.deepEqual(checkTeardown(charted([statefulSet("ok", deleted), prometheus(deleted)])), []);
   });
 });

@@ -6,8 +6,8 @@ import {
   runStack,
   stackConfig,
   stacks,
-  testOidcIssuer,
-  testOidcProviderArn,
+  mockOidcIssuer,
+  mockOidcProviderArn,
 } from "../verify/program";
 
 /** The observability stores the stack keeps in S3 (each needs its own IRSA role). */
@@ -100,13 +100,18 @@ describe("IRSA", () => {
         irsa
           .map((r) => [
             r.inputs.name,
-            r.doc.Statement[0].Condition.StringEquals[`${testOidcIssuer}:sub`],
+            r.doc.Statement[0].Condition.StringEquals[
+              `${mockOidcIssuer(stackConfig(stack).region)}:sub`
+            ],
           ])
           .sort(),
         expectedIrsaRoles(stack).sort(),
       );
       for (const r of irsa) {
-        const sub = r.doc.Statement[0].Condition.StringEquals[`${testOidcIssuer}:sub`];
+        const sub =
+          r.doc.Statement[0].Condition.StringEquals[
+            `${mockOidcIssuer(stackConfig(stack).region)}:sub`
+          ];
         // Exactly this document: one statement, this cluster's provider, sub and aud pinned, no wildcards.
         assert.match(sub, /^system:serviceaccount:[^:*]+:[^:*]+$/, r.inputs.name);
         assert.deepEqual(
@@ -116,12 +121,12 @@ describe("IRSA", () => {
             Statement: [
               {
                 Effect: "Allow",
-                Principal: { Federated: testOidcProviderArn },
+                Principal: { Federated: mockOidcProviderArn(stackConfig(stack).region) },
                 Action: "sts:AssumeRoleWithWebIdentity",
                 Condition: {
                   StringEquals: {
-                    [`${testOidcIssuer}:sub`]: sub,
-                    [`${testOidcIssuer}:aud`]: "sts.amazonaws.com",
+                    [`${mockOidcIssuer(stackConfig(stack).region)}:sub`]: sub,
+                    [`${mockOidcIssuer(stackConfig(stack).region)}:aud`]: "sts.amazonaws.com",
                   },
                 },
               },
@@ -132,7 +137,10 @@ describe("IRSA", () => {
       }
       // One role per service account: no two roles trust the same one.
       const subs = irsa.map(
-        (r) => r.doc.Statement[0].Condition.StringEquals[`${testOidcIssuer}:sub`],
+        (r) =>
+          r.doc.Statement[0].Condition.StringEquals[
+            `${mockOidcIssuer(stackConfig(stack).region)}:sub`
+          ],
       );
       assert.equal(new Set(subs).size, subs.length);
     });

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import { registry, routedServices } from "../components/platform/registry";
 import { configKeys, configSchema } from "../components/config/platformConfig";
-import { repoRoot } from "../verify/program";
+import { repoRoot, runStack, stacks } from "../verify/program";
 
 const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
 
@@ -117,6 +117,65 @@ describe("README", () => {
       }
     }
     assert.deepEqual(missing, []);
+  });
+});
+
+/** The IAM service prefix each resource type the program registers is created through. */
+const iamPrefixes: Record<string, string[]> = {
+  acm: ["acm"],
+  autoscaling: ["autoscaling"],
+  budgets: ["budgets"],
+  cloudwatch: ["logs"],
+  ec2: ["ec2"],
+  ecr: ["ecr"],
+  efs: ["elasticfilesystem"],
+  eks: ["eks"],
+  iam: ["iam"],
+  kms: ["kms"],
+  route53: ["route53"],
+  s3: ["s3"],
+  secretsmanager: ["secretsmanager"],
+  wafv2: ["wafv2"],
+};
+/** Remote components and what they create (pulumi-eks: cluster, roles, OIDC provider, security groups). */
+const componentPrefixes: Record<string, string[]> = {
+  "eks:index:Cluster": ["eks", "iam", "ec2"],
+  "awsx:ec2:Vpc": ["ec2"],
+};
+/** Read-only calls: the account id (sts) and the preflight's quota reads (servicequotas). */
+const invokePrefixes = ["sts", "servicequotas"];
+
+describe("README: AWS permissions", () => {
+  it("names every IAM service the program creates resources through, and only those (acm and route53 with a hosted zone)", async () => {
+    const needed = new Set(invokePrefixes);
+    for (const stack of stacks) {
+      for (const r of (await runStack(stack)).resources) {
+        const m = /^aws:([a-z0-9]+)\//.exec(r.type);
+        const prefixes = m ? iamPrefixes[m[1]!] : componentPrefixes[r.type];
+        if (m) assert.ok(prefixes, `map ${r.type} to its IAM prefix in this test`);
+        for (const p of prefixes ?? []) needed.add(p);
+      }
+    }
+    const section = readme.slice(
+      readme.indexOf("- **AWS permissions.**"),
+      readme.indexOf("- **A Pulumi backend.**"),
+    );
+    const documented = new Set(
+      section
+        .split("\n")
+        .filter((l) => l.trim().startsWith("| `"))
+        .flatMap((l) => [...cells(l)[0]!.matchAll(/`([a-z0-9]+)`/g)].map((x) => x[1]!)),
+    );
+    assert.deepEqual(
+      [...needed].filter((p) => !documented.has(p)),
+      [],
+      "missing from the README",
+    );
+    assert.deepEqual(
+      [...documented].filter((p) => !needed.has(p) && !["acm", "route53"].includes(p)),
+      [],
+      "documented but never used",
+    );
   });
 });
 

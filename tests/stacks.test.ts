@@ -124,6 +124,51 @@ for (const stack of stacks) {
       assert.deepEqual(unexpected, [], "add a new type to allowedTypes only after reviewing it");
     });
 
+    it("empties ECR repositories and buckets on destroy exactly when destroyDeletesData says so", async () => {
+      const run = await runStack(stack);
+      const deletesData = stackConfig(stack).destroyDeletesData;
+      const repos = run.ofType("aws:ecr/repository:Repository");
+      const buckets = run.ofType("aws:s3/bucket:Bucket");
+      assert.ok(repos.length > 0 && buckets.length > 0);
+      // Explicit either way (false is also the provider's default): a reviewer sees the decision.
+      for (const r of repos) assert.equal(r.inputs.forceDelete, deletesData, r.name);
+      for (const b of buckets) assert.equal(b.inputs.forceDestroy, deletesData, b.name);
+    });
+
+    it("deletes every chart store's volume claims with its release (Prometheus, Loki, Tempo, Mimir)", async () => {
+      const run = await runStack(stack);
+      const values = (name: string) =>
+        run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.name === name)?.inputs.values;
+      const deleted = { whenDeleted: "Delete", whenScaled: "Retain" };
+      assert.deepEqual(
+        values("kube-prometheus-stack").prometheus.prometheusSpec
+          .persistentVolumeClaimRetentionPolicy,
+        deleted,
+      );
+      const loki = values("loki");
+      if (loki) {
+        assert.deepEqual(
+          [
+            loki.singleBinary.persistence.enableStatefulSetAutoDeletePVC,
+            loki.singleBinary.persistence.whenDeleted,
+          ],
+          [true, "Delete"],
+        );
+      }
+      assert.equal(values("tempo").persistence.enableStatefulSetAutoDeletePVC, true);
+      const mimir = values("mimir");
+      if (mimir) {
+        for (const c of ["ingester", "store_gateway", "compactor"])
+          assert.deepEqual(
+            mimir[c].persistentVolume,
+            { enableRetentionPolicy: true, ...deleted },
+            c,
+          );
+      }
+      // Grafana's claim is a chart template of a Deployment (no StatefulSet): helm uninstall deletes it.
+      assert.notEqual(values("grafana").useStatefulSet, true);
+    });
+
     it("registers the platform's singletons exactly once", async () => {
       const run = await runStack(stack);
       for (const type of singletons) assert.equal(run.ofType(type).length, 1, type);
@@ -278,7 +323,7 @@ for (const stack of stacks) {
       }
       assert.equal(
         run.outputs.repositoryUrls.gateway,
-        `111122223333.dkr.ecr.us-west-2.amazonaws.com/${prefix}/gateway`,
+        `111122223333.dkr.ecr.${stackConfig(stack).region}.amazonaws.com/${prefix}/gateway`,
       );
       assert.equal(await isSecret(run.rawOutputs.kubeconfig), true);
       assert.equal(await isSecret(run.rawOutputs.clusterName), false);

@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import * as yaml from "js-yaml";
-import { helmBinary } from "../components/platform/versions";
+import { charts, helmBinary, type ChartPin } from "../components/platform/versions";
 import { cacheDir } from "./helm";
 import type { KObject } from "./model";
 
@@ -52,6 +52,30 @@ const clusterApiVersions = [
 /** Where a chart package is cached. */
 export function chartPackagePath(chart: string, version: string): string {
   return path.join(cacheDir(), "charts", `${chart}-${version}.tgz`);
+}
+
+/** The pinned charts whose packages are in the cache, and those that are not. */
+export function chartCache(): { cached: ChartPin[]; missing: ChartPin[] } {
+  const all: ChartPin[] = Object.values(charts);
+  const isCached = (p: ChartPin) => fs.existsSync(chartPackagePath(p.chart, p.version));
+  return { cached: all.filter(isCached), missing: all.filter((p) => !isCached(p)) };
+}
+
+/**
+ * One line saying which chart-backed checks ran (charts rendered with real helm) and which did not,
+ * and why: what `.ci/run` prints after the tests.
+ */
+export function chartCheckSummary(): string {
+  const { cached, missing } = chartCache();
+  const all = cached.length + missing.length;
+  const names = (ps: ChartPin[]) => ps.map((p) => `${p.chart} ${p.version}`).join(", ");
+  return (
+    `chart-backed checks: ${cached.length} of ${all} pinned charts rendered with real helm and checked` +
+    (missing.length
+      ? `; not rendered: ${names(missing)} (not in ${path.dirname(chartPackagePath("x", "0"))}; ` +
+        "`npm run charts -- <stack>` pulls them), so their releases were checked against the chart contract only"
+      : "")
+  );
 }
 
 /**

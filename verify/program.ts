@@ -15,15 +15,40 @@ import {
 } from "../components/config/platformConfig";
 import * as yaml from "js-yaml";
 import * as fs from "node:fs";
+import * as nodeModule from "node:module";
 import * as path from "node:path";
 
 /** The repository root (tests run from bin/tests). */
 export const repoRoot = path.resolve(__dirname, "..", "..");
 /** AWS account id the mocks report (AWS's documentation example account). */
 export const testAccountId = "111122223333";
-export const testOidcIssuer =
-  "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
-export const testOidcProviderArn = `arn:aws:iam::${testAccountId}:oidc-provider/${testOidcIssuer}`;
+/** The OIDC issuer the mocked cluster reports, in the stack's region as EKS names it. */
+export function mockOidcIssuer(region: string): string {
+  return `oidc.eks.${region}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE`;
+}
+/** The IAM OIDC provider the mocked cluster reports. */
+export function mockOidcProviderArn(region: string): string {
+  return `arn:aws:iam::${testAccountId}:oidc-provider/${mockOidcIssuer(region)}`;
+}
+/** An issuer for tests that build IRSA roles without running the program. */
+export const testOidcIssuer = mockOidcIssuer("us-west-2");
+export const testOidcProviderArn = mockOidcProviderArn("us-west-2");
+
+/**
+ * What the mocked AWS account answers the preflight (components/foundation/preflight.ts), per run.
+ * By default an account whose quotas hold both stacks and a region that offers every type.
+ */
+export interface MockAccount {
+  /** EC2 vCPU quota values by quota code; a code not listed has `defaultMockQuota` vCPUs. */
+  readonly serviceQuotas?: Readonly<Record<string, number>>;
+  /** Instance types the region does not offer. */
+  readonly notOffered?: readonly string[];
+  /** Services whose read calls the account refuses, as AWS does without the IAM permission. */
+  readonly denied?: readonly ("servicequotas" | "ec2")[];
+}
+
+/** vCPUs of every quota the mocked account does not override: enough for both stacks at maxSize. */
+export const defaultMockQuota = 1000;
 
 export type StackName = "dev" | "prod";
 export const stacks: readonly StackName[] = ["dev", "prod"];
@@ -61,6 +86,8 @@ export interface StackRun {
   readonly rawOutputs: Record<string, unknown>;
   /** What the program threw, if it failed; `resources` then holds what it registered before failing. */
   readonly error?: Error;
+  /** The warnings the program logged (`pulumi.log.warn`), as `pulumi preview` would show them. */
+  readonly warnings: readonly string[];
   /** All resources of a type. */
   ofType(type: string): RecordedResource[];
   /** The one resource of a type and name; throws (listing candidates) if missing. */
@@ -87,7 +114,14 @@ export function fakeSecret(key: string): string {
  */
 export function readStackConfig(stack: string): { raw: RawConfig; secretKeys: string[] } {
   const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
-  const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config?: RawConfig };
+  let doc: { config?: RawConfig };
+  try {
+    doc = yaml.load(fs.readFileSync(file, "utf8")) as { config?: RawConfig };
+  } catch (e) {
+    throw new Error(`Pulumi.${stack}.yaml is not valid YAML: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
   const secretKeys: string[] = [];
   const raw: RawConfig = {};
   for (const key of operatorSecrets) {
@@ -131,16 +165,17 @@ export function stackConfig(stack: StackName): PlatformConfig {
 }
 
 /** Outputs the mocks return per resource type: what the program reads from each resource. */
-function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
+function mockState(args: pulumi.runtime.MockResourceArgs, region: string): Record<string, unknown> {
   const inputs = args.inputs as Record<string, any>;
-  const arn = `arn:aws:mock:us-west-2:${testAccountId}:${args.type.split(":").pop()}/${args.name}`;
+  const arn = `arn:aws:mock:${region}:${testAccountId}:${args.type.split(":").pop()}/${args.name}`;
+  const oidcIssuer = mockOidcIssuer(region);
   switch (args.type) {
     case "eks:index:Cluster":
       return {
         ...inputs,
         eksCluster: {
           name: inputs.name,
-          arn: `arn:aws:eks:us-west-2:${testAccountId}:cluster/${inputs.name}`,
+          arn: `arn:aws:eks:${region}:${testAccountId}:cluster/${inputs.name}`,
         },
         kubeconfig: { apiVersion: "v1", kind: "Config", clusters: [{ name: inputs.name }] },
         kubeconfigJson: JSON.stringify({
@@ -148,9 +183,9 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknow
           kind: "Config",
           clusters: [{ name: inputs.name }],
         }),
-        oidcProviderArn: testOidcProviderArn,
-        oidcIssuer: testOidcIssuer,
-        oidcProviderUrl: `https://${testOidcIssuer}`,
+        oidcProviderArn: mockOidcProviderArn(region),
+        oidcIssuer,
+        oidcProviderUrl: `https://${oidcIssuer}`,
         clusterSecurityGroupId: "sg-0cluster0000000001",
         nodeSecurityGroupId: "sg-0cluster0000000001",
       };
@@ -181,12 +216,12 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknow
       return {
         ...inputs,
         arn,
-        repositoryUrl: `${testAccountId}.dkr.ecr.us-west-2.amazonaws.com/${inputs.name}`,
+        repositoryUrl: `${testAccountId}.dkr.ecr.${region}.amazonaws.com/${inputs.name}`,
       };
     case "aws:acm/certificate:Certificate":
       return {
         ...inputs,
-        arn: `arn:aws:acm:us-west-2:${testAccountId}:certificate/00000000-0000-4000-8000-000000000001`,
+        arn: `arn:aws:acm:${region}:${testAccountId}:certificate/00000000-0000-4000-8000-000000000001`,
         domainValidationOptions: [inputs.domainName, ...(inputs.subjectAlternativeNames ?? [])].map(
           (d: string) => ({
             domainName: d,
@@ -205,7 +240,7 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknow
         ...inputs,
         status: {
           loadBalancer: {
-            ingress: [{ hostname: "k8s-llmplatform-0123456789.us-west-2.elb.amazonaws.com" }],
+            ingress: [{ hostname: mockAlbHostname(region) }],
           },
         },
       };
@@ -267,9 +302,41 @@ export function mockSubnetLayout(vpc: {
   return out;
 }
 
+/** The DNS name the mocked load balancer controller writes into an Ingress's status. */
+export function mockAlbHostname(region: string): string {
+  return `k8s-llmplatform-0123456789.${region}.elb.amazonaws.com`;
+}
+
+/**
+ * An error shaped like the AWS provider's for a call the identity may not make. The SDK reads a failed
+ * invoke's message from the gRPC error's `details`, as the engine sends it.
+ */
+function accessDenied(action: string): Error {
+  const message = `operation error: ${action}, https response error StatusCode: 400, api error AccessDeniedException: User: arn:aws:iam::${testAccountId}:user/ci is not authorized to perform: ${action}`;
+  return Object.assign(new Error(message), { details: message });
+}
+
 /** Results of the provider functions the program invokes. Unknown invokes fail the run. */
-function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+function mockCall(
+  args: pulumi.runtime.MockCallArgs,
+  account: MockAccount,
+): Record<string, unknown> {
   switch (args.token) {
+    case "aws:servicequotas/getServiceQuota:getServiceQuota": {
+      if (account.denied?.includes("servicequotas"))
+        throw accessDenied("servicequotas:GetServiceQuota");
+      const code = String(args.inputs.quotaCode);
+      const value = account.serviceQuotas?.[code] ?? defaultMockQuota;
+      return { serviceCode: "ec2", quotaCode: code, value, defaultValue: 0, adjustable: true };
+    }
+    case "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": {
+      if (account.denied?.includes("ec2")) throw accessDenied("ec2:DescribeInstanceTypeOfferings");
+      const asked = (args.inputs.filters as { name: string; values: string[] }[])
+        .filter((f) => f.name === "instance-type")
+        .flatMap((f) => f.values);
+      const instanceTypes = asked.filter((t) => !account.notOffered?.includes(t));
+      return { instanceTypes, locations: instanceTypes.map(() => "region"), locationTypes: [] };
+    }
     case "aws:index/getPartition:getPartition":
       return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
     case "aws:route53/getZone:getZone":
@@ -319,17 +386,71 @@ function nameOf(r: unknown): string {
 }
 
 /**
- * Runs the program for `stack` with `raw` as its config (default: the real stack file) and returns
- * every registered resource, once all registrations have settled. A program error is returned in
- * `error`, with whatever was registered before it.
+ * Runs `during` with the program's Pulumi warnings (which `pulumi.log.warn` prints to the console when
+ * no engine runs) collected instead of printed.
  */
-export async function runProgram(stack: string, raw?: RawConfig): Promise<StackRun> {
+async function collectingWarnings<T>(during: () => Promise<T>): Promise<[T, string[]]> {
+  const warnings: string[] = [];
+  const prefix = "warning: [runtime] ";
+  const original = console.warn;
+  console.warn = (...args: unknown[]) => {
+    const line = args.map(String).join(" ");
+    if (line.startsWith(prefix)) warnings.push(line.slice(prefix.length));
+    else original(...args);
+  };
+  try {
+    return [await during(), warnings];
+  } finally {
+    console.warn = original;
+  }
+}
+
+/**
+ * Runs the program for `stack` with `raw` as its config (default: the real stack file) against a
+ * mocked AWS account (default: quotas that hold both stacks, every type offered) and returns every
+ * registered resource, once all registrations have settled. A program error is returned in `error`,
+ * with whatever was registered before it.
+ */
+export async function runProgram(
+  stack: string,
+  raw?: RawConfig,
+  account: MockAccount = {},
+): Promise<StackRun> {
+  const [run, warnings] = await withoutSourceMaps(() =>
+    collectingWarnings(() => runProgramOnce(stack, raw, account)),
+  );
+  return { ...run, warnings };
+}
+
+/**
+ * Runs `during` with source-mapped stack traces off. Pulumi records every resource's call stack
+ * (`new Error().stack`, no depth limit) and mocha runs with `--enable-source-maps`, which maps every
+ * frame of every such stack: a quarter of the suite's time. A test's own failure, outside the run,
+ * still reports TypeScript lines; an error the program throws is reported by its message.
+ */
+async function withoutSourceMaps<T>(during: () => Promise<T>): Promise<T> {
+  const before = nodeModule.getSourceMapsSupport();
+  nodeModule.setSourceMapsSupport(false);
+  try {
+    return await during();
+  } finally {
+    nodeModule.setSourceMapsSupport(before.enabled, before);
+  }
+}
+
+async function runProgramOnce(
+  stack: string,
+  raw: RawConfig | undefined,
+  account: MockAccount,
+): Promise<Omit<StackRun, "warnings">> {
   const file = readStackConfig(stack);
   // Every declared secret the run sets is handed over as a secret, as the Pulumi CLI would.
   const secretKeys = [
     ...new Set([...file.secretKeys, ...secretConfigKeys.filter((k) => raw && k in raw)]),
   ];
   const config = raw ?? file.raw;
+  // The mocks answer in the stack's region, as AWS would (ARNs, the OIDC issuer, endpoints).
+  const region = typeof config["aws:region"] === "string" ? config["aws:region"] : "us-east-1";
   const registered: pulumi.runtime.MockResourceArgs[] = [];
   const options = new Map<string, { opts: pulumi.ResourceOptions; resource: pulumi.Resource }>();
 
@@ -337,9 +458,9 @@ export async function runProgram(stack: string, raw?: RawConfig): Promise<StackR
     {
       newResource: (args) => {
         registered.push(args);
-        return { id: `${args.name}-id`, state: mockState(args) };
+        return { id: `${args.name}-id`, state: mockState(args, region) };
       },
-      call: mockCall,
+      call: (args) => mockCall(args, account),
     },
     "llm-platform",
     stack,

@@ -2,7 +2,7 @@
  * Checks across config concerns (services vs namespaces, models vs node groups and quota): a value can
  * be valid alone and still not fit what runs it. Pure; used by config.ts's schema.
  */
-import { gpuInstanceShapes } from "../platform/gpuInstances";
+import { gpuInstanceShapes } from "../platform/instanceTypes";
 import { registry, routedServices } from "../platform/registry";
 import { type Registry } from "../platform/designs";
 import {

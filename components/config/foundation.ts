@@ -2,8 +2,18 @@
  * Schemas of the AWS-side config: network, cluster, node groups, tags.
  */
 import { z } from "zod";
-import { gpuInstanceShapes, shapeKey } from "../platform/gpuInstances";
-import { defaultKubernetesVersion, supportedKubernetesVersions } from "../platform/versions";
+import {
+  cpuInstanceShapes,
+  familiesOf,
+  gpuInstanceShapes,
+  shapeKey,
+} from "../platform/instanceTypes";
+import {
+  defaultKubernetesVersion,
+  retiredKubernetesMinors,
+  supportedKubernetesVersions,
+  type KubernetesMinor,
+} from "../platform/versions";
 import {
   cidr,
   count,
@@ -102,10 +112,32 @@ export const accessEntrySchema = z
     }
   });
 
+/**
+ * A Kubernetes minor with pinned add-ons. Written unquoted (`kubernetesVersion: 1.35`) YAML hands over
+ * a number: accepted when it reads as a supported minor; otherwise (1.30 reads as 1.3) the message says
+ * to quote it.
+ */
+export const kubernetesVersion = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const text = String(v);
+  const supported = supportedKubernetesVersions as readonly string[];
+  if (supported.includes(text)) return text as KubernetesMinor;
+  const expected = `expected one of ${supported.map((m) => `"${m}"`).join(", ")} (the minors with add-ons pinned in components/platform/versions.ts)`;
+  const retired = retiredKubernetesMinors[text];
+  ctx.addIssue({
+    code: "custom",
+    message: retired
+      ? `${text} ${retired}; upgrade to ${defaultKubernetesVersion} (set it here and pulumi up: EKS upgrades one minor at a time)`
+      : typeof v === "number"
+        ? `${expected}; got the YAML number ${text}: quote the version, e.g. kubernetesVersion: "${defaultKubernetesVersion}" (YAML reads 1.30 as 1.3)`
+        : `${expected}, got "${text}"`,
+  });
+  return z.NEVER;
+});
+
 export const clusterSchema = z
   .strictObject({
     /** Kubernetes minor; must have pinned add-ons in components/platform/versions.ts. */
-    kubernetesVersion: z.enum(supportedKubernetesVersions).default(defaultKubernetesVersion),
+    kubernetesVersion: kubernetesVersion.default(defaultKubernetesVersion),
     /** API server endpoint access: public with an allow-list, and/or private (inside the VPC). */
     endpoint: z.strictObject({
       publicAccess: z.boolean(),
@@ -197,7 +229,7 @@ export const gpuGroupSchema = z.strictObject({
     "expected a name other than cpu (the CPU group's key)",
   ),
   /**
-   * SPOT instance types of one shape (see components/platform/gpuInstances.ts). One type is allowed but
+   * SPOT instance types of one shape (see components/platform/instanceTypes.ts). One type is allowed but
    * draws on fewer SPOT capacity pools (see gpuGroupWarnings).
    */
   instanceTypes: z.array(instanceType).min(1, "expected at least 1 entry"),
@@ -224,16 +256,28 @@ export function gpuGroupWarnings(
       ? [
           `llm-platform:nodeGroups.gpu[${i}].instanceTypes: group ${g.name} has one instance type ` +
             `(${g.instanceTypes[0]}), which limits it to that type's SPOT capacity pools; add ` +
-            "types of the same shape from components/platform/gpuInstances.ts where the family has them",
+            "types of the same shape from components/platform/instanceTypes.ts where the family has them",
         ]
       : [],
   );
 }
 
+/**
+ * What `pulumi preview` reads from the account before creating anything (components/foundation/
+ * preflight.ts). Turn a check off only where the deploying identity may not make its call.
+ */
+export const preflightSchema = z.strictObject({
+  /** EC2 vCPU Service Quotas hold the node groups (servicequotas:GetServiceQuota, GetAWSDefaultServiceQuota). */
+  serviceQuotas: z.boolean().default(true),
+  /** The region offers every instance type of the node groups (ec2:DescribeInstanceTypeOfferings). */
+  instanceTypeOfferings: z.boolean().default(true),
+});
+
 export const nodeGroupsSchema = z
   .strictObject({
     cpu: cpuGroupSchema,
     gpu: z.array(gpuGroupSchema).min(1, "expected at least 1 SPOT GPU group"),
+    preflight: preflightSchema.default({ serviceQuotas: true, instanceTypeOfferings: true }),
   })
   .superRefine((g, ctx) => {
     checkScaling(g.cpu, ["cpu"], ctx);
@@ -242,7 +286,10 @@ export const nodeGroupsSchema = z
         ? `${t} is a GPU type; GPU types belong in nodeGroups.gpu`
         : isGraviton(t)
           ? `${t} is an arm64 (Graviton) type; expected x86_64: the CPU group runs the amd64 AL2023 AMI`
-          : undefined;
+          : !cpuInstanceShapes[t]
+            ? `unknown CPU instance type "${t}"; expected a size of one of the x86_64 families in ` +
+              `components/platform/instanceTypes.ts (${familiesOf(cpuInstanceShapes).join(", ")}), e.g. m6i.xlarge`
+            : undefined;
       if (problem)
         ctx.addIssue({ code: "custom", path: ["cpu", "instanceTypes", i], message: problem });
     });
@@ -294,7 +341,7 @@ function checkGpuShapes(types: string[], path: (string | number)[], ctx: z.Refin
       ctx.addIssue({
         code: "custom",
         path: [...path, i],
-        message: `unknown GPU instance type "${t}"; expected one of the types in components/platform/gpuInstances.ts`,
+        message: `unknown GPU instance type "${t}"; expected one of the types in components/platform/instanceTypes.ts`,
       });
     }
   });

@@ -16,6 +16,7 @@ import {
   gpuGroupWarnings,
   networkSchema,
   nodeGroupsSchema,
+  preflightSchema,
   tagsSchema,
 } from "./foundation";
 import { budgetSchema, type BudgetConfig } from "./budget";
@@ -29,13 +30,22 @@ import {
   type NamespacesConfig,
   type ServicesConfig,
 } from "./teams";
-import { regionPattern } from "./primitives";
 import {
   bucketAccessLogsSchema,
   secretsSchema,
   type BucketAccessLogsConfig,
   type SecretsConfig,
 } from "./secrets";
+import { regionSchema, regionWarnings } from "./region";
+
+/**
+ * A boolean at the top level of the stack config: Pulumi hands scalars over as text ("true"), so the
+ * words true and false are accepted as well as YAML booleans.
+ */
+const topLevelBoolean = z.preprocess(
+  (v) => (v === "true" ? true : v === "false" ? false : v),
+  z.boolean({ error: "expected true or false" }),
+);
 
 /** The Pulumi project name, and so the namespace of this program's config keys. */
 const project = "llm-platform";
@@ -43,9 +53,7 @@ const project = "llm-platform";
 /** The raw stack config the schema reads, keyed by full config key (namespace = `project`). */
 const rawSchema = z
   .strictObject({
-    "aws:region": z
-      .string({ error: "required: the AWS region, e.g. us-west-2" })
-      .regex(regionPattern, "expected an AWS region such as us-west-2"),
+    "aws:region": regionSchema,
     "llm-platform:namePrefix": z
       .string()
       .regex(
@@ -63,6 +71,11 @@ const rawSchema = z
     "llm-platform:edge": edgeSchema,
     "llm-platform:observability": observabilitySchema,
     "llm-platform:budget": budgetSchema,
+    /**
+     * `pulumi destroy` deletes stored data with its container (ECR images, every bucket object
+     * version); false: destroy stops at a non-empty repository or bucket, keeping the data.
+     */
+    "llm-platform:destroyDeletesData": topLevelBoolean.default(false),
     /** Alertmanager webhook (secret): where alerts are sent; none = visible in Grafana only. */
     "llm-platform:alertWebhookUrl": z
       .string()
@@ -146,6 +159,7 @@ export type NetworkConfig = z.output<typeof networkSchema>;
 export type ClusterConfig = z.output<typeof clusterSchema>;
 export type AccessEntryConfig = z.output<typeof accessEntrySchema>;
 export type AccessPolicy = (typeof accessPolicies)[number];
+export type PreflightConfig = z.output<typeof preflightSchema>;
 /** A node group with its initial size resolved. */
 export type CpuNodeGroupConfig = Omit<z.output<typeof cpuGroupSchema>, "desiredSize"> & {
   desiredSize: number;
@@ -168,6 +182,8 @@ export interface PlatformConfig {
   readonly nodeGroups: {
     readonly cpu: CpuNodeGroupConfig;
     readonly gpu: readonly GpuNodeGroupConfig[];
+    /** Which account checks `pulumi preview` runs first. */
+    readonly preflight: PreflightConfig;
   };
   /** Quota and LimitRange per namespace. */
   readonly namespaces: NamespacesConfig;
@@ -183,6 +199,8 @@ export interface PlatformConfig {
   readonly warnings: readonly string[];
   /** The stack's monthly AWS Budget and its alerts. */
   readonly budget: BudgetConfig;
+  /** `pulumi destroy` deletes ECR images and bucket contents with their repositories and buckets. */
+  readonly destroyDeletesData: boolean;
   /** Hugging Face token, a secret Output end to end. */
   readonly hfToken?: pulumi.Output<string>;
   /** Alertmanager webhook URL, a secret Output end to end. */
@@ -244,14 +262,19 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Platfo
     tags: programTags(r["llm-platform:tags"], stack),
     network: r["llm-platform:network"],
     cluster: r["llm-platform:cluster"],
-    nodeGroups: { cpu: withDesired(groups.cpu), gpu: groups.gpu.map(withDesired) },
+    nodeGroups: {
+      cpu: withDesired(groups.cpu),
+      gpu: groups.gpu.map(withDesired),
+      preflight: groups.preflight,
+    },
     namespaces: r["llm-platform:namespaces"],
     services: r["llm-platform:services"],
     models: r["llm-platform:models"],
     edge: r["llm-platform:edge"],
     observability: r["llm-platform:observability"],
-    warnings: gpuGroupWarnings(groups.gpu),
+    warnings: [...regionWarnings(r["aws:region"]), ...gpuGroupWarnings(groups.gpu)],
     budget: r["llm-platform:budget"],
+    destroyDeletesData: r["llm-platform:destroyDeletesData"],
     ...(r["llm-platform:alertWebhookUrl"] !== undefined
       ? { alertWebhookUrl: pulumi.secret(r["llm-platform:alertWebhookUrl"]) }
       : {}),

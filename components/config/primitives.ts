@@ -51,8 +51,6 @@ export const instanceType = z
 
 export const count = z.number().int().min(0);
 
-export const regionPattern = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
-
 /** Indexes of entries that repeat an earlier entry. */
 export function duplicates(values: readonly string[]): number[] {
   return values.flatMap((v, i) => (values.indexOf(v) !== i ? [i] : []));

@@ -5,7 +5,13 @@
  */
 import { defaultAssumptions, type UsageAssumptions } from "./assumptions";
 import type { Inventory, NodeGroupUse } from "./inventory";
-import { priceTables, unverifiedPrices, type PriceTable } from "./prices";
+import {
+  borrowedPriceTable,
+  priceTables,
+  unverifiedPrices,
+  type BorrowedPrices,
+  type PriceTable,
+} from "./prices";
 
 /** USD per month at idle and at peak. */
 export interface Amount {
@@ -38,17 +44,13 @@ export interface Estimate {
   readonly allOnDemandMonthly: Amount;
   readonly assumptions: UsageAssumptions;
   readonly unverifiedPrices: readonly string[];
+  /** Prices taken from another region's table (a region without prices of its own borrows all). */
+  readonly borrowed?: BorrowedPrices;
 }
 
-/** The price table of a region; another region is an error naming it. */
+/** The price table of a region; a region without one borrows us-west-2's, marked as borrowed. */
 export function priceTableFor(region: string): PriceTable {
-  const t = priceTables[region];
-  if (!t) {
-    throw new Error(
-      `no price table for region ${region} in components/cost/prices.ts (have: ${Object.keys(priceTables).join(", ")})`,
-    );
-  }
-  return t;
+  return priceTables[region] ?? borrowedPriceTable(region);
 }
 
 /** On-Demand USD per hour of an instance type; a type the table lacks is an error naming it. */
@@ -98,14 +100,23 @@ function nodeGroupItem(t: PriceTable, g: NodeGroupUse, hours: number): LineItem 
     .reduce((a, b) => (b.paid > a.paid ? b : a));
   const basis = (at: Phase) =>
     `${g.nodes[at]} × ${priced.type} ${spot ? `SPOT ${usd(priced.paid)}/h (On-Demand ${usd(priced.od)}/h)` : `${usd(priced.od)}/h`}` +
-    (at === "idle" ? ` (${g.idleReason})` : " (maxSize)");
+    (at === "idle" ? ` (${g.idleReason})` : " (maxSize)") +
+    (at === "idle" && g.scheduled
+      ? ` + ${Number(g.scheduled.nodeHoursPerMonth.toFixed(1))} node-hours/month in scheduled windows (${g.scheduled.variants.join(", ")})`
+      : "");
+  const nodeHours = (at: Phase) => nodeHoursPerMonth(g, at, hours);
   return {
     id: `nodes-${g.key}`,
     label: `${g.key === "cpu" ? "CPU" : "GPU"} nodes ${g.key} (${spot ? "SPOT" : "On-Demand"})`,
-    monthly: both((at) => g.nodes[at] * priced.paid * hours),
+    monthly: both((at) => nodeHours(at) * priced.paid),
     basis: both(basis),
-    ...(spot ? { onDemandEquivalent: both((at) => g.nodes[at] * priced.od * hours) } : {}),
+    ...(spot ? { onDemandEquivalent: both((at) => nodeHours(at) * priced.od) } : {}),
   };
+}
+
+/** Node-hours a month of a group: its nodes all month, plus at idle its scheduled windows' nodes. */
+function nodeHoursPerMonth(g: NodeGroupUse, at: Phase, hours: number): number {
+  return g.nodes[at] * hours + (at === "idle" ? (g.scheduled?.nodeHoursPerMonth ?? 0) : 0);
 }
 
 /** Prices every line of an inventory. */
@@ -187,13 +198,17 @@ export function estimate(
     inv.nodeGroups.length > 0 && {
       id: "ebs-root-volumes",
       label: "EBS node root volumes (gp3)",
-      monthly: both((at) => inv.nodeGroups.reduce((n, g) => n + g.nodes[at] * rootVolume(g), 0)),
+      // A root volume lives as long as its node (deleteOnTermination): priced by node-hours.
+      monthly: both((at) =>
+        inv.nodeGroups.reduce((n, g) => n + (nodeHoursPerMonth(g, at, h) / h) * rootVolume(g), 0),
+      ),
       basis: both(
         (at) =>
           inv.nodeGroups
             .map(
               (g) =>
-                `${g.nodes[at]} × ${g.rootVolume.sizeGiB} GiB at ${g.rootVolume.throughputMiBs} MiB/s`,
+                `${g.nodes[at]}${at === "idle" && g.scheduled ? " (+ scheduled windows)" : ""} × ` +
+                `${g.rootVolume.sizeGiB} GiB at ${g.rootVolume.throughputMiBs} MiB/s`,
             )
             .join(" + ") +
           ` (${usd(gp3)}/GB-month, ${usd(t.ebsGp3ThroughputPerMibsMonth.usd)} per MiB/s above 125)`,
@@ -317,6 +332,7 @@ export function estimate(
     allOnDemandMonthly: both((at) => monthly[at] + spotSaving[at]),
     assumptions: a,
     unverifiedPrices: unverifiedPrices(t),
+    ...(t.borrowed ? { borrowed: t.borrowed } : {}),
   };
 }
 

@@ -6,6 +6,7 @@
 import { nodeGroupLabel } from "../platform/scheduling";
 import type { PlatformConfig } from "../config/platformConfig";
 import { replicaRange } from "../config/models";
+import { scheduledNodeHoursPerMonth } from "./schedule";
 import type { ObservabilityConfig } from "../config/observability";
 
 /** The inputs the inventory reads, across the resource types it prices (all optional: by type). */
@@ -61,6 +62,11 @@ export interface NodeGroupUse {
   readonly nodes: Range;
   /** Why the idle count is what it is. */
   readonly idleReason: string;
+  /**
+   * Nodes that run only inside scheduled windows (variants' `autoscaling.workingHours`, one replica
+   * each): node-hours a month above `nodes.idle`, part of the idle estimate. Absent without windows.
+   */
+  readonly scheduled?: { readonly nodeHoursPerMonth: number; readonly variants: readonly string[] };
   /** The root volume every node gets from the group's launch template. */
   readonly rootVolume: {
     readonly sizeGiB: number;
@@ -176,6 +182,13 @@ function nodeGroupUse(rs: readonly ResourceRecord[], config: CostConfig): NodeGr
     }
     const models = key === config.models.nodeGroup ? replicas.idle : 0;
     const idle = Math.min(maxSize, Math.max(minSize, models));
+    const windows =
+      key === config.models.nodeGroup
+        ? Object.entries(config.models.variants).flatMap(([name, v]) =>
+            v.autoscaling?.workingHours ? [{ name, ...v.autoscaling.workingHours }] : [],
+          )
+        : [];
+    const scheduled = scheduledNodeHoursPerMonth({ idleNodes: idle, maxSize, windows });
     return {
       key,
       // EKS's default capacity type is ON_DEMAND.
@@ -184,6 +197,9 @@ function nodeGroupUse(rs: readonly ResourceRecord[], config: CostConfig): NodeGr
       nodes: { idle, peak: maxSize },
       idleReason:
         models > minSize ? `${models} model replicas at rest, one per node` : `minSize ${minSize}`,
+      ...(scheduled > 0
+        ? { scheduled: { nodeHoursPerMonth: scheduled, variants: windows.map((w) => w.name) } }
+        : {}),
       rootVolume: {
         sizeGiB: Number(ebs.volumeSize),
         throughputMiBs: Number(ebs.throughput ?? 125),

@@ -1,11 +1,16 @@
 /**
- * The ONE price table of `npm run cost`: AWS list prices (USD) for one region, dated, with sources.
+ * The price tables of `npm run cost`: AWS list prices (USD) per region, dated, with sources. us-west-2
+ * (the committed stacks' region) is complete; another region's table holds the prices read for that
+ * region and borrows the rest from us-west-2, saying which; a region without a table borrows every
+ * price (components/cost/estimate.ts `priceTableFor`). The report names what was borrowed.
  *
- * Sources, read 2026-11-23 for this table:
+ * Sources of the us-west-2 table, read 2026-11-23:
  * - EC2 Linux On-Demand per hour: the AWS Price List API as published in aws/karpenter-provider-aws
  *   `pkg/providers/pricing/zz_generated.pricing_aws.go` (generated 2026-01-19 for us-east-1).
- *   us-west-2 lists the same On-Demand price as us-east-1 for these families; that equality is NOT
- *   verified per type (no offline source for us-west-2): `ec2Unverified` names the types to re-check.
+ *   us-west-2 lists the same On-Demand price as us-east-1 for these families; that equality is
+ *   verified for g5 (instances.vantage.sh data of 2026-08-26 as published in tsaol/aws-gpu@18aebd1
+ *   `data/g5_instances.js`, a third party, read 2026-12-06) and NOT for the other families (no offline
+ *   source for us-west-2): `ec2Unverified` names them.
  * - EKS (aws.amazon.com/eks/pricing): $0.10 per cluster-hour in standard support, $0.60 in extended.
  * - VPC (aws.amazon.com/vpc/pricing): NAT gateway $0.045/h and $0.045/GB processed in US West (Oregon);
  *   public IPv4 $0.005/h per address (NAT EIPs, ALB nodes).
@@ -15,7 +20,8 @@
  * Spot prices move every few minutes: spot is priced as a stated fraction of On-Demand per family, an
  * assumption (issue 14: "spot at ~40 % of on-demand"), not a measured price.
  *
- * A type, family or region missing here is an error naming it (components/cost/estimate.ts), never 0.
+ * An instance type or spot family missing here is an error naming it (components/cost/estimate.ts),
+ * never 0; tests/cost/cost.test.ts keeps every type of components/platform/instanceTypes.ts priced.
  */
 
 /** A unit price and whether its figure was checked against a source for this region. */
@@ -32,7 +38,7 @@ export interface PriceTable {
   readonly source: string;
   /** EC2 Linux On-Demand USD per instance-hour. */
   readonly ec2OnDemandHourly: Readonly<Record<string, number>>;
-  /** EC2 types whose us-west-2 price is taken as equal to us-east-1 without a us-west-2 source. */
+  /** EC2 families whose price for this region is not confirmed by a source for it (`*`: all). */
   readonly ec2Unverified: readonly string[];
   /** Spot price as a fraction of On-Demand, per instance family (an assumption, see above). */
   readonly spotFractionOfOnDemand: Readonly<Record<string, number>>;
@@ -56,6 +62,14 @@ export interface PriceTable {
   readonly cloudwatchLogsStoragePerGbMonth: UnitPrice;
   readonly kmsKeyMonth: UnitPrice;
   readonly ecrStoragePerGbMonth: UnitPrice;
+  /** Prices taken from another region's table because none was read for this one. */
+  readonly borrowed?: BorrowedPrices;
+}
+
+/** What a region's table took from another region: `*` for every price, else the price names. */
+export interface BorrowedPrices {
+  readonly from: string;
+  readonly prices: readonly string[];
 }
 
 /** Sizes in ladder order, to write a family's prices on one line. */
@@ -84,9 +98,9 @@ export const usWest2: PriceTable = {
   region: "us-west-2",
   asOf: "2026-11-23",
   source:
-    "AWS public pricing pages and the AWS Price List API (EC2 via karpenter-provider-aws's generated table, 2026-01-19)",
+    "AWS public pricing pages and the AWS Price List API (EC2 via karpenter-provider-aws's generated table, 2026-01-19; g5 confirmed by instances.vantage.sh data of 2026-08-26)",
   ec2OnDemandHourly: {
-    // Every GPU type components/platform/gpuInstances.ts allows.
+    // Every GPU type components/platform/instanceTypes.ts allows.
     ...family("g4dn", [0.526, 0.752, 1.204, 2.176, 3.912, 4.352], gpuLadder),
     ...family("g5", [1.006, 1.212, 1.624, 2.448, 5.672, 4.096, 8.144, 16.288], gpuLadder48),
     ...family("g6", [0.8048, 0.9776, 1.3232, 2.0144, 4.6016, 3.3968, 6.6752, 13.3504], gpuLadder48),
@@ -110,9 +124,26 @@ export const usWest2: PriceTable = {
     ...family("r7i", [0.1323, 0.2646, 0.5292, 1.0584, 2.1168, 3.1752, 4.2336, 6.3504]),
     ...family("t3", [0.0832, 0.1664, 0.3328], ["large", "xlarge", "2xlarge"]),
   },
-  // All EC2 figures are us-east-1 list prices taken as us-west-2's; P4d and P5 were repriced in 2025
-  // and are the likeliest to differ.
-  ec2Unverified: ["*"],
+  // us-east-1 list prices taken as us-west-2's, except g5 (confirmed); P4d and P5 were repriced in
+  // 2025 and are the likeliest to differ.
+  ec2Unverified: [
+    "g4dn",
+    "g6",
+    "g6e",
+    "p4d",
+    "p5",
+    "m5",
+    "m6i",
+    "m6a",
+    "m7i",
+    "m7a",
+    "c6i",
+    "c6a",
+    "c7i",
+    "r6i",
+    "r7i",
+    "t3",
+  ],
   spotFractionOfOnDemand: { g4dn: 0.4, g5: 0.4, g6: 0.4, g6e: 0.4, p4d: 0.4, p5: 0.4 },
   eksClusterHourly: {
     STANDARD: price(0.1, "cluster-hour", true),
@@ -136,8 +167,74 @@ export const usWest2: PriceTable = {
   ecrStoragePerGbMonth: price(0.1, "GB-month", false),
 };
 
-/** Price tables by region. A stack in another region is an error naming the region. */
-export const priceTables: Readonly<Record<string, PriceTable>> = { "us-west-2": usWest2 };
+/** The unit prices of a table (everything but EC2), by name. */
+function unitPriceNames(t: PriceTable): string[] {
+  return Object.entries(t).flatMap(([key, v]) =>
+    key === "eksClusterHourly"
+      ? Object.keys(v as object).map((k) => `${key}.${k}`)
+      : typeof v === "object" && v !== null && "verified" in v
+        ? [key]
+        : [],
+  );
+}
+
+/**
+ * A region's table from the EC2 On-Demand prices read for it: every other price (units, other
+ * instance types, spot fractions) is `base`'s, recorded in `borrowed`.
+ */
+function withRegionalEc2Prices(
+  base: PriceTable,
+  regional: {
+    region: string;
+    asOf: string;
+    source: string;
+    ec2OnDemandHourly: Record<string, number>;
+  },
+): PriceTable {
+  const otherTypes = Object.keys(base.ec2OnDemandHourly).filter(
+    (t) => !(t in regional.ec2OnDemandHourly),
+  );
+  const otherFamilies = [...new Set(otherTypes.map((t) => t.split(".")[0]!))];
+  return {
+    ...base,
+    region: regional.region,
+    asOf: regional.asOf,
+    source: `${regional.source}; the rest ${base.region}'s (${base.source})`,
+    ec2OnDemandHourly: { ...base.ec2OnDemandHourly, ...regional.ec2OnDemandHourly },
+    ec2Unverified: otherFamilies,
+    borrowed: {
+      from: base.region,
+      prices: [...unitPriceNames(base), `EC2 On-Demand of ${otherFamilies.join(", ")}`],
+    },
+  };
+}
+
+/** A region without a price table: every price is `base`'s, and the estimate says so. */
+export function borrowedPriceTable(region: string, base: PriceTable = usWest2): PriceTable {
+  return { ...base, region, ec2Unverified: ["*"], borrowed: { from: base.region, prices: ["*"] } };
+}
+
+/**
+ * eu-west-1 (Ireland): g5 On-Demand from instances.vantage.sh data of 2026-08-26 as published in
+ * tsaol/aws-gpu@18aebd1 `data/g5_instances.js` (a third party; its us-west-2 figures match this
+ * file's). g6 is not offered in eu-west-1 (same source, 2026-01-21); the preflight rejects it there.
+ */
+export const euWest1: PriceTable = withRegionalEc2Prices(usWest2, {
+  region: "eu-west-1",
+  asOf: "2026-12-06",
+  source: "g5 On-Demand: instances.vantage.sh data of 2026-08-26 (third party)",
+  ec2OnDemandHourly: family(
+    "g5",
+    [1.123, 1.35296, 1.81287, 2.73271, 6.33167, 4.57237, 9.09117, 18.18233],
+    gpuLadder48,
+  ),
+});
+
+/** Price tables by region; another region borrows us-west-2's (`borrowedPriceTable`), marked. */
+export const priceTables: Readonly<Record<string, PriceTable>> = {
+  "us-west-2": usWest2,
+  "eu-west-1": euWest1,
+};
 
 /** Unit prices that could not be checked against a source (for the report's footnote). */
 export function unverifiedPrices(t: PriceTable): string[] {
@@ -152,7 +249,9 @@ export function unverifiedPrices(t: PriceTable): string[] {
       : [];
   });
   const ec2 = t.ec2Unverified.includes("*")
-    ? ["every EC2 On-Demand price (us-east-1 figure)"]
-    : t.ec2Unverified.map((x) => `ec2 ${x}`);
+    ? ["every EC2 On-Demand price"]
+    : t.ec2Unverified.length > 0
+      ? [`EC2 On-Demand of ${t.ec2Unverified.join(", ")} (us-east-1 figures)`]
+      : [];
   return [...units, ...ec2, "every spot fraction (assumption)"];
 }

@@ -2,12 +2,11 @@
  * How an estimate is shown: a fixed-width table for the terminal, and the Markdown a pull request
  * comment carries (the stack's cost beside the change from the base branch). Pure.
  */
+import { budgetShares, budgetWarning } from "./budget";
 import type { Amount, Estimate } from "./estimate";
+import type { StackEstimate } from "./stackEstimate";
 
-/** An estimate as `npm run cost -- <stack> --json` writes it. */
-export interface StackEstimate extends Estimate {
-  readonly stack: string;
-}
+export type { StackEstimate } from "./stackEstimate";
 
 const money = (n: number) =>
   `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
@@ -23,6 +22,7 @@ export function formatText(e: StackEstimate): string {
     `${label.padEnd(w)}  ${money(a.idle).padStart(12)}  ${money(a.peak).padStart(12)}${note ? `  ${note}` : ""}`;
   const lines = [
     `Cost estimate of stack ${e.stack} (${e.region}, list prices as of ${e.pricesAsOf}; ${e.hoursPerMonth} h/month)`,
+    ...borrowedLines(e),
     "",
     `${"".padEnd(w)}  ${"idle $/month".padStart(12)}  ${"peak $/month".padStart(12)}`,
     ...e.items.flatMap((i) => [
@@ -39,13 +39,38 @@ export function formatText(e: StackEstimate): string {
       e.allOnDemandMonthly,
       `(SPOT stack = ${pct(e.total.monthly.peak, e.allOnDemandMonthly.peak)} of it at peak)`,
     ),
+    ...budgetRows(e, row),
     "",
-    "Idle: node groups at minSize (the models' GPU group at one node per model replica at rest).",
+    "Idle: node groups at minSize (the models' GPU group at one node per model replica at rest, plus",
+    "the nodes the variants' working-hours windows hold while open).",
     "Peak: every node group at maxSize. Traffic, stored data and log volumes are the assumptions",
     "printed on their lines (components/cost/assumptions.ts). Not counted: data transfer out, requests.",
     `Prices: ${e.priceSource}. Not verified for ${e.region}: ${e.unverifiedPrices.join("; ")}.`,
   ];
   return lines.join("\n");
+}
+
+/** The header line of an estimate whose prices come (partly) from another region. */
+function borrowedLines(e: Pick<Estimate, "region" | "borrowed">): string[] {
+  if (!e.borrowed) return [];
+  return e.borrowed.prices.includes("*")
+    ? [
+        `PRICES BORROWED: no ${e.region} price table; every price below is ${e.borrowed.from}'s (components/cost/prices.ts)`,
+      ]
+    : [
+        `Prices borrowed from ${e.borrowed.from} (none read for ${e.region}): ${e.borrowed.prices.join(", ")}`,
+      ];
+}
+
+/** The budget beside the totals, and its warning. */
+function budgetRows(e: StackEstimate, row: (label: string, a: Amount, note?: string) => string) {
+  if (!e.budget) return [];
+  const limit = { idle: e.budget.monthlyLimitUsd, peak: e.budget.monthlyLimitUsd };
+  const warning = budgetWarning(e.budget, money);
+  return [
+    row("Budget per month", limit, `llm-platform:budget (${budgetShares(e.budget)})`),
+    ...(warning ? [warning] : []),
+  ];
 }
 
 /**
@@ -70,8 +95,16 @@ export function formatComment(head: StackEstimate, base: StackEstimate | undefin
     ...removed.map((i) => line(`${i.label} (removed)`, { idle: 0, peak: 0 }, i.monthly)),
     line("**Total per month**", head.total.monthly, base?.total.monthly),
     line("SPOT saving per month", head.spotSaving, base?.spotSaving),
+    ...(head.budget
+      ? [
+          `| Budget per month (${budgetShares(head.budget)}) | ${money(head.budget.monthlyLimitUsd)} | | ${money(head.budget.monthlyLimitUsd)} | |`,
+        ]
+      : []),
   ];
+  const warning = head.budget && budgetWarning(head.budget, money);
   const footer = [
+    ...(warning ? ["", `**${warning}**`] : []),
+    ...borrowedLines(head).flatMap((l) => ["", l]),
     "",
     base
       ? `Δ is against the base branch. Per hour at peak: ${money(head.total.hourly.peak)}.`

@@ -85,6 +85,7 @@ function accessLogBucket(
   return new PrivateBucket(
     `${ctx.namePrefix}-alb-logs`,
     {
+      forceDestroy: ctx.destroyDeletesData,
       encryption: "AES256", // ALB log delivery supports SSE-S3 only
       expirationDays: logs.retentionDays,
       statements: (bucketArn) =>

@@ -30,6 +30,7 @@ export class BucketAccessLogs extends pulumi.ComponentResource {
       `${ctx.namePrefix}-s3-access-logs`,
       {
         encryption: "AES256",
+        forceDestroy: ctx.destroyDeletesData,
         expirationDays: args.config.retentionDays,
         statements: (arn) =>
           pulumi

@@ -3,7 +3,7 @@
  * tags the cluster autoscaler reads. Tested directly, without mocks.
  */
 import type { CpuNodeGroupConfig, GpuNodeGroupConfig } from "../config/platformConfig";
-import { gpuInstanceShapes } from "../platform/gpuInstances";
+import { gpuInstanceShapes } from "../platform/instanceTypes";
 import { gpuTaint, nodeGroupLabel, type NodeTaint, workloadLabels } from "../platform/scheduling";
 
 /** Everything needed to create one managed node group, derived from its config. */

@@ -20,3 +20,11 @@ export const irsa = (roleArn: string | undefined) =>
 export function sized(cpu: string, memory: string, memoryLimit: string) {
   return { requests: { cpu, memory }, limits: { memory: memoryLimit } };
 }
+
+/**
+ * StatefulSet `persistentVolumeClaimRetentionPolicy` (GA in Kubernetes 1.32): the claims, and so the
+ * gp3 volumes behind them (the StorageClass reclaims with Delete), go with the StatefulSet when its
+ * release is uninstalled (`pulumi destroy`), instead of staying behind, billed. Scaling in keeps them:
+ * a replica that comes back finds its WAL. Every store chart gets this through its own values key.
+ */
+export const claimsDeletedWithRelease = { whenDeleted: "Delete", whenScaled: "Retain" } as const;

@@ -4,7 +4,7 @@ import { charts } from "../platform/versions";
 import { release, s3Store, type UnitScope } from "./unitScope";
 import { defaultStorageClassName } from "../lib/k8s/defaultStorageClass";
 import type { InClusterLokiConfig } from "../config/observability";
-import { irsa, onCpuNodes, sized } from "./chartValues";
+import { claimsDeletedWithRelease, irsa, onCpuNodes, sized } from "./chartValues";
 import { datasourceUids, type Datasource, type SignalExporter } from "./signals";
 
 /** The log store as its consumers see it: the collectors' exporter and Grafana's datasource. */
@@ -117,6 +117,8 @@ export function lokiValues(p: {
         enabled: true,
         size: `${p.loki.storageGi}Gi`,
         storageClass: defaultStorageClassName,
+        enableStatefulSetAutoDeletePVC: true,
+        ...claimsDeletedWithRelease,
       },
     },
     read: { replicas: 0 },

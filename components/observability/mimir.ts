@@ -2,13 +2,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { chartEndpoints, httpUrl } from "../platform/chartContracts";
 import { charts } from "../platform/versions";
 import { release, s3Store, type UnitScope } from "./unitScope";
-import { irsa, sized } from "./chartValues";
-import { prometheusApiDatasource } from "./prometheus";
-import type { Datasource } from "./signals";
+import { claimsDeletedWithRelease, irsa, sized } from "./chartValues";
+import { mimirHaLabels, prometheusApiDatasource } from "./prometheus";
+import type { Datasource, SignalExporter } from "./signals";
 
-/** Where Mimir takes remote writes, and Grafana's metrics datasource when it runs. */
+/** Where Mimir takes remote writes and OTLP metrics, and Grafana's metrics datasource when it runs. */
 export interface MimirEndpoints {
   readonly pushUrl: string;
+  /** OTLP/HTTP to the distributor (the exporter appends /v1/metrics). */
+  readonly exporter: SignalExporter;
   readonly datasource: Datasource;
 }
 
@@ -16,6 +18,10 @@ export interface MimirEndpoints {
 export function mimirEndpoints(): MimirEndpoints {
   return {
     pushUrl: httpUrl(chartEndpoints.mimirDistributor, "/api/v1/push"),
+    exporter: {
+      key: "otlphttp/mimir",
+      endpoint: httpUrl(chartEndpoints.mimirDistributor, "/otlp"),
+    },
     datasource: prometheusApiDatasource(
       "Mimir",
       httpUrl(chartEndpoints.mimirQueryFrontend, "/prometheus"),
@@ -57,12 +63,27 @@ export const mimirComponentSizes: Record<string, [string, string, string]> = {
   overrides_exporter: ["50m", "64Mi", "128Mi"],
 };
 
+/** Mimir components that keep a volume per pod (chart default: persistentVolume enabled). */
+export const mimirStatefulComponents = ["ingester", "store_gateway", "compactor"];
+
 /**
  * Mimir in the classic architecture (distributors push to ingesters; no Kafka). Why not the chart's
  * default ingest-storage architecture: it needs a production-grade Kafka (the bundled one is for
  * demos), which this platform would have to run (MSK) just for metrics; classic is supported in
  * Mimir 3.x and is the chart's documented preset (classic-architecture.yaml). Single tenant; blocks,
  * ruler and alertmanager state in encrypted S3 through IRSA.
+ *
+ * HA deduplication: every Prometheus replica scrapes the same targets and remote-writes them with its
+ * own `prometheus_replica` label. The HA tracker elects one replica per `cluster` and ingests only its
+ * samples (dropping the replica label); the other replica's requests are answered 202 (Mimir
+ * pkg/distributor/errors.go: replicas did not match -> 202 Accepted), so Prometheus counts them as
+ * sent, never failed, and PrometheusRemoteStorageFailures cannot fire from duplicates. Without it the
+ * second copy of every sample is rejected 400 (duplicate or out-of-order), which Prometheus counts as
+ * failed. The tracker's key-value store is set explicitly to memberlist (supported since Mimir 2.17,
+ * the default from 3.0; Consul and etcd are deprecated), which the chart already runs for its rings:
+ * no Consul or etcd. Failover to the other replica after 30 s without samples from the elected one.
+ * What others push (the OTLP collector, Tempo's span metrics) carries no replica label, so Mimir
+ * accepts it without deduplication (observability.ts sends it to Mimir directly where Mimir runs).
  */
 export function mimirValues(p: {
   region: string;
@@ -83,8 +104,16 @@ export function mimirValues(p: {
     ...Object.fromEntries(
       Object.entries(mimirComponentSizes).map(([component, r]) => [
         component,
-        // No nodeSelector: zone-aware components ignore it, and the GPU taint keeps all of them off GPUs.
-        { resources: sized(...r) },
+        {
+          // No nodeSelector: zone-aware components ignore it, and the GPU taint keeps all of them off GPUs.
+          resources: sized(...r),
+          // The claims go with the StatefulSet on uninstall. Chart key from the chart's source
+          // (grafana/mimir operations/helm/charts/mimir-distributed/templates/{ingester,store-gateway}/
+          // *-statefulset.yaml at 001a5fcb, 6.x): 6.2.0's package is not cached here, so not rendered.
+          ...(mimirStatefulComponents.includes(component)
+            ? { persistentVolume: { enableRetentionPolicy: true, ...claimsDeletedWithRelease } }
+            : {}),
+        },
       ]),
     ),
     rollout_operator: { resources: sized("20m", "64Mi", "128Mi") },
@@ -96,7 +125,10 @@ export function mimirValues(p: {
           enabled: false,
           kafka: { address: null, topic: null, auto_create_topic_default_partitions: null },
         },
-        distributor: { remote_timeout: null },
+        distributor: {
+          remote_timeout: null,
+          ha_tracker: { enable_ha_tracker: true, kvstore: { store: "memberlist" } },
+        },
         ingester: { push_grpc_method_enabled: null },
         common: {
           storage: {
@@ -110,7 +142,12 @@ export function mimirValues(p: {
           s3: { bucket_name: p.rulerBucket },
           storage_prefix: "alertmanager",
         },
-        limits: { compactor_blocks_retention_period: `${p.retentionDays}d` },
+        limits: {
+          compactor_blocks_retention_period: `${p.retentionDays}d`,
+          accept_ha_samples: true,
+          ha_cluster_label: mimirHaLabels.cluster,
+          ha_replica_label: mimirHaLabels.replica,
+        },
       },
     },
   };

@@ -150,10 +150,13 @@ export class Observability extends pulumi.ComponentResource {
       ...(args.alertWebhookUrl ? { alertWebhookUrl: args.alertWebhookUrl } : {}),
     });
     const loki = createLoki(scope);
-    const tempo = createTempo(scope, this.prometheus.remoteWriteUrl);
+    // Metrics pushed to a Prometheus Service land on one replica; where Mimir dedupes the replicas
+    // (mimir.ts), samples on the replica it does not elect would never reach it. So pushers write to
+    // Mimir directly where it runs: Tempo's span metrics and the collector's OTLP metrics.
+    const tempo = createTempo(scope, mimir ? mimir.pushUrl : this.prometheus.remoteWriteUrl);
     this.collector = createOtelCollector(scope, {
       traces: tempo.exporter,
-      metrics: this.prometheus.exporter,
+      metrics: (mimir ?? this.prometheus).exporter,
       logs: loki.exporter,
     });
     createLogAgent(scope, loki.exporter);

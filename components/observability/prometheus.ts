@@ -1,6 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import { chartEndpoints, chartWorkloads, httpUrl } from "../platform/chartContracts";
+import {
+  chartEndpoints,
+  chartPrometheus,
+  chartWorkloads,
+  httpUrl,
+} from "../platform/chartContracts";
 import { modelNamespace, modelServerLabel, partOf, registry } from "../platform/registry";
 import { type Registry } from "../platform/designs";
 import { charts } from "../platform/versions";
@@ -8,8 +13,17 @@ import { observabilitySecret, release, type UnitScope } from "./unitScope";
 import { platformRuleSpec } from "./alerts";
 import { defaultStorageClassName } from "../lib/k8s/defaultStorageClass";
 import type { ObservabilityConfig } from "../config/observability";
-import { everywhere, onCpuNodes, sized } from "./chartValues";
+import { claimsDeletedWithRelease, everywhere, onCpuNodes, sized } from "./chartValues";
 import { datasourceUids, type Datasource, type SignalExporter } from "./signals";
+
+/**
+ * The labels Mimir's HA tracker reads to dedupe the Prometheus replicas: `cluster` (one value for
+ * all replicas of this Prometheus) and the operator's per-replica label.
+ */
+export const mimirHaLabels = {
+  cluster: "cluster",
+  replica: chartPrometheus.replicaLabel,
+} as const;
 
 /** Where Prometheus answers queries and takes remote writes and OTLP metrics. */
 export interface PrometheusEndpoints {
@@ -244,13 +258,12 @@ export function kubePrometheusStackValues(p: KubePrometheusStackParams) {
             },
           },
         },
-        externalLabels: { cluster: p.clusterName, environment: p.stack },
-        // Replicas scrape the same targets; without this each series reaches Mimir once per replica
-        // with its own `prometheus_replica` label and every sum over Mimir doubles. Cleared, both
-        // replicas write the same series: Mimir keeps the first sample of each timestamp and rejects
-        // the other replica's as duplicates or out-of-order (Mimir's HA tracker would dedupe
-        // silently, but it needs Consul or etcd, which this platform does not run).
-        replicaExternalLabelNameClear: p.config.mimir.enabled,
+        // Copied into the Prometheus CR; the operator sets it on the StatefulSet.
+        persistentVolumeClaimRetentionPolicy: claimsDeletedWithRelease,
+        // `cluster` is the same on every replica and the operator adds `prometheus_replica` (the pod
+        // name): the pair Mimir's HA tracker dedupes on (components/observability/mimir.ts), so Mimir
+        // ingests one replica's samples and answers the other's with 202, never a rejection.
+        externalLabels: { [mimirHaLabels.cluster]: p.clusterName, environment: p.stack },
         // Pick up every ServiceMonitor/PodMonitor/PrometheusRule, not only this release's.
         serviceMonitorSelectorNilUsesHelmValues: false,
         podMonitorSelectorNilUsesHelmValues: false,

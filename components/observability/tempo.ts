@@ -127,6 +127,8 @@ export function tempoValues(p: {
       enabled: true,
       size: `${p.config.tempo.storageGi}Gi`,
       storageClassName: defaultStorageClassName,
+      // The chart then sets whenDeleted: Delete (and whenScaled: Delete; Tempo runs one replica).
+      enableStatefulSetAutoDeletePVC: true,
     },
     // Tempo never calls the Kubernetes API; IRSA projects its own token.
     serviceAccount: {

@@ -62,7 +62,10 @@ export function s3Store(scope: UnitScope, component: string, buckets: string[]) 
     (b) =>
       new PrivateBucket(
         `${scope.ctx.clusterName}-${b}`,
-        scope.ctx.dataBucketAccessLogs ? { accessLogs: scope.ctx.dataBucketAccessLogs } : {},
+        {
+          forceDestroy: scope.ctx.destroyDeletesData,
+          ...(scope.ctx.dataBucketAccessLogs ? { accessLogs: scope.ctx.dataBucketAccessLogs } : {}),
+        },
         { parent: scope.parent },
       ),
   );

@@ -195,11 +195,14 @@ export const chartWorkloads = {
 /**
  * The Prometheus that kube-prometheus-stack runs (a Prometheus Operator resource): it selects every
  * ServiceMonitor and PodMonitor in every namespace (the `*SelectorNilUsesHelmValues: false` values).
+ * The operator gives each replica the external label `replicaLabel` = its pod name unless the values
+ * clear it (prometheus-operator v0.93 pkg/prometheus/promcfg.go: `prometheus_replica`, "$(POD_NAME)").
  */
 export const chartPrometheus = {
   release: "kube-prometheus-stack",
   namespace: observability,
   name: chartEndpoints.prometheus.service,
+  replicaLabel: "prometheus_replica",
 } as const;
 
 /** Cluster-scoped names charts create that the program's objects refer to. */

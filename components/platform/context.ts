@@ -21,6 +21,11 @@ export interface AwsContext {
   /** AWS partition (`aws`, `aws-cn`, ...), for ARNs. */
   readonly partition: pulumi.Input<string>;
   readonly accountId: pulumi.Input<string>;
+  /**
+   * `pulumi destroy` deletes stored data with its container: ECR repositories with their images,
+   * buckets with every object version (`llm-platform:destroyDeletesData`; on in dev, off in prod).
+   */
+  readonly destroyDeletesData: boolean;
 }
 
 /**

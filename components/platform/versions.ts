@@ -29,21 +29,12 @@ export interface KubernetesMinorPins {
 }
 
 /**
- * Kubernetes minors this program supports. 1.34 leaves EKS standard support on 2026-12-02,
- * 1.35 on 2027-03-27: new stacks use 1.35.
+ * Kubernetes minors this program supports: those in EKS standard support on 2026-12-06 whose add-on
+ * builds are pinned here. 1.35 leaves standard support on 2027-03-27. 1.36 (EKS since 2026-06) is not
+ * offered yet: no build of the metrics-server and aws-efs-csi-driver add-ons for 1.36 could be read from
+ * a source (run `aws eks describe-addon-versions --kubernetes-version 1.36` to add it).
  */
 export const kubernetesMinors = {
-  "1.34": {
-    addons: {
-      "vpc-cni": "v1.21.1-eksbuild.7",
-      "kube-proxy": "v1.34.6-eksbuild.2",
-      coredns: "v1.13.2-eksbuild.7",
-      "aws-ebs-csi-driver": "v1.59.0-eksbuild.1",
-      "metrics-server": "v0.8.1-eksbuild.6",
-      "aws-efs-csi-driver": "v3.1.0-eksbuild.1",
-    },
-    clusterAutoscalerTag: "v1.34.5",
-  },
   "1.35": {
     addons: {
       "vpc-cni": "v1.21.1-eksbuild.7",
@@ -62,6 +53,15 @@ export type KubernetesMinor = keyof typeof kubernetesMinors;
 
 /** The Kubernetes minor a stack gets when its config does not name one. */
 export const defaultKubernetesVersion: KubernetesMinor = "1.35";
+
+/**
+ * Minors this program no longer deploys, and why: a stack still on one is told to upgrade (EKS upgrades
+ * one minor at a time: set `cluster.kubernetesVersion` to the next supported minor and `pulumi up`).
+ * Source: EKS Kubernetes version lifecycle (kubernetes-versions.html), checked 2026-12-06.
+ */
+export const retiredKubernetesMinors: Readonly<Record<string, string>> = {
+  "1.34": "left EKS standard support on 2026-12-02 (extended support bills $0.60 per cluster-hour)",
+};
 
 /** The list of supported minors, for validation messages. */
 export const supportedKubernetesVersions = Object.keys(kubernetesMinors) as KubernetesMinor[];

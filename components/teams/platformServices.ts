@@ -226,7 +226,10 @@ function serviceBuckets(
     if (!d.bucket) continue;
     const b = new PrivateBucket(
       `${ctx.namePrefix}-${d.bucket.name}`,
-      ctx.dataBucketAccessLogs ? { accessLogs: ctx.dataBucketAccessLogs } : {},
+      {
+        forceDestroy: ctx.destroyDeletesData,
+        ...(ctx.dataBucketAccessLogs ? { accessLogs: ctx.dataBucketAccessLogs } : {}),
+      },
       { parent },
     );
     buckets[d.bucket.name] = { name: b.bucketName, arn: b.arn };
@@ -276,6 +279,8 @@ function serviceRepository(
       imageTagMutability: immutableTags ? "IMMUTABLE" : "MUTABLE",
       imageScanningConfiguration: { scanOnPush: true },
       encryptionConfigurations: [{ encryptionType: "KMS" }],
+      // Images are rebuilt from source: where the stack says so, destroy deletes them with it.
+      forceDelete: ctx.destroyDeletesData,
     },
     { parent },
   );

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { clusterAutoscalerPolicy } from "../../components/addons/gpuRuntime";
-import { runStack, stacks, testAccountId } from "../../verify/program";
+import { runStack, stackConfig, stacks, testAccountId } from "../../verify/program";
 
 const R = "kubernetes:helm.sh/v3:Release";
 
@@ -95,7 +95,7 @@ for (const stack of stacks) {
       );
       assert.equal(r.values.image.tag, "v1.35.2");
       assert.deepEqual(r.values.autoDiscovery, { clusterName: prefix });
-      assert.equal(r.values.awsRegion, "us-west-2");
+      assert.equal(r.values.awsRegion, stackConfig(stack).region);
       assert.equal(r.values.cloudProvider, "aws");
       assert.equal(r.values.fullnameOverride, "cluster-autoscaler");
       assert.deepEqual(r.values.rbac.serviceAccount, {
@@ -132,7 +132,10 @@ for (const stack of stacks) {
           `${prefix}-gpu-cluster-autoscaler-scale-node-groups`,
         ).inputs.policy,
       );
-      assert.deepEqual(policy, clusterAutoscalerPolicy("aws", "us-west-2", testAccountId, prefix));
+      assert.deepEqual(
+        policy,
+        clusterAutoscalerPolicy("aws", stackConfig(stack).region, testAccountId, prefix),
+      );
     });
   });
 }

@@ -6,6 +6,10 @@ import {
   type PlatformConfig,
 } from "../../components/config/platformConfig";
 import { parseCidr } from "../../components/config/primitives";
+import {
+  defaultKubernetesVersion,
+  supportedKubernetesVersions,
+} from "../../components/platform/versions";
 import { cloneStackConfig, runProgram, type RawConfig } from "../../verify/program";
 
 /** Parses a copy of the real dev stack config after `edit` breaks it; returns the error lines. */
@@ -142,6 +146,31 @@ describe("config: the real stack files", () => {
     );
   });
 
+  it("accepts a Kubernetes version written unquoted (a YAML number) and booleans handed over as text", () => {
+    const raw = cloneStackConfig("dev") as Record<string, any>;
+    raw["llm-platform:cluster"].kubernetesVersion = Number(defaultKubernetesVersion);
+    // `pulumi config set llm-platform:destroyDeletesData false` stores the text "false".
+    raw["llm-platform:destroyDeletesData"] = "false";
+    const c = parseConfig(raw, "dev");
+    assert.equal(c.cluster.kubernetesVersion, defaultKubernetesVersion);
+    assert.equal(c.destroyDeletesData, false);
+    raw["llm-platform:destroyDeletesData"] = "true";
+    assert.equal(parseConfig(raw, "dev").destroyDeletesData, true);
+  });
+
+  it("accepts every AWS region, and warns that an opt-in region must be enabled first", () => {
+    const raw = cloneStackConfig("dev") as Record<string, any>;
+    for (const region of ["us-east-1", "eu-west-1", "ap-southeast-2", "eusc-de-east-1"]) {
+      raw["aws:region"] = region;
+      assert.equal(parseConfig(raw, "dev").region, region);
+      assert.deepEqual(parseConfig(raw, "dev").warnings, []);
+    }
+    raw["aws:region"] = "af-south-1";
+    assert.deepEqual(parseConfig(raw, "dev").warnings, [
+      "aws:region: af-south-1 is an opt-in region: enable it for the account (AWS console, Account → AWS Regions) before pulumi up, or every call fails",
+    ]);
+  });
+
   it("defaults optional keys", () => {
     const raw = cloneStackConfig("dev") as Record<string, any>;
     delete raw["llm-platform:tags"];
@@ -149,6 +178,8 @@ describe("config: the real stack files", () => {
     delete raw["llm-platform:cluster"].logRetentionDays;
     delete raw["llm-platform:nodeGroups"].gpu[0].desiredSize;
     delete raw["llm-platform:nodeGroups"].gpu[0].diskSizeGiB;
+    delete raw["llm-platform:nodeGroups"].preflight;
+    delete raw["llm-platform:destroyDeletesData"];
     raw["llm-platform:network"] = { natGateways: "single" };
     // The budget's tag scope names a config tag, so it goes with them.
     raw["llm-platform:budget"] = { monthlyLimitUsd: 100, emails: ["team@example.com"] };
@@ -158,6 +189,9 @@ describe("config: the real stack files", () => {
     assert.equal(c.cluster.logRetentionDays, 90);
     assert.equal(c.nodeGroups.gpu[0]?.desiredSize, 0);
     assert.equal(c.nodeGroups.gpu[0]?.diskSizeGiB, 200);
+    // Every preflight check runs, and destroy keeps data, unless a stack says otherwise.
+    assert.deepEqual(c.nodeGroups.preflight, { serviceQuotas: true, instanceTypeOfferings: true });
+    assert.equal(c.destroyDeletesData, false);
     assert.deepEqual(c.network, {
       cidr: "10.0.0.0/16",
       availabilityZones: 3,
@@ -266,7 +300,29 @@ describe("config: bad input names the key and what was expected", () => {
     {
       what: "malformed region",
       edit: (r) => (r["aws:region"] = "oregon"),
-      expect: "aws:region: expected an AWS region such as us-west-2",
+      expect: "aws:region: oregon is not an AWS region",
+    },
+    {
+      what: "a well-formed region AWS has not launched",
+      edit: (r) => (r["aws:region"] = "us-west-9"),
+      expect:
+        "aws:region: us-west-9 is not an AWS region (regions starting us-: us-east-1, us-east-2, us-gov-east-1",
+    },
+    {
+      what: "a CPU instance type that does not exist (a typo)",
+      edit: (r) => (r["llm-platform:nodeGroups"].cpu.instanceTypes = ["m6i.xlargee"]),
+      expect:
+        'llm-platform:nodeGroups.cpu.instanceTypes[0]: unknown CPU instance type "m6i.xlargee"; expected a size of one of the x86_64 families in components/platform/instanceTypes.ts (m5, m6i,',
+    },
+    {
+      what: "a preflight switch that is not a boolean",
+      edit: (r) => (r["llm-platform:nodeGroups"].preflight = { serviceQuotas: "no" }),
+      expect: "llm-platform:nodeGroups.preflight.serviceQuotas: expected boolean, received string",
+    },
+    {
+      what: "destroyDeletesData that is not a boolean",
+      edit: (r) => (r["llm-platform:destroyDeletesData"] = "yes"),
+      expect: "llm-platform:destroyDeletesData: expected true or false",
     },
     {
       what: "wrong type",
@@ -416,8 +472,18 @@ describe("config: bad input names the key and what was expected", () => {
     {
       what: "a Kubernetes version without pinned add-ons",
       edit: (r) => (r["llm-platform:cluster"].kubernetesVersion = "1.29"),
+      expect: `llm-platform:cluster.kubernetesVersion: expected one of ${supportedKubernetesVersions.map((v) => `"${v}"`).join(", ")} (the minors with add-ons pinned in components/platform/versions.ts), got "1.29"`,
+    },
+    {
+      what: "an unquoted version YAML reads as another number (1.30 is 1.3)",
+      edit: (r) => (r["llm-platform:cluster"].kubernetesVersion = 1.3),
+      expect: `llm-platform:cluster.kubernetesVersion: expected one of ${supportedKubernetesVersions.map((v) => `"${v}"`).join(", ")} (the minors with add-ons pinned in components/platform/versions.ts); got the YAML number 1.3: quote the version`,
+    },
+    {
+      what: "a minor that left EKS standard support",
+      edit: (r) => (r["llm-platform:cluster"].kubernetesVersion = "1.34"),
       expect:
-        'llm-platform:cluster.kubernetesVersion: Invalid option: expected one of "1.34"|"1.35"',
+        "llm-platform:cluster.kubernetesVersion: 1.34 left EKS standard support on 2026-12-02 (extended support bills $0.60 per cluster-hour); upgrade to 1.35",
     },
     {
       what: "a log retention CloudWatch does not offer",

@@ -3,7 +3,7 @@
  * to the values worked out by hand below, and a price the table lacks is an error naming it.
  */
 import * as assert from "node:assert/strict";
-import { gpuInstanceShapes } from "../../components/platform/gpuInstances";
+import { instanceShapes } from "../../components/platform/instanceTypes";
 import { parseConfig } from "../../components/config/platformConfig";
 import type { UsageAssumptions } from "../../components/cost/assumptions";
 import {
@@ -14,16 +14,18 @@ import {
   type Estimate,
 } from "../../components/cost/estimate";
 import { inventory, type CostConfig, type ResourceRecord } from "../../components/cost/inventory";
-import { usWest2, type PriceTable } from "../../components/cost/prices";
-import { formatComment, formatText, type StackEstimate } from "../../components/cost/report";
-import { cloneStackConfig, runProgram, runStack, stacks } from "../../verify/program";
+import { priceTables, usWest2, type PriceTable } from "../../components/cost/prices";
+import { formatComment, formatText } from "../../components/cost/report";
+import { budgetWarning, compareWithBudget } from "../../components/cost/budget";
+import { openMinutes, scheduledNodeHoursPerMonth } from "../../components/cost/schedule";
+import { stackEstimate, type StackEstimate } from "../../components/cost/stackEstimate";
+import { cloneStackConfig, runStack, stacks } from "../../verify/program";
 
 const cents = (n: number) => Math.round(n * 100) / 100;
 
 async function estimateOf(stack: (typeof stacks)[number]): Promise<StackEstimate> {
   const run = await runStack(stack);
-  const config = parseConfig(cloneStackConfig(stack), stack);
-  return { stack, ...estimate(inventory(config, run.resources)) };
+  return stackEstimate(stack, parseConfig(cloneStackConfig(stack), stack), run.resources);
 }
 
 describe("cost: the estimate of both stack files", () => {
@@ -93,6 +95,31 @@ describe("cost: the estimate of both stack files", () => {
         const line = e.items.find((i) => i.id === `nodes-${gpu.name}`)!;
         assert.match(line.basis.idle, new RegExp(`^${Math.max(gpu.minSize, atRest)} × `));
         assert.match(line.basis.peak, new RegExp(`^${gpu.maxSize} × `));
+        // Idle counts the nodes working-hours windows hold, exactly when variants have windows.
+        const windowed = Object.entries(config.models.variants)
+          .filter(([, v]) => v.autoscaling?.workingHours)
+          .map(([name]) => name);
+        if (windowed.length > 0) {
+          assert.ok(line.basis.idle.includes(`scheduled windows (${windowed.join(", ")})`));
+          assert.ok(line.monthly.idle > 0);
+        } else {
+          assert.ok(!line.basis.idle.includes("scheduled windows"));
+        }
+      });
+
+      it("sets the stack's budget beside idle and peak, and warns exactly when peak exceeds it", () => {
+        const config = parseConfig(cloneStackConfig(stack), stack);
+        const limit = config.budget.monthlyLimitUsd;
+        assert.equal(e.budget?.monthlyLimitUsd, limit);
+        assert.equal(e.budget.share.peak, e.total.monthly.peak / limit);
+        const text = formatText(e);
+        assert.match(
+          text,
+          /^Budget per month .* llm-platform:budget \(idle \d+ %, peak \d+ % of the budget\)$/m,
+        );
+        const warns = /^WARNING: .*exceeds the budget/m.test(text);
+        assert.equal(warns, e.total.monthly.peak > limit);
+        assert.equal(/exceeds the budget/.test(formatComment(e, undefined)), warns);
       });
 
       it("prints a report with every line, and JSON that round-trips", () => {
@@ -105,21 +132,30 @@ describe("cost: the estimate of both stack files", () => {
 });
 
 describe("cost: the price table", () => {
-  it("prices every GPU type the schema allows, On-Demand and SPOT", () => {
-    for (const type of Object.keys(gpuInstanceShapes)) {
-      assert.ok(onDemandHourly(usWest2, type) > 0, type);
-      assert.ok(spotHourly(usWest2, type) < onDemandHourly(usWest2, type), type);
+  it("prices every instance type the config accepts, in every region's table, and SPOT below On-Demand for GPUs", () => {
+    for (const t of Object.values(priceTables)) {
+      for (const [type, shape] of Object.entries(instanceShapes)) {
+        assert.ok(onDemandHourly(t, type) > 0, `${t.region} ${type}`);
+        if (shape.quotaGroup !== "standard")
+          assert.ok(spotHourly(t, type) < onDemandHourly(t, type), `${t.region} ${type}`);
+      }
     }
   });
 
-  it("prices the CPU types of both stack files", () => {
-    for (const stack of stacks) {
-      for (const type of parseConfig(cloneStackConfig(stack), stack).nodeGroups.cpu.instanceTypes)
-        assert.ok(onDemandHourly(usWest2, type) > 0, type);
-    }
+  it("prices a region without a table with us-west-2's prices, marked as borrowed, never an error", () => {
+    const t = priceTableFor("eu-north-1");
+    assert.equal(t.region, "eu-north-1");
+    assert.deepEqual(t.borrowed, { from: "us-west-2", prices: ["*"] });
+    assert.equal(onDemandHourly(t, "m6i.xlarge"), onDemandHourly(usWest2, "m6i.xlarge"));
+    // A region with a partial table borrows the rest, naming it.
+    const eu = priceTableFor("eu-west-1");
+    assert.equal(eu.borrowed?.from, "us-west-2");
+    assert.ok(eu.borrowed.prices.includes("natGatewayHourly"));
+    assert.ok(!eu.borrowed.prices.some((p) => /\bg5\b/.test(p)), "g5 is priced for eu-west-1");
+    assert.notEqual(onDemandHourly(eu, "g5.xlarge"), onDemandHourly(usWest2, "g5.xlarge"));
   });
 
-  it("errors, naming it, on an instance type, spot family or region it lacks; never prices 0", () => {
+  it("errors, naming it, on an instance type or spot family it lacks; never prices 0", () => {
     assert.throws(
       () => onDemandHourly(usWest2, "x9z.large"),
       /no us-west-2 On-Demand price for instance type x9z\.large/,
@@ -128,18 +164,51 @@ describe("cost: the price table", () => {
       () => spotHourly(usWest2, "m6i.xlarge"),
       /no spot fraction for instance family m6i/,
     );
-    assert.throws(() => priceTableFor("eu-west-1"), /no price table for region eu-west-1/);
+  });
+});
+
+describe("cost: scheduled windows and the budget", () => {
+  const weekdays = { start: "0 8 * * 1-5", end: "0 18 * * 1-5" };
+  const hoursPerMonth = (m: Uint8Array) => m.reduce((n, x) => n + x, 0) / 60 / 12;
+
+  it("counts the hours a cron window is open: 10 h on each of 2027's 261 weekdays, or across midnight", () => {
+    assert.equal(hoursPerMonth(openMinutes(weekdays.start, weekdays.end)), (261 * 10) / 12);
+    assert.equal(hoursPerMonth(openMinutes("0 22 * * *", "0 6 * * *")), (365 * 8) / 12);
+    assert.equal(hoursPerMonth(openMinutes("30 9 * * MON", "30 9 * * TUE")), (52 * 24) / 12);
+    assert.throws(() => openMinutes("0 25 * * *", "0 6 * * *"), /outside 0-23/);
   });
 
-  it("rejects a stack whose CPU type the table lacks, naming it", async () => {
-    const raw = cloneStackConfig("dev") as Record<string, any>;
-    raw["llm-platform:nodeGroups"].cpu.instanceTypes = ["m6in.xlarge"];
-    const run = await runProgram("dev", raw);
-    assert.equal(run.error, undefined, "the program itself accepts any x86_64 type");
-    const config = parseConfig(raw, "dev");
-    assert.throws(
-      () => estimate(inventory(config, run.resources)),
-      /On-Demand price for instance type m6in\.xlarge/,
+  it("adds one node per open window above the nodes at rest, up to maxSize", () => {
+    const w = hoursPerMonth(openMinutes(weekdays.start, weekdays.end));
+    assert.equal(scheduledNodeHoursPerMonth({ idleNodes: 0, maxSize: 4, windows: [] }), 0);
+    assert.equal(
+      scheduledNodeHoursPerMonth({ idleNodes: 0, maxSize: 4, windows: [weekdays, weekdays] }),
+      2 * w,
+    );
+    assert.equal(
+      scheduledNodeHoursPerMonth({ idleNodes: 3, maxSize: 4, windows: [weekdays, weekdays] }),
+      w,
+    );
+  });
+
+  it("compares idle and peak with the budget, and warns when peak (or idle) exceeds it", () => {
+    const money = (n: number) => `$${n}`;
+    const fits = compareWithBudget({ idle: 100, peak: 400 }, 500);
+    assert.deepEqual(fits, {
+      monthlyLimitUsd: 500,
+      share: { idle: 0.2, peak: 0.8 },
+      over: { idle: 0, peak: 0 },
+    });
+    assert.equal(budgetWarning(fits, money), undefined);
+    const peak = compareWithBudget({ idle: 100, peak: 750 }, 500);
+    assert.deepEqual(peak.over, { idle: 0, peak: 250 });
+    assert.match(
+      budgetWarning(peak, money)!,
+      /^WARNING: peak exceeds the budget by \$250 a month \(150 % of it\)/,
+    );
+    assert.match(
+      budgetWarning(compareWithBudget({ idle: 600, peak: 750 }, 500), money)!,
+      /even idle exceeds the budget by \$100/,
     );
   });
 });
@@ -319,6 +388,35 @@ describe("cost: golden values of a hand-made stack", () => {
       [cents(e.allOnDemandMonthly.idle), cents(e.allOnDemandMonthly.peak)],
       [500.74, 959.12],
     );
+  });
+
+  it("adds a working-hours window's node-hours to the idle GPU line and root volumes", () => {
+    const windowed = {
+      ...config,
+      models: {
+        ...config.models,
+        variants: {
+          ...config.models.variants,
+          c: {
+            model: "org/m",
+            autoscaling: {
+              minReplicas: 0,
+              maxReplicas: 1,
+              workingHours: { timezone: "UTC", start: "0 8 * * 1-5", end: "0 18 * * 1-5" },
+            },
+          },
+        },
+      },
+    } as unknown as CostConfig;
+    const w = estimate(inventory(windowed, resources), prices, assumptions);
+    const gpu = w.items.find((i) => i.id === "nodes-gpu")!;
+    // 2 nodes × 100 h + 217.5 node-hours (261 weekdays × 10 h ÷ 12), × $1.00 SPOT
+    assert.equal(cents(gpu.monthly.idle), 417.5);
+    assert.equal(cents(gpu.monthly.peak), 400, "peak is maxSize all month either way");
+    assert.match(gpu.basis.idle, /\+ 217\.5 node-hours\/month in scheduled windows \(c\)$/);
+    // Root volumes: + 217.5 / 100 GPU nodes × $15
+    const root = w.items.find((i) => i.id === "ebs-root-volumes")!;
+    assert.equal(cents(root.monthly.idle), cents(32 + 2.175 * 15));
   });
 
   it("prices extended support at the extended rate", () => {

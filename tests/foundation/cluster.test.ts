@@ -84,7 +84,7 @@ describe("cluster", () => {
         assert.deepEqual(c.enabledClusterLogTypes, controlPlaneLogTypes);
         assert.equal(
           c.encryptionConfigKeyArn,
-          `arn:aws:mock:us-west-2:${testAccountId}:Key/${prefix}-secrets`,
+          `arn:aws:mock:${stackConfig(stack).region}:${testAccountId}:Key/${prefix}-secrets`,
         );
         assert.deepEqual(c.accessEntries, {});
         assert.deepEqual(c.upgradePolicy, { supportType: "STANDARD" });

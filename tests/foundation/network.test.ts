@@ -68,7 +68,7 @@ describe("network", () => {
           },
         ]);
         const policy = JSON.parse(run.get("aws:iam/rolePolicy:RolePolicy", name).inputs.policy);
-        const groupArn = `arn:aws:mock:us-west-2:${testAccountId}:LogGroup/${name}`;
+        const groupArn = `arn:aws:mock:${stackConfig(stack).region}:${testAccountId}:LogGroup/${name}`;
         assert.deepEqual(policy.Statement, [
           {
             Effect: "Allow",

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { gpuInstanceShapes, shapeKey } from "../../components/platform/gpuInstances";
+import { gpuInstanceShapes, shapeKey } from "../../components/platform/instanceTypes";
 import { nodeRolePolicies } from "../../components/foundation/nodeGroups";
 import {
   acceleratorLabel,
@@ -42,7 +42,7 @@ const cpuGroup = { instanceTypes: ["m6i.xlarge"], minSize: 2, maxSize: 4 };
 const singleTypeWarning = (index: number, group: { name: string; instanceTypes: string[] }) =>
   `llm-platform:nodeGroups.gpu[${index}].instanceTypes: group ${group.name} has one instance type ` +
   `(${group.instanceTypes[0]}), which limits it to that type's SPOT capacity pools; add types of the ` +
-  "same shape from components/platform/gpuInstances.ts where the family has them";
+  "same shape from components/platform/instanceTypes.ts where the family has them";
 
 /** The node-groups config with these GPU groups: parsed (success) or its issues' paths and messages. */
 function parseGroups(gpu: object[]) {

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { adapterSyncPolicy } from "../../components/lib/aws/bucketPolicies";
 import { adapterPublishProgram } from "../../components/models/adapterSync";
 import { images } from "../../components/platform/versions";
-import { repoRoot, runStack, stacks, testOidcIssuer } from "../../verify/program";
+import { mockOidcIssuer, repoRoot, runStack, stackConfig, stacks } from "../../verify/program";
 
 const base = "mistralai/Mistral-7B-Instruct-v0.3";
 
@@ -148,8 +148,9 @@ for (const stack of stacks) {
       const role = run.get("aws:iam/role:Role", `llmplatform-${stack}-models-adapter-sync`);
       const trust = JSON.parse(role.inputs.assumeRolePolicy);
       assert.deepEqual(trust.Statement[0].Condition.StringEquals, {
-        [`${testOidcIssuer}:sub`]: "system:serviceaccount:llm-baseline:adapter-sync",
-        [`${testOidcIssuer}:aud`]: "sts.amazonaws.com",
+        [`${mockOidcIssuer(stackConfig(stack).region)}:sub`]:
+          "system:serviceaccount:llm-baseline:adapter-sync",
+        [`${mockOidcIssuer(stackConfig(stack).region)}:aud`]: "sts.amazonaws.com",
       });
       const policy = run.get(
         "aws:iam/rolePolicy:RolePolicy",

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { gpuInstanceShapes } from "../../components/platform/gpuInstances";
+import { gpuInstanceShapes } from "../../components/platform/instanceTypes";
 import { modelCallers, registry } from "../../components/platform/registry";
 import {
   ConfigError,

@@ -47,7 +47,8 @@ for (const stack of stacks) {
       const collector = (await values("otel-collector")).config;
       const stores = {
         traces: tempoEndpoints().exporter,
-        metrics: prometheusEndpoints().exporter,
+        // Pushed metrics go to Mimir where it dedupes the Prometheus replicas (mimir.ts).
+        metrics: ((await mimirRuns()) ? mimirEndpoints() : prometheusEndpoints()).exporter,
         logs: lokiEndpoints().exporter,
       };
       for (const [signal, e] of Object.entries(stores)) {
@@ -77,16 +78,17 @@ for (const stack of stacks) {
       assert.equal(url("traces"), tempoEndpoints().datasource.url);
     });
 
-    it("remote-writes Prometheus to Mimir when it runs, and Tempo's span metrics to Prometheus", async () => {
+    it("remote-writes Prometheus to Mimir when it runs, and Tempo's span metrics to Mimir there, else to Prometheus", async () => {
       const remoteWrite = (await values("kube-prometheus-stack")).prometheus.prometheusSpec
         .remoteWrite as { url: string }[];
+      const mimir = await mimirRuns();
       assert.deepEqual(
         remoteWrite.map((w) => w.url),
-        (await mimirRuns()) ? [mimirEndpoints().pushUrl] : [],
+        mimir ? [mimirEndpoints().pushUrl] : [],
       );
       assert.equal(
         (await values("tempo")).tempo.metricsGenerator.remoteWriteUrl,
-        prometheusEndpoints().remoteWriteUrl,
+        mimir ? mimirEndpoints().pushUrl : prometheusEndpoints().remoteWriteUrl,
       );
     });
 

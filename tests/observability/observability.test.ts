@@ -9,7 +9,8 @@ import { alertRulesFor, type AlertRule } from "../../components/observability/al
 import { dashboards } from "../../components/observability/observability";
 import { lokiEndpoints } from "../../components/observability/loki";
 import { mimirEndpoints } from "../../components/observability/mimir";
-import { prometheusEndpoints } from "../../components/observability/prometheus";
+import { mimirHaLabels, prometheusEndpoints } from "../../components/observability/prometheus";
+import { chartEndpoints, chartPrometheus, httpUrl } from "../../components/platform/chartContracts";
 import { tempoEndpoints } from "../../components/observability/tempo";
 import {
   grafanaDatasources,
@@ -346,7 +347,10 @@ for (const stack of stacks) {
     it("keeps Loki where configured (S3 through IRSA, or a volume), with the configured replicas and retention", async function () {
       const loki = o.loki;
       // An external store runs no Loki here (tests/observability/logStore.test.ts covers it).
-      if (loki.storage === "external") return this.skip();
+      if (loki.storage === "external") {
+        assert.equal((await runStack(stack)).ofType(R).filter((r) => r.name === "loki").length, 0);
+        return;
+      }
       const v = await values("loki");
       assert.equal(v.fullnameOverride, "loki");
       assert.equal(v.deploymentMode, "Monolithic");
@@ -361,7 +365,7 @@ for (const stack of stacks) {
             chunks: `${prefix}-loki-20261123`,
             ruler: `${prefix}-loki-20261123`,
           },
-          s3: { region: "us-west-2" },
+          s3: { region: stackConfig(stack).region },
         });
         assert.deepEqual(v.serviceAccount.annotations, {
           "eks.amazonaws.com/role-arn": `arn:aws:iam::${testAccountId}:role/${prefix}-loki-irsa`,
@@ -430,7 +434,11 @@ for (const stack of stacks) {
       const p = v.config.service.pipelines;
       assert.deepEqual(
         [p.traces.exporters, p.metrics.exporters, p.logs.exporters],
-        [["otlp/tempo"], ["otlphttp/prometheus"], ["otlphttp/loki"]],
+        [
+          ["otlp/tempo"],
+          [o.mimir.enabled ? "otlphttp/mimir" : "otlphttp/prometheus"],
+          ["otlphttp/loki"],
+        ],
       );
       for (const pipeline of [p.traces, p.metrics, p.logs])
         assert.ok(pipeline.processors.includes("k8sattributes"));
@@ -646,10 +654,14 @@ for (const stack of stacks) {
       for (const r of releases) assert.equal(r.inputs.maxHistory, helmMaxHistory, r.name);
     });
 
-    it("generates span metrics and the service graph in Tempo, written to Prometheus", async () => {
+    it("generates span metrics and the service graph in Tempo, written to Mimir where it runs, else Prometheus", async () => {
       const tempo = (await release("tempo")).values.tempo;
+      const mimir = (await runStack(stack)).ofType(R).some((r) => r.name === "mimir");
       assert.equal(tempo.metricsGenerator.enabled, true);
-      assert.equal(tempo.metricsGenerator.remoteWriteUrl, prometheusEndpoints().remoteWriteUrl);
+      assert.equal(
+        tempo.metricsGenerator.remoteWriteUrl,
+        mimir ? mimirEndpoints().pushUrl : prometheusEndpoints().remoteWriteUrl,
+      );
       assert.deepEqual(
         tempo.overrides.defaults.metrics_generator.processors,
         tempoMetricsProcessors,
@@ -668,12 +680,37 @@ for (const stack of stacks) {
       assert.match(JSON.stringify(ds.jsonData), /traces_spanmetrics_calls_total/);
     });
 
-    it("writes each series to Mimir once: the replica label is cleared exactly when Mimir runs", async () => {
+    it("writes each series to Mimir once, without rejections: the HA tracker dedupes the replicas by the labels Prometheus sends", async () => {
       const run = await runStack(stack);
       const spec = (await release("kube-prometheus-stack")).values.prometheus.prometheusSpec;
-      const mimir = run.ofType(R).some((r) => r.name === "mimir");
-      assert.equal(spec.replicaExternalLabelNameClear, mimir);
-      assert.equal(spec.remoteWrite.length > 0, mimir);
+      const mimir = run.ofType(R).find((r) => r.name === "mimir");
+      assert.equal(spec.remoteWrite.length > 0, !!mimir);
+      // Every replica keeps the operator's per-replica external label (not cleared, not renamed)...
+      assert.equal(spec.replicaExternalLabelNameClear, undefined);
+      assert.equal(spec.replicaExternalLabelName, undefined);
+      // ...and carries the same cluster label.
+      assert.equal(spec.externalLabels[mimirHaLabels.cluster], stackConfig(stack).namePrefix);
+      if (!mimir) return;
+      const cfg = mimir.inputs.values.mimir.structuredConfig;
+      // Mimir elects one replica per cluster on exactly those labels, over memberlist (no Consul/etcd)...
+      assert.deepEqual(cfg.distributor.ha_tracker, {
+        enable_ha_tracker: true,
+        kvstore: { store: "memberlist" },
+      });
+      assert.equal(cfg.limits.accept_ha_samples, true);
+      assert.equal(cfg.limits.ha_cluster_label, mimirHaLabels.cluster);
+      assert.equal(cfg.limits.ha_replica_label, chartPrometheus.replicaLabel);
+      // ...and answers the other replica 202 (counted as sent, not failed), so kube-prometheus-stack's
+      // PrometheusRemoteStorageFailures (failed / (failed + succeeded) > 1 % for 15m) cannot fire
+      // from duplicates. What reaches Mimir without the replica label is accepted as is: only
+      // Prometheus remote-writes with it; pushers (collector, Tempo) write to Mimir directly.
+      const pushers = [
+        (await release("tempo")).values.tempo.metricsGenerator.remoteWriteUrl,
+        (await release("otel-collector")).values.config.exporters["otlphttp/mimir"].endpoint,
+      ];
+      assert.ok(
+        pushers.every((u: string) => u.startsWith(httpUrl(chartEndpoints.mimirDistributor))),
+      );
     });
 
     it("runs the log agent as root without capabilities (the documented exception), all else non-root", async () => {

@@ -10,6 +10,7 @@
 import * as assert from "node:assert/strict";
 import { checkRules, findPromtool, type RuleFileRule } from "../../verify/promtool";
 import { runStack, stacks } from "../../verify/program";
+import { itUnless } from "../../verify/pending";
 
 /** Grafana's substitutions: built-in intervals, then `$var` / `${var}` as a matching regex. */
 export function grafanaToPromql(expr: string): string {
@@ -42,10 +43,15 @@ function dashboardQueries(name: string, json: string): [string, string][] {
 
 describe("PromQL: every expression the program deploys passes promtool", function () {
   const promtool = findPromtool();
+  // Under CI a missing promtool fails (below); elsewhere the checks are pending, saying why.
+  const it = itUnless(
+    promtool || process.env.CI
+      ? undefined
+      : "promtool not found (set $PROMTOOL, put it on PATH, or on Debian/Ubuntu let verify/promtool.ts extract it)",
+  );
   before(function () {
-    if (promtool) return;
-    if (process.env.CI) assert.fail("promtool is required in CI (Debian/Ubuntu: apt-get)");
-    this.skip();
+    if (!promtool && process.env.CI)
+      assert.fail("promtool is required in CI (Debian/Ubuntu: apt-get)");
   });
 
   it("catches a broken expression (the checker is live)", () => {

@@ -655,6 +655,7 @@ async function renderPlatform(
       loadBalancerCidrs: ["10.0.32.0/22"],
       partition: "aws",
       accountId: "111122223333",
+      destroyDeletesData: false,
       oidc: { providerArn: testOidcProviderArn, issuer: testOidcIssuer },
     };
     const services = new PlatformServices(

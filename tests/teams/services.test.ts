@@ -14,7 +14,7 @@ import {
   stackConfig,
   stacks,
   testAccountId,
-  testOidcIssuer,
+  mockOidcIssuer,
 } from "../../verify/program";
 
 const D = "kubernetes:apps/v1:Deployment";
@@ -276,9 +276,15 @@ describe("services: pure parts", () => {
 for (const stack of stacks) {
   describe(`services (${stack})`, () => {
     const prefix = `llmplatform-${stack}`;
-    const config = stackConfig(stack);
-    const services = config.services as unknown as Record<string, any>;
-    const tag = services.gateway.imageTag;
+    // Read in a hook, not when mocha loads the file: a broken stack file fails these tests by name.
+    let config!: ReturnType<typeof stackConfig>;
+    let services!: Record<string, any>;
+    let tag!: string;
+    before(() => {
+      config = stackConfig(stack);
+      services = config.services;
+      tag = services.gateway.imageTag;
+    });
 
     it("runs the gateway as the design specifies", async () => {
       const run = await runStack(stack);
@@ -313,7 +319,7 @@ for (const stack of stacks) {
       const c = pod.containers[0];
       assert.equal(
         c.image,
-        `${testAccountId}.dkr.ecr.us-west-2.amazonaws.com/${prefix}/gateway:${tag}`,
+        `${testAccountId}.dkr.ecr.${stackConfig(stack).region}.amazonaws.com/${prefix}/gateway:${tag}`,
       );
       assert.deepEqual(c.ports, [{ name: "http", containerPort: 8000, protocol: "TCP" }]);
       assert.deepEqual(c.startupProbe, {
@@ -483,7 +489,10 @@ for (const stack of stacks) {
           .ofType("aws:iam/role:Role")
           .find((r) => r.inputs.name === `${prefix}-${svc}-irsa`)!;
         const cond = JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Condition.StringEquals;
-        assert.equal(cond[`${testOidcIssuer}:sub`], `system:serviceaccount:${ns}:${sa}`);
+        assert.equal(
+          cond[`${mockOidcIssuer(stackConfig(stack).region)}:sub`],
+          `system:serviceaccount:${ns}:${sa}`,
+        );
         assert.ok(
           run.get(D, svc).dependsOn.includes(`llmplatform:aws:IrsaRole::${prefix}-${svc}`),
           `${svc} waits for its role`,
@@ -507,7 +516,7 @@ for (const stack of stacks) {
               Sid: "InvokeConfiguredEndpoint",
               Effect: "Allow",
               Action: ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
-              Resource: `arn:aws:sagemaker:us-west-2:${testAccountId}:endpoint/${prefix}-quant-awq`,
+              Resource: `arn:aws:sagemaker:${stackConfig(stack).region}:${testAccountId}:endpoint/${prefix}-quant-awq`,
             },
           ],
         ],

@@ -9,10 +9,11 @@ import { checkPodSecurity } from "./podSecurity";
 import type { Finding } from "./problem";
 import { checkExplicitResources, checkQuotas } from "./quota";
 import { checkReferences } from "./references";
+import { checkTeardown } from "./teardown";
 
 export type { Finding } from "./problem";
 
-/** The synchronous checks: wiring, policies, monitors, Pod Security, quota, references. */
+/** The synchronous checks: wiring, policies, monitors, Pod Security, quota, references, teardown. */
 export function checkCluster(model: ClusterModel): Finding[] {
   const pods = podInstances(model);
   // Pods a chart contract stands in for carry labels and ports only: wiring checks use them, while
@@ -28,6 +29,7 @@ export function checkCluster(model: ClusterModel): Finding[] {
     ...checkQuotas(model, specified),
     ...checkExplicitResources(specified.filter((p) => p.origin !== "eks")),
     ...checkReferences(model, specified),
+    ...checkTeardown(model),
   ];
 }
 

@@ -3,6 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PolicyDocument, PolicyStatement } from "../../platform/policyDocument";
 
 export interface PrivateBucketArgs {
+  /**
+   * Whether `pulumi destroy` deletes the bucket with everything in it (every object version and
+   * delete marker), or stops at a non-empty bucket so its data is kept until emptied on purpose. The
+   * stack's `llm-platform:destroyDeletesData` (AwsContext.destroyDeletesData); required, so no bucket
+   * is created without that decision. Takes effect only once a `pulumi up` has stored it.
+   */
+  readonly forceDestroy: boolean;
   /** Days noncurrent object versions are kept. Default 30. */
   readonly noncurrentVersionDays?: number;
   /** Days current objects are kept (logs). Default: forever. */
@@ -79,12 +86,12 @@ export class PrivateBucket extends pulumi.ComponentResource {
   readonly bucketName: pulumi.Output<string>;
   readonly arn: pulumi.Output<string>;
 
-  constructor(name: string, args: PrivateBucketArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: PrivateBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:aws:PrivateBucket", name, {}, opts);
     // Physical names are globally unique: a prefix + random suffix (max 37 chars for the prefix).
     const bucket = new aws.s3.Bucket(
       name,
-      { bucketPrefix: `${name.slice(0, 36)}-` },
+      { bucketPrefix: `${name.slice(0, 36)}-`, forceDestroy: args.forceDestroy },
       { parent: this },
     );
     const locks = blockPublicAccess(name, this, bucket.id);
