@@ -414,6 +414,7 @@ export async function validateKubernetesObject(r: RecordedResource): Promise<voi
   const crdPackages: Record<string, string> = {
     "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
     "keda.sh": "@kubernetes-models/keda",
+    "argoproj.io": "@kubernetes-models/argo-workflows",
   };
   const pkg = crdPackages[group ?? ""] ?? "kubernetes-models";
   const modulePath =

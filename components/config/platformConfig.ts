@@ -19,6 +19,12 @@ import {
   tagsSchema,
 } from "./foundation";
 import { budgetSchema, type BudgetConfig } from "./budget";
+import {
+  benchmarkProblems,
+  benchmarksSchema,
+  resolveBenchmarks,
+  type BenchmarksConfig,
+} from "./benchmarks";
 import { edgeSchema, type EdgeConfig } from "./edge";
 import { observabilitySchema, type ObservabilityConfig } from "./observability";
 import { modelsOutsideCapacity, servicesOutsideNamespaceLimits } from "./crossChecks";
@@ -30,6 +36,7 @@ import {
   type ServicesConfig,
 } from "./teams";
 import { regionPattern } from "./primitives";
+import { modelNamespace } from "../platform/registry";
 
 /** The Pulumi project name, and so the namespace of this program's config keys. */
 const project = "llm-platform";
@@ -57,6 +64,8 @@ const rawSchema = z
     "llm-platform:edge": edgeSchema,
     "llm-platform:observability": observabilitySchema,
     "llm-platform:budget": budgetSchema,
+    /** Benchmarks of the model variants (Argo Workflows): scenarios, latency target, schedule. */
+    "llm-platform:benchmarks": benchmarksSchema.prefault({}),
     /** Alertmanager webhook (secret): where alerts are sent; none = visible in Grafana only. */
     "llm-platform:alertWebhookUrl": z
       .string()
@@ -78,6 +87,18 @@ const rawSchema = z
     }
     for (const problem of modelsOutsideCapacity(r)) {
       ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
+    }
+    const modelLimits = r["llm-platform:namespaces"][modelNamespace]!.limits.max;
+    for (const problem of benchmarkProblems(
+      r["llm-platform:benchmarks"],
+      r["llm-platform:models"],
+      modelLimits,
+    )) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["llm-platform:benchmarks", ...problem.path],
+        message: problem.message,
+      });
     }
     const costTag = r["llm-platform:budget"].costAllocationTag;
     const tagKeys = Object.keys(programTags(r["llm-platform:tags"], ""));
@@ -150,6 +171,8 @@ export interface PlatformConfig {
   readonly warnings: readonly string[];
   /** The stack's monthly AWS Budget and its alerts. */
   readonly budget: BudgetConfig;
+  /** Benchmarks of the model variants: default variants, scenario matrix, SLO, schedule. */
+  readonly benchmarks: BenchmarksConfig;
   /** Hugging Face token, a secret Output end to end. */
   readonly hfToken?: pulumi.Output<string>;
   /** Alertmanager webhook URL, a secret Output end to end. */
@@ -213,6 +236,7 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Platfo
     observability: r["llm-platform:observability"],
     warnings: gpuGroupWarnings(groups.gpu),
     budget: r["llm-platform:budget"],
+    benchmarks: resolveBenchmarks(r["llm-platform:benchmarks"], r["llm-platform:models"]),
     ...(r["llm-platform:alertWebhookUrl"] !== undefined
       ? { alertWebhookUrl: pulumi.secret(r["llm-platform:alertWebhookUrl"]) }
       : {}),

@@ -42,6 +42,9 @@ const namespaces = {
   // vLLM runs as its image's non-root `vllm` user (UID 2000) with a read-only root filesystem and
   // writable caches on volumes, so the model namespace can be restricted.
   "llm-baseline": { tier: "models", team: "platform", podSecurity: "restricted" },
+  // Argo Workflows' controller (components/addons/argoWorkflows.ts), alone: no other workload can
+  // borrow its service account, and the workflows it runs live in llm-baseline, not here.
+  argo: { tier: "platform", team: "platform", podSecurity: "restricted" },
 } as const satisfies Record<string, NamespaceDesign>;
 
 export type NamespaceName = keyof typeof namespaces;

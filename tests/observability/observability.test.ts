@@ -535,6 +535,8 @@ for (const stack of stacks) {
         .sort();
       assert.deepEqual(names, [
         "allow-alb-to-grafana-3000",
+        // The benchmark's record step queries Prometheus for GPU use over each scenario.
+        "allow-benchmark-record-to-prometheus-9090",
         "allow-dns-to-kube-dns",
         "allow-https-to-aws-and-webhooks",
         // The model autoscaler (KEDA, kube-system) queries Prometheus.
