@@ -48,6 +48,7 @@ export const programPaths = {
   settings: "/program/settings.json",
   work: "/work",
   out: "/work/out",
+  report: "/work/out/report",
   previous: "/work/previous",
   raw: "/work/in/raw.json",
   runs: "/work/runs",

@@ -96,7 +96,13 @@ export function planStep(): Template {
   return programStep("plan", {
     inputs: {},
     env: { VARIANTS: "{{workflow.parameters.variants}}", RUN_ID: "{{workflow.parameters.run-id}}" },
-    outputs: { parameters: [fromFile("run-id", "run-id"), fromFile("variants", "variants.json")] },
+    // Defaults keep a refused submission's own message as the step's failure.
+    outputs: {
+      parameters: [
+        fromFile("run-id", "run-id", { default: "" }),
+        fromFile("variants", "variants.json", { default: "[]" }),
+      ],
+    },
     extra: { retryStrategy: onPodLoss },
   });
 }
@@ -242,12 +248,13 @@ export function reportStep(servable: readonly string[]): Template {
       VARIANTS: "{{workflow.parameters.variants}}",
       RUN_ID: param("run-id"),
       RUNS_DIR: programPaths.runs,
+      REPORT_DIR: programPaths.report,
     },
     outputs: {
       artifacts: [
         {
           name: "report",
-          path: `${programPaths.out}/report`,
+          path: programPaths.report,
           archive: { none: {} },
           s3: { key: resultsPrefix },
         },

@@ -3,10 +3,17 @@
  * comment carries (the stack's cost beside the change from the base branch). Pure.
  */
 import type { Amount, Estimate } from "./estimate";
+import {
+  formatBenchmarkCostMarkdown,
+  formatBenchmarkCostText,
+  type BenchmarkCost,
+} from "./benchmarkCost";
 
 /** An estimate as `npm run cost -- <stack> --json` writes it. */
 export interface StackEstimate extends Estimate {
   readonly stack: string;
+  /** $ per 1M output tokens per variant, when a benchmark comparison was given (`--benchmarks`). */
+  readonly benchmarks?: BenchmarkCost;
 }
 
 const money = (n: number) =>
@@ -44,6 +51,7 @@ export function formatText(e: StackEstimate): string {
     "Peak: every node group at maxSize. Traffic, stored data and log volumes are the assumptions",
     "printed on their lines (components/cost/assumptions.ts). Not counted: data transfer out, requests.",
     `Prices: ${e.priceSource}. Not verified for ${e.region}: ${e.unverifiedPrices.join("; ")}.`,
+    ...(e.benchmarks ? ["", formatBenchmarkCostText(e.benchmarks)] : []),
   ];
   return lines.join("\n");
 }
@@ -80,5 +88,6 @@ export function formatComment(head: StackEstimate, base: StackEstimate | undefin
       head.stack +
       "`.",
   ];
-  return [...header, ...rows, ...footer].join("\n") + "\n";
+  const benchmarks = head.benchmarks ? ["", formatBenchmarkCostMarkdown(head.benchmarks)] : [];
+  return [...header, ...rows, ...footer, ...benchmarks].join("\n") + "\n";
 }

@@ -245,7 +245,8 @@ function report(env: Env, log: Log): number {
   const runId = need(env, "RUN_ID");
   const workflow = need(env, "WORKFLOW_NAME");
   const runs = need(env, "RUNS_DIR");
-  const out = need(env, "OUT_DIR");
+  // Uploaded as a tree under `benchmarks/`: `<variant>/<run id>/summary.json`, `_comparisons/<run id>/`.
+  const out = need(env, "REPORT_DIR");
   const variants = planRun(settings, env.VARIANTS ?? "", runId, workflow).items.map(
     (i) => i.variant!,
   );
