@@ -88,7 +88,7 @@ const rawSchema = z
     for (const problem of modelsOutsideCapacity(r)) {
       ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
     }
-    const modelLimits = r["llm-platform:namespaces"][modelNamespace]!.limits.max;
+    const modelLimits = r["llm-platform:namespaces"][modelNamespace].limits.max;
     for (const problem of benchmarkProblems(
       r["llm-platform:benchmarks"],
       r["llm-platform:models"],

@@ -431,7 +431,7 @@ describe("benchmark program: its pure parts", () => {
     assert.equal(r.completed, 100);
     const { p95_itl_ms: _dropped, ...noItl } = raw;
     assert.throws(
-      () => resultsFromVllm(noItl as VllmResult),
+      () => resultsFromVllm(noItl),
       /no p95_itl_ms .*--percentile-metrics itl/,
     );
     assert.throws(() => windowOf({ ...raw, date: "yesterday" }), /no date of the form/);
