@@ -68,9 +68,15 @@ async function fakePrometheus(answer: (query: string) => unknown[] = () => []) {
   return { url, queries, close: () => new Promise((r) => server.close(r)) };
 }
 
-const config = stackConfig("dev");
-const settings: Settings = benchmarkSettings(config.benchmarks, config.models);
-const spec = benchmarkWorkflowSpec(config.benchmarks, settings);
+// The dev stack's benchmarks, read when the tests run (a broken stack file fails them by name).
+let config: ReturnType<typeof stackConfig>;
+let settings: Settings;
+let spec: ReturnType<typeof benchmarkWorkflowSpec>;
+before(() => {
+  config = stackConfig("dev");
+  settings = benchmarkSettings(config.benchmarks, config.models);
+  spec = benchmarkWorkflowSpec(config.benchmarks, settings);
+});
 const files = (prometheusUrl: string) => ({
   ...programSources(),
   "settings.json": JSON.stringify({ ...settings, prometheusUrl }),
@@ -430,10 +436,7 @@ describe("benchmark program: its pure parts", () => {
     assert.equal(r.outputTokensPerSecond, 480);
     assert.equal(r.completed, 100);
     const { p95_itl_ms: _dropped, ...noItl } = raw;
-    assert.throws(
-      () => resultsFromVllm(noItl),
-      /no p95_itl_ms .*--percentile-metrics itl/,
-    );
+    assert.throws(() => resultsFromVllm(noItl), /no p95_itl_ms .*--percentile-metrics itl/);
     assert.throws(() => windowOf({ ...raw, date: "yesterday" }), /no date of the form/);
   });
 
