@@ -85,7 +85,11 @@ const files = (prometheusUrl: string) => ({
 /** Drives a workflow's steps in the template's order, one scenario attempt at a time. */
 class Run {
   benches = 0;
-  constructor(readonly sim: ArgoSimulator) {}
+  /** `recorder` runs the record step (e.g. the shipped files under Node); default `sim`. */
+  constructor(
+    readonly sim: ArgoSimulator,
+    private readonly recorder = sim,
+  ) {}
 
   async plan(): Promise<Record<string, string>[]> {
     const r = await this.sim.run("plan", {});
@@ -117,7 +121,7 @@ class Run {
       if (raw) write("/work/out/raw.json", JSON.stringify(raw));
       return benchStatus === "Succeeded" ? 0 : 1;
     });
-    return this.sim.run("record", {
+    return this.recorder.run("record", {
       variant: v.variant!,
       "run-id": v["run-id"]!,
       scenario: s.scenario!,
@@ -283,15 +287,12 @@ describe("benchmark program: a run against a fake S3 bucket, step by step as the
     assert.match(again.log, /recorded with another definition, runs again/);
   });
 
-  it("reports a run with a missing scenario as failed, naming it (the shipped files under Node)", async () => {
+  it("reports a run with a missing scenario as failed, naming it", async () => {
     const run = new Run(
-      new ArgoSimulator(
-        spec,
-        files(prometheus.url),
-        { name: "benchmark-y", parameters: { variants: "awq", "run-id": "partial" } },
-        undefined,
-        true,
-      ),
+      new ArgoSimulator(spec, files(prometheus.url), {
+        name: "benchmark-y",
+        parameters: { variants: "awq", "run-id": "partial" },
+      }),
     );
     const [awq] = await run.plan();
     const [s1, s2] = (await run.resume(awq!)).items;
@@ -330,11 +331,14 @@ describe("benchmark program: a run against a fake S3 bucket, step by step as the
     );
   });
 
-  it("refuses, before holding any GPU, a variant the platform does not serve or a bad run id", async () => {
-    const sim = new ArgoSimulator(spec, files(prometheus.url), {
-      name: "benchmark-z",
-      parameters: { variants: '["awq","nope","awq"]', "run-id": "Bad_Id" },
-    });
+  it("refuses, before holding any GPU, a variant the platform does not serve or a bad run id (the shipped files under Node)", async () => {
+    const sim = new ArgoSimulator(
+      spec,
+      files(prometheus.url),
+      { name: "benchmark-z", parameters: { variants: '["awq","nope","awq"]', "run-id": "Bad_Id" } },
+      undefined,
+      true,
+    );
     const r = await sim.run("plan", {});
     assert.equal(r.status, 2);
     assert.match(r.stderr, /run-id: expected lowercase letters, digits/);
@@ -349,7 +353,7 @@ describe("benchmark program: a run against a fake S3 bucket, step by step as the
 describe("benchmark program: GPU use from DCGM over the scenario's window", function () {
   this.timeout(30_000);
 
-  it("queries Prometheus with DCGM's exported_* labels at the window's end and records the answers", async () => {
+  it("queries Prometheus with DCGM's exported_* labels at the window's end and records the answers (the shipped files under Node)", async () => {
     const prometheus = await fakePrometheus((q) =>
       q.includes("DCGM_FI_DEV_GPU_UTIL")
         ? [{ metric: {}, value: [0, "87.5"] }]
@@ -366,11 +370,11 @@ describe("benchmark program: GPU use from DCGM over the scenario's window", func
             ],
     );
     try {
+      const workflow = { name: "benchmark-g", parameters: { variants: "awq", "run-id": "gpu" } };
+      const sim = new ArgoSimulator(spec, files(prometheus.url), workflow);
       const run = new Run(
-        new ArgoSimulator(spec, files(prometheus.url), {
-          name: "benchmark-g",
-          parameters: { variants: "awq", "run-id": "gpu" },
-        }),
+        sim,
+        new ArgoSimulator(spec, files(prometheus.url), workflow, sim.bucket, true),
       );
       const [awq] = await run.plan();
       const [s1] = (await run.resume(awq!)).items;
