@@ -38,9 +38,7 @@ export function runsPerYear(cron: string): number {
   let runs = 0;
   for (let day = new Date(Date.UTC(2026, 0, 1)); day.getUTCFullYear() === 2026;) {
     const first = [...c.minute][0]!;
-    const at = new Date(
-      Date.UTC(2026, day.getUTCMonth(), day.getUTCDate(), [...c.hour][0], first),
-    );
+    const at = new Date(Date.UTC(2026, day.getUTCMonth(), day.getUTCDate(), [...c.hour][0], first));
     if (cronMatches(c, at)) runs += c.hour.size * c.minute.size;
     day = new Date(day.getTime() + 24 * 3600 * 1000);
   }
