@@ -196,20 +196,12 @@ function loadName(l: Load): string {
     .join("-");
 }
 
-/** One cell of the matrix: what a single `vllm bench serve` run sends. */
-export interface BenchmarkScenario {
-  readonly name: string;
-  readonly shape: string;
-  readonly inputLen: number;
-  readonly outputLen: number;
-  readonly numPrompts: number;
-  readonly requestRate: number | null;
-  readonly maxConcurrency: number | null;
-  readonly promptSet: string | null;
-}
-
-/** The scenario matrix, shape by shape, each at every load. */
-export function benchmarkScenarios(b: Pick<BenchmarksInput, "scenarios">): BenchmarkScenario[] {
+/**
+ * The scenario matrix, shape by shape, each at every load: what each `vllm bench serve` run sends.
+ * (The benchmark program's `Scenario` type, benchmarks/program/results.mts, must accept these: the
+ * settings it is given are type-checked against it.)
+ */
+export function benchmarkScenarios(b: Pick<BenchmarksInput, "scenarios">) {
   const s = b.scenarios;
   return s.shapes.flatMap((shape) =>
     s.loads.map((load) => ({
@@ -224,6 +216,9 @@ export function benchmarkScenarios(b: Pick<BenchmarksInput, "scenarios">): Bench
     })),
   );
 }
+
+/** One cell of the matrix. */
+export type BenchmarkScenario = ReturnType<typeof benchmarkScenarios>[number];
 
 /** Variants that serve at least one replica (and so can be benchmarked), in registry order. */
 export function servingVariants(m: ModelsConfig): string[] {

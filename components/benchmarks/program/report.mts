@@ -5,9 +5,9 @@
  */
 import type {
   AttemptNote,
-  Latency,
   Scenario,
   ScenarioRecord,
+  ScenarioResults,
   ServingNode,
   Settings,
 } from "./results.mts";
@@ -37,30 +37,15 @@ export interface VariantSummary {
   readonly retried: readonly Retried[];
 }
 
-/** One scenario's figures in the comparison. */
-export interface ComparedScenario {
-  readonly name: string;
-  readonly shape: string;
-  readonly inputLen: number;
-  readonly outputLen: number;
-  readonly numPrompts: number;
-  readonly requestRate: number | null;
-  readonly maxConcurrency: number | null;
-  readonly completed: number;
-  readonly failed: number;
-  readonly durationSeconds: number;
-  readonly requestsPerSecond: number;
-  readonly outputTokensPerSecond: number;
-  readonly ttftMs: Latency;
-  readonly tpotMs: Latency;
-  readonly itlMs: Latency;
-  readonly e2eMs: Latency;
-  readonly gpuUtilizationPercent: number | null;
-  readonly gpuMemoryUsedMiB: number | null;
-  readonly attempts: number;
-  /** p95 TTFT within the run's SLO and no failed request. */
-  readonly meetsSlo: boolean;
-}
+/** One scenario's figures in the comparison: its definition, its results, GPU use and the SLO. */
+export type ComparedScenario = Omit<Scenario, "promptSet"> &
+  Omit<ScenarioResults, "totalInputTokens" | "totalOutputTokens"> & {
+    readonly gpuUtilizationPercent: number | null;
+    readonly gpuMemoryUsedMiB: number | null;
+    readonly attempts: number;
+    /** p95 TTFT within the run's SLO and no failed request. */
+    readonly meetsSlo: boolean;
+  };
 
 /** One variant in the comparison. */
 export interface ComparedVariant {
@@ -121,29 +106,15 @@ export function summarize(
 }
 
 function compared(r: ScenarioRecord, sloMs: number): ComparedScenario {
-  const s = r.scenario;
-  const x = r.results;
+  const { promptSet: _promptSet, ...scenario } = r.scenario;
+  const { totalInputTokens: _in, totalOutputTokens: _out, ...results } = r.results;
   return {
-    name: s.name,
-    shape: s.shape,
-    inputLen: s.inputLen,
-    outputLen: s.outputLen,
-    numPrompts: s.numPrompts,
-    requestRate: s.requestRate,
-    maxConcurrency: s.maxConcurrency,
-    completed: x.completed,
-    failed: x.failed,
-    durationSeconds: x.durationSeconds,
-    requestsPerSecond: x.requestsPerSecond,
-    outputTokensPerSecond: x.outputTokensPerSecond,
-    ttftMs: x.ttftMs,
-    tpotMs: x.tpotMs,
-    itlMs: x.itlMs,
-    e2eMs: x.e2eMs,
+    ...scenario,
+    ...results,
     gpuUtilizationPercent: r.gpu.utilizationPercent,
     gpuMemoryUsedMiB: r.gpu.memoryUsedMiB,
     attempts: r.attempts,
-    meetsSlo: x.failed === 0 && x.ttftMs.p95 <= sloMs,
+    meetsSlo: results.failed === 0 && results.ttftMs.p95 <= sloMs,
   };
 }
 
