@@ -6,7 +6,11 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { programSources } from "../../components/benchmarks/benchmarks";
-import { benchmarkNames, benchmarkSettings } from "../../components/benchmarks/settings";
+import {
+  benchmarkNames,
+  benchmarkSettings,
+  modelCache,
+} from "../../components/benchmarks/settings";
 import { metricPrefix, recordedMetrics } from "../../components/benchmarks/workflowSteps";
 import { dcgmPodLabels } from "../../components/benchmarks/program/main.mjs";
 import { prefixReadWritePolicy } from "../../components/lib/aws/bucketPolicies";
@@ -185,6 +189,24 @@ for (const stack of stacks) {
           config.models.variants[v]!.autoscaling ? modelServerName(v) : null,
         );
       }
+    });
+
+    it("reads the model cache as the model servers lay it out (claim, mount, HF_HOME, owner)", async () => {
+      const run = await runStack(stack);
+      const server = run.get("kubernetes:apps/v1:Deployment", modelServerName("baseline")).inputs
+        .spec.template.spec;
+      const vllm = server.containers[0];
+      const cache = server.volumes.find((v: any) => v.persistentVolumeClaim);
+      assert.equal(cache.persistentVolumeClaim.claimName, modelCache.claim);
+      assert.equal(
+        vllm.volumeMounts.find((m: any) => m.name === cache.name).mountPath,
+        modelCache.mountPath,
+      );
+      assert.equal(vllm.env.find((e: any) => e.name === "HF_HOME").value, modelCache.hfHome);
+      assert.deepEqual(
+        [server.securityContext.runAsUser, server.securityContext.runAsGroup],
+        [modelCache.user.uid, modelCache.user.gid],
+      );
     });
 
     it("ships the program as written, with the settings it is built from", async () => {
