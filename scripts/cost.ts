@@ -8,28 +8,23 @@
  */
 import * as fs from "node:fs";
 import { parseConfig } from "../components/config/platformConfig";
-import { estimate, priceTableFor } from "../components/cost/estimate";
-import { stackBenchmarkCost } from "../components/cost/benchmarkCost";
-import { scheduledBenchmarkItem, withLineItem } from "../components/cost/benchmarkSchedule";
+import { estimate } from "../components/cost/estimate";
+import { withBenchmarks } from "../components/cost/benchmarkCost";
 import { inventory } from "../components/cost/inventory";
 import { formatText, type StackEstimate } from "../components/cost/report";
 import { readStackConfig, runProgram } from "../verify/program";
 
-/** Runs the program for a stack and prices what it registers. */
+/** Runs the program for a stack and prices what it registers (and a benchmark comparison, if given). */
 async function estimateStack(stack: string, benchmarks?: string): Promise<StackEstimate> {
   const config = parseConfig(readStackConfig(stack).raw, stack);
   const run = await runProgram(stack);
   if (run.error) throw run.error;
-  const schedule = scheduledBenchmarkItem(
-    { ...config, gpuGroups: config.nodeGroups.gpu },
-    priceTableFor(config.region),
-  );
+  const comparison: unknown = benchmarks
+    ? JSON.parse(fs.readFileSync(benchmarks, "utf8"))
+    : undefined;
   return {
     stack,
-    ...withLineItem(estimate(inventory(config, run.resources)), schedule),
-    ...(benchmarks
-      ? { benchmarks: stackBenchmarkCost(JSON.parse(fs.readFileSync(benchmarks, "utf8")), config) }
-      : {}),
+    ...withBenchmarks(estimate(inventory(config, run.resources)), config, comparison),
   };
 }
 

@@ -15,10 +15,10 @@
  * for the variants of the baseline's family (the judge is another model: no saving is claimed).
  */
 import { z } from "zod";
-import { variantNodeGroup, type ModelsConfig } from "../config/models";
-import type { GpuNodeGroupConfig, PlatformConfig } from "../config/platformConfig";
+import type { PlatformConfig } from "../config/platformConfig";
 import { modelDesign, registry } from "../platform/registry";
-import { onDemandHourly, priceTableFor, spotHourly } from "./estimate";
+import { scheduledBenchmarkItem, variantInstanceType, withLineItem } from "./benchmarkSchedule";
+import { onDemandHourly, priceTableFor, spotHourly, type Estimate } from "./estimate";
 import type { PriceTable } from "./prices";
 
 /** The part of `comparison.json` (format llm-platform/benchmark-comparison@1) the cost reads. */
@@ -175,18 +175,6 @@ function saving(
   };
 }
 
-/** The dearest instance type (SPOT) of the GPU group a variant runs on, as the estimate prices groups. */
-export function variantInstanceType(
-  t: PriceTable,
-  m: ModelsConfig,
-  groups: readonly GpuNodeGroupConfig[],
-  variant: string,
-): string {
-  const g = groups.find((x) => x.name === variantNodeGroup(m, variant));
-  if (!g) throw new Error(`variant ${variant}: no GPU group ${variantNodeGroup(m, variant)}`);
-  return g.instanceTypes.reduce((a, b) => (spotHourly(t, b) > spotHourly(t, a) ? b : a));
-}
-
 /** The token costs of a comparison file for a stack: its SLO, its region's prices, its GPU groups. */
 export function stackBenchmarkCost(
   json: unknown,
@@ -201,6 +189,26 @@ export function stackBenchmarkCost(
       variantInstanceType(prices, config.models, config.nodeGroups.gpu, v),
     baselineFamily: Object.keys(modelDesign).filter((v) => registry.models[v]!.family === family),
   });
+}
+
+/**
+ * A stack's estimate with its benchmark parts: the line of its scheduled runs' GPU time (when it
+ * schedules any), and $ per 1M output tokens from a comparison (when one is given).
+ */
+export function withBenchmarks<E extends Estimate>(
+  e: E,
+  config: Pick<PlatformConfig, "region" | "benchmarks" | "models" | "nodeGroups">,
+  comparison?: unknown,
+): E & { benchmarks?: BenchmarkCost } {
+  const schedule = scheduledBenchmarkItem(
+    { ...config, gpuGroups: config.nodeGroups.gpu },
+    priceTableFor(config.region),
+  );
+  return {
+    ...e,
+    ...withLineItem(e, schedule),
+    ...(comparison === undefined ? {} : { benchmarks: stackBenchmarkCost(comparison, config) }),
+  };
 }
 
 const usd = (n: number) => `$${n.toFixed(n < 1 ? 4 : 2)}`;

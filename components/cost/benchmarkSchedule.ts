@@ -15,9 +15,8 @@ import {
   type BenchmarkScenario,
   type BenchmarksConfig,
 } from "../config/benchmarks";
-import { variantConfig, type ModelsConfig } from "../config/models";
+import { variantConfig, variantNodeGroup, type ModelsConfig } from "../config/models";
 import type { GpuNodeGroupConfig } from "../config/platformConfig";
-import { variantInstanceType } from "./benchmarkCost";
 import { onDemandHourly, spotHourly, type Estimate, type LineItem } from "./estimate";
 import type { PriceTable } from "./prices";
 
@@ -58,6 +57,18 @@ export function scenarioMinutes(
   const waves =
     s.maxConcurrency !== null ? Math.ceil(s.numPrompts / s.maxConcurrency) * request : 0;
   return (Math.max(arrivals, waves) + request) / 60;
+}
+
+/** The dearest instance type (SPOT) of the GPU group a variant runs on, as the estimate prices groups. */
+export function variantInstanceType(
+  t: PriceTable,
+  m: ModelsConfig,
+  groups: readonly GpuNodeGroupConfig[],
+  variant: string,
+): string {
+  const g = groups.find((x) => x.name === variantNodeGroup(m, variant));
+  if (!g) throw new Error(`variant ${variant}: no GPU group ${variantNodeGroup(m, variant)}`);
+  return g.instanceTypes.reduce((a, b) => (spotHourly(t, b) > spotHourly(t, a) ? b : a));
 }
 
 /** The scheduled benchmark's line, or undefined when the stack schedules none. */
