@@ -1,7 +1,7 @@
 // The layout rules of ARCHITECTURE.md §2, enforced by `npm run lint` (dependency-cruiser):
 // features -> config -> lib -> platform, imports only point down, features never import each other,
 // and nothing imports in a cycle. components/README.md explains the layers.
-const features = "(foundation|teams|models|edge|addons|observability|cost)";
+const features = "(foundation|teams|models|edge|addons|observability|cost|benchmarks)";
 
 /** @type {import("dependency-cruiser").IConfiguration} */
 module.exports = {

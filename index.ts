@@ -25,6 +25,9 @@ import { Observability } from "./components/observability/observability";
 import { serviceCidr } from "./components/foundation/cluster";
 import { adapterServing } from "./components/platform/registry";
 import { PlatformServices } from "./components/teams/platformServices";
+import { ArgoWorkflows } from "./components/addons/argoWorkflows";
+import { Benchmarks } from "./components/benchmarks/benchmarks";
+import { resultsBucket } from "./components/benchmarks/settings";
 
 export = async () => {
   // Invalid config throws here, before any resource is registered.
@@ -252,6 +255,33 @@ export = async () => {
       secrets,
       namespace: namespaces.names["llm-baseline"],
       efsDriver: compute.addons["aws-efs-csi-driver"]!,
+    },
+    k8sOpts,
+  );
+
+  // The benchmark pipeline: Argo Workflows (controller in `argo`, workflows in the model namespace)
+  // runs the benchmark templates; results go to the eval team's results bucket under benchmarks/.
+  const argo = new ArgoWorkflows(
+    `${name}-argo-workflows`,
+    {
+      ctx,
+      namespace: namespaces.names.argo,
+      managedNamespace: namespaces.names["llm-baseline"],
+      dependsOn: [nodeGroups.cpu],
+    },
+    k8sOnly,
+  );
+  new Benchmarks(
+    `${name}-benchmarks`,
+    {
+      ctx,
+      config: config.benchmarks,
+      models: config.models,
+      namespace: namespaces.names["llm-baseline"],
+      observabilityNamespace: namespaces.names.observability,
+      resultsBucket: services.buckets[resultsBucket]!,
+      engine: argo.release,
+      prometheusPort: observability.prometheus.port,
     },
     k8sOpts,
   );

@@ -23,7 +23,7 @@ function objectStores(stack: StackName): string[] {
 /**
  * The web-identity roles a stack must have, as [role name, trusted service account]: the cluster's own
  * (add-ons and controllers, fixed by the platform), one per registered service, the adapter sync when
- * a variant serves adapters, and one per observability store kept in S3.
+ * a variant serves adapters, the benchmark workflows', and one per observability store kept in S3.
  */
 function expectedIrsaRoles(stack: StackName): [string, string][] {
   const prefix = `llmplatform-${stack}`;
@@ -47,6 +47,8 @@ function expectedIrsaRoles(stack: StackName): [string, string][] {
     ...(adapterServing(registry)
       ? [[`${prefix}-adapter-sync-irsa`, sa(modelNamespace, "adapter-sync")] as [string, string]]
       : []),
+    // the benchmark workflows' artifacts (results bucket, benchmarks/ only)
+    [`${prefix}-benchmark-irsa`, sa(modelNamespace, "benchmark")],
     // each store kept in S3 reaches it through its own role
     ...objectStores(stack).map((c): [string, string] => [
       `${prefix}-${c}-irsa`,
@@ -84,7 +86,7 @@ describe("IRSA", () => {
   });
 
   for (const stack of stacks) {
-    it(`${stack}: one web-identity role per service account that calls AWS (the add-ons, every registered service, the adapter sync, the stores in S3), each pinning :sub and :aud exactly`, async () => {
+    it(`${stack}: one web-identity role per service account that calls AWS (the add-ons, every registered service, the adapter sync, the benchmarks, the stores in S3), each pinning :sub and :aud exactly`, async () => {
       const run = await runStack(stack);
       const irsa = run
         .ofType("aws:iam/role:Role")

@@ -99,6 +99,11 @@ const allowedTypes = new Set([
   "kubernetes:networking.k8s.io/v1:Ingress",
   "kubernetes:policy/v1:PodDisruptionBudget",
   "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+  // Namespaced RBAC only (no ClusterRole): Argo's controller and the benchmark's service accounts.
+  "kubernetes:rbac.authorization.k8s.io/v1:Role",
+  "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+  "kubernetes:argoproj.io/v1alpha1:WorkflowTemplate",
+  "kubernetes:argoproj.io/v1alpha1:CronWorkflow",
 ]);
 
 /** What the platform has exactly one of, whatever the config. */

@@ -82,8 +82,8 @@ describe("GitHub workflows", () => {
     const head = at(
       (x) =>
         x.run ===
-        'npm run --silent cost -- ${{ matrix.stack }} --json > "$RUNNER_TEMP/cost-head.json"',
-      "costing this branch",
+        'npm run --silent cost -- ${{ matrix.stack }} --json $(test -f docs/benchmarks/${{ matrix.stack }}.json && echo --benchmarks docs/benchmarks/${{ matrix.stack }}.json) > "$RUNNER_TEMP/cost-head.json"',
+      "costing this branch (with its committed benchmark comparison, if any)",
     );
     const checkout = at(
       (x) =>

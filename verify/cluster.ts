@@ -11,6 +11,7 @@ import {
   type ChartEndpoint,
   type ChartWorkload,
 } from "../components/platform/chartContracts";
+import { charts } from "../components/platform/versions";
 import { isKubernetesObject, type StackRun } from "./program";
 import type { ReleaseRender, ReleaseSpec } from "./charts";
 import {
@@ -19,6 +20,7 @@ import {
   type ClusterObject,
   type KObject,
   type NodePool,
+  type WorkflowExecutor,
   type WrittenAddress,
 } from "./model";
 
@@ -33,6 +35,22 @@ export function releasesOf(run: StackRun): ReleaseSpec[] {
     values: r.inputs.values ?? {},
     maxHistory: r.inputs.maxHistory ?? 0,
   }));
+}
+
+/**
+ * Argo Workflows' executor as its release configures it: the chart writes `executor` into the
+ * controller's ConfigMap as given, and the controller puts it into every workflow pod.
+ */
+function workflowExecutorOf(releases: readonly ReleaseSpec[]): WorkflowExecutor | undefined {
+  const argo = releases.find((r) => r.chart === charts.argoWorkflows.chart);
+  if (!argo) return undefined;
+  const e = (argo.values.executor ?? {}) as Record<string, any>;
+  const i = e.image ?? {};
+  return {
+    image: `${i.registry ?? "quay.io"}/${i.repository ?? "argoproj/argoexec"}:${i.tag ?? argo.version}`,
+    ...(e.resources ? { resources: e.resources } : {}),
+    ...(e.securityContext ? { securityContext: e.securityContext } : {}),
+  };
 }
 
 /** The node groups of a run at their maximum size. */
@@ -349,8 +367,10 @@ export function buildModel(
     ...run.ofType("aws:iam/rolePolicy:RolePolicy"),
     ...run.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment"),
   ].map((r) => String(r.inputs.role));
+  const workflowExecutor = workflowExecutorOf(releasesOf(run));
   return {
     objects,
+    ...(workflowExecutor ? { workflowExecutor } : {}),
     permittedRoles,
     nodePools: nodePoolsOf(run),
     releases,

@@ -51,8 +51,17 @@ export interface WrittenAddress {
   readonly port: number;
 }
 
+/** What Argo's controller gives every workflow pod's executor containers (its `executor` config). */
+export interface WorkflowExecutor {
+  readonly image: string;
+  readonly resources?: Record<string, unknown>;
+  readonly securityContext?: Record<string, unknown>;
+}
+
 export interface ClusterModel {
   readonly objects: readonly ClusterObject[];
+  /** Argo Workflows' executor, where the cluster runs Argo (its workflow pods are modelled). */
+  readonly workflowExecutor?: WorkflowExecutor;
   readonly nodePools: readonly NodePool[];
   readonly releases: readonly ReleaseRecord[];
   readonly addresses: readonly WrittenAddress[];
@@ -185,7 +194,9 @@ const byKind = (objects: readonly ClusterObject[], kind: string) =>
  * Every pod template in the model and its peak count. Workloads the Prometheus Operator creates from
  * Prometheus and Alertmanager resources are derived the way the operator names and labels them.
  */
-export function podInstances(model: Pick<ClusterModel, "objects" | "nodePools">): PodInstance[] {
+export function podInstances(
+  model: Pick<ClusterModel, "objects" | "nodePools" | "workflowExecutor">,
+): PodInstance[] {
   const { objects } = model;
   const hpaMax = new Map<string, number>();
   for (const { obj } of byKind(objects, "HorizontalPodAutoscaler")) {
@@ -236,6 +247,11 @@ export function podInstances(model: Pick<ClusterModel, "objects" | "nodePools">)
           surges: false,
         });
         break;
+      case "WorkflowTemplate":
+        if (obj.apiVersion.startsWith("argoproj.io/")) {
+          out.push(...workflowPods(obj, model.workflowExecutor).map((p) => ({ ...base, ...p })));
+        }
+        break;
       case "Prometheus":
       case "Alertmanager":
         if (obj.apiVersion.startsWith("monitoring.coreos.com/")) {
@@ -250,6 +266,75 @@ export function podInstances(model: Pick<ClusterModel, "objects" | "nodePools">)
     }
   }
   return out;
+}
+
+/** CPU cores of a quantity ("2", "500m"): enough to rank pods by size. */
+const cores = (q: unknown) =>
+  typeof q === "number"
+    ? q
+    : /m$/.test(String(q))
+      ? parseFloat(String(q)) / 1000
+      : parseFloat(String(q)) || 0;
+
+/**
+ * The pods Argo's controller creates for a WorkflowTemplate's leaf templates (container, script and
+ * resource), built the way argo-workflows v4.0.6 workflow/controller/workflowpod.go builds them: the
+ * executor's `init` container; its `wait` container beside the `main` one (a resource step's `main`
+ * is the executor itself, without `wait`); labels from `podMetadata` and the template's metadata;
+ * service account, security context and scheduling from the template, else from the spec; the
+ * executor's two emptyDirs plus the template's volumes. Workflow `parallelism` bounds how many run at
+ * once: the largest that many count at peak, the others at zero (they still face every other check).
+ */
+function workflowPods(
+  obj: KObject,
+  executor: WorkflowExecutor | undefined,
+): { labels: Labels; spec: any; peak: number; surges: boolean }[] {
+  const spec = obj.spec ?? {};
+  const exec = (name: string) => ({
+    name,
+    image: executor?.image ?? "argoexec",
+    resources: executor?.resources ?? {},
+    ...(executor?.securityContext ? { securityContext: executor.securityContext } : {}),
+  });
+  const pods = (spec.templates ?? [])
+    .filter((t: any) => t.container || t.script || t.resource)
+    .map((t: any) => {
+      const main = t.resource ? exec("main") : { ...(t.container ?? t.script), name: "main" };
+      const from = (key: string) => t[key] ?? spec[key];
+      const podSpec = {
+        restartPolicy: "Never",
+        serviceAccountName: from("serviceAccountName"),
+        automountServiceAccountToken: from("automountServiceAccountToken"),
+        securityContext: from("securityContext"),
+        nodeSelector: from("nodeSelector"),
+        tolerations: from("tolerations"),
+        affinity: from("affinity"),
+        initContainers: [exec("init")],
+        containers: t.resource ? [main] : [exec("wait"), main],
+        volumes: [
+          { name: "var-run-argo", emptyDir: {} },
+          { name: "tmp-dir-argo", emptyDir: {} },
+          ...(t.volumes ?? []),
+        ],
+      };
+      const labels = {
+        "workflows.argoproj.io/workflow": obj.metadata.name,
+        "workflows.argoproj.io/completed": "false",
+        ...(spec.podMetadata?.labels ?? {}),
+        ...(t.metadata?.labels ?? {}),
+      };
+      const size = podSpec.containers.reduce(
+        (n: number, c: any) => n + cores(c.resources?.limits?.cpu),
+        0,
+      );
+      return { labels, spec: podSpec, size, surges: false };
+    })
+    .sort((a: { size: number }, b: { size: number }) => b.size - a.size);
+  const parallel = spec.parallelism ?? pods.length;
+  return pods.map(({ size: _size, ...p }: { size: number }, i: number) => ({
+    ...(p as { labels: Labels; spec: any; surges: boolean }),
+    peak: i < parallel ? 1 : 0,
+  }));
 }
 
 /**

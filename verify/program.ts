@@ -583,6 +583,7 @@ export async function validateKubernetesObject(r: RecordedResource): Promise<voi
     // Generated from ESO v0.16.2: the v1 fields this program writes are all there (checked against
     // the 2.9.0 CRDs by rendering the chart).
     "external-secrets.io": "@kubernetes-models/external-secrets",
+    "argoproj.io": "@kubernetes-models/argo-workflows",
   };
   const pkg = crdPackages[group ?? ""] ?? "kubernetes-models";
   const modulePath =

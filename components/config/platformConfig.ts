@@ -20,6 +20,12 @@ import {
   tagsSchema,
 } from "./foundation";
 import { budgetSchema, type BudgetConfig } from "./budget";
+import {
+  benchmarkProblems,
+  benchmarksSchema,
+  resolveBenchmarks,
+  type BenchmarksConfig,
+} from "./benchmarks";
 import { edgeSchema, type EdgeConfig } from "./edge";
 import { observabilitySchema, type ObservabilityConfig } from "./observability";
 import { modelsOutsideCapacity, servicesOutsideNamespaceLimits } from "./crossChecks";
@@ -46,6 +52,7 @@ const topLevelBoolean = z.preprocess(
   (v) => (v === "true" ? true : v === "false" ? false : v),
   z.boolean({ error: "expected true or false" }),
 );
+import { modelNamespace } from "../platform/registry";
 
 /** The Pulumi project name, and so the namespace of this program's config keys. */
 const project = "llm-platform";
@@ -76,6 +83,8 @@ const rawSchema = z
      * version); false: destroy stops at a non-empty repository or bucket, keeping the data.
      */
     "llm-platform:destroyDeletesData": topLevelBoolean.default(false),
+    /** Benchmarks of the model variants (Argo Workflows): scenarios, latency target, schedule. */
+    "llm-platform:benchmarks": benchmarksSchema.prefault({}),
     /** Alertmanager webhook (secret): where alerts are sent; none = visible in Grafana only. */
     "llm-platform:alertWebhookUrl": z
       .string()
@@ -119,6 +128,18 @@ const rawSchema = z
         code: "custom",
         path: ["llm-platform:grafanaOidcClientSecret"],
         message: "expected only with edge.grafana.auth.oidc (nothing reads it otherwise)",
+      });
+    }
+    const modelLimits = r["llm-platform:namespaces"][modelNamespace].limits.max;
+    for (const problem of benchmarkProblems(
+      r["llm-platform:benchmarks"],
+      r["llm-platform:models"],
+      modelLimits,
+    )) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["llm-platform:benchmarks", ...problem.path],
+        message: problem.message,
       });
     }
     const costTag = r["llm-platform:budget"].costAllocationTag;
@@ -201,6 +222,8 @@ export interface PlatformConfig {
   readonly budget: BudgetConfig;
   /** `pulumi destroy` deletes ECR images and bucket contents with their repositories and buckets. */
   readonly destroyDeletesData: boolean;
+  /** Benchmarks of the model variants: default variants, scenario matrix, SLO, schedule. */
+  readonly benchmarks: BenchmarksConfig;
   /** Hugging Face token, a secret Output end to end. */
   readonly hfToken?: pulumi.Output<string>;
   /** Alertmanager webhook URL, a secret Output end to end. */
@@ -275,6 +298,7 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Platfo
     warnings: [...regionWarnings(r["aws:region"]), ...gpuGroupWarnings(groups.gpu)],
     budget: r["llm-platform:budget"],
     destroyDeletesData: r["llm-platform:destroyDeletesData"],
+    benchmarks: resolveBenchmarks(r["llm-platform:benchmarks"], r["llm-platform:models"]),
     ...(r["llm-platform:alertWebhookUrl"] !== undefined
       ? { alertWebhookUrl: pulumi.secret(r["llm-platform:alertWebhookUrl"]) }
       : {}),

@@ -5,6 +5,7 @@
 import { budgetShares, budgetWarning } from "./budget";
 import type { Amount, Estimate } from "./estimate";
 import type { StackEstimate } from "./stackEstimate";
+import { formatBenchmarkCostMarkdown, formatBenchmarkCostText } from "./benchmarkCost";
 
 export type { StackEstimate } from "./stackEstimate";
 
@@ -46,6 +47,7 @@ export function formatText(e: StackEstimate): string {
     "Peak: every node group at maxSize. Traffic, stored data and log volumes are the assumptions",
     "printed on their lines (components/cost/assumptions.ts). Not counted: data transfer out, requests.",
     `Prices: ${e.priceSource}. Not verified for ${e.region}: ${e.unverifiedPrices.join("; ")}.`,
+    ...(e.benchmarks ? ["", formatBenchmarkCostText(e.benchmarks)] : []),
   ];
   return lines.join("\n");
 }
@@ -113,5 +115,6 @@ export function formatComment(head: StackEstimate, base: StackEstimate | undefin
       head.stack +
       "`.",
   ];
-  return [...header, ...rows, ...footer].join("\n") + "\n";
+  const benchmarks = head.benchmarks ? ["", formatBenchmarkCostMarkdown(head.benchmarks)] : [];
+  return [...header, ...rows, ...footer, ...benchmarks].join("\n") + "\n";
 }

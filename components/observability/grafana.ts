@@ -7,6 +7,7 @@ import { observabilitySecret, release, type UnitScope } from "./unitScope";
 import gpuDashboard from "./dashboards/gpu.json";
 import redDashboard from "./dashboards/platform-red.json";
 import vllmDashboard from "./dashboards/vllm.json";
+import benchmarksDashboard from "./dashboards/benchmarks.json";
 import { chartEndpoints } from "../platform/chartContracts";
 import { defaultStorageClassName } from "../lib/k8s/defaultStorageClass";
 import { onCpuNodes, sized } from "./chartValues";
@@ -33,6 +34,7 @@ export function dashboardsFor(reg: Registry = registry): Record<string, string> 
     "platform-red": JSON.stringify(redDashboardFor(reg)),
     vllm: JSON.stringify(vllmDashboard),
     gpu: JSON.stringify(gpuDashboard),
+    benchmarks: JSON.stringify(benchmarksDashboard),
   };
 }
 

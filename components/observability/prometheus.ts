@@ -68,13 +68,14 @@ export function prometheusEndpoints(): PrometheusEndpoints {
 
 /** kube-state-metrics exports these node/pod labels, so alerts and dashboards can select GPU nodes. */
 const kubeStateMetricsLabels = [
-  "nodes=[workload,eks.amazonaws.com/capacityType,llmplatform.io/node-group]",
+  // instance-type: benchmarks record which GPU instance served each scenario (its price).
+  "nodes=[workload,eks.amazonaws.com/capacityType,llmplatform.io/node-group,node.kubernetes.io/instance-type]",
   "pods=[app]",
 ];
 
 /**
- * PodMonitors: every service of the registry and the vLLM servers (/metrics on `http`), and the DCGM
- * exporter.
+ * PodMonitors: every service of the registry and the vLLM servers (/metrics on `http`), the DCGM
+ * exporter, and Argo Workflows' controller (workflow and benchmark metrics).
  */
 export function podMonitorSpecs(reg: Registry = registry) {
   const endpoint = (port: string) => [{ port, path: "/metrics", interval: "30s" }];
@@ -98,6 +99,11 @@ export function podMonitorSpecs(reg: Registry = registry) {
       namespaceSelector: { matchNames: ["observability"] },
       selector: { matchLabels: { ...chartWorkloads.dcgmExporter.podLabels } },
       podMetricsEndpoints: [{ port: "metrics", path: "/metrics", interval: "15s" }],
+    },
+    "argo-workflows-controller": {
+      namespaceSelector: { matchNames: [chartWorkloads.argoWorkflowsController.namespace] },
+      selector: { matchLabels: { ...chartWorkloads.argoWorkflowsController.podLabels } },
+      podMetricsEndpoints: endpoint(chartWorkloads.argoWorkflowsController.ports[0].name),
     },
   };
 }

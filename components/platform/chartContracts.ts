@@ -190,6 +190,20 @@ export const chartWorkloads = {
     },
     ports: [{ name: "metrics", containerPort: 8080 }],
   },
+  /**
+   * Argo Workflows' controller (its `fullnameOverride` is the release name): runs the benchmark
+   * workflows; Prometheus scrapes the workflows' metrics on its `metrics` port.
+   */
+  argoWorkflowsController: {
+    release: "argo-workflows",
+    namespace: "argo",
+    name: "argo-workflows-workflow-controller",
+    podLabels: {
+      "app.kubernetes.io/name": "argo-workflows-workflow-controller",
+      "app.kubernetes.io/instance": "argo-workflows",
+    },
+    ports: [{ name: "metrics", containerPort: 9090 }],
+  },
 } as const satisfies Record<string, ChartWorkload>;
 
 /**

@@ -47,6 +47,9 @@ const namespaces = {
   // "the release namespace" must not include EKS's own components and their Secrets.
   keda: { tier: "addons", team: "platform", podSecurity: "restricted" },
   "external-secrets": { tier: "addons", team: "platform", podSecurity: "restricted" },
+  // Argo Workflows' controller (components/addons/argoWorkflows.ts), alone: no other workload can
+  // borrow its service account, and the workflows it runs live in llm-baseline, not here.
+  argo: { tier: "addons", team: "platform", podSecurity: "restricted" },
 } as const satisfies Record<string, NamespaceDesign>;
 
 export type NamespaceName = keyof typeof namespaces;

@@ -143,6 +143,14 @@ export const charts = {
     chart: "external-secrets",
     version: "2.9.0",
   },
+  // Benchmark workflows' engine (components/addons/argoWorkflows.ts). argoproj/argo-helm tag
+  // argo-workflows-1.0.18 (commit 4f4cc4f96056, 2026-06-25), app v4.0.6: the newest chart of the
+  // snapshot read 2026-12-06 (argo-workflows v4.0.10 exists; no chart for it could be read here).
+  argoWorkflows: {
+    repo: "https://argoproj.github.io/argo-helm",
+    chart: "argo-workflows",
+    version: "1.0.18",
+  },
 } as const satisfies Record<string, ChartPin>;
 
 /**
@@ -168,6 +176,10 @@ export const images = {
   awsCli: "public.ecr.aws/aws-cli/aws-cli:2.36.46",
   // Adapter sync, validate-and-publish step: a plain Node.js runtime for the tested publish script.
   node: "node:22.22.0-alpine",
+  // Argo Workflows' executor (init and wait containers, resource steps): the non-root build of the
+  // chart's appVersion (argo-workflows Dockerfile `argoexec-nonroot`, USER 8737). Must match the
+  // controller the chart runs (tests/addons/argoWorkflows.test.ts checks it against the render).
+  argoExec: { registry: "quay.io", repository: "argoproj/argoexec", tag: "v4.0.6-nonroot" },
   otelCollector: {
     repository:
       "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-k8s",

@@ -338,7 +338,7 @@ for (const stack of stacks) {
       );
       assert.ok(
         v["kube-state-metrics"].metricLabelsAllowlist.includes(
-          "nodes=[workload,eks.amazonaws.com/capacityType,llmplatform.io/node-group]",
+          "nodes=[workload,eks.amazonaws.com/capacityType,llmplatform.io/node-group,node.kubernetes.io/instance-type]",
         ),
       );
       assert.deepEqual(v["prometheus-node-exporter"].tolerations, [{ operator: "Exists" }]);
@@ -507,7 +507,7 @@ for (const stack of stacks) {
       assert.deepEqual([v.automountServiceAccountToken, v.rbac], [false, { create: false }]);
     });
 
-    it("scrapes the services, the model servers and DCGM through PodMonitors, and loads the alert rules", async () => {
+    it("scrapes the services, the model servers, DCGM and Argo's controller through PodMonitors, and loads the alert rules", async () => {
       const run = await runStack(stack);
       const pm = (n: string) =>
         run.get("kubernetes:monitoring.coreos.com/v1:PodMonitor", `${prefix}-observability-${n}`)
@@ -534,7 +534,23 @@ for (const stack of stacks) {
       assert.deepEqual(pm("dcgm-exporter").spec.podMetricsEndpoints, [
         { port: "metrics", path: "/metrics", interval: "15s" },
       ]);
-      for (const n of ["platform-services", "model-servers", "dcgm-exporter"]) {
+      // Argo's controller serves the workflows' metrics (the benchmark gauges among them) on `metrics`.
+      assert.deepEqual(pm("argo-workflows-controller").spec, {
+        namespaceSelector: { matchNames: ["argo"] },
+        selector: {
+          matchLabels: {
+            "app.kubernetes.io/name": "argo-workflows-workflow-controller",
+            "app.kubernetes.io/instance": "argo-workflows",
+          },
+        },
+        podMetricsEndpoints: [{ port: "metrics", path: "/metrics", interval: "30s" }],
+      });
+      for (const n of [
+        "platform-services",
+        "model-servers",
+        "dcgm-exporter",
+        "argo-workflows-controller",
+      ]) {
         assert.deepEqual(
           run.get("kubernetes:monitoring.coreos.com/v1:PodMonitor", `${prefix}-observability-${n}`)
             .dependsOn,
@@ -565,6 +581,8 @@ for (const stack of stacks) {
         .sort();
       assert.deepEqual(names, [
         "allow-alb-to-grafana-3000",
+        // The benchmark's record step queries Prometheus for GPU use over each scenario.
+        "allow-benchmark-record-to-prometheus-9090",
         // The admission webhooks, each only on its pods and port; Mimir's where it runs.
         ...(mimir ? ["allow-control-plane-to-mimir-rollout-operator-webhook-8443"] : []),
         "allow-control-plane-to-prometheus-operator-webhook-10250",

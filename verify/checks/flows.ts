@@ -17,6 +17,7 @@ import {
   servicePort,
   teamApis,
 } from "../../components/platform/registry";
+import { benchmarkNames } from "../../components/benchmarks/settings";
 import { selects, type ClusterModel, type LabelSelector, type PodInstance } from "../model";
 import { denied, type Peer } from "./networkPolicies";
 import { findings, type Finding } from "./problem";
@@ -141,7 +142,37 @@ function requiredFlows(model: ClusterModel): Flow[] {
     },
     { name: "ALB -> grafana", from: alb, to: endpoint(ep.grafana), port: ep.grafana.containerPort },
   ];
-  return [...flows, ...dnsFlows(model), ...irsaFlows(model), ...webhookFlows(model)];
+  return [
+    ...flows,
+    ...benchmarkFlows(),
+    ...dnsFlows(model),
+    ...irsaFlows(model),
+    ...webhookFlows(model),
+  ];
+}
+
+/** The benchmark client reaches every variant's server; its record step queries Prometheus. */
+function benchmarkFlows(): Flow[] {
+  const step = (name: string): PodSet => ({
+    namespace: modelNamespace,
+    selector: {
+      matchLabels: { app: benchmarkNames.app, [benchmarkNames.stepLabel]: name },
+    },
+  });
+  return [
+    ...Object.keys(modelDesign).map((variant) => ({
+      name: `benchmark client -> ${modelServerName(variant)}`,
+      from: step("bench"),
+      to: app(modelNamespace, modelServerName(variant)),
+      port: servicePort,
+    })),
+    {
+      name: "benchmark record -> prometheus",
+      from: step("record"),
+      to: endpoint(chartEndpoints.prometheus),
+      port: chartEndpoints.prometheus.containerPort,
+    },
+  ];
 }
 
 /** Every pod running with an IRSA role that carries permissions reaches AWS APIs (STS, S3) on 443. */

@@ -49,6 +49,35 @@ export function adapterSyncPolicy(bucketArn: string, prefix: string): PolicyDocu
   };
 }
 
+/**
+ * Read and write objects under one prefix of a bucket, and nothing else: no delete, no other prefix.
+ * Listing is allowed for requests under the prefix and for requests that carry no prefix at all: S3
+ * answers a GET of a missing key with 404 only to a caller allowed to list the bucket (403
+ * otherwise), and Argo's optional and directory artifacts depend on that 404. Whether S3 evaluates
+ * that implicit check with an `s3:prefix` is not documented, so `IfExists` admits it either way. No
+ * kms statement: the bucket uses the AWS-managed `aws/s3` key (see `adapterSyncPolicy`).
+ */
+export function prefixReadWritePolicy(bucketArn: string, prefix: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "ListPrefix",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: bucketArn,
+        Condition: { StringLikeIfExists: { "s3:prefix": [`${prefix}/`, `${prefix}/*`] } },
+      },
+      {
+        Sid: "ReadWritePrefix",
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:PutObject"],
+        Resource: `${bucketArn}/${prefix}/*`,
+      },
+    ],
+  };
+}
+
 /** Full object access (list, get, put, delete) for a store that owns its buckets (Loki, Tempo, Mimir compactors delete). */
 export function bucketOwnerPolicy(bucketArns: readonly string[]): PolicyDocument {
   return {
