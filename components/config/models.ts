@@ -84,8 +84,10 @@ const variantSchema = z
     /** `--gpu-memory-utilization`: share of GPU memory vLLM may take (weights + KV cache). Default 0.9. */
     gpuMemoryUtilization: z.number().gt(0).max(0.95).default(0.9),
     /**
-     * `--quantization`. `awq` selects vLLM's one AWQ config (awq_marlin and auto_awq are aliases of it
-     * since mid-2026), which picks the Marlin kernel itself on sm80+ GPUs (A10G, L4).
+     * How the weights are quantized. `awq` and `gptq` are pre-quantized checkpoints: no
+     * `--quantization` flag is passed, so vLLM reads the method from the checkpoint and runs the Marlin
+     * kernel on sm80+ GPUs (A10G, L4); naming it forced the legacy kernel in vLLM before mid-2026
+     * (models/modelServer.ts `quantizationFlag`). `fp8` quantizes a 16-bit checkpoint while loading.
      */
     quantization: z.enum(["awq", "gptq", "fp8"]).optional(),
     /** LoRA serving: adapters resolved by name from the model cache (`/models/adapters/<name>`). */

@@ -6,7 +6,12 @@ import {
   parseConfig,
   type PlatformConfig,
 } from "../../components/config/platformConfig";
-import { modelProbes, modelShutdown, vllmArgs } from "../../components/models/modelServer";
+import {
+  modelProbes,
+  modelShutdown,
+  quantizationFlag,
+  vllmArgs,
+} from "../../components/models/modelServer";
 import {
   gpuGroupLoads,
   gpuMemoryShortfall,
@@ -28,9 +33,8 @@ describe("models: pure parts", () => {
   // Parsed in a hook, so a broken stack file fails these tests instead of stopping mocha at load.
   before(() => (dev = parseConfig(cloneStackConfig("dev"), "dev").models.variants));
 
-  it("turns each variant's config into vLLM flags", () => {
+  it("turns each variant's config into vLLM flags, the model first (positional)", () => {
     assert.deepEqual(vllmArgs(dev.baseline!), [
-      "--model",
       "mistralai/Mistral-7B-Instruct-v0.3",
       "--served-model-name",
       "mistral-7b-instruct",
@@ -41,7 +45,6 @@ describe("models: pure parts", () => {
       "--gpu-memory-utilization",
       "0.9",
     ]);
-    assert.deepEqual(vllmArgs(dev.awq!).slice(-2), ["--quantization", "awq"]);
     assert.deepEqual(vllmArgs(dev.lora!).slice(-5), [
       "--enable-lora",
       "--max-loras",
@@ -49,7 +52,21 @@ describe("models: pure parts", () => {
       "--max-lora-rank",
       "16",
     ]);
-    assert.equal(vllmArgs(dev.judge!)[1], "Qwen/Qwen2.5-7B-Instruct");
+    assert.equal(vllmArgs(dev.judge!)[0], "Qwen/Qwen2.5-7B-Instruct");
+    for (const v of Object.values(dev)) assert.ok(!vllmArgs(v).includes("--model"), "deprecated");
+  });
+
+  it("never names AWQ or GPTQ on the command line: the checkpoint's own config selects Marlin", () => {
+    // `--quantization awq` (or gptq) forced vLLM's legacy kernel before its AWQ unification (~9x slower).
+    for (const quantization of ["awq", "gptq"] as const) {
+      assert.equal(quantizationFlag[quantization], undefined);
+      const args = vllmArgs({ ...dev.awq!, quantization });
+      assert.ok(!args.includes("--quantization"), `${quantization}: ${args.join(" ")}`);
+    }
+    assert.deepEqual(vllmArgs({ ...dev.baseline!, quantization: "fp8" }).slice(-2), [
+      "--quantization",
+      "fp8",
+    ]);
   });
 
   it("fits cold start in the startup budget and shutdown inside the 2-minute spot notice", () => {
@@ -112,16 +129,22 @@ for (const stack of stacks) {
       }
     });
 
-    it("serves a like-for-like AWQ build of the baseline model", async () => {
+    it("serves a like-for-like AWQ build of the baseline model on the Marlin kernel", async () => {
       const run = await runStack(stack);
       const args = (v: string) =>
-        run.get(D, `vllm-${v}`).inputs.spec.template.spec.containers[0].args;
-      const awq = args("awq");
-      assert.equal(awq[awq.indexOf("--model") + 1], "solidrust/Mistral-7B-Instruct-v0.3-AWQ");
-      assert.equal(awq[awq.indexOf("--quantization") + 1], "awq");
+        run.get(D, `vllm-${v}`).inputs.spec.template.spec.containers[0].args as string[];
       const base = parseConfig(cloneStackConfig(stack), stack).models.variants;
+      assert.equal(base.awq!.quantization, "awq");
       assert.equal(base.awq!.baseModel, base.baseline!.model);
-      assert.equal(args("lora")[1], base.baseline!.model);
+      for (const v of variants) {
+        const i = args(v).indexOf("--quantization");
+        assert.ok(
+          i < 0 || !["awq", "gptq"].includes(args(v)[i + 1]!),
+          `${v}: the legacy kernel flag is back: ${args(v).join(" ")}`,
+        );
+        assert.ok(!args(v).includes("--model"), `${v}: the model is vLLM's positional argument`);
+      }
+      assert.equal(args("lora")[0], base.baseline!.model);
     });
 
     it("schedules only onto each variant's SPOT GPU group, never two model pods per node", async () => {
