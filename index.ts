@@ -200,6 +200,9 @@ export = () => {
       vpcId: network.vpcId,
       privateSubnetIds: network.privateSubnetIds,
       availabilityZones: config.network.availabilityZones,
+      // Streaming servers reach S3 and STS through the VPC's endpoints, not the internet.
+      s3Cidrs: network.s3Cidrs,
+      stsEndpointUrl: network.stsEndpointUrl,
       models: config.models,
       ...(config.hfToken ? { hfToken: config.hfToken } : {}),
       namespace: namespaces.names["llm-baseline"],

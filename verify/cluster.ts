@@ -11,9 +11,10 @@ import {
   type ChartEndpoint,
   type ChartWorkload,
 } from "../components/platform/chartContracts";
-import { isKubernetesObject, type StackRun } from "./program";
+import { isKubernetesObject, testS3Cidrs, type StackRun } from "./program";
 import type { ReleaseRender, ReleaseSpec } from "./charts";
 import {
+  internetAddress,
   ref,
   type ClusterModel,
   type ClusterObject,
@@ -320,5 +321,8 @@ export function buildModel(
     releases,
     addresses,
     vpcAddress: addressIn(vpcCidr, 4242),
+    // An S3 address of the mocked gateway endpoint's prefix list (what its NetworkPolicy names).
+    s3Address: addressIn(testS3Cidrs[testS3Cidrs.length - 1]!, 10),
+    internetAddress,
   };
 }

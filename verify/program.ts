@@ -25,6 +25,12 @@ export const testOidcIssuer =
   "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
 export const testOidcProviderArn = `arn:aws:iam::${testAccountId}:oidc-provider/${testOidcIssuer}`;
 
+/**
+ * S3's prefix list the mocked gateway endpoint reports: the form of us-west-2's, not its current
+ * entries (AWS changes them; the program reads the real ones at deploy time).
+ */
+export const testS3Cidrs = ["3.5.76.0/22", "18.34.48.0/20", "52.92.128.0/17", "52.218.128.0/17"];
+
 export type StackName = "dev" | "prod";
 export const stacks: readonly StackName[] = ["dev", "prod"];
 
@@ -162,8 +168,26 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknow
         vpcId: "vpc-0mock0000000001",
         publicSubnetIds: ids("public"),
         privateSubnetIds: ids("private"),
+        // awsx gives every subnet its own route table.
+        routeTableAssociations: [...ids("public"), ...ids("private")].map((subnetId) => ({
+          subnetId,
+          routeTableId: subnetId.replace(/^subnet-/, "rtb-"),
+        })),
       };
     }
+    case "aws:ec2/vpcEndpoint:VpcEndpoint":
+      return inputs.vpcEndpointType === "Gateway"
+        ? { ...inputs, arn, prefixListId: "pl-0mock0001", cidrBlocks: [...testS3Cidrs] }
+        : {
+            ...inputs,
+            arn,
+            dnsEntries: [
+              {
+                dnsName: `vpce-0mock-${args.name}.${String(inputs.serviceName).split(".").pop()}.us-west-2.vpce.amazonaws.com`,
+                hostedZoneId: "Z0MOCKVPCE0001",
+              },
+            ],
+          };
     case "aws:iam/role:Role": {
       const name = inputs.name ?? `${args.name}-generated`;
       return { ...inputs, name, arn: `arn:aws:iam::${testAccountId}:role/${name}` };

@@ -23,6 +23,7 @@ import { edgeSchema, type EdgeConfig } from "./edge";
 import { observabilitySchema, type ObservabilityConfig } from "./observability";
 import { modelsOutsideCapacity, servicesOutsideNamespaceLimits } from "./crossChecks";
 import { modelsSchema, type ModelsConfig } from "./models";
+import { coldStartProblems, coldStartWarnings } from "./coldStart";
 import {
   namespacesSchema,
   servicesSchema,
@@ -76,7 +77,10 @@ const rawSchema = z
         message: problem.message,
       });
     }
-    for (const problem of modelsOutsideCapacity(r)) {
+    for (const problem of [
+      ...modelsOutsideCapacity(r),
+      ...coldStartProblems(r["llm-platform:models"], r["llm-platform:nodeGroups"].gpu),
+    ]) {
       ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
     }
     const costTag = r["llm-platform:budget"].costAllocationTag;
@@ -211,7 +215,10 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Platfo
     models: r["llm-platform:models"],
     edge: r["llm-platform:edge"],
     observability: r["llm-platform:observability"],
-    warnings: gpuGroupWarnings(groups.gpu),
+    warnings: [
+      ...gpuGroupWarnings(groups.gpu),
+      ...coldStartWarnings(r["llm-platform:models"], groups.gpu),
+    ],
     budget: r["llm-platform:budget"],
     ...(r["llm-platform:alertWebhookUrl"] !== undefined
       ? { alertWebhookUrl: pulumi.secret(r["llm-platform:alertWebhookUrl"]) }

@@ -6,7 +6,6 @@ import {
   adapterServing,
   modelCallers,
   modelNamespace,
-  modelServerLabel,
   modelServerName,
   partOf,
   registry,
@@ -15,13 +14,17 @@ import {
 import { type Registry } from "../platform/designs";
 import { AdapterSync } from "./adapterSync";
 import { createNetworkPolicies } from "../lib/k8s/networkPolicies";
-import { ModelServer, vllmUser } from "./modelServer";
+import { compileCacheDir, ModelServer, vllmUser, weightsFromLabel } from "./modelServer";
+import { ModelStore, storedModels } from "./modelStore";
+import { stagedMarkerKey, storeModelUri } from "./modelStoreLayout";
+import type { WeightSource } from "./weightSource";
 import { allowHttpsEgress, podsIn, type NetworkPolicyDef } from "../lib/k8s/networkPolicies";
 import {
   variantConfig,
   variantEntries,
   variantNodeGroup,
   type ModelsConfig,
+  type ModelVariantConfig,
 } from "../config/models";
 import { images } from "../platform/versions";
 import type { Autoscaler } from "./autoscaling";
@@ -81,6 +84,10 @@ export interface ModelServingArgs {
   readonly vpcId: pulumi.Input<string>;
   readonly privateSubnetIds: pulumi.Input<string[]>;
   readonly availabilityZones: number;
+  /** S3's address ranges behind the VPC's gateway endpoint: where streaming servers may connect. */
+  readonly s3Cidrs: pulumi.Input<string[]>;
+  /** The VPC's STS interface endpoint: streaming servers get credentials without the internet. */
+  readonly stsEndpointUrl: pulumi.Input<string>;
   readonly models: ModelsConfig;
   /** Hugging Face token (secret). Config validation guarantees it when a variant is gated. */
   readonly hfToken?: pulumi.Output<string>;
@@ -166,13 +173,73 @@ function modelServerIdentity(name: string, parent: pulumi.Resource, args: ModelS
   };
 }
 
-/** The namespace's model traffic: each server's callers in, HTTPS out to the Hugging Face Hub. */
-function modelTrafficPolicies(vpcCidr: string, reg: Registry): NetworkPolicyDef[] {
+/**
+ * The namespace's model traffic: each server's callers in; out, by where the weights come from.
+ * Streaming servers reach S3 through the gateway endpoint (S3's regional ranges, which a NetworkPolicy
+ * can only name as CIDRs: the endpoint's prefix list as read at deploy time) and STS through its
+ * interface endpoint in the VPC, on 443; nothing on the internet. Hub servers reach the Hugging Face
+ * Hub (and its CDN) over HTTPS, as before.
+ */
+function modelTrafficPolicies(
+  vpcCidr: string,
+  s3Cidrs: pulumi.Input<string[]>,
+  sources: ReadonlySet<WeightSource["kind"]>,
+  reg: Registry,
+): NetworkPolicyDef[] {
   return [
     ...Object.keys(reg.models).map((v) => modelClientPolicy(v, reg)),
-    // Model weights come from the Hugging Face Hub (and its CDN) over HTTPS.
-    allowHttpsEgress("allow-https-to-hugging-face-hub", { [modelServerLabel]: "true" }, vpcCidr),
+    ...(sources.has("hub")
+      ? [
+          allowHttpsEgress(
+            "allow-https-to-hugging-face-hub",
+            { [weightsFromLabel]: "hub" },
+            vpcCidr,
+          ),
+        ]
+      : []),
+    ...(sources.has("store")
+      ? [
+          {
+            name: "allow-streamers-to-s3-and-sts",
+            spec: {
+              podSelector: { matchLabels: { [weightsFromLabel]: "store" } },
+              policyTypes: ["Egress"],
+              egress: [
+                {
+                  to: pulumi
+                    .output(s3Cidrs)
+                    .apply((cidrs) => cidrs.map((cidr) => ({ ipBlock: { cidr } }))),
+                  ports: [{ protocol: "TCP", port: 443 }],
+                },
+                // The STS interface endpoint's addresses are in the private subnets, known only after
+                // it exists; the VPC is the narrowest range a policy can name before.
+                { to: [{ ipBlock: { cidr: vpcCidr } }], ports: [{ protocol: "TCP", port: 443 }] },
+              ],
+            },
+          },
+        ]
+      : []),
   ];
+}
+
+/** Where a variant's weights come from, resolved against the store (when it streams). */
+function weightSource(
+  v: ModelVariantConfig,
+  models: ModelsConfig,
+  store: ModelStore | undefined,
+  args: ModelServingArgs,
+): WeightSource {
+  if (v.weightsFrom === "hub") return { kind: "hub", model: v.model, revision: v.revision };
+  if (!store) throw new Error(`model ${v.model}: streams from the store, which was not created`);
+  return {
+    kind: "store",
+    uri: store.bucketName.apply((b) => storeModelUri(b, v.model, v.revision)),
+    bucket: store.bucketName,
+    markerKey: stagedMarkerKey(v.model, v.revision),
+    streamer: models.store.streamer,
+    region: args.ctx.region,
+    stsEndpointUrl: args.stsEndpointUrl,
+  };
 }
 
 /**
@@ -195,9 +262,30 @@ export class ModelServing extends pulumi.ComponentResource {
     const reg = args.registry ?? registry;
     const cache = modelCache(name, this, args);
     const identity = modelServerIdentity(name, this, args);
-    for (const [variant, config] of variantEntries(args.models)) {
+    const variants = variantEntries(args.models);
+    const streamed = variants.filter(([, v]) => v.weightsFrom === "store").map(([, v]) => v);
+    const store =
+      streamed.length > 0
+        ? new ModelStore(
+            `${name}-store`,
+            {
+              ctx: args.ctx,
+              bucket: args.models.store.bucket,
+              models: storedModels(streamed),
+              namespace: args.namespace,
+              cacheClaim: cache.claimName,
+              tokenSecret: identity.tokenSecret,
+              user: vllmUser,
+            },
+            { parent: this },
+          )
+        : undefined;
+    const sources = new Set<WeightSource["kind"]>();
+    for (const [variant, config] of variants) {
       const design = reg.models[variant];
       if (!design) throw new Error(`model variant ${variant} is not in the registry`);
+      const source = weightSource(config, args.models, store, args);
+      sources.add(source.kind);
       new ModelServer(
         modelServerName(variant),
         {
@@ -206,9 +294,14 @@ export class ModelServing extends pulumi.ComponentResource {
           stack: args.ctx.stack,
           image: images.vllm,
           config,
+          source,
+          ...(args.models.compileCache
+            ? { compileCache: compileCacheDir(images.vllm, variant) }
+            : {}),
           nodeGroup: variantNodeGroup(args.models, variant),
           cacheClaim: cache.claimName,
-          ...identity,
+          tokenSecret: identity.tokenSecret,
+          serviceAccount: source.kind === "store" ? store!.serviceAccount : identity.serviceAccount,
           namespace: args.namespace,
           ...(args.autoscaler ? { autoscaler: args.autoscaler } : {}),
         },
@@ -236,7 +329,7 @@ export class ModelServing extends pulumi.ComponentResource {
     createNetworkPolicies(
       modelNamespace,
       args.namespace,
-      modelTrafficPolicies(args.ctx.vpcCidr, reg),
+      modelTrafficPolicies(args.ctx.vpcCidr, args.s3Cidrs, sources, reg),
       { parent: this },
     );
     this.fileSystemId = cache.fileSystemId;

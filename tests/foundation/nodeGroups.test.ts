@@ -214,8 +214,8 @@ describe("node groups: pure specs", () => {
       gpu: [{ ...g, minSize: 0, maxSize: 1, rootVolumeThroughputMiBs: 1000 }],
     });
     assert.equal(parsed.success, false);
-    assert.match(parsed.error!.issues[0]!.message, /at most 750 MiB\/s/);
-    assert.deepEqual(parsed.error!.issues[0]!.path, ["gpu", 0, "rootVolumeThroughputMiBs"]);
+    assert.match(parsed.error.issues[0]!.message, /at most 750 MiB\/s/);
+    assert.deepEqual(parsed.error.issues[0]!.path, ["gpu", 0, "rootVolumeThroughputMiBs"]);
   });
 
   it("gives the CPU group no GPU resource and no taint in its template", () => {

@@ -10,6 +10,7 @@ import {
   modelProbes,
   modelShutdown,
   quantizationFlag,
+  startupProbe,
   vllmArgs,
 } from "../../components/models/modelServer";
 import {
@@ -20,7 +21,14 @@ import {
 import { replicaRange, variantConfig, variantNodeGroup } from "../../components/config/models";
 import { efsStorageClassParameters } from "../../components/models/modelServing";
 import { images } from "../../components/platform/versions";
-import { cloneStackConfig, fakeSecret, runProgram, runStack, stacks } from "../../verify/program";
+import {
+  cloneStackConfig,
+  fakeSecret,
+  runProgram,
+  runStack,
+  stacks,
+  testS3Cidrs,
+} from "../../verify/program";
 
 const D = "kubernetes:apps/v1:Deployment";
 /** Every registered variant, in registry order: each must be deployed, scheduled and reachable. */
@@ -61,7 +69,7 @@ describe("models: pure parts", () => {
     for (const quantization of ["awq", "gptq"] as const) {
       assert.equal(quantizationFlag[quantization], undefined);
       const args = vllmArgs({ ...dev.awq!, quantization });
-      assert.ok(!args.includes("--quantization"), `${quantization}: ${args.join(" ")}`);
+      assert.ok(!args.includes("--quantization"), `${quantization}: ${JSON.stringify(args)}`);
     }
     assert.deepEqual(vllmArgs({ ...dev.baseline!, quantization: "fp8" }).slice(-2), [
       "--quantization",
@@ -70,7 +78,12 @@ describe("models: pure parts", () => {
   });
 
   it("fits cold start in the startup budget and shutdown inside the 2-minute spot notice", () => {
-    assert.equal(modelProbes.startup.periodSeconds * modelProbes.startup.failureThreshold, 900);
+    assert.equal(startupProbe({ startupTimeoutSeconds: 900 }).failureThreshold, 90);
+    assert.equal(
+      startupProbe({ startupTimeoutSeconds: 905 }).failureThreshold,
+      91,
+      "never shorter",
+    );
     assert.notDeepEqual(modelProbes.liveness.path, modelProbes.readiness.path);
     assert.ok(modelShutdown.terminationGracePeriodSeconds < 120);
     assert.ok(modelShutdown.preStopSeconds < modelShutdown.terminationGracePeriodSeconds);
@@ -223,51 +236,95 @@ for (const stack of stacks) {
         seccompProfile: { type: "RuntimeDefault" },
       });
       assert.equal(pod.automountServiceAccountToken, false);
-      assert.equal(pod.serviceAccountName, "model-server");
+      assert.equal(pod.serviceAccountName, "model-streamer");
       assert.deepEqual(c.volumeMounts, [
         { name: "model-cache", mountPath: "/models" },
         { name: "home", mountPath: "/home/vllm" },
         { name: "tmp", mountPath: "/tmp" },
         { name: "shm", mountPath: "/dev/shm" },
-        { name: "hf-token", mountPath: "/var/run/secrets/huggingface", readOnly: true },
       ]);
       assert.deepEqual(pod.volumes, [
         { name: "model-cache", persistentVolumeClaim: { claimName: "model-cache" } },
         { name: "home", emptyDir: { sizeLimit: "20Gi" } },
         { name: "tmp", emptyDir: { sizeLimit: "10Gi" } },
         { name: "shm", emptyDir: { medium: "Memory", sizeLimit: "2Gi" } },
-        {
-          name: "hf-token",
-          secret: {
-            secretName: "hf-token",
-            defaultMode: 0o440,
-            items: [{ key: "token", path: "token" }],
-          },
-        },
       ]);
       const env = Object.fromEntries(
         c.env.map((e: { name: string; value: string }) => [e.name, e.value]),
       );
+      const compile = `/models/compile-cache/${images.vllm.split(":")[1]}/baseline`;
       assert.deepEqual(env, {
         HOME: "/home/vllm",
         HF_HOME: "/models/huggingface",
         XDG_CACHE_HOME: "/home/vllm/.cache",
         XDG_CONFIG_HOME: "/home/vllm/.config",
-        VLLM_CACHE_ROOT: "/home/vllm/.cache/vllm",
+        VLLM_CACHE_ROOT: compile,
         VLLM_CONFIG_ROOT: "/home/vllm/.config/vllm",
-        TRITON_CACHE_DIR: "/home/vllm/.cache/triton",
+        TRITON_CACHE_DIR: `${compile}/triton`,
         TORCHINDUCTOR_CACHE_DIR: "/home/vllm/.cache/torchinductor",
         OUTLINES_CACHE_DIR: "/home/vllm/.cache/outlines",
         NUMBA_CACHE_DIR: "/tmp/numba",
         TMPDIR: "/tmp",
         VLLM_NO_USAGE_STATS: "1",
         DO_NOT_TRACK: "1",
-        HF_TOKEN_PATH: "/var/run/secrets/huggingface/token",
+        AWS_REGION: "us-west-2",
+        AWS_DEFAULT_REGION: "us-west-2",
+        AWS_ENDPOINT_URL_STS: `https://vpce-0mock-llmplatform-${stack}-sts.sts.us-west-2.vpce.amazonaws.com`,
+        HF_HUB_OFFLINE: "1",
       });
       assert.ok(!("HF_TOKEN" in env), "the token is never an env value");
     });
 
-    it("mounts the token only where the model is gated, and loads LoRA adapters from the cache", async () => {
+    it("streams every store variant from its pinned revision in S3, and keeps the Hub fallback pinned too", async () => {
+      const run = await runStack(stack);
+      const models = parseConfig(cloneStackConfig(stack), stack).models;
+      const bucket = `llmplatform-${stack}-models-20261123`;
+      for (const [v, c] of Object.entries(models.variants)) {
+        const dep = run.get(D, `vllm-${v}`).inputs.spec.template;
+        const args = dep.spec.containers[0].args as string[];
+        const mounts = dep.spec.containers[0].volumeMounts.map((m: { name: string }) => m.name);
+        const env = dep.spec.containers[0].env.map((e: { name: string }) => e.name);
+        assert.equal(dep.metadata.labels["llmplatform.io/weights-from"], c.weightsFrom, v);
+        if (c.weightsFrom === "store") {
+          assert.deepEqual(args.slice(0, 5), [
+            `s3://${bucket}/models/${c.model}/${c.revision}/`,
+            "--load-format",
+            "runai_streamer",
+            "--model-loader-extra-config",
+            JSON.stringify({
+              concurrency: models.store.streamer.concurrency,
+              memory_limit: models.store.streamer.memoryLimitMiB * 2 ** 20,
+            }),
+          ]);
+          assert.equal(dep.spec.serviceAccountName, "model-streamer", v);
+          assert.ok(
+            !mounts.includes("hf-token") && !env.includes("HF_TOKEN_PATH"),
+            `${v}: no token`,
+          );
+          // The first init step waits for the staging Job's marker of exactly this revision.
+          const wait = dep.spec.initContainers[0];
+          assert.equal(wait.name, "wait-for-weights");
+          assert.equal(wait.image, images.vllm);
+          const waitEnv = Object.fromEntries(wait.env.map((e: any) => [e.name, e.value]));
+          assert.equal(waitEnv.STORE_BUCKET, bucket);
+          assert.equal(waitEnv.STAGED_MARKER, `models/.staged/${c.model}/${c.revision}.json`);
+          assert.deepEqual(wait.resources.requests, wait.resources.limits, "Guaranteed QoS");
+        } else {
+          assert.deepEqual(args.slice(0, 5), [
+            c.model,
+            "--revision",
+            c.revision,
+            "--tokenizer-revision",
+            c.revision,
+          ]);
+          assert.equal(dep.spec.serviceAccountName, "model-server", v);
+          assert.equal(mounts.includes("hf-token"), c.gated, `${v}: the token only when gated`);
+        }
+      }
+      assert.equal(models.variants.lora!.weightsFrom, "hub", "adapters resolve against a Hub id");
+    });
+
+    it("mounts the token only on a gated Hub variant, and loads LoRA adapters from the cache", async () => {
       const run = await runStack(stack);
       const awq = run.get(D, "vllm-awq").inputs.spec.template.spec;
       assert.ok(!awq.volumes.some((v: { name: string }) => v.name === "hf-token"));
@@ -278,6 +335,7 @@ for (const stack of stacks) {
       assert.equal(env.VLLM_ALLOW_RUNTIME_LORA_UPDATING, "True");
       assert.equal(env.VLLM_PLUGINS, "lora_filesystem_resolver");
       assert.equal(env.VLLM_LORA_RESOLVER_CACHE_DIR, "/models/adapters");
+      assert.equal(env.HF_TOKEN_PATH, "/var/run/secrets/huggingface/token");
       // vLLM exits at startup without its resolver directory: an init step creates it first.
       const pod = run.get(D, "vllm-lora").inputs.spec.template.spec;
       assert.deepEqual(
@@ -294,7 +352,6 @@ for (const stack of stacks) {
         { name: "model-cache", mountPath: "/models" },
       ]);
       assert.equal(pod.initContainers[0].securityContext.readOnlyRootFilesystem, true);
-      assert.equal(run.get(D, "vllm-baseline").inputs.spec.template.spec.initContainers, undefined);
     });
 
     it("keeps the HF token a secret end to end", async () => {
@@ -408,9 +465,24 @@ for (const stack of stacks) {
         !egressTo("gateway").includes("llm-baseline/vllm-lora"),
         "the gateway never reaches the LoRA server",
       );
+      // Only the Hub fallback reaches the internet; streaming servers reach S3 and STS, nothing else.
       const hub = run.get(np, "llm-baseline-allow-https-to-hugging-face-hub").inputs.spec;
-      assert.deepEqual(hub.podSelector, { matchLabels: { "llmplatform.io/model-server": "true" } });
+      assert.deepEqual(hub.podSelector, { matchLabels: { "llmplatform.io/weights-from": "hub" } });
       assert.deepEqual(hub.egress[0].ports, [{ protocol: "TCP", port: 443 }]);
+      const store = run.get(np, "llm-baseline-allow-streamers-to-s3-and-sts").inputs.spec;
+      assert.deepEqual(store.podSelector, {
+        matchLabels: { "llmplatform.io/weights-from": "store" },
+      });
+      assert.deepEqual(store.egress, [
+        {
+          to: testS3Cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+          ports: [{ protocol: "TCP", port: 443 }],
+        },
+        {
+          to: [{ ipBlock: { cidr: parseConfig(cloneStackConfig(stack), stack).network.cidr } }],
+          ports: [{ protocol: "TCP", port: 443 }],
+        },
+      ]);
     });
 
     it("points each team API at its own model endpoint", async () => {
