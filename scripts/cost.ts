@@ -9,6 +9,7 @@ import { parseConfig } from "../components/config/platformConfig";
 import { estimate } from "../components/cost/estimate";
 import { inventory } from "../components/cost/inventory";
 import { formatText, type StackEstimate } from "../components/cost/report";
+import { coldStartText } from "../components/cost/coldStartReport";
 import { readStackConfig, runProgram } from "../verify/program";
 
 /** Runs the program for a stack and prices what it registers. */
@@ -31,6 +32,8 @@ async function main(): Promise<void> {
   }
   const e = await estimateStack(stack);
   console.log(json ? JSON.stringify(e, null, 2) : formatText(e));
+  // Beside the cost: how long each variant takes to serve, and what a cold start costs (text only).
+  if (!json) console.log(`\n${coldStartText(parseConfig(readStackConfig(stack).raw, stack))}`);
 }
 
 if (require.main === module) {

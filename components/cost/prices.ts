@@ -56,6 +56,8 @@ export interface PriceTable {
   readonly cloudwatchLogsStoragePerGbMonth: UnitPrice;
   readonly kmsKeyMonth: UnitPrice;
   readonly ecrStoragePerGbMonth: UnitPrice;
+  /** A VPC interface endpoint in one AZ (PrivateLink); data processed is not counted. */
+  readonly vpcInterfaceEndpointHourly: UnitPrice;
 }
 
 /** Sizes in ladder order, to write a family's prices on one line. */
@@ -134,6 +136,7 @@ export const usWest2: PriceTable = {
   cloudwatchLogsStoragePerGbMonth: price(0.03, "GB-month", false),
   kmsKeyMonth: price(1, "key-month", false),
   ecrStoragePerGbMonth: price(0.1, "GB-month", false),
+  vpcInterfaceEndpointHourly: price(0.01, "endpoint-AZ-hour", false),
 };
 
 /** Price tables by region. A stack in another region is an error naming the region. */

@@ -78,7 +78,7 @@ export const coldStartAssumptions = {
     5,
     "s",
     "the server's init container (wait for staged weights: Python start, web-identity credentials, one " +
-      "HeadObject; or the LoRA server's adapter directory); assumed",
+      "S3 listing; or the LoRA server's adapter directory); assumed",
   ),
   engineStartSeconds: assumed(
     30,
