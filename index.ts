@@ -10,6 +10,7 @@ import { Cluster } from "./components/foundation/cluster";
 import { Network } from "./components/foundation/network";
 import { NodeGroups } from "./components/foundation/nodeGroups";
 import { loadConfig } from "./components/config/platformConfig";
+import { podStartBudgets } from "./components/config/coldStart";
 import type { AwsContext, PlatformContext } from "./components/platform/context";
 import { Namespaces } from "./components/teams/namespaces";
 import { DefaultStorageClass } from "./components/lib/k8s/defaultStorageClass";
@@ -155,6 +156,11 @@ export = () => {
       config: config.observability,
       grafanaUrl: edge.grafanaUrl,
       ...(config.alertWebhookUrl ? { alertWebhookUrl: config.alertWebhookUrl } : {}),
+      // Each variant's predicted start (components/platform/coldStart.ts), recorded beside the measured.
+      modelStart: {
+        budgets: podStartBudgets(config.models, config.nodeGroups.gpu),
+        marginPercent: config.models.coldStart.alertMarginPercent,
+      },
       namespace: namespaces.names.observability,
       // CPU nodes to run on, EBS CSI for the volumes, the controller whose webhook admits the pods.
       dependsOn: [nodeGroups.cpu, compute, loadBalancerController.release],

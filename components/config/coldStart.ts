@@ -54,19 +54,15 @@ export function variantColdStarts(
 }
 
 /**
- * The start-time alert's threshold per variant, in seconds: the predicted first start from scheduled
- * to Ready, plus the configured margin.
+ * The start-time recording rule's budget per variant, in seconds: the predicted first start from
+ * scheduled to Ready (the alert adds `models.coldStart.alertMarginPercent`).
  */
-export function startAlertThresholds(
+export function podStartBudgets(
   models: ModelsConfig,
   groups: readonly ColdStartGroup[],
 ): Record<string, number> {
-  const margin = 1 + models.coldStart.alertMarginPercent / 100;
   return Object.fromEntries(
-    variantColdStarts(models, groups).map((s) => [
-      s.variant,
-      Math.ceil(s.budget.podStart.first * margin),
-    ]),
+    variantColdStarts(models, groups).map((s) => [s.variant, s.budget.podStart.first]),
   );
 }
 

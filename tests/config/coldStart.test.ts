@@ -3,7 +3,7 @@
  * refused, naming the key; a scale-to-zero window shorter than a cold start is a warning.
  */
 import * as assert from "node:assert/strict";
-import { startAlertThresholds, variantColdStarts } from "../../components/config/coldStart";
+import { podStartBudgets, variantColdStarts } from "../../components/config/coldStart";
 import { ConfigError, parseConfig } from "../../components/config/platformConfig";
 import { cloneStackConfig, stacks } from "../../verify/program";
 
@@ -82,17 +82,12 @@ describe("config: the cold-start budget", () => {
     assert.deepEqual(kept.config?.warnings, []);
   });
 
-  it("sets each variant's alert threshold at its predicted first pod start plus the margin", () => {
-    const { config } = parsed(
-      (r) => (r["llm-platform:models"].coldStart = { alertMarginPercent: 20 }),
-    );
-    const t = startAlertThresholds(config!.models, config!.nodeGroups.gpu);
+  it("gives each variant's start-time rule its predicted first pod start", () => {
+    const { config } = parsed(() => {});
+    const budgets = podStartBudgets(config!.models, config!.nodeGroups.gpu);
     for (const s of variantColdStarts(config!.models, config!.nodeGroups.gpu)) {
-      assert.equal(t[s.variant], Math.ceil(s.budget.podStart.first * 1.2), s.variant);
+      assert.equal(budgets[s.variant], s.budget.podStart.first, s.variant);
     }
-    assert.equal(
-      parseConfig(cloneStackConfig("dev"), "dev").models.coldStart.alertMarginPercent,
-      50,
-    );
+    assert.equal(config!.models.coldStart.alertMarginPercent, 50);
   });
 });
