@@ -62,6 +62,9 @@ const allowedTypes = new Set([
   "aws:autoscaling/tag:Tag",
   "aws:ecr/repository:Repository",
   "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+  // the vLLM image cache, where a stack configures models.imageCache
+  "aws:ecr/pullThroughCacheRule:PullThroughCacheRule",
+  "aws:ecr/repositoryPolicy:RepositoryPolicy",
   "aws:s3/bucket:Bucket",
   ...bucketGuards,
   "aws:acm/certificate:Certificate",

@@ -204,6 +204,10 @@ const variantSchema = z
     }
   });
 
+/** A Secrets Manager secret ARN with the name prefix ECR's pull-through cache requires (region: group 1). */
+export const secretArnPattern =
+  /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:ecr-pullthroughcache\/[A-Za-z0-9/_+=.@-]+$/;
+
 /** The bucket key of the model store's own bucket. */
 export const defaultStoreBucket = "models";
 
@@ -276,6 +280,22 @@ export function modelsSchemaFor(reg: Registry = registry) {
       cacheSizeGi: z.number().int().min(50).default(500),
       /** The model store the `store` variants stream their weights from. */
       store: storeSchema(reg).prefault({}),
+      /**
+       * Pull the vLLM image through an ECR pull-through cache of Docker Hub in the stack's region
+       * (models/imageCache.ts). Off unless set: Docker Hub upstreams need a credential the operator
+       * stores in Secrets Manager first (docs/operations.md).
+       */
+      imageCache: z
+        .strictObject({
+          /** Secrets Manager ARN of the Docker Hub credential, named `ecr-pullthroughcache/...`. */
+          dockerHubCredentialArn: z
+            .string()
+            .regex(
+              secretArnPattern,
+              "expected a Secrets Manager secret ARN whose name starts with ecr-pullthroughcache/ (ECR requires the prefix)",
+            ),
+        })
+        .optional(),
       /**
        * Keep vLLM's torch.compile and Triton caches on the shared EFS volume, so a replacement pod on
        * the same GPU type skips compilation. Default true; false keeps them in the pod (lost with it).

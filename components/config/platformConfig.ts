@@ -22,7 +22,7 @@ import { budgetSchema, type BudgetConfig } from "./budget";
 import { edgeSchema, type EdgeConfig } from "./edge";
 import { observabilitySchema, type ObservabilityConfig } from "./observability";
 import { modelsOutsideCapacity, servicesOutsideNamespaceLimits } from "./crossChecks";
-import { modelsSchema, type ModelsConfig } from "./models";
+import { modelsSchema, secretArnPattern, type ModelsConfig } from "./models";
 import { coldStartProblems, coldStartWarnings } from "./coldStart";
 import {
   namespacesSchema,
@@ -82,6 +82,15 @@ const rawSchema = z
       ...coldStartProblems(r["llm-platform:models"], r["llm-platform:nodeGroups"].gpu),
     ]) {
       ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
+    }
+    const cacheCredential = r["llm-platform:models"].imageCache?.dockerHubCredentialArn;
+    const secretRegion = cacheCredential && secretArnPattern.exec(cacheCredential)?.[1];
+    if (secretRegion && secretRegion !== r["aws:region"]) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["llm-platform:models", "imageCache", "dockerHubCredentialArn"],
+        message: `expected a secret in the stack's region ${r["aws:region"]} (ECR reads it there), got ${secretRegion}`,
+      });
     }
     const costTag = r["llm-platform:budget"].costAllocationTag;
     const tagKeys = Object.keys(programTags(r["llm-platform:tags"], ""));

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { CpuNodeGroupConfig, GpuNodeGroupConfig } from "../config/platformConfig";
 import type { PlatformContext } from "../platform/context";
+import { nodeRoleName } from "../platform/scheduling";
 import { awsManagedPolicyArn, ec2TrustPolicy } from "../lib/aws/iam";
 import {
   autoscalerAsgTags,
@@ -58,7 +59,10 @@ export class NodeGroups extends pulumi.ComponentResource {
 
     const role = new aws.iam.Role(
       `${name}-node`,
-      { name: `${args.ctx.clusterName}-node`, assumeRolePolicy: JSON.stringify(ec2TrustPolicy()) },
+      {
+        name: nodeRoleName(args.ctx.clusterName),
+        assumeRolePolicy: JSON.stringify(ec2TrustPolicy()),
+      },
       { parent: this },
     );
     const attachments = nodeRolePolicies.map(

@@ -196,7 +196,7 @@ interface ModelServerParams {
   /** Its registry entry (registry.ts `models`). */
   readonly design: ModelDesign;
   readonly stack: string;
-  readonly image: string;
+  readonly image: pulumi.Input<string>;
   readonly config: ModelVariantConfig;
   /** Where its weights come from: the model store, or the Hub (the fallback). */
   readonly source: WeightSource;
@@ -215,7 +215,7 @@ interface ModelServerParams {
  * nothing else creates it before the first adapter sync. Runs the vLLM image itself (already on the
  * node), as the same user, and only creates the directory.
  */
-function adapterDirInitContainer(image: string) {
+function adapterDirInitContainer(image: pulumi.Input<string>) {
   return {
     name: "adapters-dir",
     image,

@@ -16,6 +16,7 @@ import { AdapterSync } from "./adapterSync";
 import { createNetworkPolicies } from "../lib/k8s/networkPolicies";
 import { compileCacheDir, ModelServer, vllmUser, weightsFromLabel } from "./modelServer";
 import { ModelStore, storedModels } from "./modelStore";
+import { ImageCache } from "./imageCache";
 import { stagedMarkerKey, storeModelUri } from "./modelStoreLayout";
 import type { WeightSource } from "./weightSource";
 import { allowHttpsEgress, podsIn, type NetworkPolicyDef } from "../lib/k8s/networkPolicies";
@@ -280,6 +281,18 @@ export class ModelServing extends pulumi.ComponentResource {
             { parent: this },
           )
         : undefined;
+    // The vLLM image from ECR in the region when the stack configures the pull-through cache.
+    const image = args.models.imageCache
+      ? new ImageCache(
+          `${name}-image-cache`,
+          {
+            ctx: args.ctx,
+            credentialArn: args.models.imageCache.dockerHubCredentialArn,
+            image: images.vllm,
+          },
+          { parent: this },
+        ).image
+      : images.vllm;
     const sources = new Set<WeightSource["kind"]>();
     for (const [variant, config] of variants) {
       const design = reg.models[variant];
@@ -292,7 +305,7 @@ export class ModelServing extends pulumi.ComponentResource {
           variant,
           design,
           stack: args.ctx.stack,
-          image: images.vllm,
+          image,
           config,
           source,
           ...(args.models.compileCache

@@ -105,7 +105,7 @@ export const waitForWeightsScript = [
  * only then). Runs the vLLM image (already on the node; boto3 ships with the streamer) as the same
  * user, with the same credentials.
  */
-export function waitForWeightsContainer(image: string, s: StoreSource, home: string) {
+export function waitForWeightsContainer(image: pulumi.Input<string>, s: StoreSource, home: string) {
   const env = {
     ...weightSourceEnv(s),
     HOME: home,
