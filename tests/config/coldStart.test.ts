@@ -3,9 +3,11 @@
  * refused, naming the key; a scale-to-zero window shorter than a cold start is a warning.
  */
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { podStartBudgets, variantColdStarts } from "../../components/config/coldStart";
 import { ConfigError, parseConfig } from "../../components/config/platformConfig";
-import { cloneStackConfig, stacks } from "../../verify/program";
+import { cloneStackConfig, repoRoot, stacks } from "../../verify/program";
 
 function parsed(edit: (r: Record<string, any>) => void) {
   const raw = cloneStackConfig("dev") as Record<string, any>;
@@ -89,5 +91,29 @@ describe("config: the cold-start budget", () => {
       assert.equal(budgets[s.variant], s.budget.podStart.first, s.variant);
     }
     assert.equal(config!.models.coldStart.alertMarginPercent, 50);
+  });
+});
+
+describe("docs: the operations guide's cold-start table", () => {
+  it("states each variant's budget as the committed stacks predict it", () => {
+    const doc = fs.readFileSync(path.join(repoRoot, "docs", "operations.md"), "utf8");
+    for (const stack of stacks) {
+      const c = parseConfig(cloneStackConfig(stack), stack);
+      for (const s of variantColdStarts(c.models, c.nodeGroups.gpu)) {
+        const row = doc.split("\n").find((l) => l.startsWith(`| ${s.variant} `));
+        assert.ok(row, `no row for ${s.variant}`);
+        const [, , , pod, scaleUp] = row.split("|").map((x) => x.trim());
+        assert.equal(
+          pod,
+          `${s.budget.podStart.first} / ${s.budget.podStart.restart}`,
+          `${stack} ${s.variant}`,
+        );
+        assert.equal(
+          scaleUp,
+          `${s.budget.scaleUp.first} / ${s.budget.scaleUp.restart}`,
+          `${stack} ${s.variant}`,
+        );
+      }
+    }
   });
 });
