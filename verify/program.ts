@@ -9,6 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
+  ConfigError,
   parseConfig,
   secretConfigKeys,
   type PlatformConfig,
@@ -129,6 +130,22 @@ function fakeNestedSecrets(v: unknown, at: string): unknown {
 /** A deep copy of a stack's raw config, for tests that break one value. */
 export function cloneStackConfig(stack: StackName): RawConfig {
   return structuredClone(readStackConfig(stack).raw);
+}
+
+/** The problems a stack's config reports after `edit` changes it, or [] when it still parses. */
+export function configProblems(
+  stack: StackName,
+  edit: (raw: Record<string, any>) => void,
+): string[] {
+  const raw = cloneStackConfig(stack) as Record<string, any>;
+  edit(raw);
+  try {
+    parseConfig(raw, stack);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  return [];
 }
 
 /** A stack's validated config, as the program sees it: tests derive expectations from it. */

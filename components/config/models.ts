@@ -126,7 +126,7 @@ const variantSchema = z
      * How the weights are quantized. `awq` and `gptq` are pre-quantized checkpoints: no
      * `--quantization` flag is passed, so vLLM reads the method from the checkpoint and runs the Marlin
      * kernel on sm80+ GPUs (A10G, L4); naming it forced the legacy kernel in vLLM before mid-2026
-     * (models/modelServer.ts `quantizationFlag`). `fp8` quantizes a 16-bit checkpoint while loading.
+     * (models/vllmCommand.ts `quantizationFlag`). `fp8` quantizes a 16-bit checkpoint while loading.
      */
     quantization: z.enum(["awq", "gptq", "fp8"]).optional(),
     /** LoRA serving: adapters resolved by name from the model cache (`/models/adapters/<name>`). */

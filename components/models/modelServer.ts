@@ -7,6 +7,8 @@ import { gpuTaint, nodeGroupLabel, workloadLabels } from "../platform/scheduling
 import { scaledObjectSpec, type Autoscaler } from "./autoscaling";
 import { httpProbe, restrictedContainerSecurityContext } from "../lib/k8s/security";
 import { modelProbePeriods } from "../platform/coldStart";
+import { hfTokenDir, hfTokenMount, hfTokenVolume } from "./podParts";
+import { vllmArgs } from "./vllmCommand";
 import {
   waitForWeightsContainer,
   weightSourceArgs,
@@ -23,7 +25,6 @@ const modelPaths = {
   hfHome: "/models/huggingface",
   adapters: "/models/adapters",
   home: "/home/vllm",
-  tokenDir: "/var/run/secrets/huggingface",
 };
 
 /**
@@ -58,58 +59,6 @@ export function startupProbe(v: Pick<ModelVariantConfig, "startupTimeoutSeconds"
 export const modelShutdown = { preStopSeconds: 10, terminationGracePeriodSeconds: 60 };
 
 /**
- * `--quantization` for each config value, or none. A pre-quantized AWQ or GPTQ checkpoint declares its
- * method in its config.json (`quantization_config.quant_method`), and with no flag vLLM picks the Marlin
- * kernel for it on CUDA GPUs that Marlin supports (compute capability 8.0+: A10G 8.6, L4 and L40S 8.9).
- * Naming the method is what can go wrong: before vLLM unified its AWQ configs (PR #42727, mid-2026),
- * `--quantization awq` logged "forcing awq" and ran the legacy GEMM kernel, roughly 9x slower than
- * Marlin, and `--quantization gptq` did the same for GPTQ; after it, both spellings reach Marlin too.
- * Leaving the flag out is right on both sides of that change (read in vLLM's `awq_marlin.py` before it
- * and `auto_awq.py` after it; the v0.29.0 source itself was not readable offline, so the startup log
- * line `Using ... for AutoAWQMarlinLinearMethod` or `Using awq_marlin kernel` is what to check on a
- * GPU). `fp8` quantizes a 16-bit checkpoint while loading, which only the flag asks for.
- */
-export const quantizationFlag: Readonly<
-  Record<NonNullable<ModelVariantConfig["quantization"]>, string | undefined>
-> = { awq: undefined, gptq: undefined, fp8: "fp8" };
-
-/**
- * The `vllm serve` arguments of a variant (the image's entrypoint is `vllm serve`): the model first, as
- * the positional argument (`--model` is the deprecated spelling), then the engine flags. `model` is
- * where the weights come from (an `s3://` prefix of the model store, or the Hub id); `extra` holds the
- * flags of that source (load format, revision).
- */
-export function vllmArgs(
-  v: ModelVariantConfig,
-  model: pulumi.Input<string> = v.model,
-  extra: readonly string[] = [],
-): pulumi.Input<string>[] {
-  const args: pulumi.Input<string>[] = [
-    model,
-    ...extra,
-    "--served-model-name",
-    v.servedModelName,
-    "--port",
-    String(servicePort),
-    "--max-model-len",
-    String(v.maxModelLen),
-    "--gpu-memory-utilization",
-    String(v.gpuMemoryUtilization),
-  ];
-  const quantization = v.quantization && quantizationFlag[v.quantization];
-  if (quantization) args.push("--quantization", quantization);
-  if (v.lora)
-    args.push(
-      "--enable-lora",
-      "--max-loras",
-      String(v.lora.maxLoras),
-      "--max-lora-rank",
-      String(v.lora.maxLoraRank),
-    );
-  return args;
-}
-
-/**
  * Environment: every cache vLLM and its libraries write points into a volume, so the root filesystem
  * stays read-only; the HF token (Hub variants of gated models) is read from a mounted file, never an
  * env value; usage stats are off. With a shared `compileCacheDir`, vLLM's torch.compile cache and
@@ -139,7 +88,7 @@ function vllmEnv(
     env.VLLM_CACHE_ROOT = compileCache;
     env.TRITON_CACHE_DIR = `${compileCache}/triton`;
   }
-  if (needsToken(v, source)) env.HF_TOKEN_PATH = `${modelPaths.tokenDir}/token`;
+  if (needsToken(v, source)) env.HF_TOKEN_PATH = `${hfTokenDir}/token`;
   Object.assign(env, weightSourceEnv(source));
   if (v.lora) {
     // Adapters are loaded by name at request time from the shared cache (vLLM's filesystem resolver),
@@ -309,9 +258,7 @@ function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input.apps.v
               { name: "home", mountPath: modelPaths.home },
               { name: "tmp", mountPath: "/tmp" },
               { name: "shm", mountPath: "/dev/shm" },
-              ...(token
-                ? [{ name: "hf-token", mountPath: modelPaths.tokenDir, readOnly: true }]
-                : []),
+              ...(token ? [hfTokenMount] : []),
             ],
           },
         ],
@@ -320,18 +267,7 @@ function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input.apps.v
           { name: "home", emptyDir: { sizeLimit: "20Gi" } },
           { name: "tmp", emptyDir: { sizeLimit: "10Gi" } },
           { name: "shm", emptyDir: { medium: "Memory", sizeLimit: v.shmSize } },
-          ...(token
-            ? [
-                {
-                  name: "hf-token",
-                  secret: {
-                    secretName: p.tokenSecret,
-                    defaultMode: 0o440,
-                    items: [{ key: "token", path: "token" }],
-                  },
-                },
-              ]
-            : []),
+          ...(token ? [hfTokenVolume(p.tokenSecret)] : []),
         ],
       },
     },

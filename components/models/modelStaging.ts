@@ -7,11 +7,10 @@ import * as fs from "node:fs";
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { images } from "../platform/versions";
-import { partOf } from "../platform/registry";
-import { workloadLabels } from "../platform/scheduling";
 import { sourceFile } from "../platform/sourceFiles";
 import { restrictedContainerSecurityContext } from "../lib/k8s/security";
 import { modelPrefix, stagedMarkerKey, stagingDir } from "./modelStoreLayout";
+import { cacheWriterPod, hfTokenDir, hfTokenMount, hfTokenVolume } from "./podParts";
 
 /** The app label of staging pods (their NetworkPolicy selects it). */
 export const stagingApp = "model-stage";
@@ -20,7 +19,6 @@ export const stagingApp = "model-stage";
 const paths = {
   cache: "/models",
   scripts: "/scripts",
-  tokenDir: "/var/run/secrets/huggingface",
   /** Written by the check step when the store has the model: the later steps then do nothing. */
   skipFile: "/tmp/already-staged",
 };
@@ -114,56 +112,32 @@ export function stagingJobSpec(p: StagingJobParams): k8s.types.input.batch.v1.Jo
     volumeMounts: mounts,
     ...extra,
   });
-  const token = { name: "hf-token", mountPath: paths.tokenDir, readOnly: true };
   const download = step("download", images.node, ["node", `${paths.scripts}/stage.mts`], {
     ...(p.gated
       ? {
-          env: [...env, { name: "HF_TOKEN_PATH", value: `${paths.tokenDir}/token` }],
-          volumeMounts: [...mounts, token],
+          env: [...env, { name: "HF_TOKEN_PATH", value: `${hfTokenDir}/token` }],
+          volumeMounts: [...mounts, hfTokenMount],
         }
       : {}),
   });
   return {
     backoffLimit: 2,
     activeDeadlineSeconds: 3 * 3600,
-    template: {
-      metadata: { labels: { app: stagingApp, "app.kubernetes.io/part-of": partOf } },
-      spec: {
-        serviceAccountName: p.serviceAccount,
-        // The IRSA webhook mounts its own web-identity token; no Kubernetes API token is needed.
-        automountServiceAccountToken: false,
-        enableServiceLinks: false,
-        restartPolicy: "Never",
-        nodeSelector: workloadLabels.cpu,
-        securityContext: {
-          runAsNonRoot: true,
-          runAsUser: p.user.uid,
-          runAsGroup: p.user.gid,
-          seccompProfile: { type: "RuntimeDefault" },
-        },
-        initContainers: [
-          step("check", images.awsCli, ["/bin/bash", `${paths.scripts}/check.sh`]),
-          download,
-        ],
-        containers: [step("upload", images.awsCli, ["/bin/bash", `${paths.scripts}/upload.sh`])],
-        volumes: [
-          { name: "model-cache", persistentVolumeClaim: { claimName: p.cacheClaim } },
-          { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
-          { name: "scripts", configMap: { name: p.scriptsConfigMap, defaultMode: 0o444 } },
-          ...(p.gated
-            ? [
-                {
-                  name: "hf-token",
-                  secret: {
-                    secretName: p.tokenSecret,
-                    defaultMode: 0o440,
-                    items: [{ key: "token", path: "token" }],
-                  },
-                },
-              ]
-            : []),
-        ],
-      },
-    },
+    template: cacheWriterPod({
+      app: stagingApp,
+      serviceAccount: p.serviceAccount,
+      user: p.user,
+      initContainers: [
+        step("check", images.awsCli, ["/bin/bash", `${paths.scripts}/check.sh`]),
+        download,
+      ],
+      containers: [step("upload", images.awsCli, ["/bin/bash", `${paths.scripts}/upload.sh`])],
+      volumes: [
+        { name: "model-cache", persistentVolumeClaim: { claimName: p.cacheClaim } },
+        { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
+        { name: "scripts", configMap: { name: p.scriptsConfigMap, defaultMode: 0o444 } },
+        ...(p.gated ? [hfTokenVolume(p.tokenSecret)] : []),
+      ],
+    }),
   };
 }

@@ -13,6 +13,7 @@ import {
 } from "../lib/aws/bucketPolicies";
 import { allowHttpsEgress, createNetworkPolicies } from "../lib/k8s/networkPolicies";
 import type { PlatformContext } from "../platform/context";
+import type { PolicyDocument } from "../platform/policyDocument";
 import { modelNamespace, partOf } from "../platform/registry";
 import { stagingApp, stagingJobSpec, stagingScripts } from "./modelStaging";
 import { stagingJobName, storePrefix } from "./modelStoreLayout";
@@ -39,6 +40,50 @@ export function storedModels(
     byKey.set(key, { model: v.model, revision: v.revision, gated: v.gated || !!seen?.gated });
   }
   return [...byKey.values()];
+}
+
+const storeLabels = (stack: string) => ({
+  "app.kubernetes.io/part-of": partOf,
+  environment: stack,
+});
+
+/** An IRSA role with one inline policy on the store, and the service account that assumes it. */
+function storeIdentity(
+  name: string,
+  parent: pulumi.Resource,
+  args: ModelStoreArgs,
+  p: {
+    serviceAccount: string;
+    roleName: string;
+    policy: string;
+    document: pulumi.Input<PolicyDocument>;
+  },
+): { role: IrsaRole; serviceAccount: pulumi.Output<string> } {
+  const role = new IrsaRole(
+    name,
+    {
+      oidc: args.ctx.oidc,
+      namespace: modelNamespace,
+      serviceAccount: p.serviceAccount,
+      roleName: p.roleName,
+      inlinePolicies: { [p.policy]: p.document },
+    },
+    { parent },
+  );
+  const sa = new k8s.core.v1.ServiceAccount(
+    `${name}-sa`,
+    {
+      metadata: {
+        name: p.serviceAccount,
+        namespace: args.namespace,
+        labels: storeLabels(args.ctx.stack),
+        annotations: { "eks.amazonaws.com/role-arn": role.roleArn },
+      },
+      automountServiceAccountToken: false,
+    },
+    { parent },
+  );
+  return { role, serviceAccount: sa.metadata.name };
 }
 
 /** The service account of the model servers that stream from the store (read-only IRSA role). */
@@ -72,7 +117,7 @@ export class ModelStore extends pulumi.ComponentResource {
 
   constructor(name: string, args: ModelStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:models:ModelStore", name, {}, opts);
-    const labels = { "app.kubernetes.io/part-of": partOf, environment: args.ctx.stack };
+    const labels = storeLabels(args.ctx.stack);
     // The bucket policy names the staging role by its ARN, which its fixed name determines: the role
     // itself needs the bucket's ARN for its policy, so neither waits for the other.
     const stagerRoleName = `${args.ctx.namePrefix}-model-stage-irsa`;
@@ -85,48 +130,18 @@ export class ModelStore extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const stager = new IrsaRole(
-      `${name}-stage`,
-      {
-        oidc: args.ctx.oidc,
-        namespace: modelNamespace,
-        serviceAccount: stagingApp,
-        roleName: stagerRoleName,
-        inlinePolicies: {
-          "models-stage": bucket.arn.apply((arn) => modelStagingPolicy(arn, storePrefix)),
-        },
-      },
-      { parent: this },
-    );
-    const reader = new IrsaRole(
-      `${name}-streamer`,
-      {
-        oidc: args.ctx.oidc,
-        namespace: modelNamespace,
-        serviceAccount: streamerServiceAccount,
-        roleName: `${args.ctx.namePrefix}-model-streamer-irsa`,
-        inlinePolicies: {
-          "models-read": bucket.arn.apply((arn) => prefixReadPolicy(arn, storePrefix, "Model")),
-        },
-      },
-      { parent: this },
-    );
-    const serviceAccount = (sa: string, role: IrsaRole, key: string) =>
-      new k8s.core.v1.ServiceAccount(
-        `${name}-${key}-sa`,
-        {
-          metadata: {
-            name: sa,
-            namespace: args.namespace,
-            labels,
-            annotations: { "eks.amazonaws.com/role-arn": role.roleArn },
-          },
-          automountServiceAccountToken: false,
-        },
-        { parent: this },
-      );
-    const stagingSa = serviceAccount(stagingApp, stager, "stage");
-    const streamerSa = serviceAccount(streamerServiceAccount, reader, "streamer");
+    const stager = storeIdentity(`${name}-stage`, this, args, {
+      serviceAccount: stagingApp,
+      roleName: stagerRoleName,
+      policy: "models-stage",
+      document: bucket.arn.apply((arn) => modelStagingPolicy(arn, storePrefix)),
+    });
+    const streamer = storeIdentity(`${name}-streamer`, this, args, {
+      serviceAccount: streamerServiceAccount,
+      roleName: `${args.ctx.namePrefix}-model-streamer-irsa`,
+      policy: "models-read",
+      document: bucket.arn.apply((arn) => prefixReadPolicy(arn, storePrefix, "Model")),
+    });
     const scripts = new k8s.core.v1.ConfigMap(
       `${name}-stage-scripts`,
       {
@@ -155,7 +170,7 @@ export class ModelStore extends pulumi.ComponentResource {
             ...m,
             bucket: bucket.bucketName,
             region: args.ctx.region,
-            serviceAccount: stagingSa.metadata.name,
+            serviceAccount: stager.serviceAccount,
             cacheClaim: args.cacheClaim,
             scriptsConfigMap: scripts.metadata.name,
             tokenSecret: args.tokenSecret,
@@ -164,7 +179,7 @@ export class ModelStore extends pulumi.ComponentResource {
         },
         // The write policy must be in place before the first upload; a Job's pod template cannot be
         // changed in place, and its name is fixed per model and revision: replace it delete-first.
-        { parent: this, dependsOn: [stager], deleteBeforeReplace: true },
+        { parent: this, dependsOn: [stager.role], deleteBeforeReplace: true },
       );
     }
     createNetworkPolicies(
@@ -174,7 +189,7 @@ export class ModelStore extends pulumi.ComponentResource {
       { parent: this },
     );
     this.bucketName = bucket.bucketName;
-    this.serviceAccount = streamerSa.metadata.name;
+    this.serviceAccount = streamer.serviceAccount;
     this.registerOutputs({ bucketName: this.bucketName, serviceAccount: this.serviceAccount });
   }
 }

@@ -115,28 +115,21 @@ export type ColdStartAssumptions = {
  * components/platform/gpuInstances.ts allows, from the EC2 accelerated-computing instance
  * specifications as known to the author on 2026-12-06 (not re-read offline).
  */
+/** G5 and G6 share one size ladder, and the same network figures on it. */
+const g5g6Network = {
+  xlarge: 10,
+  "2xlarge": 10,
+  "4xlarge": 25,
+  "8xlarge": 25,
+  "12xlarge": 40,
+  "16xlarge": 25,
+  "24xlarge": 50,
+  "48xlarge": 100,
+};
 const networkGbpsBySize: Readonly<Record<string, Readonly<Record<string, number>>>> = {
   g4dn: { xlarge: 25, "2xlarge": 25, "4xlarge": 25, "8xlarge": 50, "12xlarge": 50, "16xlarge": 50 },
-  g5: {
-    xlarge: 10,
-    "2xlarge": 10,
-    "4xlarge": 25,
-    "8xlarge": 25,
-    "12xlarge": 40,
-    "16xlarge": 25,
-    "24xlarge": 50,
-    "48xlarge": 100,
-  },
-  g6: {
-    xlarge: 10,
-    "2xlarge": 10,
-    "4xlarge": 25,
-    "8xlarge": 25,
-    "12xlarge": 40,
-    "16xlarge": 25,
-    "24xlarge": 50,
-    "48xlarge": 100,
-  },
+  g5: g5g6Network,
+  g6: g5g6Network,
   g6e: {
     xlarge: 20,
     "2xlarge": 20,

@@ -25,11 +25,10 @@ import {
   storeModelUri,
 } from "../../components/models/modelStoreLayout";
 import { images } from "../../components/platform/versions";
-import { ConfigError, parseConfig } from "../../components/config/platformConfig";
 import { checkCluster } from "../../verify/checks";
 import { verifyStack } from "../../verify/stack";
 import {
-  cloneStackConfig,
+  configProblems,
   repoRoot,
   runStack,
   stackConfig,
@@ -455,17 +454,7 @@ for (const stack of stacks) {
 }
 
 describe("model store: bad input is refused at preview, naming the key", () => {
-  /** The problems of prod's config after `edit`, or [] when it parses. */
-  function problems(edit: (r: Record<string, any>) => void): string[] {
-    const raw = cloneStackConfig("prod") as Record<string, any>;
-    edit(raw);
-    try {
-      parseConfig(raw, "prod");
-    } catch (e) {
-      return (e as ConfigError).problems;
-    }
-    return [];
-  }
+  const problems = (edit: (r: Record<string, any>) => void) => configProblems("prod", edit);
   const variants = (r: Record<string, any>) => r["llm-platform:models"].variants;
 
   it("takes a commit hash or a release tag as a revision, and refuses branches and other refs", () => {

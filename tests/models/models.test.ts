@@ -6,13 +6,8 @@ import {
   parseConfig,
   type PlatformConfig,
 } from "../../components/config/platformConfig";
-import {
-  modelProbes,
-  modelShutdown,
-  quantizationFlag,
-  startupProbe,
-  vllmArgs,
-} from "../../components/models/modelServer";
+import { modelProbes, modelShutdown, startupProbe } from "../../components/models/modelServer";
+import { quantizationFlag, vllmArgs } from "../../components/models/vllmCommand";
 import {
   gpuGroupLoads,
   gpuMemoryShortfall,
@@ -23,6 +18,7 @@ import { efsStorageClassParameters } from "../../components/models/modelServing"
 import { images } from "../../components/platform/versions";
 import {
   cloneStackConfig,
+  configProblems,
   fakeSecret,
   runProgram,
   runStack,
@@ -519,16 +515,7 @@ describe("models: bad input", () => {
   /** Peak replicas of a variant in the prod stack. */
   const prodPeak = (v: string) => replicaRange(variantConfig(prod.models, v)).max;
 
-  function problems(edit: (r: Record<string, any>) => void): string[] {
-    const raw = cloneStackConfig("prod") as Record<string, any>;
-    edit(raw);
-    try {
-      parseConfig(raw, "prod");
-    } catch (e) {
-      return (e as ConfigError).problems;
-    }
-    return [];
-  }
+  const problems = (edit: (r: Record<string, any>) => void) => configProblems("prod", edit);
 
   it("requires the HF token when a gated model is configured, naming the key and the fix", () => {
     // Which variants are gated is set here, over whatever the registry and the stack say.
