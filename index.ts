@@ -12,6 +12,7 @@ import { Network } from "./components/foundation/network";
 import { NodeGroups } from "./components/foundation/nodeGroups";
 import { nodeGroupSpecs, runPreflight } from "./components/foundation/preflight";
 import { loadConfig } from "./components/config/platformConfig";
+import { podStartBudgets } from "./components/config/coldStart";
 import type { AwsContext, PlatformContext } from "./components/platform/context";
 import { Namespaces } from "./components/teams/namespaces";
 import { DefaultStorageClass } from "./components/lib/k8s/defaultStorageClass";
@@ -202,6 +203,11 @@ export = async () => {
       config: config.observability,
       grafanaUrl: edge.grafanaUrl,
       ...(config.alertWebhookUrl ? { alertWebhookUrl: config.alertWebhookUrl } : {}),
+      // Each variant's predicted start (components/platform/coldStart.ts), recorded beside the measured.
+      modelStart: {
+        budgets: podStartBudgets(config.models, config.nodeGroups.gpu),
+        marginPercent: config.models.coldStart.alertMarginPercent,
+      },
       namespace: namespaces.names.observability,
       secrets,
       // CPU nodes to run on, EBS CSI for the volumes, the controller whose webhook admits the pods.
@@ -250,6 +256,9 @@ export = async () => {
       nodeSecurityGroupId: cluster.nodeSecurityGroupId,
       privateSubnetIds: network.privateSubnetIds,
       availabilityZones: config.network.availabilityZones,
+      // Streaming servers reach S3 and STS through the VPC's endpoints, not the internet.
+      s3Cidrs: network.s3Cidrs,
+      stsEndpointUrl: network.stsEndpointUrl,
       models: config.models,
       ...(config.hfToken ? { hfToken: config.hfToken } : {}),
       secrets,

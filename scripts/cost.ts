@@ -7,17 +7,21 @@
  * run's comparison (components/cost/benchmarkCost.ts).
  */
 import * as fs from "node:fs";
-import { parseConfig } from "../components/config/platformConfig";
+import { parseConfig, type PlatformConfig } from "../components/config/platformConfig";
 import { formatText } from "../components/cost/report";
 import { stackEstimate, type StackEstimate } from "../components/cost/stackEstimate";
+import { coldStartText } from "../components/cost/coldStartReport";
 import { readStackConfig, runProgram } from "../verify/program";
 
 /**
  * Runs the program for a stack and prices what it registers, beside the stack's budget (and a
  * benchmark comparison, if given).
  */
-async function estimateStack(stack: string, benchmarks?: string): Promise<StackEstimate> {
-  const config = parseConfig(readStackConfig(stack).raw, stack);
+async function estimateStack(
+  stack: string,
+  config: PlatformConfig,
+  benchmarks?: string,
+): Promise<StackEstimate> {
   const run = await runProgram(stack);
   if (run.error) throw run.error;
   const comparison: unknown = benchmarks
@@ -38,8 +42,11 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
-  const e = await estimateStack(stack, benchmarks);
+  const config = parseConfig(readStackConfig(stack).raw, stack);
+  const e = await estimateStack(stack, config, benchmarks);
   console.log(json ? JSON.stringify(e, null, 2) : formatText(e));
+  // Beside the cost: how long each variant takes to serve, and what a cold start costs (text only).
+  if (!json) console.log(`\n${coldStartText(config)}`);
 }
 
 if (require.main === module) {

@@ -303,6 +303,38 @@ describe("cluster checks: NetworkPolicies", () => {
       ],
     );
   });
+
+  it("reports a connection that must be refused and is allowed, and passes one that is refused", () => {
+    const internet = { ip: "203.0.113.10", name: "the internet" };
+    const open = policy("a", "open", {
+      podSelector: { matchLabels: { app: "leaky" } },
+      policyTypes: ["Egress"],
+      egress: [
+        { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] },
+      ],
+    });
+    const m = model([
+      ns("a"),
+      denyAll("a"),
+      deployment("a", "tight"),
+      deployment("a", "leaky"),
+      open,
+    ]);
+    const pods = podInstances(m);
+    const mustNot = (app: string, port: number): Flow => ({
+      name: `${app} -/-> internet:${port}`,
+      from: { namespace: "a", selector: { matchLabels: { app } } },
+      to: internet,
+      port,
+      deny: true,
+    });
+    assert.deepEqual(
+      checkFlows(m, pods, [mustNot("tight", 443), mustNot("leaky", 443), mustNot("leaky", 80)]).map(
+        (f) => `${f.subject}: ${f.message}`,
+      ),
+      ["leaky -/-> internet:443: Deployment a/leaky -> the internet:443: allowed, and must not be"],
+    );
+  });
 });
 
 describe("cluster checks: monitors", () => {

@@ -49,6 +49,13 @@ function expectedIrsaRoles(stack: StackName): [string, string][] {
       : []),
     // the benchmark workflows' artifacts (results bucket, benchmarks/ only)
     [`${prefix}-benchmark-irsa`, sa(modelNamespace, "benchmark")],
+    // the model store: its staging Job writes it, the streaming servers read it
+    ...(Object.values(stackConfig(stack).models.variants).some((v) => v.weightsFrom === "store")
+      ? ([
+          [`${prefix}-model-stage-irsa`, sa(modelNamespace, "model-stage")],
+          [`${prefix}-model-streamer-irsa`, sa(modelNamespace, "model-streamer")],
+        ] as [string, string][])
+      : []),
     // each store kept in S3 reaches it through its own role
     ...objectStores(stack).map((c): [string, string] => [
       `${prefix}-${c}-irsa`,
@@ -86,7 +93,7 @@ describe("IRSA", () => {
   });
 
   for (const stack of stacks) {
-    it(`${stack}: one web-identity role per service account that calls AWS (the add-ons, every registered service, the adapter sync, the benchmarks, the stores in S3), each pinning :sub and :aud exactly`, async () => {
+    it(`${stack}: one web-identity role per service account that calls AWS (the add-ons, every registered service, the adapter sync, the benchmarks, the model store, the stores in S3), each pinning :sub and :aud exactly`, async () => {
       const run = await runStack(stack);
       const irsa = run
         .ofType("aws:iam/role:Role")

@@ -12,9 +12,10 @@ import {
   type ChartWorkload,
 } from "../components/platform/chartContracts";
 import { charts } from "../components/platform/versions";
-import { isKubernetesObject, type StackRun } from "./program";
+import { isKubernetesObject, testS3Cidrs, type StackRun } from "./program";
 import type { ReleaseRender, ReleaseSpec } from "./charts";
 import {
+  internetAddress,
   ref,
   type ClusterModel,
   type ClusterObject,
@@ -377,5 +378,8 @@ export function buildModel(
     addresses,
     vpcAddress: addressIn(net.vpcCidr, 4242),
     loadBalancerAddress: addressIn(net.loadBalancerCidr, 10),
+    // An S3 address of the mocked gateway endpoint's prefix list (what its NetworkPolicy names).
+    s3Address: addressIn(testS3Cidrs[testS3Cidrs.length - 1]!, 10),
+    internetAddress,
   };
 }

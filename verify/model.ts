@@ -74,7 +74,14 @@ export interface ClusterModel {
   readonly vpcAddress: string;
   /** An address in a public subnet: the internet-facing ALB's ENIs. */
   readonly loadBalancerAddress: string;
+  /** An S3 address in the region (inside the gateway endpoint's prefix list). */
+  readonly s3Address: string;
+  /** An address on the internet, neither AWS's nor the VPC's (huggingface.co, say). */
+  readonly internetAddress: string;
 }
+
+/** An internet address for the model (RFC 5737 TEST-NET-3: outside the VPC, S3 and AWS ranges). */
+export const internetAddress = "203.0.113.10";
 
 /**
  * A cluster model of the program's objects alone, with no node pools, releases or written addresses
@@ -94,6 +101,8 @@ export function objectsModel(
     permittedRoles: [],
     vpcAddress,
     loadBalancerAddress: vpcAddress,
+    s3Address: "52.218.128.10",
+    internetAddress,
     ...extra,
   };
 }

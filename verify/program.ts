@@ -9,6 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
+  ConfigError,
   parseConfig,
   secretConfigKeys,
   type PlatformConfig,
@@ -49,6 +50,12 @@ export interface MockAccount {
 
 /** vCPUs of every quota the mocked account does not override: enough for both stacks at maxSize. */
 export const defaultMockQuota = 1000;
+
+/**
+ * S3's prefix list the mocked gateway endpoint reports: the form of us-west-2's, not its current
+ * entries (AWS changes them; the program reads the real ones at deploy time).
+ */
+export const testS3Cidrs = ["3.5.76.0/22", "18.34.48.0/20", "52.92.128.0/17", "52.218.128.0/17"];
 
 export type StackName = "dev" | "prod";
 export const stacks: readonly StackName[] = ["dev", "prod"];
@@ -159,6 +166,22 @@ export function cloneStackConfig(stack: StackName): RawConfig {
   return structuredClone(readStackConfig(stack).raw);
 }
 
+/** The problems a stack's config reports after `edit` changes it, or [] when it still parses. */
+export function configProblems(
+  stack: StackName,
+  edit: (raw: Record<string, any>) => void,
+): string[] {
+  const raw = cloneStackConfig(stack) as Record<string, any>;
+  edit(raw);
+  try {
+    parseConfig(raw, stack);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  return [];
+}
+
 /** A stack's validated config, as the program sees it: tests derive expectations from it. */
 export function stackConfig(stack: StackName): PlatformConfig {
   return parseConfig(cloneStackConfig(stack), stack);
@@ -202,8 +225,26 @@ function mockState(args: pulumi.runtime.MockResourceArgs, region: string): Recor
         vpcId: "vpc-0mock0000000001",
         publicSubnetIds: ids("public"),
         privateSubnetIds: ids("private"),
+        // awsx gives every subnet its own route table.
+        routeTableAssociations: [...ids("public"), ...ids("private")].map((subnetId) => ({
+          subnetId,
+          routeTableId: subnetId.replace(/^subnet-/, "rtb-"),
+        })),
       };
     }
+    case "aws:ec2/vpcEndpoint:VpcEndpoint":
+      return inputs.vpcEndpointType === "Gateway"
+        ? { ...inputs, arn, prefixListId: "pl-0mock0001", cidrBlocks: [...testS3Cidrs] }
+        : {
+            ...inputs,
+            arn,
+            dnsEntries: [
+              {
+                dnsName: `vpce-0mock-${args.name}.${String(inputs.serviceName).split(".").pop()}.${region}.vpce.amazonaws.com`,
+                hostedZoneId: "Z0MOCKVPCE0001",
+              },
+            ],
+          };
     case "aws:iam/role:Role": {
       const name = inputs.name ?? `${args.name}-generated`;
       return { ...inputs, name, arn: `arn:aws:iam::${testAccountId}:role/${name}` };

@@ -63,3 +63,45 @@ export function checkRules(
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** A `promtool test rules` case: input series, then expected query results and alerts. */
+export interface RuleTest {
+  readonly interval: string;
+  readonly input_series: readonly { readonly series: string; readonly values: string }[];
+  readonly promql_expr_test?: readonly {
+    readonly expr: string;
+    readonly eval_time: string;
+    readonly exp_samples: readonly { readonly labels: string; readonly value: number }[];
+  }[];
+  readonly alert_rule_test?: readonly {
+    readonly eval_time: string;
+    readonly alertname: string;
+    readonly exp_alerts: readonly {
+      readonly exp_labels: Record<string, string>;
+      readonly exp_annotations: Record<string, string>;
+    }[];
+  }[];
+}
+
+/** `promtool test rules`: the groups evaluated over input series; ok, or promtool's report. */
+export function testRules(
+  promtool: string,
+  groups: readonly { name: string; rules: readonly object[] }[],
+  tests: readonly RuleTest[],
+): { ok: boolean; report: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rules-test-"));
+  try {
+    fs.writeFileSync(path.join(dir, "rules.yaml"), yaml.dump({ groups }, { lineWidth: -1 }));
+    fs.writeFileSync(
+      path.join(dir, "test.yaml"),
+      yaml.dump(
+        { rule_files: ["rules.yaml"], evaluation_interval: "1m", tests },
+        { lineWidth: -1 },
+      ),
+    );
+    const r = spawnSync(promtool, ["test", "rules", "test.yaml"], { cwd: dir, encoding: "utf8" });
+    return { ok: r.status === 0, report: `${r.stdout}${r.stderr}`.trim() };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

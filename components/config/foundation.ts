@@ -241,6 +241,22 @@ export const gpuGroupSchema = z.strictObject({
     .min(100, "expected at least 100 GiB for vLLM images")
     .max(16384)
     .default(200),
+  /**
+   * SOCI parallel pull (nodeadm's `FastImagePull` feature gate on the AL2023 NVIDIA AMI): image layers
+   * are fetched in parallel ranged chunks and unpacked concurrently, so the vLLM image is bound by the
+   * root volume's write throughput instead of one gzip stream per layer. Default true.
+   */
+  fastImagePull: z.boolean().default(true),
+  /**
+   * gp3 throughput of each node's root volume in MiB/s (125 included; at most 750 with the 3000
+   * IOPS the launch template provisions). AWS advises at least 600 for parallel pull. Default 600.
+   */
+  rootVolumeThroughputMiBs: z
+    .number()
+    .int()
+    .min(125)
+    .max(750, "expected at most 750 MiB/s: gp3 allows 0.25 MiB/s per provisioned IOPS (3000)")
+    .default(600),
 });
 
 /**
@@ -249,17 +265,29 @@ export const gpuGroupSchema = z.strictObject({
  * wave or a capacity shortage of that type leaves the group without nodes.
  */
 export function gpuGroupWarnings(
-  groups: readonly { name: string; instanceTypes: string[] }[],
+  groups: readonly {
+    name: string;
+    instanceTypes: string[];
+    fastImagePull?: boolean;
+    rootVolumeThroughputMiBs?: number;
+  }[],
 ): string[] {
-  return groups.flatMap((g, i) =>
-    g.instanceTypes.length === 1
+  return groups.flatMap((g, i) => [
+    ...(g.instanceTypes.length === 1
       ? [
           `llm-platform:nodeGroups.gpu[${i}].instanceTypes: group ${g.name} has one instance type ` +
             `(${g.instanceTypes[0]}), which limits it to that type's SPOT capacity pools; add ` +
             "types of the same shape from components/platform/instanceTypes.ts where the family has them",
         ]
-      : [],
-  );
+      : []),
+    ...(g.fastImagePull && (g.rootVolumeThroughputMiBs ?? 600) < 600
+      ? [
+          `llm-platform:nodeGroups.gpu[${i}].rootVolumeThroughputMiBs: parallel image pull on group ` +
+            `${g.name} writes through ${g.rootVolumeThroughputMiBs} MiB/s; AWS advises at least 600, ` +
+            "below which a parallel pull can be slower than a plain one",
+        ]
+      : []),
+  ]);
 }
 
 /**

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { assertConsistent, registry } from "../platform/registry";
 import { type Registry, type VariantDefaults } from "../platform/designs";
-import { cpuQuantity, dnsLabel, duplicates, memoryQuantity } from "./primitives";
+import { cpuQuantity, dnsLabel, duplicates, memoryBytes, memoryQuantity } from "./primitives";
 
 const hfModelId = z
   .string()
@@ -13,6 +13,28 @@ const hfModelId = z
     /^[\w.-]+\/[\w.-]+$/,
     "expected a Hugging Face model id such as mistralai/Mistral-7B-Instruct-v0.3",
   );
+
+/** A commit hash as the Hub names it: 40 lower-case hex digits. */
+const commitHash = /^[0-9a-f]{40}$/;
+/** A release tag: `v1.0`, `1.2.3`, `v2.0-rc1`. Anything else is treated as a branch and refused. */
+const releaseTag = /^v?\d+(\.\d+){0,3}([-+][0-9A-Za-z.]+)?$/;
+
+/**
+ * A pinned Hugging Face revision: a commit hash, or a release tag. A branch (`main`, `refs/pr/1`)
+ * moves under you: the same config would serve different weights after the next push, and the model
+ * store (keyed by revision) would never notice. The Hub itself does not tell tags from branches by
+ * their names, so a tag must look like a version; the staging Job checks against the Hub's refs that
+ * it really is a tag before it copies anything.
+ */
+export const modelRevision = z
+  .string()
+  .refine(
+    (r) => commitHash.test(r) || releaseTag.test(r),
+    "expected a 40-hex commit hash or a release tag such as v1.0 (a branch such as main moves)",
+  );
+
+/** Where a variant's weights come from (see `weightsFrom`). */
+export const weightSources = ["store", "hub"] as const;
 
 /** Five-field cron schedule (minute hour day-of-month month day-of-week). */
 const cronSchedule = z
@@ -68,6 +90,23 @@ const variantSchema = z
     autoscaling: autoscalingSchema.optional(),
     /** Hugging Face model id (`org/name`). */
     model: hfModelId,
+    /** The model's pinned revision: a commit hash or a release tag (`modelRevision`). */
+    revision: modelRevision,
+    /**
+     * `store` (default): the weights are staged once into the platform's model store (S3) and vLLM
+     * streams them from there (Run:ai Model Streamer); the server needs neither the HF token nor the
+     * internet. `hub`: the fallback for a variant the streamer cannot serve: vLLM downloads the pinned
+     * revision from the Hugging Face Hub into the EFS cache itself, as before (token and internet
+     * egress needed). The LoRA server stays on `hub`: vLLM's filesystem resolver matches an adapter's
+     * `base_model_name_or_path` against the served model's local path, which for an `s3://` model is a
+     * temporary download directory, so every adapter would be refused.
+     */
+    weightsFrom: z.enum(weightSources).default("store"),
+    /**
+     * Seconds the startup probe gives the server from container start until `/health` answers (weights,
+     * engine start, compilation, CUDA graphs). Default 900. Must cover the predicted first start.
+     */
+    startupTimeoutSeconds: z.number().int().min(60).max(3600).default(900),
     /**
      * The model this one was derived from (e.g. the model an AWQ build quantizes). Default: `model`.
      * Variants of one family must share it (see registry.ts `modelDesign[].family`).
@@ -84,8 +123,10 @@ const variantSchema = z
     /** `--gpu-memory-utilization`: share of GPU memory vLLM may take (weights + KV cache). Default 0.9. */
     gpuMemoryUtilization: z.number().gt(0).max(0.95).default(0.9),
     /**
-     * `--quantization`. `awq` selects vLLM's one AWQ config (awq_marlin and auto_awq are aliases of it
-     * since mid-2026), which picks the Marlin kernel itself on sm80+ GPUs (A10G, L4).
+     * How the weights are quantized. `awq` and `gptq` are pre-quantized checkpoints: no
+     * `--quantization` flag is passed, so vLLM reads the method from the checkpoint and runs the Marlin
+     * kernel on sm80+ GPUs (A10G, L4); naming it forced the legacy kernel in vLLM before mid-2026
+     * (models/vllmCommand.ts `quantizationFlag`). `fp8` quantizes a 16-bit checkpoint while loading.
      */
     quantization: z.enum(["awq", "gptq", "fp8"]).optional(),
     /** LoRA serving: adapters resolved by name from the model cache (`/models/adapters/<name>`). */
@@ -145,6 +186,15 @@ const variantSchema = z
         message: "expected either replicas (a fixed count) or autoscaling, not both or neither",
       });
     }
+    if (v.lora && v.weightsFrom === "store") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["weightsFrom"],
+        message:
+          "expected hub for a LoRA server: vLLM's adapter resolver compares base_model_name_or_path " +
+          "with the served model's path, which for a streamed s3:// model is a local temporary directory",
+      });
+    }
     if (v.quantization && !v.baseModel) {
       ctx.addIssue({
         code: "custom",
@@ -153,6 +203,56 @@ const variantSchema = z
       });
     }
   });
+
+/** A Secrets Manager secret ARN with the name prefix ECR's pull-through cache requires (region: group 1). */
+export const secretArnPattern =
+  /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:ecr-pullthroughcache\/[A-Za-z0-9/_+=.@-]+$/;
+
+/** The bucket key of the model store's own bucket. */
+export const defaultStoreBucket = "models";
+
+/**
+ * The model store: which bucket holds it, and how vLLM streams from it. A bucket a registry service
+ * reads and writes (its `bucket`) is refused: that service's role could then overwrite the weights every
+ * model server loads. Only the staging Job may write the store (components/models/modelStore.ts).
+ */
+function storeSchema(reg: Registry) {
+  const writers = Object.entries(reg.services).flatMap(([service, d]) =>
+    d.bucket ? [[d.bucket.name, service] as const] : [],
+  );
+  return z.strictObject({
+    /**
+     * Key of the store's private bucket `<namePrefix>-<bucket>` (SSE-KMS, versioned, TLS only); its
+     * objects live under `models/<org>/<name>/<revision>/`. Default `models`.
+     */
+    bucket: dnsLabel(20)
+      .default(defaultStoreBucket)
+      .superRefine((b, ctx) => {
+        const writer = writers.find(([name]) => name === b);
+        if (writer) {
+          ctx.addIssue({
+            code: "custom",
+            message:
+              `expected a bucket only the model staging Job writes: ${writer[1]} reads and writes ` +
+              `the ${b} bucket, so it could replace the weights every model server loads`,
+          });
+        }
+      }),
+    /** vLLM's Run:ai Model Streamer (`--model-loader-extra-config`). */
+    streamer: z
+      .strictObject({
+        /** Parallel S3 range readers per server. Default 16. */
+        concurrency: z.number().int().min(1, "expected at least 1 reader").max(64).default(16),
+        /**
+         * CPU buffer between S3 and the GPU, in MiB; it counts against the pod's memory limit (the
+         * streamer would otherwise buffer whole files). Must hold the largest tensor (Qwen2.5-7B's
+         * embedding is ~1 GiB). Default 4096.
+         */
+        memoryLimitMiB: z.number().int().min(2048).max(65536).default(4096),
+      })
+      .prefault({}),
+  });
+}
 
 /**
  * A variant's block over its registry defaults (registry.ts `serves`): the stack's keys win, and the
@@ -178,6 +278,39 @@ export function modelsSchemaFor(reg: Registry = registry) {
       nodeGroup: dnsLabel(20),
       /** Requested size of the shared model cache (EFS grows elastically; this is the PVC's nominal size). */
       cacheSizeGi: z.number().int().min(50).default(500),
+      /** The model store the `store` variants stream their weights from. */
+      store: storeSchema(reg).prefault({}),
+      /**
+       * Pull the vLLM image through an ECR pull-through cache of Docker Hub in the stack's region
+       * (models/imageCache.ts). Off unless set: Docker Hub upstreams need a credential the operator
+       * stores in Secrets Manager first (docs/operations.md).
+       */
+      imageCache: z
+        .strictObject({
+          /** Secrets Manager ARN of the Docker Hub credential, named `ecr-pullthroughcache/...`. */
+          dockerHubCredentialArn: z
+            .string()
+            .regex(
+              secretArnPattern,
+              "expected a Secrets Manager secret ARN whose name starts with ecr-pullthroughcache/ (ECR requires the prefix)",
+            ),
+        })
+        .optional(),
+      /**
+       * Keep vLLM's torch.compile and Triton caches on the shared EFS volume, so a replacement pod on
+       * the same GPU type skips compilation. Default true; false keeps them in the pod (lost with it).
+       */
+      compileCache: z.boolean().default(true),
+      /** The cold-start budget's alert (components/platform/coldStart.ts). */
+      coldStart: z
+        .strictObject({
+          /**
+           * The start-time alert fires when a pod's scheduled → Ready time exceeds its variant's
+           * predicted first start by more than this share, in percent. Default 50.
+           */
+          alertMarginPercent: z.number().int().min(0).max(1000).default(50),
+        })
+        .prefault({}),
       variants: z.strictObject(
         Object.fromEntries(variants.map((v) => [v, withDefaults(reg.models[v]!.serves)])),
       ),
@@ -197,6 +330,19 @@ export function modelsSchemaFor(reg: Registry = registry) {
             code: "custom",
             path: ["variants", v, "lora"],
             message: `required: the ${v} variant serves adapters`,
+          });
+        }
+      }
+      for (const v of variants) {
+        const c = cfg(v);
+        const room = (memoryBytes(c.resources.memory)! - memoryBytes(c.shmSize)!) / 2;
+        if (c.weightsFrom === "store" && m.store.streamer.memoryLimitMiB * 2 ** 20 > room) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["store", "streamer", "memoryLimitMiB"],
+            message:
+              `expected at most ${Math.floor(room / 2 ** 20)} MiB: half of variant ${v}'s memory ` +
+              `(${c.resources.memory} less /dev/shm ${c.shmSize}); vLLM's own process needs the rest`,
           });
         }
       }

@@ -29,7 +29,8 @@ import {
 import { edgeSchema, type EdgeConfig } from "./edge";
 import { observabilitySchema, type ObservabilityConfig } from "./observability";
 import { modelsOutsideCapacity, servicesOutsideNamespaceLimits } from "./crossChecks";
-import { modelsSchema, type ModelsConfig } from "./models";
+import { modelsSchema, secretArnPattern, type ModelsConfig } from "./models";
+import { coldStartProblems, coldStartWarnings } from "./coldStart";
 import {
   namespacesSchema,
   servicesSchema,
@@ -110,7 +111,10 @@ const rawSchema = z
         message: problem.message,
       });
     }
-    for (const problem of modelsOutsideCapacity(r)) {
+    for (const problem of [
+      ...modelsOutsideCapacity(r),
+      ...coldStartProblems(r["llm-platform:models"], r["llm-platform:nodeGroups"].gpu),
+    ]) {
       ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
     }
     const oidc = r["llm-platform:edge"].grafana.auth;
@@ -140,6 +144,15 @@ const rawSchema = z
         code: "custom",
         path: ["llm-platform:benchmarks", ...problem.path],
         message: problem.message,
+      });
+    }
+    const cacheCredential = r["llm-platform:models"].imageCache?.dockerHubCredentialArn;
+    const secretRegion = cacheCredential && secretArnPattern.exec(cacheCredential)?.[1];
+    if (secretRegion && secretRegion !== r["aws:region"]) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["llm-platform:models", "imageCache", "dockerHubCredentialArn"],
+        message: `expected a secret in the stack's region ${r["aws:region"]} (ECR reads it there), got ${secretRegion}`,
       });
     }
     const costTag = r["llm-platform:budget"].costAllocationTag;
@@ -295,7 +308,11 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Platfo
     models: r["llm-platform:models"],
     edge: r["llm-platform:edge"],
     observability: r["llm-platform:observability"],
-    warnings: [...regionWarnings(r["aws:region"]), ...gpuGroupWarnings(groups.gpu)],
+    warnings: [
+      ...regionWarnings(r["aws:region"]),
+      ...gpuGroupWarnings(groups.gpu),
+      ...coldStartWarnings(r["llm-platform:models"], groups.gpu),
+    ],
     budget: r["llm-platform:budget"],
     destroyDeletesData: r["llm-platform:destroyDeletesData"],
     benchmarks: resolveBenchmarks(r["llm-platform:benchmarks"], r["llm-platform:models"]),

@@ -316,6 +316,17 @@ export function estimate(
     },
   );
 
+  add(
+    inv.interfaceEndpointAzs > 0 && {
+      id: "vpc-interface-endpoints",
+      label: "VPC interface endpoints",
+      monthly: same(inv.interfaceEndpointAzs * t.vpcInterfaceEndpointHourly.usd * h),
+      basis: same(
+        `${inv.interfaceEndpointAzs} endpoint-AZs (STS) × ${usd(t.vpcInterfaceEndpointHourly.usd)}/h (data processed not counted)`,
+      ),
+    },
+  );
+
   const sum = (f: (i: LineItem) => number) => items.reduce((n, i) => n + f(i), 0);
   const monthly = both((at) => sum((i) => i.monthly[at]));
   const spotSaving = both((at) =>

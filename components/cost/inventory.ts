@@ -34,6 +34,8 @@ export interface PricedInputs {
   readonly upgradePolicy?: { readonly supportType?: string };
   readonly enabledClusterLogTypes?: readonly string[];
   readonly provisioner?: string;
+  readonly vpcEndpointType?: string;
+  readonly subnetIds?: readonly string[];
 }
 
 /** The part of a registered resource the inventory reads (verify/program.ts RecordedResource fits). */
@@ -95,6 +97,8 @@ export interface Inventory {
   readonly buckets: number;
   readonly kmsKeys: number;
   readonly ecrRepositories: number;
+  /** VPC interface endpoints, counted per AZ they sit in (each bills by the hour). */
+  readonly interfaceEndpointAzs: number;
 }
 
 const ofType = (rs: readonly ResourceRecord[], type: string) => rs.filter((r) => r.type === type);
@@ -239,7 +243,12 @@ export function inventory(config: CostConfig, rs: readonly ResourceRecord[]): In
       name: String(c.inputs.metadata?.name ?? c.name),
       sizeGiB: gib(String(c.inputs.spec?.resources?.requests?.storage ?? "0")),
     }));
-  const models = new Set(Object.values(config.models.variants).map((v) => v.model));
+  // Only Hub variants download into the EFS cache; streaming variants read the model store (S3).
+  const models = new Set(
+    Object.values(config.models.variants)
+      .filter((v) => v.weightsFrom !== "store")
+      .map((v) => v.model),
+  );
   return {
     region: config.region,
     clusters,
@@ -255,6 +264,9 @@ export function inventory(config: CostConfig, rs: readonly ResourceRecord[]): In
     buckets: ofType(rs, "aws:s3/bucket:Bucket").length,
     kmsKeys: ofType(rs, "aws:kms/key:Key").length,
     ecrRepositories: ofType(rs, "aws:ecr/repository:Repository").length,
+    interfaceEndpointAzs: ofType(rs, "aws:ec2/vpcEndpoint:VpcEndpoint")
+      .filter((e) => e.inputs.vpcEndpointType === "Interface")
+      .reduce((n, e) => n + (e.inputs.subnetIds ?? []).length, 0),
   };
 }
 

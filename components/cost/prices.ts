@@ -62,6 +62,8 @@ export interface PriceTable {
   readonly cloudwatchLogsStoragePerGbMonth: UnitPrice;
   readonly kmsKeyMonth: UnitPrice;
   readonly ecrStoragePerGbMonth: UnitPrice;
+  /** A VPC interface endpoint in one AZ (PrivateLink); data processed is not counted. */
+  readonly vpcInterfaceEndpointHourly: UnitPrice;
   /** Prices taken from another region's table because none was read for this one. */
   readonly borrowed?: BorrowedPrices;
 }
@@ -165,6 +167,7 @@ export const usWest2: PriceTable = {
   cloudwatchLogsStoragePerGbMonth: price(0.03, "GB-month", false),
   kmsKeyMonth: price(1, "key-month", false),
   ecrStoragePerGbMonth: price(0.1, "GB-month", false),
+  vpcInterfaceEndpointHourly: price(0.01, "endpoint-AZ-hour", false),
 };
 
 /** The unit prices of a table (everything but EC2), by name. */

@@ -30,7 +30,8 @@ export interface NetworkArgs {
 
 /**
  * The VPC: public and private subnets in every AZ (private ones for nodes and pods), NAT per config,
- * and VPC flow logs (all traffic, 1-minute aggregation) into a CloudWatch log group with retention.
+ * VPC flow logs (all traffic, 1-minute aggregation) into a CloudWatch log group with retention, and
+ * private endpoints for S3 (gateway) and STS (interface).
  */
 export class Network extends pulumi.ComponentResource {
   readonly vpcId: pulumi.Output<string>;
@@ -41,6 +42,13 @@ export class Network extends pulumi.ComponentResource {
    * ENIs, so the only sources NetworkPolicies admit for "load balancer -> pod" traffic.
    */
   readonly publicSubnetCidrs: pulumi.Output<string[]>;
+  /**
+   * S3's address ranges in the region (the gateway endpoint's prefix list, as read at the last
+   * `pulumi up`/refresh): where pods reach S3 through the gateway endpoint.
+   */
+  readonly s3Cidrs: pulumi.Output<string[]>;
+  /** The STS interface endpoint's regional URL (private DNS off): set as a pod's STS endpoint. */
+  readonly stsEndpointUrl: pulumi.Output<string>;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:aws:Network", name, {}, opts);
@@ -50,17 +58,119 @@ export class Network extends pulumi.ComponentResource {
       accountId: args.ctx.accountId,
       retentionInDays: args.network.flowLogRetentionDays,
     });
+    const endpoints = awsEndpoints(name, this, network, args);
 
     this.vpcId = network.vpcId;
     this.publicSubnetIds = network.publicSubnetIds;
     this.privateSubnetIds = network.privateSubnetIds;
     this.publicSubnetCidrs = subnetCidrs(this, network.publicSubnetIds, args.network);
+    this.s3Cidrs = endpoints.s3Cidrs;
+    this.stsEndpointUrl = endpoints.stsEndpointUrl;
     this.registerOutputs({
       vpcId: this.vpcId,
       publicSubnetIds: this.publicSubnetIds,
       privateSubnetIds: this.privateSubnetIds,
+      s3Cidrs: this.s3Cidrs,
+      stsEndpointUrl: this.stsEndpointUrl,
     });
   }
+}
+
+/** The route tables of the private subnets (awsx gives each subnet its own). */
+export function privateRouteTableIds(
+  associations: readonly { subnetId: string; routeTableId: string }[],
+  privateSubnetIds: readonly string[],
+): string[] {
+  const ids = associations
+    .filter((a) => privateSubnetIds.includes(a.subnetId))
+    .map((a) => a.routeTableId);
+  if (ids.length !== privateSubnetIds.length) {
+    throw new Error(
+      `expected one route table per private subnet (${privateSubnetIds.length}), found ${ids.length}`,
+    );
+  }
+  return [...new Set(ids)];
+}
+
+/**
+ * Private paths to the AWS APIs the model servers need, so they need no internet:
+ * - S3 through a gateway endpoint on the private subnets' route tables (free; image layers from ECR,
+ *   which S3 serves, take it too instead of the NAT gateways). Its default policy (full access) is
+ *   kept: IAM and the bucket policies decide who reads what, and the nodes' ECR pulls cross it too.
+ * - STS through an interface endpoint in every private subnet, private DNS off: IRSA's web-identity
+ *   exchange works without the internet for the pods told its URL (`AWS_ENDPOINT_URL_STS`), while
+ *   every other pod keeps the public STS name (their NetworkPolicies exclude the VPC from HTTPS egress).
+ */
+function awsEndpoints(
+  name: string,
+  parent: pulumi.Resource,
+  network: awsx.ec2.Vpc,
+  args: NetworkArgs,
+): { s3Cidrs: pulumi.Output<string[]>; stsEndpointUrl: pulumi.Output<string> } {
+  const routeTableIds = pulumi
+    .all([network.routeTableAssociations, network.privateSubnetIds])
+    .apply(([associations, subnets]) =>
+      pulumi.all(associations.map((a) => pulumi.all([a.subnetId, a.routeTableId]))).apply((pairs) =>
+        privateRouteTableIds(
+          pairs.map(([subnetId, routeTableId]) => ({
+            subnetId: subnetId ?? "",
+            routeTableId,
+          })),
+          subnets,
+        ),
+      ),
+    );
+  const s3 = new aws.ec2.VpcEndpoint(
+    `${name}-s3`,
+    {
+      vpcId: network.vpcId,
+      serviceName: `com.amazonaws.${args.ctx.region}.s3`,
+      vpcEndpointType: "Gateway",
+      routeTableIds,
+      tags: { Name: `${name}-s3` },
+    },
+    { parent },
+  );
+  const sg = new aws.ec2.SecurityGroup(
+    `${name}-sts-endpoint`,
+    {
+      description: "HTTPS from the VPC to the STS interface endpoint",
+      vpcId: network.vpcId,
+      ingress: [
+        {
+          description: "STS (HTTPS) from pods and nodes",
+          protocol: "tcp",
+          fromPort: 443,
+          toPort: 443,
+          cidrBlocks: [args.network.cidr],
+        },
+      ],
+      tags: { Name: `${name}-sts-endpoint` },
+    },
+    { parent },
+  );
+  const sts = new aws.ec2.VpcEndpoint(
+    `${name}-sts`,
+    {
+      vpcId: network.vpcId,
+      serviceName: `com.amazonaws.${args.ctx.region}.sts`,
+      vpcEndpointType: "Interface",
+      subnetIds: network.privateSubnetIds,
+      securityGroupIds: [sg.id],
+      privateDnsEnabled: false,
+      tags: { Name: `${name}-sts` },
+    },
+    { parent },
+  );
+  return {
+    s3Cidrs: s3.cidrBlocks,
+    // The first DNS entry is the endpoint's regional name; the others are per AZ.
+    stsEndpointUrl: sts.dnsEntries.apply((entries) => {
+      const dns = entries[0]?.dnsName;
+      if (!dns) throw new Error(`${name}-sts: the interface endpoint reports no DNS name`);
+      return `https://${dns}`;
+    }),
+  };
 }
 
 /** The awsx VPC: private subnets for nodes and pods, public ones for load balancers, NAT per config. */

@@ -17,6 +17,10 @@ export interface NodeGroupSpec {
   readonly desiredSize: number;
   readonly maxSize: number;
   readonly diskSizeGiB: number;
+  /** gp3 throughput of the root volume, MiB/s. */
+  readonly rootVolumeThroughputMiBs: number;
+  /** SOCI parallel image pull (nodeadm `FastImagePull`). */
+  readonly fastImagePull: boolean;
   readonly labels: Readonly<Record<string, string>>;
   readonly taints: readonly NodeTaint[];
   /** GPUs per node (0 for CPU groups). */
@@ -47,6 +51,9 @@ export function cpuNodeGroupSpec(g: CpuNodeGroupConfig): NodeGroupSpec {
     desiredSize: g.desiredSize,
     maxSize: g.maxSize,
     diskSizeGiB: g.diskSizeGiB,
+    // Small images only: the gp3 baseline suffices beyond what image pulls of services need.
+    rootVolumeThroughputMiBs: 250,
+    fastImagePull: false,
     labels: { ...workloadLabels.cpu, [nodeGroupLabel]: "cpu" },
     taints: [],
     gpusPerNode: 0,
@@ -70,6 +77,8 @@ export function gpuNodeGroupSpec(g: GpuNodeGroupConfig): NodeGroupSpec {
     desiredSize: g.desiredSize,
     maxSize: g.maxSize,
     diskSizeGiB: g.diskSizeGiB,
+    rootVolumeThroughputMiBs: g.rootVolumeThroughputMiBs,
+    fastImagePull: g.fastImagePull,
     labels: {
       ...workloadLabels.gpu,
       "k8s.amazonaws.com/accelerator": acceleratorLabel(g.instanceTypes),
@@ -110,4 +119,34 @@ export function autoscalerAsgTags(
     tags[`${prefix}/node-template/resources/nvidia.com/gpu`] = String(spec.gpusPerNode);
   tags[`${prefix}/node-template/resources/ephemeral-storage`] = `${spec.diskSizeGiB}Gi`;
   return tags;
+}
+
+/**
+ * User data of a group's nodes, or undefined when the AMI's defaults suffice. EKS merges it with its
+ * own bootstrap (no AMI id in the launch template), and nodeadm on AL2023 reads `NodeConfig` objects
+ * from MIME parts of type `application/node.eks.aws`. `FastImagePull` (experimental, off by default)
+ * switches containerd to the SOCI snapshotter in parallel pull-and-unpack mode, which the AL2023 AMIs
+ * ship since release v20250813; nodeadm ignores it on nodes with less than 7 GiB of memory or 4 vCPUs.
+ * Source: awslabs/amazon-eks-ami nodeadm `internal/api/featuregates.go`, `doc/examples.md` (2026-07).
+ */
+export function nodeUserData(spec: Pick<NodeGroupSpec, "fastImagePull">): string | undefined {
+  if (!spec.fastImagePull) return undefined;
+  const boundary = "==LLMPLATFORM==";
+  return [
+    "MIME-Version: 1.0",
+    `Content-Type: multipart/mixed; boundary="${boundary}"`,
+    "",
+    `--${boundary}`,
+    "Content-Type: application/node.eks.aws",
+    "",
+    "---",
+    "apiVersion: node.eks.aws/v1alpha1",
+    "kind: NodeConfig",
+    "spec:",
+    "  featureGates:",
+    "    FastImagePull: true",
+    "",
+    `--${boundary}--`,
+    "",
+  ].join("\n");
 }

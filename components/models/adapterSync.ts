@@ -13,10 +13,10 @@ import { adapterSyncPolicy } from "../lib/aws/bucketPolicies";
 import { modelNamespace, partOf } from "../platform/registry";
 import type { ModelVariantConfig } from "../config/models";
 import { images } from "../platform/versions";
-import { workloadLabels } from "../platform/scheduling";
 import { sourceFile } from "../platform/sourceFiles";
 import { allowHttpsEgress, createNetworkPolicies } from "../lib/k8s/networkPolicies";
 import { restrictedContainerSecurityContext } from "../lib/k8s/security";
+import { cacheWriterPod } from "./podParts";
 
 /** Where adapters live: in the bucket, in the cache (mirror = last download), and where vLLM reads them. */
 const adapterPaths = {
@@ -119,40 +119,25 @@ function adapterSyncCronJobSpec(p: AdapterSyncJobParams): k8s.types.input.batch.
       spec: {
         backoffLimit: 1,
         activeDeadlineSeconds: 600,
-        template: {
-          metadata: { labels: { app: adapterSyncApp, "app.kubernetes.io/part-of": partOf } },
-          spec: {
-            serviceAccountName: p.serviceAccount,
-            // The IRSA webhook mounts its own web-identity token; no Kubernetes API token is needed.
-            automountServiceAccountToken: false,
-            enableServiceLinks: false,
-            restartPolicy: "Never",
-            nodeSelector: workloadLabels.cpu,
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: p.user.uid,
-              runAsGroup: p.user.gid,
-              seccompProfile: { type: "RuntimeDefault" },
-            },
-            initContainers: [
-              step("download", images.awsCli, ["/bin/bash", `${adapterPaths.scripts}/download.sh`]),
-            ],
-            containers: [
-              step("validate-and-publish", images.node, [
-                "node",
-                `${adapterPaths.scripts}/publish.mts`,
-              ]),
-            ],
-            volumes: [
-              { name: "model-cache", persistentVolumeClaim: { claimName: p.cacheClaim } },
-              { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
-              {
-                name: "scripts",
-                configMap: { name: p.scriptsConfigMap, defaultMode: 0o444 },
-              },
-            ],
-          },
-        },
+        template: cacheWriterPod({
+          app: adapterSyncApp,
+          serviceAccount: p.serviceAccount,
+          user: p.user,
+          initContainers: [
+            step("download", images.awsCli, ["/bin/bash", `${adapterPaths.scripts}/download.sh`]),
+          ],
+          containers: [
+            step("validate-and-publish", images.node, [
+              "node",
+              `${adapterPaths.scripts}/publish.mts`,
+            ]),
+          ],
+          volumes: [
+            { name: "model-cache", persistentVolumeClaim: { claimName: p.cacheClaim } },
+            { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
+            { name: "scripts", configMap: { name: p.scriptsConfigMap, defaultMode: 0o444 } },
+          ],
+        }),
       },
     },
   };

@@ -6,6 +6,15 @@ import { replicaRange, type ModelVariantConfig } from "../config/models";
 import { gpuTaint, nodeGroupLabel, workloadLabels } from "../platform/scheduling";
 import { scaledObjectSpec, type Autoscaler } from "./autoscaling";
 import { httpProbe, restrictedContainerSecurityContext } from "../lib/k8s/security";
+import { modelProbePeriods } from "../platform/coldStart";
+import { hfTokenDir, hfTokenMount, hfTokenVolume } from "./podParts";
+import { vllmArgs } from "./vllmCommand";
+import {
+  waitForWeightsContainer,
+  weightSourceArgs,
+  weightSourceEnv,
+  type WeightSource,
+} from "./weightSource";
 
 /** UID of the `vllm` user the vLLM image ships (GID 0, OpenShift-style group-writable image files). */
 export const vllmUser = { uid: 2000, gid: 0 };
@@ -16,19 +25,31 @@ const modelPaths = {
   hfHome: "/models/huggingface",
   adapters: "/models/adapters",
   home: "/home/vllm",
-  tokenDir: "/var/run/secrets/huggingface",
 };
 
 /**
- * Startup allows a cold start: download of a 7B model (~15 GiB) into the shared cache, load to GPU and
- * CUDA-graph capture. 10 s x 90 = 15 minutes. Liveness and readiness differ: liveness asks the engine
- * (`/health`), readiness asks that the model is being served (`/v1/models`).
+ * Liveness and readiness differ: liveness asks the engine (`/health`), readiness asks that the model
+ * is being served (`/v1/models`). The startup probe allows the variant's `startupTimeoutSeconds`
+ * (config validation holds it to at least the predicted first start: weights, engine, compilation,
+ * CUDA graphs; components/platform/coldStart.ts); its period and the readiness period are the ones the
+ * budget assumes.
  */
 export const modelProbes = {
-  startup: { path: "/health", periodSeconds: 10, failureThreshold: 90, timeoutSeconds: 5 },
+  startup: { path: "/health", periodSeconds: modelProbePeriods.startupSeconds, timeoutSeconds: 5 },
   liveness: { path: "/health", periodSeconds: 15, failureThreshold: 3, timeoutSeconds: 5 },
-  readiness: { path: "/v1/models", periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
+  readiness: {
+    path: "/v1/models",
+    periodSeconds: modelProbePeriods.readinessSeconds,
+    failureThreshold: 3,
+    timeoutSeconds: 5,
+  },
 };
+
+/** The startup probe of a variant: its timeout in whole periods. */
+export function startupProbe(v: Pick<ModelVariantConfig, "startupTimeoutSeconds">) {
+  const p = modelProbes.startup;
+  return { ...p, failureThreshold: Math.ceil(v.startupTimeoutSeconds / p.periodSeconds) };
+}
 
 /**
  * Spot interruptions give 2 minutes; the node is drained when the notice arrives. 10 s of preStop lets
@@ -37,38 +58,18 @@ export const modelProbes = {
  */
 export const modelShutdown = { preStopSeconds: 10, terminationGracePeriodSeconds: 60 };
 
-/** The vLLM engine flags of a variant (the image's entrypoint is `vllm serve`). */
-export function vllmArgs(v: ModelVariantConfig): string[] {
-  const args = [
-    "--model",
-    v.model,
-    "--served-model-name",
-    v.servedModelName,
-    "--port",
-    String(servicePort),
-    "--max-model-len",
-    String(v.maxModelLen),
-    "--gpu-memory-utilization",
-    String(v.gpuMemoryUtilization),
-  ];
-  if (v.quantization) args.push("--quantization", v.quantization);
-  if (v.lora)
-    args.push(
-      "--enable-lora",
-      "--max-loras",
-      String(v.lora.maxLoras),
-      "--max-lora-rank",
-      String(v.lora.maxLoraRank),
-    );
-  return args;
-}
-
 /**
  * Environment: every cache vLLM and its libraries write points into a volume, so the root filesystem
- * stays read-only; the HF token is read from a mounted file, never an env value; usage stats are off.
+ * stays read-only; the HF token (Hub variants of gated models) is read from a mounted file, never an
+ * env value; usage stats are off. With a shared `compileCacheDir`, vLLM's torch.compile cache and
+ * Triton's kernel cache live on the EFS cache instead of the pod (see `compileCacheDir`).
  */
-function vllmEnv(v: ModelVariantConfig): { name: string; value: string }[] {
-  const env: Record<string, string> = {
+function vllmEnv(
+  v: ModelVariantConfig,
+  source: WeightSource,
+  compileCache: string | undefined,
+): { name: string; value: pulumi.Input<string> }[] {
+  const env: Record<string, pulumi.Input<string>> = {
     HOME: modelPaths.home,
     HF_HOME: modelPaths.hfHome,
     XDG_CACHE_HOME: `${modelPaths.home}/.cache`,
@@ -83,7 +84,12 @@ function vllmEnv(v: ModelVariantConfig): { name: string; value: string }[] {
     VLLM_NO_USAGE_STATS: "1",
     DO_NOT_TRACK: "1",
   };
-  if (v.gated) env.HF_TOKEN_PATH = `${modelPaths.tokenDir}/token`;
+  if (compileCache) {
+    env.VLLM_CACHE_ROOT = compileCache;
+    env.TRITON_CACHE_DIR = `${compileCache}/triton`;
+  }
+  if (needsToken(v, source)) env.HF_TOKEN_PATH = `${hfTokenDir}/token`;
+  Object.assign(env, weightSourceEnv(source));
   if (v.lora) {
     // Adapters are loaded by name at request time from the shared cache (vLLM's filesystem resolver),
     // so a newly synced adapter needs no restart. vLLM consults resolvers only when runtime LoRA
@@ -97,20 +103,40 @@ function vllmEnv(v: ModelVariantConfig): { name: string; value: string }[] {
   return Object.entries(env).map(([name, value]) => ({ name, value }));
 }
 
+/** Only a Hub variant of a gated model downloads with the token; a streaming server never sees it. */
+function needsToken(v: ModelVariantConfig, source: WeightSource): boolean {
+  return v.gated && source.kind === "hub";
+}
+
+/**
+ * The variant's compile cache on the shared EFS volume: `compile-cache/<vLLM image tag>/<variant>`.
+ * vLLM keys each entry by a hash of its version, the engine config (model, dtype, quantization,
+ * lengths, `VLLM_*` settings) and the compiler environment, which includes the GPU's name (A10G and L4
+ * never share an entry) and the CUDA and Triton versions; Triton keys its kernels by GPU architecture.
+ * So one tree would be correct; the version and variant levels keep each upgrade's and each model's
+ * entries apart anyway, to delete them as a unit (docs/operations.md) and to keep a bad entry from
+ * reaching another variant. A pod cannot know its GPU type when it is declared (a group mixes g5 and
+ * g6), so the GPU level stays inside vLLM's hash.
+ */
+export function compileCacheDir(image: string, variant: string): string {
+  const tag = image.split(":").pop() ?? "untagged";
+  return `${modelPaths.cache}/compile-cache/${tag}/${variant}`;
+}
+
+/** Label saying where a model server's weights come from (`store` or `hub`): its egress follows it. */
+export const weightsFromLabel = "llmplatform.io/weights-from";
+
 /** Labels of a model server; `llmplatform.io/model-server` is shared by all four variants. */
-function modelServerLabels(
-  variant: string,
-  design: ModelDesign,
-  stack: string,
-): Record<string, string> {
+function modelServerLabels(p: ModelServerParams): Record<string, string> {
   return {
-    app: modelServerName(variant),
+    app: modelServerName(p.variant),
     component: "model-server",
-    team: design.team,
+    team: p.design.team,
     [modelServerLabel]: "true",
-    "llmplatform.io/model-variant": variant,
+    "llmplatform.io/model-variant": p.variant,
+    [weightsFromLabel]: p.source.kind,
     "app.kubernetes.io/part-of": partOf,
-    environment: stack,
+    environment: p.stack,
   };
 }
 
@@ -119,12 +145,17 @@ interface ModelServerParams {
   /** Its registry entry (registry.ts `models`). */
   readonly design: ModelDesign;
   readonly stack: string;
-  readonly image: string;
+  readonly image: pulumi.Input<string>;
   readonly config: ModelVariantConfig;
+  /** Where its weights come from: the model store, or the Hub (the fallback). */
+  readonly source: WeightSource;
+  /** Its compile cache on the shared volume (`compileCacheDir`); none keeps it in the pod. */
+  readonly compileCache?: string;
   /** GPU node group key (label `llmplatform.io/node-group`). */
   readonly nodeGroup: string;
   readonly cacheClaim: pulumi.Input<string>;
   readonly tokenSecret: pulumi.Input<string>;
+  /** The store's streamer account (read-only IRSA) for `store` servers; the plain one for `hub`. */
   readonly serviceAccount: pulumi.Input<string>;
 }
 
@@ -133,7 +164,7 @@ interface ModelServerParams {
  * nothing else creates it before the first adapter sync. Runs the vLLM image itself (already on the
  * node), as the same user, and only creates the directory.
  */
-function adapterDirInitContainer(image: string) {
+function adapterDirInitContainer(image: pulumi.Input<string>) {
   return {
     name: "adapters-dir",
     image,
@@ -158,8 +189,17 @@ function adapterDirInitContainer(image: string) {
  */
 function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input.apps.v1.DeploymentSpec {
   const v = p.config;
-  const labels = modelServerLabels(p.variant, p.design, p.stack);
+  const labels = modelServerLabels(p);
   const compute = { cpu: v.resources.cpu, memory: v.resources.memory, "nvidia.com/gpu": "1" };
+  const env = vllmEnv(v, p.source, p.compileCache);
+  const { model, flags } = weightSourceArgs(p.source);
+  const token = needsToken(v, p.source);
+  const initContainers = [
+    ...(p.source.kind === "store"
+      ? [waitForWeightsContainer(p.image, p.source, modelPaths.home)]
+      : []),
+    ...(v.lora ? [adapterDirInitContainer(p.image)] : []),
+  ];
   return {
     ...(v.autoscaling ? {} : { replicas: v.replicas ?? 0 }),
     revisionHistoryLimit: 3,
@@ -198,17 +238,17 @@ function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input.apps.v
           runAsGroup: vllmUser.gid,
           seccompProfile: { type: "RuntimeDefault" },
         },
-        ...(v.lora ? { initContainers: [adapterDirInitContainer(p.image)] } : {}),
+        ...(initContainers.length > 0 ? { initContainers } : {}),
         containers: [
           {
             name: "vllm",
             image: p.image,
             imagePullPolicy: "IfNotPresent",
-            args: vllmArgs(v),
-            env: vllmEnv(v),
+            args: vllmArgs(v, model, flags),
+            env,
             ports: [{ name: "http", containerPort: servicePort, protocol: "TCP" }],
             resources: { requests: compute, limits: compute },
-            startupProbe: httpProbe(modelProbes.startup),
+            startupProbe: httpProbe(startupProbe(v)),
             livenessProbe: httpProbe(modelProbes.liveness),
             readinessProbe: httpProbe(modelProbes.readiness),
             lifecycle: { preStop: { sleep: { seconds: modelShutdown.preStopSeconds } } },
@@ -218,9 +258,7 @@ function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input.apps.v
               { name: "home", mountPath: modelPaths.home },
               { name: "tmp", mountPath: "/tmp" },
               { name: "shm", mountPath: "/dev/shm" },
-              ...(v.gated
-                ? [{ name: "hf-token", mountPath: modelPaths.tokenDir, readOnly: true }]
-                : []),
+              ...(token ? [hfTokenMount] : []),
             ],
           },
         ],
@@ -229,18 +267,7 @@ function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input.apps.v
           { name: "home", emptyDir: { sizeLimit: "20Gi" } },
           { name: "tmp", emptyDir: { sizeLimit: "10Gi" } },
           { name: "shm", emptyDir: { medium: "Memory", sizeLimit: v.shmSize } },
-          ...(v.gated
-            ? [
-                {
-                  name: "hf-token",
-                  secret: {
-                    secretName: p.tokenSecret,
-                    defaultMode: 0o440,
-                    items: [{ key: "token", path: "token" }],
-                  },
-                },
-              ]
-            : []),
+          ...(token ? [hfTokenVolume(p.tokenSecret)] : []),
         ],
       },
     },
@@ -264,7 +291,7 @@ export class ModelServer extends pulumi.ComponentResource {
     super("llmplatform:k8s:ModelServer", name, {}, opts);
     // The Kubernetes provider comes from the parent's (or opts') providers.
     const o = { parent: this };
-    const labels = modelServerLabels(args.variant, args.design, args.stack);
+    const labels = modelServerLabels(args);
     const objectName = modelServerName(args.variant);
     const meta = { name: objectName, namespace: args.namespace, labels };
     // Model downloads and GPU capacity are never on the deploy path: `pulumi up` does not wait for a

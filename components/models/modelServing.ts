@@ -4,24 +4,26 @@ import { ModelCacheFileSystem } from "./modelCacheFileSystem";
 import type { PlatformContext } from "../platform/context";
 import {
   adapterServing,
-  modelCallers,
   modelNamespace,
-  modelServerLabel,
   modelServerName,
   partOf,
   registry,
-  servicePort,
 } from "../platform/registry";
 import { type Registry } from "../platform/designs";
 import { AdapterSync } from "./adapterSync";
 import { createNetworkPolicies } from "../lib/k8s/networkPolicies";
-import { ModelServer, vllmUser } from "./modelServer";
-import { allowHttpsEgress, podsIn, type NetworkPolicyDef } from "../lib/k8s/networkPolicies";
+import { compileCacheDir, ModelServer, vllmUser } from "./modelServer";
+import { modelTrafficPolicies } from "./modelTraffic";
+import { ModelStore, storedModels } from "./modelStore";
+import { ImageCache } from "./imageCache";
+import { stagedMarkerKey, storeModelUri } from "./modelStoreLayout";
+import type { WeightSource } from "./weightSource";
 import {
   variantConfig,
   variantEntries,
   variantNodeGroup,
   type ModelsConfig,
+  type ModelVariantConfig,
 } from "../config/models";
 import { images } from "../platform/versions";
 import type { Autoscaler } from "./autoscaling";
@@ -46,29 +48,6 @@ export function efsStorageClassParameters(fileSystemId: string): Record<string, 
   };
 }
 
-/**
- * Who may call a model server: its client service, and the gateway unless the variant is
- * client-only (the LoRA server, whose runtime adapter admin endpoints only finetune-api may reach).
- */
-function modelClientPolicy(variant: string, reg: Registry): NetworkPolicyDef {
-  const app = modelServerName(variant);
-  return {
-    name: `allow-clients-to-${app}-${servicePort}`,
-    spec: {
-      podSelector: { matchLabels: { app } },
-      policyTypes: ["Ingress"],
-      ingress: [
-        {
-          from: modelCallers(variant, reg).map((c) =>
-            podsIn(reg.services[c]!.namespace, { app: c }),
-          ),
-          ports: [{ protocol: "TCP", port: servicePort }],
-        },
-      ],
-    },
-  };
-}
-
 export interface ModelServingArgs {
   /** Stack (labels), name prefix, region, OIDC, VPC CIDR. */
   readonly ctx: PlatformContext;
@@ -84,6 +63,10 @@ export interface ModelServingArgs {
   readonly nodeSecurityGroupId: pulumi.Input<string>;
   readonly privateSubnetIds: pulumi.Input<string[]>;
   readonly availabilityZones: number;
+  /** S3's address ranges behind the VPC's gateway endpoint: where streaming servers may connect. */
+  readonly s3Cidrs: pulumi.Input<string[]>;
+  /** The VPC's STS interface endpoint: streaming servers get credentials without the internet. */
+  readonly stsEndpointUrl: pulumi.Input<string>;
   readonly models: ModelsConfig;
   /** Hugging Face token (secret). Config validation guarantees it when a variant is gated. */
   readonly hfToken?: pulumi.Output<string>;
@@ -181,13 +164,24 @@ function modelServerIdentity(name: string, parent: pulumi.Resource, args: ModelS
   };
 }
 
-/** The namespace's model traffic: each server's callers in, HTTPS out to the Hugging Face Hub. */
-function modelTrafficPolicies(vpcCidr: string, reg: Registry): NetworkPolicyDef[] {
-  return [
-    ...Object.keys(reg.models).map((v) => modelClientPolicy(v, reg)),
-    // Model weights come from the Hugging Face Hub (and its CDN) over HTTPS.
-    allowHttpsEgress("allow-https-to-hugging-face-hub", { [modelServerLabel]: "true" }, vpcCidr),
-  ];
+/** Where a variant's weights come from, resolved against the store (when it streams). */
+function weightSource(
+  v: ModelVariantConfig,
+  models: ModelsConfig,
+  store: ModelStore | undefined,
+  args: ModelServingArgs,
+): WeightSource {
+  if (v.weightsFrom === "hub") return { kind: "hub", model: v.model, revision: v.revision };
+  if (!store) throw new Error(`model ${v.model}: streams from the store, which was not created`);
+  return {
+    kind: "store",
+    uri: store.bucketName.apply((b) => storeModelUri(b, v.model, v.revision)),
+    bucket: store.bucketName,
+    markerKey: stagedMarkerKey(v.model, v.revision),
+    streamer: models.store.streamer,
+    region: args.ctx.region,
+    stsEndpointUrl: args.stsEndpointUrl,
+  };
 }
 
 /**
@@ -210,20 +204,58 @@ export class ModelServing extends pulumi.ComponentResource {
     const reg = args.registry ?? registry;
     const cache = modelCache(name, this, args);
     const identity = modelServerIdentity(name, this, args);
-    for (const [variant, config] of variantEntries(args.models)) {
+    const variants = variantEntries(args.models);
+    const streamed = variants.filter(([, v]) => v.weightsFrom === "store").map(([, v]) => v);
+    const store =
+      streamed.length > 0
+        ? new ModelStore(
+            `${name}-store`,
+            {
+              ctx: args.ctx,
+              bucket: args.models.store.bucket,
+              models: storedModels(streamed),
+              namespace: args.namespace,
+              cacheClaim: cache.claimName,
+              tokenSecret: identity.tokenSecret,
+              user: vllmUser,
+            },
+            { parent: this },
+          )
+        : undefined;
+    // The vLLM image from ECR in the region when the stack configures the pull-through cache.
+    const image = args.models.imageCache
+      ? new ImageCache(
+          `${name}-image-cache`,
+          {
+            ctx: args.ctx,
+            credentialArn: args.models.imageCache.dockerHubCredentialArn,
+            image: images.vllm,
+          },
+          { parent: this },
+        ).image
+      : images.vllm;
+    const sources = new Set<WeightSource["kind"]>();
+    for (const [variant, config] of variants) {
       const design = reg.models[variant];
       if (!design) throw new Error(`model variant ${variant} is not in the registry`);
+      const source = weightSource(config, args.models, store, args);
+      sources.add(source.kind);
       new ModelServer(
         modelServerName(variant),
         {
           variant,
           design,
           stack: args.ctx.stack,
-          image: images.vllm,
+          image,
           config,
+          source,
+          ...(args.models.compileCache
+            ? { compileCache: compileCacheDir(images.vllm, variant) }
+            : {}),
           nodeGroup: variantNodeGroup(args.models, variant),
           cacheClaim: cache.claimName,
-          ...identity,
+          tokenSecret: identity.tokenSecret,
+          serviceAccount: source.kind === "store" ? store!.serviceAccount : identity.serviceAccount,
           namespace: args.namespace,
           ...(args.autoscaler ? { autoscaler: args.autoscaler } : {}),
         },
@@ -251,7 +283,7 @@ export class ModelServing extends pulumi.ComponentResource {
     createNetworkPolicies(
       modelNamespace,
       args.namespace,
-      modelTrafficPolicies(args.ctx.vpcCidr, reg),
+      modelTrafficPolicies(args.ctx.vpcCidr, args.s3Cidrs, sources, reg),
       { parent: this },
     );
     this.fileSystemId = cache.fileSystemId;

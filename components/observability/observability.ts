@@ -17,6 +17,7 @@ import { createGrafana } from "./grafana";
 import { createLoki } from "./loki";
 import { createMimir } from "./mimir";
 import { createPrometheus, type PrometheusEndpoints } from "./prometheus";
+import type { ModelStartBudgets } from "./modelStart";
 import { createTempo } from "./tempo";
 
 export { dashboards } from "./grafana";
@@ -106,6 +107,8 @@ export interface ObservabilityArgs {
   readonly grafanaUrl: pulumi.Input<string>;
   /** Alertmanager's webhook URL (secret); none: alerts go nowhere but Grafana. */
   readonly alertWebhookUrl?: pulumi.Output<string>;
+  /** The model servers' predicted starts: recorded beside the measured ones, alerted on overrun. */
+  readonly modelStart?: ModelStartBudgets;
   readonly namespace: pulumi.Output<string>;
   /** The CPU nodes, and the load balancer controller whose webhook admits pods in this namespace. */
   readonly dependsOn: pulumi.Resource[];
@@ -148,6 +151,7 @@ export class Observability extends pulumi.ComponentResource {
     this.prometheus = createPrometheus(scope, {
       ...(mimir ? { remoteWriteUrl: mimir.pushUrl } : {}),
       ...(args.alertWebhookUrl ? { alertWebhookUrl: args.alertWebhookUrl } : {}),
+      ...(args.modelStart ? { modelStart: args.modelStart } : {}),
     });
     const loki = createLoki(scope);
     // Metrics pushed to a Prometheus Service land on one replica; where Mimir dedupes the replicas

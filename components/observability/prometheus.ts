@@ -11,6 +11,7 @@ import { type Registry } from "../platform/designs";
 import { charts } from "../platform/versions";
 import { observabilitySecret, release, type UnitScope } from "./unitScope";
 import { platformRuleSpec } from "./alerts";
+import { modelStartRuleSpec, type ModelStartBudgets } from "./modelStart";
 import { defaultStorageClassName } from "../lib/k8s/defaultStorageClass";
 import type { ObservabilityConfig } from "../config/observability";
 import { claimsDeletedWithRelease, everywhere, onCpuNodes, sized } from "./chartValues";
@@ -139,7 +140,12 @@ function monitoringResource(
  */
 export function createPrometheus(
   scope: UnitScope,
-  p: { remoteWriteUrl?: string; alertWebhookUrl?: pulumi.Output<string> },
+  p: {
+    remoteWriteUrl?: string;
+    alertWebhookUrl?: pulumi.Output<string>;
+    /** The model servers' start budgets: the start-time recording rules and alert. */
+    modelStart?: ModelStartBudgets;
+  },
 ): PrometheusEndpoints {
   const webhook = p.alertWebhookUrl
     ? observabilitySecret(scope, "alert-webhook", {
@@ -173,6 +179,10 @@ export function createPrometheus(
   for (const [monitor, spec] of Object.entries(podMonitorSpecs()))
     monitoringResource(scope, kps, monitor, "PodMonitor", monitor, spec);
   monitoringResource(scope, kps, "rules", "PrometheusRule", "llm-platform", platformRuleSpec());
+  if (p.modelStart) {
+    const spec = modelStartRuleSpec(p.modelStart);
+    monitoringResource(scope, kps, "model-start-rules", "PrometheusRule", "model-start", spec);
+  }
   return prometheusEndpoints();
 }
 

@@ -120,6 +120,10 @@ export interface ModelDesign {
 /** Registry defaults of a variant's config (config/models.ts checks them like any stack value). */
 export interface VariantDefaults {
   readonly model?: string;
+  /** Pinned Hub revision of `model`: a commit hash or a release tag. */
+  readonly revision?: string;
+  /** Where the weights come from: the platform's model store (default) or, as a fallback, the Hub. */
+  readonly weightsFrom?: "store" | "hub";
   readonly baseModel?: string;
   readonly servedModelName?: string;
   readonly gated?: boolean;

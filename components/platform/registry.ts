@@ -178,6 +178,19 @@ const mistral7bFootprint = { weightsGiB: 13.5, kvCacheKiBPerToken: 128 };
 /** The design's base model: the baseline, and what the AWQ and LoRA variants derive from. */
 const subjectModel = "mistralai/Mistral-7B-Instruct-v0.3";
 
+/**
+ * The Hub commits the platform serves. Each was read, with the files it holds, from public projects
+ * that pin it (2026-12-06; no Hub access offline): Mistral-7B-Instruct-v0.3 and its solidrust AWQ build
+ * at the snapshots a 2026-05-22 vLLM run validated (the AWQ one with 3.88 GiB of safetensors), Qwen2.5-7B-
+ * Instruct at the commit research projects pinned as `main` in mid-2026. A newer commit is a config
+ * change (`models.variants.<v>.revision`); the staging Job copies it into the model store.
+ */
+const revisions = {
+  subject: "c170c708c41dac9275d15a8fff4eca08d52bab71",
+  subjectAwq: "95b1295ddd1a8673117cdc7bd2a4da2a457bb3f7",
+  judge: "a09a35458c702b33eeacc393d103063234e8bc28",
+};
+
 /** The model endpoints: which team owns each and which service calls it. `baseline` is required. */
 const models = {
   baseline: {
@@ -186,6 +199,7 @@ const models = {
     family: "subject",
     serves: {
       model: subjectModel,
+      revision: revisions.subject,
       servedModelName: "mistral-7b-instruct",
       gated: true,
       footprint: mistral7bFootprint,
@@ -198,6 +212,7 @@ const models = {
     // AWQ 4-bit (group size 128, GEMM) build of exactly the baseline model.
     serves: {
       model: "solidrust/Mistral-7B-Instruct-v0.3-AWQ",
+      revision: revisions.subjectAwq,
       baseModel: subjectModel,
       servedModelName: "mistral-7b-instruct-awq",
       gated: false,
@@ -214,6 +229,10 @@ const models = {
     servesAdapters: true,
     serves: {
       model: subjectModel,
+      revision: revisions.subject,
+      // Adapters resolve against the served model's path, which streaming from S3 replaces with a
+      // temporary directory (config/models.ts `weightsFrom`): this server loads from the Hub.
+      weightsFrom: "hub",
       servedModelName: "mistral-7b-instruct-lora",
       gated: true,
       footprint: mistral7bFootprint,
@@ -226,6 +245,7 @@ const models = {
     // 4 safetensors shards of 15.2 GB (bf16); 28 layers × 4 KV heads × 128 × 2 × 2 bytes = 56 KiB/token.
     serves: {
       model: "Qwen/Qwen2.5-7B-Instruct",
+      revision: revisions.judge,
       servedModelName: "qwen2.5-7b-instruct-judge",
       gated: false,
       footprint: { weightsGiB: 14.2, kvCacheKiBPerToken: 56 },

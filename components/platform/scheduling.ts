@@ -18,3 +18,11 @@ export const gpuTaint: NodeTaint = { key: "nvidia.com/gpu", value: "true", effec
 
 /** The `workload` label of each kind of node group. */
 export const workloadLabels = { cpu: { workload: "cpu" }, gpu: { workload: "gpu" } } as const;
+
+/**
+ * Name of the IAM role every node instance runs as (foundation/nodeGroups.ts creates it): what image
+ * pulls are granted to, e.g. by the vLLM image cache's repository policy.
+ */
+export function nodeRoleName(clusterName: string): string {
+  return `${clusterName}-node`;
+}

@@ -126,6 +126,8 @@ describe("config: the real stack files", () => {
         parsed.gpu,
         written.gpu.map((g: any) => ({
           diskSizeGiB: 200,
+          fastImagePull: true,
+          rootVolumeThroughputMiBs: 600,
           ...g,
           desiredSize: g.desiredSize ?? g.minSize,
         })),

@@ -244,6 +244,7 @@ describe("cost: golden values of a hand-made stack", () => {
     cloudwatchLogsStoragePerGbMonth: { usd: 0.03, unit: "GB", verified: true },
     kmsKeyMonth: { usd: 1, unit: "key", verified: true },
     ecrStoragePerGbMonth: { usd: 0.1, unit: "GB", verified: true },
+    vpcInterfaceEndpointHourly: { usd: 0.01, unit: "h", verified: true },
   };
   const assumptions: UsageAssumptions = {
     hoursPerMonth: 100,
@@ -417,6 +418,40 @@ describe("cost: golden values of a hand-made stack", () => {
     // Root volumes: + 217.5 / 100 GPU nodes × $15
     const root = w.items.find((i) => i.id === "ebs-root-volumes")!;
     assert.equal(cents(root.monthly.idle), cents(32 + 2.175 * 15));
+  });
+
+  it("prices interface endpoints per AZ (gateway endpoints are free), and puts only Hub models on EFS", () => {
+    const endpoints = [
+      ...resources,
+      r("aws:ec2/vpcEndpoint:VpcEndpoint", "sts", {
+        vpcEndpointType: "Interface",
+        subnetIds: ["s1", "s2"],
+      }),
+      r("aws:ec2/vpcEndpoint:VpcEndpoint", "s3", { vpcEndpointType: "Gateway" }),
+    ];
+    const streaming = {
+      ...config,
+      models: {
+        ...config.models,
+        variants: {
+          ...config.models.variants,
+          c: { model: "org/n", weightsFrom: "store", replicas: 0 },
+        },
+      },
+    } as unknown as CostConfig;
+    const x = estimate(inventory(streaming, endpoints), prices, assumptions);
+    const item = (id: string) => x.items.find((i) => i.id === id)!.monthly;
+    // 2 endpoint-AZs × $0.01 × 100 h
+    assert.deepEqual(item("vpc-interface-endpoints"), { idle: 2, peak: 2 });
+    // org/n streams from the model store: EFS still holds the one Hub model (3.2 / 4 as above)
+    assert.deepEqual(
+      [cents(item("efs-model-cache").idle), cents(item("efs-model-cache").peak)],
+      [3.2, 4],
+    );
+    assert.equal(
+      e.items.find((i) => i.id === "vpc-interface-endpoints"),
+      undefined,
+    );
   });
 
   it("prices extended support at the extended rate", () => {

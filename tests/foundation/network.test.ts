@@ -1,8 +1,28 @@
 import * as assert from "node:assert/strict";
-import { natStrategy, subnetRoleTags } from "../../components/foundation/network";
+import {
+  natStrategy,
+  privateRouteTableIds,
+  subnetRoleTags,
+} from "../../components/foundation/network";
 import { runStack, stackConfig, stacks, testAccountId } from "../../verify/program";
 
 describe("network", () => {
+  it("finds the private subnets' route tables, one each, and refuses a layout it does not know", () => {
+    const assoc = [
+      { subnetId: "s-pub-1", routeTableId: "rtb-pub-1" },
+      { subnetId: "s-priv-1", routeTableId: "rtb-priv-1" },
+      { subnetId: "s-priv-2", routeTableId: "rtb-priv-2" },
+    ];
+    assert.deepEqual(privateRouteTableIds(assoc, ["s-priv-1", "s-priv-2"]), [
+      "rtb-priv-1",
+      "rtb-priv-2",
+    ]);
+    assert.throws(
+      () => privateRouteTableIds(assoc, ["s-priv-1", "s-priv-3"]),
+      /expected one route table per private subnet \(2\), found 1/,
+    );
+  });
+
   it("maps the NAT choice to awsx strategies", () => {
     assert.equal(natStrategy("single"), "Single");
     assert.equal(natStrategy("onePerAz"), "OnePerAz");
@@ -53,6 +73,45 @@ describe("network", () => {
         assert.equal(flow.inputs.vpcId, "vpc-0mock0000000001");
         assert.equal(flow.inputs.maxAggregationInterval, 60);
         assert.deepEqual(flow.dependsOn, [`aws:iam/rolePolicy:RolePolicy::${name}`]);
+      });
+
+      it("reaches S3 through a gateway endpoint on the private route tables, STS through an interface endpoint", async () => {
+        const run = await runStack(stack);
+        const { region, network } = stackConfig(stack);
+        const name = `llmplatform-${stack}`;
+        const s3 = run.get("aws:ec2/vpcEndpoint:VpcEndpoint", `${name}-s3`).inputs;
+        const privateTables = Array.from(
+          { length: network.availabilityZones },
+          (_, i) => `rtb-private-${i + 1}`,
+        );
+        assert.deepEqual(
+          { type: s3.vpcEndpointType, service: s3.serviceName, routes: s3.routeTableIds },
+          { type: "Gateway", service: `com.amazonaws.${region}.s3`, routes: privateTables },
+        );
+        assert.equal(s3.policy, undefined, "the default policy: IAM and bucket policies decide");
+        const sts = run.get("aws:ec2/vpcEndpoint:VpcEndpoint", `${name}-sts`).inputs;
+        assert.deepEqual(
+          {
+            type: sts.vpcEndpointType,
+            service: sts.serviceName,
+            privateDns: sts.privateDnsEnabled,
+            subnets: sts.subnetIds,
+            groups: sts.securityGroupIds,
+          },
+          {
+            type: "Interface",
+            service: `com.amazonaws.${region}.sts`,
+            // Private DNS would send every pod's STS calls into the VPC, where their policies do not go.
+            privateDns: false,
+            subnets: privateTables.map((t) => t.replace("rtb-", "subnet-")),
+            groups: [`${name}-sts-endpoint-id`],
+          },
+        );
+        const sg = run.get("aws:ec2/securityGroup:SecurityGroup", `${name}-sts-endpoint`).inputs;
+        assert.deepEqual(
+          sg.ingress.map((r: any) => [r.protocol, r.fromPort, r.toPort, r.cidrBlocks]),
+          [["tcp", 443, 443, [network.cidr]]],
+        );
       });
 
       it("lets only this account's flow-log service write only to its log group", async () => {

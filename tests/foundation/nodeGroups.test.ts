@@ -6,6 +6,7 @@ import {
   autoscalerAsgTags,
   cpuNodeGroupSpec,
   gpuNodeGroupSpec,
+  nodeUserData,
   type NodeGroupSpec,
 } from "../../components/foundation/nodeGroupSpecs";
 import { nodeGroupLabel } from "../../components/platform/scheduling";
@@ -34,6 +35,8 @@ const gpuGroup = (instanceTypes: string[], name = "inference"): GpuNodeGroupConf
   desiredSize: 0,
   maxSize: 4,
   diskSizeGiB: 200,
+  fastImagePull: true,
+  rootVolumeThroughputMiBs: 600,
 });
 
 const cpuGroup = { instanceTypes: ["m6i.xlarge"], minSize: 2, maxSize: 4 };
@@ -170,6 +173,51 @@ describe("node groups: pure specs", () => {
     }
   });
 
+  it("turns on SOCI parallel pull through nodeadm on GPU groups that ask, in the MIME form EKS merges", () => {
+    const spec = gpuNodeGroupSpec(gpuGroup(["g5.xlarge"]));
+    assert.equal(spec.fastImagePull, true);
+    assert.equal(spec.rootVolumeThroughputMiBs, 600);
+    const text = nodeUserData(spec)!;
+    const boundary = /boundary="([^"]+)"/.exec(text)![1]!;
+    const parts = text.split(`--${boundary}`);
+    assert.equal(parts.length, 3, "one part between the boundaries, then the closing one");
+    assert.match(parts[1]!, /^\nContent-Type: application\/node\.eks\.aws\n\n---\n/);
+    assert.match(
+      parts[1]!,
+      /kind: NodeConfig\nspec:\n {2}featureGates:\n {4}FastImagePull: true\n/,
+    );
+    assert.equal(parts[2], "--\n");
+    assert.equal(nodeUserData({ ...spec, fastImagePull: false }), undefined);
+    assert.equal(
+      nodeUserData(cpuNodeGroupSpec({ ...cpuGroup, desiredSize: 2, diskSizeGiB: 50 })),
+      undefined,
+    );
+  });
+
+  it("warns when parallel pull writes through less than the 600 MiB/s AWS advises, and caps gp3 at 750", () => {
+    const g = { name: "x", instanceTypes: ["g5.xlarge", "g6.xlarge"] };
+    assert.deepEqual(
+      gpuGroupWarnings([{ ...g, fastImagePull: true, rootVolumeThroughputMiBs: 600 }]),
+      [],
+    );
+    assert.deepEqual(
+      gpuGroupWarnings([{ ...g, fastImagePull: false, rootVolumeThroughputMiBs: 125 }]),
+      [],
+    );
+    const [w] = gpuGroupWarnings([{ ...g, fastImagePull: true, rootVolumeThroughputMiBs: 250 }]);
+    assert.match(
+      w!,
+      /^llm-platform:nodeGroups\.gpu\[0\]\.rootVolumeThroughputMiBs: .*at least 600/,
+    );
+    const parsed = nodeGroupsSchema.safeParse({
+      cpu: cpuGroup,
+      gpu: [{ ...g, minSize: 0, maxSize: 1, rootVolumeThroughputMiBs: 1000 }],
+    });
+    assert.equal(parsed.success, false);
+    assert.match(parsed.error.issues[0]!.message, /at most 750 MiB\/s/);
+    assert.deepEqual(parsed.error.issues[0]!.path, ["gpu", 0, "rootVolumeThroughputMiBs"]);
+  });
+
   it("gives the CPU group no GPU resource and no taint in its template", () => {
     const tags = autoscalerAsgTags(
       "c",
@@ -219,12 +267,16 @@ function assertGroupResources(run: StackRun, prefix: string, spec: NodeGroupSpec
         volumeSize: spec.diskSizeGiB,
         volumeType: "gp3",
         iops: 3000,
-        throughput: 250,
+        throughput: spec.rootVolumeThroughputMiBs,
         encrypted: "true",
         deleteOnTermination: "true",
       },
     },
   ]);
+  // Parallel image pull is a nodeadm feature gate in the user data; without it the AMI's defaults.
+  const userData = lt.userData && Buffer.from(lt.userData, "base64").toString("utf8");
+  assert.equal(userData, nodeUserData(spec));
+  assert.equal(/FastImagePull: true/.test(userData ?? ""), spec.fastImagePull);
 
   // The program owns the scale-from-zero template only; EKS adds the discovery pair itself.
   const tags = run

@@ -18,7 +18,16 @@ import { vcpuQuotas } from "../../components/platform/serviceQuotas";
 import { cloneStackConfig, runProgram, runStack, stackConfig, stacks } from "../../verify/program";
 
 const gpuGroup = (name: string, instanceTypes: string[], desiredSize = 0, maxSize = 4) =>
-  gpuNodeGroupSpec({ name, instanceTypes, minSize: 0, desiredSize, maxSize, diskSizeGiB: 200 });
+  gpuNodeGroupSpec({
+    name,
+    instanceTypes,
+    minSize: 0,
+    desiredSize,
+    maxSize,
+    diskSizeGiB: 200,
+    fastImagePull: true,
+    rootVolumeThroughputMiBs: 600,
+  });
 const cpuGroup = (instanceTypes: string[], desiredSize: number, maxSize: number) =>
   cpuNodeGroupSpec({ instanceTypes, minSize: desiredSize, desiredSize, maxSize, diskSizeGiB: 50 });
 
@@ -125,6 +134,8 @@ describe("preflight: what the quotas mean for the deployment", () => {
           desiredSize: 0,
           maxSize: 4,
           diskSizeGiB: 200,
+          fastImagePull: true,
+          rootVolumeThroughputMiBs: 600,
         },
       ],
     });

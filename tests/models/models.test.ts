@@ -6,7 +6,8 @@ import {
   parseConfig,
   type PlatformConfig,
 } from "../../components/config/platformConfig";
-import { modelProbes, modelShutdown, vllmArgs } from "../../components/models/modelServer";
+import { modelProbes, modelShutdown, startupProbe } from "../../components/models/modelServer";
+import { quantizationFlag, vllmArgs } from "../../components/models/vllmCommand";
 import {
   gpuGroupLoads,
   gpuMemoryShortfall,
@@ -16,7 +17,16 @@ import { replicaRange, variantConfig, variantNodeGroup } from "../../components/
 import { efsStorageClassParameters } from "../../components/models/modelServing";
 import { tlsOnlyPolicy } from "../../components/models/modelCacheFileSystem";
 import { images } from "../../components/platform/versions";
-import { cloneStackConfig, fakeSecret, runProgram, runStack, stacks } from "../../verify/program";
+import {
+  cloneStackConfig,
+  configProblems,
+  fakeSecret,
+  runProgram,
+  runStack,
+  stackConfig,
+  stacks,
+  testS3Cidrs,
+} from "../../verify/program";
 
 const D = "kubernetes:apps/v1:Deployment";
 /** Every registered variant, in registry order: each must be deployed, scheduled and reachable. */
@@ -29,9 +39,8 @@ describe("models: pure parts", () => {
   // Parsed in a hook, so a broken stack file fails these tests instead of stopping mocha at load.
   before(() => (dev = parseConfig(cloneStackConfig("dev"), "dev").models.variants));
 
-  it("turns each variant's config into vLLM flags", () => {
+  it("turns each variant's config into vLLM flags, the model first (positional)", () => {
     assert.deepEqual(vllmArgs(dev.baseline!), [
-      "--model",
       "mistralai/Mistral-7B-Instruct-v0.3",
       "--served-model-name",
       "mistral-7b-instruct",
@@ -42,7 +51,6 @@ describe("models: pure parts", () => {
       "--gpu-memory-utilization",
       "0.9",
     ]);
-    assert.deepEqual(vllmArgs(dev.awq!).slice(-2), ["--quantization", "awq"]);
     assert.deepEqual(vllmArgs(dev.lora!).slice(-5), [
       "--enable-lora",
       "--max-loras",
@@ -50,11 +58,30 @@ describe("models: pure parts", () => {
       "--max-lora-rank",
       "16",
     ]);
-    assert.equal(vllmArgs(dev.judge!)[1], "Qwen/Qwen2.5-7B-Instruct");
+    assert.equal(vllmArgs(dev.judge!)[0], "Qwen/Qwen2.5-7B-Instruct");
+    for (const v of Object.values(dev)) assert.ok(!vllmArgs(v).includes("--model"), "deprecated");
+  });
+
+  it("never names AWQ or GPTQ on the command line: the checkpoint's own config selects Marlin", () => {
+    // `--quantization awq` (or gptq) forced vLLM's legacy kernel before its AWQ unification (~9x slower).
+    for (const quantization of ["awq", "gptq"] as const) {
+      assert.equal(quantizationFlag[quantization], undefined);
+      const args = vllmArgs({ ...dev.awq!, quantization });
+      assert.ok(!args.includes("--quantization"), `${quantization}: ${JSON.stringify(args)}`);
+    }
+    assert.deepEqual(vllmArgs({ ...dev.baseline!, quantization: "fp8" }).slice(-2), [
+      "--quantization",
+      "fp8",
+    ]);
   });
 
   it("fits cold start in the startup budget and shutdown inside the 2-minute spot notice", () => {
-    assert.equal(modelProbes.startup.periodSeconds * modelProbes.startup.failureThreshold, 900);
+    assert.equal(startupProbe({ startupTimeoutSeconds: 900 }).failureThreshold, 90);
+    assert.equal(
+      startupProbe({ startupTimeoutSeconds: 905 }).failureThreshold,
+      91,
+      "never shorter",
+    );
     assert.notDeepEqual(modelProbes.liveness.path, modelProbes.readiness.path);
     assert.ok(modelShutdown.terminationGracePeriodSeconds < 120);
     assert.ok(modelShutdown.preStopSeconds < modelShutdown.terminationGracePeriodSeconds);
@@ -113,16 +140,22 @@ for (const stack of stacks) {
       }
     });
 
-    it("serves a like-for-like AWQ build of the baseline model", async () => {
+    it("serves a like-for-like AWQ build of the baseline model on the Marlin kernel", async () => {
       const run = await runStack(stack);
       const args = (v: string) =>
-        run.get(D, `vllm-${v}`).inputs.spec.template.spec.containers[0].args;
-      const awq = args("awq");
-      assert.equal(awq[awq.indexOf("--model") + 1], "solidrust/Mistral-7B-Instruct-v0.3-AWQ");
-      assert.equal(awq[awq.indexOf("--quantization") + 1], "awq");
+        run.get(D, `vllm-${v}`).inputs.spec.template.spec.containers[0].args as string[];
       const base = parseConfig(cloneStackConfig(stack), stack).models.variants;
+      assert.equal(base.awq!.quantization, "awq");
       assert.equal(base.awq!.baseModel, base.baseline!.model);
-      assert.equal(args("lora")[1], base.baseline!.model);
+      for (const v of variants) {
+        const i = args(v).indexOf("--quantization");
+        assert.ok(
+          i < 0 || !["awq", "gptq"].includes(args(v)[i + 1]!),
+          `${v}: the legacy kernel flag is back: ${args(v).join(" ")}`,
+        );
+        assert.ok(!args(v).includes("--model"), `${v}: the model is vLLM's positional argument`);
+      }
+      assert.equal(args("lora")[0], base.baseline!.model);
     });
 
     it("schedules only onto each variant's SPOT GPU group, never two model pods per node", async () => {
@@ -201,51 +234,96 @@ for (const stack of stacks) {
         seccompProfile: { type: "RuntimeDefault" },
       });
       assert.equal(pod.automountServiceAccountToken, false);
-      assert.equal(pod.serviceAccountName, "model-server");
+      assert.equal(pod.serviceAccountName, "model-streamer");
       assert.deepEqual(c.volumeMounts, [
         { name: "model-cache", mountPath: "/models" },
         { name: "home", mountPath: "/home/vllm" },
         { name: "tmp", mountPath: "/tmp" },
         { name: "shm", mountPath: "/dev/shm" },
-        { name: "hf-token", mountPath: "/var/run/secrets/huggingface", readOnly: true },
       ]);
       assert.deepEqual(pod.volumes, [
         { name: "model-cache", persistentVolumeClaim: { claimName: "model-cache" } },
         { name: "home", emptyDir: { sizeLimit: "20Gi" } },
         { name: "tmp", emptyDir: { sizeLimit: "10Gi" } },
         { name: "shm", emptyDir: { medium: "Memory", sizeLimit: "2Gi" } },
-        {
-          name: "hf-token",
-          secret: {
-            secretName: "hf-token",
-            defaultMode: 0o440,
-            items: [{ key: "token", path: "token" }],
-          },
-        },
       ]);
+      const region = stackConfig(stack).region;
       const env = Object.fromEntries(
         c.env.map((e: { name: string; value: string }) => [e.name, e.value]),
       );
+      const compile = `/models/compile-cache/${images.vllm.split(":")[1]}/baseline`;
       assert.deepEqual(env, {
         HOME: "/home/vllm",
         HF_HOME: "/models/huggingface",
         XDG_CACHE_HOME: "/home/vllm/.cache",
         XDG_CONFIG_HOME: "/home/vllm/.config",
-        VLLM_CACHE_ROOT: "/home/vllm/.cache/vllm",
+        VLLM_CACHE_ROOT: compile,
         VLLM_CONFIG_ROOT: "/home/vllm/.config/vllm",
-        TRITON_CACHE_DIR: "/home/vllm/.cache/triton",
+        TRITON_CACHE_DIR: `${compile}/triton`,
         TORCHINDUCTOR_CACHE_DIR: "/home/vllm/.cache/torchinductor",
         OUTLINES_CACHE_DIR: "/home/vllm/.cache/outlines",
         NUMBA_CACHE_DIR: "/tmp/numba",
         TMPDIR: "/tmp",
         VLLM_NO_USAGE_STATS: "1",
         DO_NOT_TRACK: "1",
-        HF_TOKEN_PATH: "/var/run/secrets/huggingface/token",
+        AWS_REGION: region,
+        AWS_DEFAULT_REGION: region,
+        AWS_ENDPOINT_URL_STS: `https://vpce-0mock-llmplatform-${stack}-sts.sts.${region}.vpce.amazonaws.com`,
+        HF_HUB_OFFLINE: "1",
       });
       assert.ok(!("HF_TOKEN" in env), "the token is never an env value");
     });
 
-    it("mounts the token only where the model is gated, and loads LoRA adapters from the cache", async () => {
+    it("streams every store variant from its pinned revision in S3, and keeps the Hub fallback pinned too", async () => {
+      const run = await runStack(stack);
+      const models = parseConfig(cloneStackConfig(stack), stack).models;
+      const bucket = `llmplatform-${stack}-models-20261123`;
+      for (const [v, c] of Object.entries(models.variants)) {
+        const dep = run.get(D, `vllm-${v}`).inputs.spec.template;
+        const args = dep.spec.containers[0].args as string[];
+        const mounts = dep.spec.containers[0].volumeMounts.map((m: { name: string }) => m.name);
+        const env = dep.spec.containers[0].env.map((e: { name: string }) => e.name);
+        assert.equal(dep.metadata.labels["llmplatform.io/weights-from"], c.weightsFrom, v);
+        if (c.weightsFrom === "store") {
+          assert.deepEqual(args.slice(0, 5), [
+            `s3://${bucket}/models/${c.model}/${c.revision}/`,
+            "--load-format",
+            "runai_streamer",
+            "--model-loader-extra-config",
+            JSON.stringify({
+              concurrency: models.store.streamer.concurrency,
+              memory_limit: models.store.streamer.memoryLimitMiB * 2 ** 20,
+            }),
+          ]);
+          assert.equal(dep.spec.serviceAccountName, "model-streamer", v);
+          assert.ok(
+            !mounts.includes("hf-token") && !env.includes("HF_TOKEN_PATH"),
+            `${v}: no token`,
+          );
+          // The first init step waits for the staging Job's marker of exactly this revision.
+          const wait = dep.spec.initContainers[0];
+          assert.equal(wait.name, "wait-for-weights");
+          assert.equal(wait.image, images.vllm);
+          const waitEnv = Object.fromEntries(wait.env.map((e: any) => [e.name, e.value]));
+          assert.equal(waitEnv.STORE_BUCKET, bucket);
+          assert.equal(waitEnv.STAGED_MARKER, `models/.staged/${c.model}/${c.revision}.json`);
+          assert.deepEqual(wait.resources.requests, wait.resources.limits, "Guaranteed QoS");
+        } else {
+          assert.deepEqual(args.slice(0, 5), [
+            c.model,
+            "--revision",
+            c.revision,
+            "--tokenizer-revision",
+            c.revision,
+          ]);
+          assert.equal(dep.spec.serviceAccountName, "model-server", v);
+          assert.equal(mounts.includes("hf-token"), c.gated, `${v}: the token only when gated`);
+        }
+      }
+      assert.equal(models.variants.lora!.weightsFrom, "hub", "adapters resolve against a Hub id");
+    });
+
+    it("mounts the token only on a gated Hub variant, and loads LoRA adapters from the cache", async () => {
       const run = await runStack(stack);
       const awq = run.get(D, "vllm-awq").inputs.spec.template.spec;
       assert.ok(!awq.volumes.some((v: { name: string }) => v.name === "hf-token"));
@@ -256,6 +334,7 @@ for (const stack of stacks) {
       assert.equal(env.VLLM_ALLOW_RUNTIME_LORA_UPDATING, "True");
       assert.equal(env.VLLM_PLUGINS, "lora_filesystem_resolver");
       assert.equal(env.VLLM_LORA_RESOLVER_CACHE_DIR, "/models/adapters");
+      assert.equal(env.HF_TOKEN_PATH, "/var/run/secrets/huggingface/token");
       // vLLM exits at startup without its resolver directory: an init step creates it first.
       const pod = run.get(D, "vllm-lora").inputs.spec.template.spec;
       assert.deepEqual(
@@ -272,7 +351,6 @@ for (const stack of stacks) {
         { name: "model-cache", mountPath: "/models" },
       ]);
       assert.equal(pod.initContainers[0].securityContext.readOnlyRootFilesystem, true);
-      assert.equal(run.get(D, "vllm-baseline").inputs.spec.template.spec.initContainers, undefined);
     });
 
     it("keeps the HF token in Secrets Manager, synced into the Secret hf-token (key token) the servers mount", async () => {
@@ -422,9 +500,24 @@ for (const stack of stacks) {
         !egressTo("gateway").includes("llm-baseline/vllm-lora"),
         "the gateway never reaches the LoRA server",
       );
+      // Only the Hub fallback reaches the internet; streaming servers reach S3 and STS, nothing else.
       const hub = run.get(np, "llm-baseline-allow-https-to-hugging-face-hub").inputs.spec;
-      assert.deepEqual(hub.podSelector, { matchLabels: { "llmplatform.io/model-server": "true" } });
+      assert.deepEqual(hub.podSelector, { matchLabels: { "llmplatform.io/weights-from": "hub" } });
       assert.deepEqual(hub.egress[0].ports, [{ protocol: "TCP", port: 443 }]);
+      const store = run.get(np, "llm-baseline-allow-streamers-to-s3-and-sts").inputs.spec;
+      assert.deepEqual(store.podSelector, {
+        matchLabels: { "llmplatform.io/weights-from": "store" },
+      });
+      assert.deepEqual(store.egress, [
+        {
+          to: testS3Cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+          ports: [{ protocol: "TCP", port: 443 }],
+        },
+        {
+          to: [{ ipBlock: { cidr: parseConfig(cloneStackConfig(stack), stack).network.cidr } }],
+          ports: [{ protocol: "TCP", port: 443 }],
+        },
+      ]);
     });
 
     it("points each team API at its own model endpoint", async () => {
@@ -461,16 +554,7 @@ describe("models: bad input", () => {
   /** Peak replicas of a variant in the prod stack. */
   const prodPeak = (v: string) => replicaRange(variantConfig(prod.models, v)).max;
 
-  function problems(edit: (r: Record<string, any>) => void): string[] {
-    const raw = cloneStackConfig("prod") as Record<string, any>;
-    edit(raw);
-    try {
-      parseConfig(raw, "prod");
-    } catch (e) {
-      return (e as ConfigError).problems;
-    }
-    return [];
-  }
+  const problems = (edit: (r: Record<string, any>) => void) => configProblems("prod", edit);
 
   it("requires the HF token when a gated model is configured, naming the key and the fix", () => {
     // Which variants are gated is set here, over whatever the registry and the stack say.

@@ -128,7 +128,7 @@ describe("observability: dashboards as code", () => {
     );
   });
 
-  it("shows vLLM running/waiting requests, time to first token, tokens per second and KV cache", () => {
+  it("shows vLLM running/waiting requests, time to first token, tokens per second, KV cache and start time", () => {
     const panels = titles("vllm");
     assert.deepEqual(
       panels.map((p) => p.title),
@@ -138,6 +138,7 @@ describe("observability: dashboards as code", () => {
         "Time to first token (p50 / p95)",
         "Tokens per second (generated / prompt)",
         "KV-cache usage",
+        "Start time: scheduled → Ready, per pod, against its variant's budget",
       ],
     );
     const exprs = panels.flatMap((p) => p.targets.map((t) => t.expr)).join("\n");
@@ -147,6 +148,7 @@ describe("observability: dashboards as code", () => {
       "vllm:time_to_first_token_seconds_bucket",
       "vllm:generation_tokens_total",
       "vllm:kv_cache_usage_perc",
+      "llmplatform:model_pod_start_seconds",
     ]) {
       assert.ok(exprs.includes(metric), metric);
     }

@@ -18,7 +18,15 @@ import {
   teamApis,
 } from "../../components/platform/registry";
 import { benchmarkNames } from "../../components/benchmarks/settings";
-import { selects, type ClusterModel, type LabelSelector, type PodInstance } from "../model";
+import {
+  containersOf,
+  selects,
+  type ClusterModel,
+  type LabelSelector,
+  type PodInstance,
+} from "../model";
+import { weightsFromLabel } from "../../components/models/modelServer";
+import { stagingApp } from "../../components/models/modelStaging";
 import { denied, type Peer } from "./networkPolicies";
 import { findings, type Finding } from "./problem";
 
@@ -41,6 +49,8 @@ export interface Flow {
   readonly optional?: boolean;
   /** The destination's container port by name (webhooks target named ports). */
   readonly namedPort?: string;
+  /** A connection the platform must NOT allow (e.g. streaming model servers to the internet). */
+  readonly deny?: boolean;
 }
 
 /** A public AWS service address (S3, STS): what HTTPS egress to AWS APIs must reach. */
@@ -56,7 +66,7 @@ const app = (namespace: string, name: string): PodSet => ({
 });
 
 /** The flows every stack needs, from the registry and the chart contract. */
-function requiredFlows(model: ClusterModel): Flow[] {
+function requiredFlows(model: ClusterModel, pods: readonly PodInstance[]): Flow[] {
   const ep = chartEndpoints;
   const alb = { ip: model.loadBalancerAddress, name: "ALB (public subnet)" };
   const services = serviceNames.map((s) => app(serviceDesign[s].namespace, s));
@@ -146,8 +156,9 @@ function requiredFlows(model: ClusterModel): Flow[] {
     ...flows,
     ...benchmarkFlows(),
     ...dnsFlows(model),
-    ...irsaFlows(model),
+    ...irsaFlows(model, pods),
     ...webhookFlows(model),
+    ...modelStoreFlows(model),
   ];
 }
 
@@ -175,8 +186,57 @@ function benchmarkFlows(): Flow[] {
   ];
 }
 
-/** Every pod running with an IRSA role that carries permissions reaches AWS APIs (STS, S3) on 443. */
-function irsaFlows(model: ClusterModel): Flow[] {
+/**
+ * The model store's traffic: the staging Jobs reach the Hugging Face Hub and S3; streaming model
+ * servers reach S3 through the gateway endpoint (STS: `irsaFlows`) and nothing on the internet,
+ * on any port; Hub-fallback servers still reach the Hub.
+ */
+function modelStoreFlows(model: ClusterModel): Flow[] {
+  const streamers: PodSet = {
+    namespace: modelNamespace,
+    selector: { matchLabels: { [weightsFromLabel]: "store" } },
+  };
+  const hubServers: PodSet = {
+    namespace: modelNamespace,
+    selector: { matchLabels: { [weightsFromLabel]: "hub" } },
+  };
+  const stager = app(modelNamespace, stagingApp);
+  const s3 = { ip: model.s3Address, name: "S3 (gateway endpoint)" };
+  const internet = { ip: model.internetAddress, name: "the internet (e.g. huggingface.co)" };
+  return [
+    { name: "model staging -> S3", from: stager, to: s3, port: 443, optional: true },
+    {
+      name: "model staging -> Hugging Face Hub",
+      from: stager,
+      to: internet,
+      port: 443,
+      optional: true,
+    },
+    { name: "streaming model servers -> S3", from: streamers, to: s3, port: 443, optional: true },
+    ...[443, 80].map((port) => ({
+      name: `streaming model servers -/-> the internet:${port}`,
+      from: streamers,
+      to: internet,
+      port,
+      optional: true,
+      deny: true,
+    })),
+    {
+      name: "Hub-fallback model servers -> Hugging Face Hub",
+      from: hubServers,
+      to: internet,
+      port: 443,
+      optional: true,
+    },
+  ];
+}
+
+/**
+ * Every pod running with an IRSA role that carries permissions reaches AWS APIs (STS, S3) on 443: the
+ * public endpoints, or, for pods told to use the VPC's STS interface endpoint (`AWS_ENDPOINT_URL_STS`
+ * on every container), STS inside the VPC.
+ */
+function irsaFlows(model: ClusterModel, pods: readonly PodInstance[]): Flow[] {
   const roleName = (arn: string | undefined) => arn?.split(":role/")[1]?.split("/").pop();
   return model.objects
     .filter(
@@ -186,13 +246,35 @@ function irsaFlows(model: ClusterModel): Flow[] {
           roleName(o.obj.metadata.annotations?.["eks.amazonaws.com/role-arn"]) ?? "",
         ),
     )
-    .map(({ obj }) => ({
-      name: `${obj.metadata.namespace}/${obj.metadata.name} (IRSA) -> AWS APIs`,
-      from: { namespace: obj.metadata.namespace!, selector: {}, serviceAccount: obj.metadata.name },
-      to: { ip: awsApiAddress, name: "AWS APIs" },
-      port: 443,
-      optional: true,
-    }));
+    .map(({ obj }) => {
+      const from = {
+        namespace: obj.metadata.namespace!,
+        selector: {},
+        serviceAccount: obj.metadata.name,
+      };
+      const mine = podsOf(pods, from);
+      const viaEndpoint =
+        mine.length > 0 &&
+        mine.every((p) =>
+          containersOf(p.spec).every((c) =>
+            (c.env ?? []).some((e: { name: string }) => e.name === "AWS_ENDPOINT_URL_STS"),
+          ),
+        );
+      return viaEndpoint
+        ? {
+            name: `${obj.metadata.namespace}/${obj.metadata.name} (IRSA) -> STS interface endpoint`,
+            from,
+            to: { ip: model.vpcAddress, name: "STS interface endpoint (VPC)" },
+            port: 443,
+          }
+        : {
+            name: `${obj.metadata.namespace}/${obj.metadata.name} (IRSA) -> AWS APIs`,
+            from,
+            to: { ip: awsApiAddress, name: "AWS APIs" },
+            port: 443,
+            optional: true,
+          };
+    });
 }
 
 /** The API server (control-plane ENIs in the VPC) reaches every admission webhook's pods. */
@@ -259,7 +341,7 @@ function landingPort(flow: Flow, pod: PodInstance): number | undefined {
 export function checkFlows(
   model: ClusterModel,
   pods: readonly PodInstance[],
-  flows = requiredFlows(model),
+  flows = requiredFlows(model, pods),
 ): Finding[] {
   const f = findings("network-flows");
   const ends = (side: Flow["from"]): Peer[] | undefined =>
@@ -284,11 +366,9 @@ export function checkFlows(
           continue;
         }
         const why = denied(model, s, d, port, flow.protocol ?? "TCP");
-        if (why)
-          f.add(
-            flow.name,
-            `${"pod" in s ? s.pod.owner : s.name} -> ${"pod" in d ? d.pod.owner : d.name}:${port}: ${why}`,
-          );
+        const pair = `${"pod" in s ? s.pod.owner : s.name} -> ${"pod" in d ? d.pod.owner : d.name}:${port}`;
+        if (why && !flow.deny) f.add(flow.name, `${pair}: ${why}`);
+        if (!why && flow.deny) f.add(flow.name, `${pair}: allowed, and must not be`);
       }
     }
   }

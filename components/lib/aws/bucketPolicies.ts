@@ -1,7 +1,7 @@
 /**
  * Least-privilege IAM policies of the platform services, as pure functions of plain values.
  */
-import type { PolicyDocument } from "../../platform/policyDocument";
+import type { PolicyDocument, PolicyStatement } from "../../platform/policyDocument";
 
 /** Read (list + get) or read-write (list + get + put) on one bucket's objects. No delete, no bucket admin. */
 export function bucketAccessPolicy(
@@ -23,24 +23,25 @@ export function bucketAccessPolicy(
 }
 
 /**
- * The model cache's adapter sync: list and read objects under one prefix of the adapters bucket, and
- * nothing else. No kms:Decrypt: the bucket is encrypted with the AWS-managed `aws/s3` key, whose key
- * policy lets any principal of the account use it through S3 (kms:ViaService); a customer-managed
- * key would need kms:Decrypt on that key here.
+ * List and read objects under one prefix of a bucket, and nothing else: the adapter sync (`adapters/`)
+ * and the model servers (the model store's `models/`). Statement ids name what is read (`noun`). No
+ * kms:Decrypt: the buckets are encrypted with the AWS-managed `aws/s3` key, whose key policy lets any
+ * principal of the account use it through S3 (kms:ViaService); a customer-managed key would need
+ * kms:Decrypt on that key here.
  */
-export function adapterSyncPolicy(bucketArn: string, prefix: string): PolicyDocument {
+export function prefixReadPolicy(bucketArn: string, prefix: string, noun: string): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
       {
-        Sid: "ListAdapterPrefix",
+        Sid: `List${noun}Prefix`,
         Effect: "Allow",
         Action: "s3:ListBucket",
         Resource: bucketArn,
         Condition: { StringLike: { "s3:prefix": [prefix, `${prefix}*`] } },
       },
       {
-        Sid: "ReadAdapters",
+        Sid: `Read${noun}s`,
         Effect: "Allow",
         Action: "s3:GetObject",
         Resource: `${bucketArn}/${prefix}*`,
@@ -75,6 +76,48 @@ export function prefixReadWritePolicy(bucketArn: string, prefix: string): Policy
         Resource: `${bucketArn}/${prefix}/*`,
       },
     ],
+  };
+}
+
+/** The adapter sync's read-only access to the adapters prefix. */
+export function adapterSyncPolicy(bucketArn: string, prefix: string): PolicyDocument {
+  return prefixReadPolicy(bucketArn, prefix, "Adapter");
+}
+
+/**
+ * The model staging Job: list and read under the store's prefix (is a model there yet? what does
+ * `aws s3 sync` still need to send?), write objects there (multipart uploads included, and aborting
+ * its own), and nothing else: no delete, no other prefix, no bucket settings.
+ */
+export function modelStagingPolicy(bucketArn: string, prefix: string): PolicyDocument {
+  const read = prefixReadPolicy(bucketArn, prefix, "Model");
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      ...read.Statement,
+      {
+        Sid: "WriteModels",
+        Effect: "Allow",
+        Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+        Resource: `${bucketArn}/${prefix}*`,
+      },
+    ],
+  };
+}
+
+/**
+ * The model store's own guard (a bucket policy statement): nobody but the staging role writes an
+ * object, whatever their IAM policies allow (an administrator, a CI role with s3:* on *). Reads and
+ * deletes stay with IAM; versioning keeps an overwritten object recoverable.
+ */
+export function onlyWriterStatement(bucketArn: string, writerRoleArn: string): PolicyStatement {
+  return {
+    Sid: "OnlyTheStagingRoleWrites",
+    Effect: "Deny",
+    Principal: { AWS: "*" },
+    Action: "s3:PutObject",
+    Resource: `${bucketArn}/*`,
+    Condition: { ArnNotEquals: { "aws:PrincipalArn": writerRoleArn } },
   };
 }
 
