@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { ESLint } from "eslint";
 import ts from "typescript";
 
+const youngGeneration = "--max-semi-space-size=64";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const formatHost = {
   getCanonicalFileName: (f) => f,
@@ -65,7 +66,12 @@ function transpile({ fileNames, options }) {
 /** Runs a command with the terminal; resolves to its exit code. */
 function run(command, args) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, stdio: "inherit" });
+    // A larger young generation: the program runs under mocks allocate fast (about a tenth faster).
+    const env = {
+      ...process.env,
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} ${youngGeneration}`,
+    };
+    const child = spawn(command, args, { cwd: root, stdio: "inherit", env });
     child.on("close", (code) => resolve(code ?? 1));
   });
 }
