@@ -22,6 +22,8 @@ export interface UsageAssumptions {
   readonly s3GbPerBucket: number;
   /** GB of images in each ECR repository (lifecycle policies cap the count). */
   readonly ecrGbPerRepository: number;
+  /** Million requests a month through the load balancer, each inspected by the web ACL. */
+  readonly wafMillionRequestsPerMonth: { readonly idle: number; readonly peak: number };
 }
 
 export const defaultAssumptions: UsageAssumptions = {
@@ -34,4 +36,5 @@ export const defaultAssumptions: UsageAssumptions = {
   efsReadsPerModelPerMonth: { idle: 5, peak: 60 },
   s3GbPerBucket: 20,
   ecrGbPerRepository: 5,
+  wafMillionRequestsPerMonth: { idle: 1, peak: 30 },
 };

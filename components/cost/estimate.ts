@@ -327,6 +327,35 @@ export function estimate(
     },
   );
 
+  const waf = inv.webAcls;
+  add(
+    waf.count > 0 && {
+      id: "waf",
+      label: "AWS WAF web ACL",
+      monthly: both(
+        (at) =>
+          waf.count * t.wafWebAclMonth.usd +
+          waf.rules * t.wafRuleMonth.usd +
+          a.wafMillionRequestsPerMonth[at] * t.wafMillionRequests.usd,
+      ),
+      basis: both(
+        (at) =>
+          `${waf.count} web ACL × ${usd(t.wafWebAclMonth.usd)} + ${waf.rules} rules × ${usd(t.wafRuleMonth.usd)} + ${a.wafMillionRequestsPerMonth[at]}M requests (assumed) × ${usd(t.wafMillionRequests.usd)}/M (its log not counted)`,
+      ),
+    },
+  );
+
+  add(
+    inv.secrets > 0 && {
+      id: "secrets-manager",
+      label: "Secrets Manager",
+      monthly: same(inv.secrets * t.secretsManagerSecretMonth.usd),
+      basis: same(
+        `${inv.secrets} secrets × ${usd(t.secretsManagerSecretMonth.usd)}/month (API calls not counted)`,
+      ),
+    },
+  );
+
   const sum = (f: (i: LineItem) => number) => items.reduce((n, i) => n + f(i), 0);
   const monthly = both((at) => sum((i) => i.monthly[at]));
   const spotSaving = both((at) =>

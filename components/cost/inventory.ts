@@ -36,6 +36,8 @@ export interface PricedInputs {
   readonly provisioner?: string;
   readonly vpcEndpointType?: string;
   readonly subnetIds?: readonly string[];
+  /** A web ACL's rules (each billed by the month). */
+  readonly rules?: readonly unknown[];
 }
 
 /** The part of a registered resource the inventory reads (verify/program.ts RecordedResource fits). */
@@ -99,6 +101,9 @@ export interface Inventory {
   readonly ecrRepositories: number;
   /** VPC interface endpoints, counted per AZ they sit in (each bills by the hour). */
   readonly interfaceEndpointAzs: number;
+  /** The program's web ACLs and the rules they hold (a managed rule group is one rule). */
+  readonly webAcls: { readonly count: number; readonly rules: number };
+  readonly secrets: number;
 }
 
 const ofType = (rs: readonly ResourceRecord[], type: string) => rs.filter((r) => r.type === type);
@@ -267,6 +272,14 @@ export function inventory(config: CostConfig, rs: readonly ResourceRecord[]): In
     interfaceEndpointAzs: ofType(rs, "aws:ec2/vpcEndpoint:VpcEndpoint")
       .filter((e) => e.inputs.vpcEndpointType === "Interface")
       .reduce((n, e) => n + (e.inputs.subnetIds ?? []).length, 0),
+    webAcls: {
+      count: ofType(rs, "aws:wafv2/webAcl:WebAcl").length,
+      rules: ofType(rs, "aws:wafv2/webAcl:WebAcl").reduce(
+        (n, acl) => n + (acl.inputs.rules ?? []).length,
+        0,
+      ),
+    },
+    secrets: ofType(rs, "aws:secretsmanager/secret:Secret").length,
   };
 }
 

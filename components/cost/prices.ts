@@ -64,6 +64,12 @@ export interface PriceTable {
   readonly ecrStoragePerGbMonth: UnitPrice;
   /** A VPC interface endpoint in one AZ (PrivateLink); data processed is not counted. */
   readonly vpcInterfaceEndpointHourly: UnitPrice;
+  /** AWS WAF: a web ACL, each rule in it (a managed rule group counts as one), requests inspected. */
+  readonly wafWebAclMonth: UnitPrice;
+  readonly wafRuleMonth: UnitPrice;
+  readonly wafMillionRequests: UnitPrice;
+  /** AWS Secrets Manager: one secret (API calls not counted). */
+  readonly secretsManagerSecretMonth: UnitPrice;
   /** Prices taken from another region's table because none was read for this one. */
   readonly borrowed?: BorrowedPrices;
 }
@@ -168,6 +174,13 @@ export const usWest2: PriceTable = {
   kmsKeyMonth: price(1, "key-month", false),
   ecrStoragePerGbMonth: price(0.1, "GB-month", false),
   vpcInterfaceEndpointHourly: price(0.01, "endpoint-AZ-hour", false),
+  // AWS WAF and Secrets Manager list prices (aws.amazon.com/waf/pricing, /secrets-manager/pricing, the
+  // same in every commercial region; not re-read here): $5 a web ACL, $1 a rule, $0.60 per million
+  // requests; $0.40 a secret.
+  wafWebAclMonth: price(5, "web ACL-month", false),
+  wafRuleMonth: price(1, "rule-month", false),
+  wafMillionRequests: price(0.6, "million requests", false),
+  secretsManagerSecretMonth: price(0.4, "secret-month", false),
 };
 
 /** The unit prices of a table (everything but EC2), by name. */

@@ -245,6 +245,10 @@ describe("cost: golden values of a hand-made stack", () => {
     kmsKeyMonth: { usd: 1, unit: "key", verified: true },
     ecrStoragePerGbMonth: { usd: 0.1, unit: "GB", verified: true },
     vpcInterfaceEndpointHourly: { usd: 0.01, unit: "h", verified: true },
+    wafWebAclMonth: { usd: 5, unit: "ACL", verified: true },
+    wafRuleMonth: { usd: 1, unit: "rule", verified: true },
+    wafMillionRequests: { usd: 0.5, unit: "M", verified: true },
+    secretsManagerSecretMonth: { usd: 0.4, unit: "secret", verified: true },
   };
   const assumptions: UsageAssumptions = {
     hoursPerMonth: 100,
@@ -256,6 +260,7 @@ describe("cost: golden values of a hand-made stack", () => {
     efsReadsPerModelPerMonth: { idle: 1, peak: 5 },
     s3GbPerBucket: 50,
     ecrGbPerRepository: 4,
+    wafMillionRequestsPerMonth: { idle: 2, peak: 10 },
   };
   const config = {
     region: "test-1",
@@ -452,6 +457,28 @@ describe("cost: golden values of a hand-made stack", () => {
       e.items.find((i) => i.id === "vpc-interface-endpoints"),
       undefined,
     );
+  });
+
+  it("prices the web ACL by its rules and requests, and each Secrets Manager secret", () => {
+    const guarded = [
+      ...resources,
+      r("aws:wafv2/webAcl:WebAcl", "edge", {
+        rules: [{ name: "a" }, { name: "b" }, { name: "c" }],
+      }),
+      r("aws:secretsmanager/secret:Secret", "s1"),
+      r("aws:secretsmanager/secret:Secret", "s2"),
+    ];
+    const g = estimate(inventory(config, guarded), prices, assumptions);
+    const item = (id: string) => g.items.find((i) => i.id === id)!.monthly;
+    // $5 + 3 rules × $1 + 2M (idle) / 10M (peak) requests × $0.50
+    assert.deepEqual(item("waf"), { idle: 9, peak: 13 });
+    // 2 × $0.40
+    assert.deepEqual(
+      [cents(item("secrets-manager").idle), cents(item("secrets-manager").peak)],
+      [0.8, 0.8],
+    );
+    // Neither line exists without the resources.
+    assert.ok(!e.items.some((i) => i.id === "waf" || i.id === "secrets-manager"));
   });
 
   it("prices extended support at the extended rate", () => {
