@@ -7,7 +7,7 @@ import { renderReleases, type ReleaseRender } from "./charts";
 import { buildModel, releasesOf } from "./cluster";
 import { checkCluster, checkRenderedSchemas, type Finding } from "./checks";
 import { ensureHelm } from "./helm";
-import type { ClusterModel } from "./model";
+import type { ClusterModel, KObject } from "./model";
 
 export interface StackVerification {
   readonly model: ClusterModel;
@@ -71,4 +71,18 @@ export async function verifyStack(
     noSchema: schema.noSchema,
     ...(helmUnavailable ? { helmUnavailable } : {}),
   };
+}
+
+/**
+ * The objects the named Helm releases of a run render with the cached charts (the Kubernetes version
+ * the run's cluster asks for); a failed render throws, naming the release.
+ */
+export async function renderedObjects(run: StackRun, names: readonly string[]): Promise<KObject[]> {
+  const { kubeVersion } = clusterFacts(run);
+  const releases = releasesOf(run).filter((r) => names.includes(r.name));
+  const out = await renderReleases(ensureHelm(), releases, kubeVersion, false);
+  return out.flatMap((r) => {
+    if ("error" in r) throw new Error(`${r.release.name}: ${r.error}`);
+    return "objects" in r ? r.objects : [];
+  });
 }

@@ -140,7 +140,17 @@ export interface GpuRuntimeArgs {
 /** Options of the GPU runtime's children: parent (providers) and what they wait for. */
 type ChildOpts = { parent: pulumi.Resource; dependsOn: pulumi.Resource[] };
 
-/** The NVIDIA device plugin on the GPU nodes: advertises `nvidia.com/gpu`. */
+/**
+ * The NVIDIA device plugin on the GPU nodes: advertises `nvidia.com/gpu`. Two Pod Security
+ * exceptions, both the chart's own and both in kube-system (which no Pod Security label of ours
+ * governs):
+ * - the plugin runs as root: it serves its gRPC socket from the kubelet's root-owned
+ *   /var/lib/kubelet/device-plugins (a hostPath), where the kubelet looks for device plugins;
+ * - the chart always renders an MPS control daemon (privileged, hostPID), selected onto nodes labelled
+ *   `nvidia.com/mps.capable=true`. Only GPU feature discovery sets that label, for an MPS sharing
+ *   config; it is off here (`gfd.enabled: false`) and no sharing config is given, so the daemon never
+ *   schedules (tests/addons/gpuRuntime.test.ts proves no node of the platform carries the label).
+ */
 function nvidiaDevicePlugin(o: ChildOpts) {
   helmRelease(
     "nvidia-device-plugin",
@@ -156,8 +166,11 @@ function nvidiaDevicePlugin(o: ChildOpts) {
 }
 
 /**
- * The DCGM exporter (GPU metrics), scraped by Prometheus. DCGM needs root and SYS_ADMIN for profiling
- * metrics: it runs in observability, the one namespace that enforces `privileged` (see registry.ts).
+ * The DCGM exporter (GPU metrics), scraped by Prometheus. It runs as the chart ships it, as root with
+ * SYS_ADMIN, in observability, the one namespace that enforces `privileged` (see registry.ts).
+ * SYS_ADMIN is what DCGM's profiling fields (DCGM_FI_PROF_*, in the chart's default collector list)
+ * need; the platform's dashboards, alerts and benchmarks read only DCGM_FI_DEV_* fields, so a custom
+ * list without profiling fields could drop it, but that is unproven without a GPU node to run it on.
  */
 function dcgmExporter(args: GpuRuntimeArgs, o: ChildOpts) {
   helmRelease(

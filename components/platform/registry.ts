@@ -36,7 +36,8 @@ const namespaces = {
     behindLoadBalancer: true,
     exception:
       "node-level agents live here: node-exporter needs hostNetwork/hostPID and read-only hostPath /proc and " +
-      "/sys, the log agent needs read-only hostPath /var/log/pods; both are forbidden even by `baseline`. " +
+      "/sys, the log agent needs read-only hostPath /var/log/pods, the DCGM exporter runs as root with " +
+      "SYS_ADMIN (components/addons/gpuRuntime.ts); all are forbidden even by `baseline`. " +
       "Audit and warn stay `restricted`, so any other workload that is not restricted is reported.",
   },
   // vLLM runs as its image's non-root `vllm` user (UID 2000) with a read-only root filesystem and

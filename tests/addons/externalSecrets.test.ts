@@ -15,10 +15,7 @@ import {
 import { ConfigError, parseConfig } from "../../components/config/platformConfig";
 import { registry } from "../../components/platform/registry";
 import { charts } from "../../components/platform/versions";
-import { chartPackagePath, renderReleases } from "../../verify/charts";
-import { releasesOf } from "../../verify/cluster";
-import { ensureHelm } from "../../verify/helm";
-import type { KObject } from "../../verify/model";
+import { chartPackagePath } from "../../verify/charts";
 import {
   cloneStackConfig,
   fakeSecret,
@@ -26,9 +23,9 @@ import {
   stackConfig,
   stacks,
   testAccountId,
-  type StackRun,
 } from "../../verify/program";
 import { boundRules, secretReads } from "../../verify/rbac";
+import { renderedObjects } from "../../verify/stack";
 
 const ES = "kubernetes:external-secrets.io/v1:ExternalSecret";
 const CSS = "kubernetes:external-secrets.io/v1:ClusterSecretStore";
@@ -287,21 +284,6 @@ function mockArn(key: { name: string }): string {
   return `arn:aws:mock:us-west-2:${testAccountId}:Key/${key.name}`;
 }
 
-/** Renders the named releases of a run with the cached charts (memoised on disk by verify/charts.ts). */
-async function rendered(run: StackRun, names: string[]): Promise<KObject[]> {
-  const cluster = run.ofType("eks:index:Cluster")[0]!;
-  const out = await renderReleases(
-    ensureHelm(),
-    releasesOf(run).filter((r) => names.includes(r.name)),
-    `${cluster.inputs.version}.0`,
-    false,
-  );
-  return out.flatMap((r) => {
-    if ("error" in r) throw new Error(`${r.release.name}: ${r.error}`);
-    return "objects" in r ? r.objects : [];
-  });
-}
-
 const cached = (pin: { chart: string; version: string }) =>
   fs.existsSync(chartPackagePath(pin.chart, pin.version));
 
@@ -311,7 +293,7 @@ for (const stack of stacks) {
 
     it("KEDA reads Secrets in its own namespace only, and nothing through a `*` rule", async function () {
       if (!cached(charts.keda)) this.skip();
-      const objects = await rendered(await runStack(stack), ["keda"]);
+      const objects = await renderedObjects(await runStack(stack), ["keda"]);
       const reads = secretReads(objects).filter((r) => r.subjectNamespace === "keda");
       assert.ok(reads.length > 0, "the operator keeps its own certificates");
       for (const r of reads) assert.equal(r.scope, "keda", `${r.subject} via ${r.via}`);
@@ -321,7 +303,7 @@ for (const stack of stacks) {
 
     it("ESO: only the controller reads Secrets (it writes the synced ones), and no ESO account creates tokens", async function () {
       if (!cached(charts.externalSecrets)) this.skip();
-      const objects = await rendered(await runStack(stack), ["external-secrets"]);
+      const objects = await renderedObjects(await runStack(stack), ["external-secrets"]);
       const readers = new Set(
         secretReads(objects)
           .filter((r) => r.subjectNamespace === "external-secrets")
@@ -348,7 +330,10 @@ for (const stack of stacks) {
 
     it("kube-state-metrics and Grafana read no Secrets", async function () {
       if (!cached(charts.kubePrometheusStack) || !cached(charts.grafana)) this.skip();
-      const objects = await rendered(await runStack(stack), ["kube-prometheus-stack", "grafana"]);
+      const objects = await renderedObjects(await runStack(stack), [
+        "kube-prometheus-stack",
+        "grafana",
+      ]);
       const readers = secretReads(objects).map((r) => r.subject);
       assert.ok(!readers.some((s) => s.includes("kube-state-metrics")), readers.join(", "));
       assert.ok(!readers.some((s) => s.includes("grafana")), readers.join(", "));

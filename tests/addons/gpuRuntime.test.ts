@@ -1,6 +1,10 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import { clusterAutoscalerPolicy } from "../../components/addons/gpuRuntime";
+import { charts } from "../../components/platform/versions";
+import { chartPackagePath } from "../../verify/charts";
 import { runStack, stackConfig, stacks, testAccountId } from "../../verify/program";
+import { renderedObjects } from "../../verify/stack";
 
 const R = "kubernetes:helm.sh/v3:Release";
 
@@ -59,6 +63,41 @@ for (const stack of stacks) {
       });
       assert.ok(resources.requests.cpu && resources.requests.memory && resources.limits.memory);
       assert.equal(r.atomic, true);
+    });
+
+    it("never schedules the device plugin chart's privileged MPS daemon: no node carries its label", async function () {
+      const pin = charts.nvidiaDevicePlugin;
+      if (!fs.existsSync(chartPackagePath(pin.chart, pin.version))) this.skip();
+      this.timeout(60_000);
+      const run = await runStack(stack);
+      const podSpecs = (await renderedObjects(run, ["nvidia-device-plugin"]))
+        .filter((o) => o.kind === "DaemonSet")
+        .map((o) => ({ name: o.metadata.name, pod: o.spec.template.spec }));
+      const privileged = podSpecs.filter(
+        ({ pod }) =>
+          pod.hostPID ||
+          [...(pod.initContainers ?? []), ...pod.containers].some(
+            (c: { securityContext?: { privileged?: boolean } }) => c.securityContext?.privileged,
+          ),
+      );
+      assert.deepEqual(
+        privileged.map((d) => d.name),
+        ["nvidia-device-plugin-mps-control-daemon"],
+      );
+      // Only GPU feature discovery labels nodes for MPS, and it must stay off.
+      assert.ok(
+        !podSpecs.some((d) => /feature-discovery/.test(d.name)),
+        podSpecs.map((d) => d.name).join(),
+      );
+      const nodeLabels = run
+        .ofType("aws:eks/nodeGroup:NodeGroup")
+        .flatMap((g) => Object.keys(g.inputs.labels ?? {}));
+      assert.ok(nodeLabels.length > 0, "node groups carry labels");
+      const selector = Object.keys(privileged[0]!.pod.nodeSelector ?? {});
+      assert.ok(
+        selector.some((key) => !nodeLabels.includes(key)),
+        `the MPS daemon selects ${selector.join(", ")}, all of which a node group sets`,
+      );
     });
 
     it("runs the DCGM exporter on GPU nodes, in the privileged observability namespace, scrapeable", async () => {
