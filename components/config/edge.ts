@@ -213,9 +213,16 @@ export const edgeSchema = z
 
 export type EdgeConfig = z.output<typeof edgeSchema>;
 
-/** Whether a CIDR list admits every address (a /0). */
+/**
+ * The narrowest prefix an allow-list may hold and still be an allow-list: a network broader than a /8
+ * (16.7 million addresses) is no organisation's, so it counts as the internet at large, and splitting
+ * 0.0.0.0/0 into halves or quarters does not get past the check.
+ */
+const broadestAllowListPrefix = 8;
+
+/** Whether a CIDR list admits the internet at large (any network broader than a /8). */
 export function admitsEveryone(cidrs: readonly string[]): boolean {
-  return cidrs.some((c) => parseCidr(c)?.prefix === 0);
+  return cidrs.some((c) => (parseCidr(c)?.prefix ?? 32) < broadestAllowListPrefix);
 }
 
 /** Whether nothing at the load balancer checks who calls a host (no authentication, no allow-list). */

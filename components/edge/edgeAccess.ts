@@ -61,9 +61,7 @@ export function edgeWebAcl(
     namePrefix: a.namePrefix,
     waf: e.waf,
     ...(a.mode.tls ? { gatewayHost: a.mode.gatewayHost } : {}),
-    ...(a.mode.tls && allowed
-      ? { grafanaAllowList: { host: a.mode.grafanaHost, cidrs: allowed } }
-      : {}),
+    ...(a.mode.tls && allowed ? { grafanaAllowList: { cidrs: allowed } } : {}),
   });
 }
 

@@ -4,6 +4,7 @@ import { IrsaRole } from "../lib/aws/irsaRole";
 import type { PlatformContext } from "../platform/context";
 import { loadBalancerControllerPolicy } from "./loadBalancerControllerPolicy";
 import { helmRelease } from "../lib/k8s/helm";
+import { restrictedContainerSecurityContext } from "../lib/k8s/security";
 import { charts } from "../platform/versions";
 import { renamedFrom } from "../platform/typeTokens";
 import { workloadLabels } from "../platform/scheduling";
@@ -38,6 +39,9 @@ function loadBalancerControllerValues(args: {
       requests: { cpu: "100m", memory: "128Mi" },
       limits: { cpu: "500m", memory: "512Mi" },
     },
+    // Pod Security `restricted` (the chart's default lacks the seccomp profile and the dropped
+    // capabilities): the controller is a static binary that needs neither.
+    securityContext: restrictedContainerSecurityContext(),
     // Only Ingresses are used; do not intercept every Service of type LoadBalancer.
     enableServiceMutatorWebhook: false,
     // Cost allocation: the ALBs, target groups and security groups it creates carry the stack's tags.

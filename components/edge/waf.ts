@@ -4,8 +4,11 @@
  *
  * 0. a rate limit per client IP (`edge.waf.rateLimit`): requests over it get 403 until the window
  *    cools down. First, so what later rules block still counts towards it;
- * 1. with HTTPS and `edge.grafana.allowedCidrs`: Grafana's host only from those networks (Grafana and
- *    the gateway share the HTTPS listener, so the ALB's own inbound CIDRs cannot tell them apart);
+ * 1. with HTTPS and `edge.grafana.allowedCidrs`: from outside those networks, only the gateway's host
+ *    (Grafana and the gateway share the HTTPS listener, so the ALB's own inbound CIDRs cannot tell them
+ *    apart). Fail-closed: the rule names the host that stays open, not the one it guards, so a Host
+ *    header WAF does not match exactly (`grafana.example.org:443`, a trailing dot) is blocked rather
+ *    than let through to Grafana;
  * 2-4. AWS managed rule groups: IP reputation, known bad inputs, the common rule set.
  * 5. with HTTPS: bodies over 8 KB still blocked everywhere but the gateway's host.
  *
@@ -71,8 +74,8 @@ export const oversizeBodyLabel = "awswaf:managed:aws:core-rule-set:SizeRestricti
 export interface WafRuleInputs {
   /** The gateway's public host, with HTTPS (plain HTTP has no host to tell the gateway by). */
   readonly gatewayHost?: string;
-  /** Grafana's host and the IP set of the networks allowed to reach it (HTTPS + allowedCidrs). */
-  readonly grafanaAllowList?: { readonly host: string; readonly ipSetArn: string };
+  /** The IP set of the networks allowed to reach Grafana (HTTPS + allowedCidrs). */
+  readonly grafanaAllowList?: { readonly ipSetArn: string };
 }
 
 /** The web ACL's rules, in priority order (see the module comment). */
@@ -93,14 +96,16 @@ export function webAclRules(waf: WafConfig, p: WafRuleInputs): Rule[] {
     },
   ];
   if (p.grafanaAllowList) {
+    if (!p.gatewayHost)
+      throw new Error("waf: Grafana's allow-list needs the gateway's host (HTTPS)");
     rules.push({
-      name: "grafana-allowed-networks-only",
+      name: "allowed-networks-or-gateway-only",
       priority: 1,
       action: { block: {} },
       statement: {
         andStatement: {
           statements: [
-            hostIs(p.grafanaAllowList.host),
+            { notStatement: { statement: hostIs(p.gatewayHost) } },
             {
               notStatement: {
                 statement: { ipSetReferenceStatement: { arn: p.grafanaAllowList.ipSetArn } },
@@ -109,7 +114,7 @@ export function webAclRules(waf: WafConfig, p: WafRuleInputs): Rule[] {
           ],
         },
       },
-      visibilityConfig: visibility("grafana-allowed-networks-only"),
+      visibilityConfig: visibility("allowed-networks-or-gateway-only"),
     });
   }
   rules.push(
@@ -161,8 +166,8 @@ export interface WebAclArgs {
   readonly namePrefix: string;
   readonly waf: WafConfig;
   readonly gatewayHost?: string;
-  /** Grafana's host and allowed networks, with HTTPS. */
-  readonly grafanaAllowList?: { readonly host: string; readonly cidrs: readonly string[] };
+  /** The networks allowed to reach Grafana, with HTTPS. */
+  readonly grafanaAllowList?: { readonly cidrs: readonly string[] };
 }
 
 /**
@@ -188,11 +193,10 @@ export function createWebAcl(
         o,
       )
     : undefined;
-  const host = args.grafanaAllowList?.host;
   const rules = pulumi.output(allowList?.arn).apply((ipSetArn) =>
     webAclRules(args.waf, {
       ...(args.gatewayHost ? { gatewayHost: args.gatewayHost } : {}),
-      ...(host && ipSetArn ? { grafanaAllowList: { host, ipSetArn } } : {}),
+      ...(ipSetArn ? { grafanaAllowList: { ipSetArn } } : {}),
     }),
   );
   const acl = new aws.wafv2.WebAcl(

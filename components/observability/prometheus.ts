@@ -232,6 +232,9 @@ export function kubePrometheusStackValues(p: KubePrometheusStackParams) {
         kubeProxy: false,
       },
     },
+    // The operator reads Secrets cluster-wide (it writes the generated Prometheus and Alertmanager
+    // configs as Secrets and reads those monitors reference); the chart has no value narrowing its
+    // ClusterRole. One of the two cluster-wide Secret readers tests/platform/chartContracts.test.ts allows.
     prometheusOperator: {
       ...onCpuNodes,
       resources: sized("100m", "128Mi", "512Mi"),

@@ -57,21 +57,27 @@ describe("edge: the stack's web ACL (pure)", () => {
     assert.equal(crs([]).ruleActionOverrides, undefined);
   });
 
-  it("with hosts (HTTPS): blocks oversize bodies again on every host but the gateway's, and Grafana outside its networks", () => {
+  it("with hosts (HTTPS): blocks oversize bodies again on every host but the gateway's, and every host but the gateway's outside Grafana's networks (fail-closed)", () => {
     const rules = webAclRules(waf(), {
       gatewayHost: "api.example.org",
-      grafanaAllowList: { host: "grafana.example.org", ipSetArn: "arn:ipset" },
+      grafanaAllowList: { ipSetArn: "arn:ipset" },
     });
     const byName = Object.fromEntries(rules.map((r) => [r.name, r]));
-    assert.deepEqual(byName["grafana-allowed-networks-only"]!.statement, {
+    // Names the host that stays open: a Host header that is not exactly the gateway's (Grafana's with
+    // a port or a trailing dot, the load balancer's own name) is blocked outside the allowed networks.
+    assert.deepEqual(byName["allowed-networks-or-gateway-only"]!.statement, {
       andStatement: {
         statements: [
           {
-            byteMatchStatement: {
-              fieldToMatch: { singleHeader: { name: "host" } },
-              positionalConstraint: "EXACTLY",
-              searchString: "grafana.example.org",
-              textTransformations: [{ priority: 0, type: "LOWERCASE" }],
+            notStatement: {
+              statement: {
+                byteMatchStatement: {
+                  fieldToMatch: { singleHeader: { name: "host" } },
+                  positionalConstraint: "EXACTLY",
+                  searchString: "api.example.org",
+                  textTransformations: [{ priority: 0, type: "LOWERCASE" }],
+                },
+              },
             },
           },
           { notStatement: { statement: { ipSetReferenceStatement: { arn: "arn:ipset" } } } },
@@ -193,6 +199,15 @@ describe("edge: an anonymous door to the whole internet is refused", () => {
     }
   });
 
+  it("sees the whole internet in inboundCidrs split into halves", () => {
+    const found = problems("prod", (e) => {
+      delete e.allowAnonymousFromAnywhere;
+      delete e.grafana;
+      e.inboundCidrs = ["0.0.0.0/1", "128.0.0.0/1"];
+    });
+    assert.deepEqual(found, [gatewayOpen, grafanaOpen]);
+  });
+
   it("accepts a host guarded at the ALB, an allow-list, or narrowed inboundCidrs", () => {
     const jwt = { issuer: "https://idp.example.org", jwksEndpoint: "https://idp.example.org/j" };
     assert.deepEqual(
@@ -212,10 +227,17 @@ describe("edge: an anonymous door to the whole internet is refused", () => {
     );
   });
 
-  it("treats an allow-list of 0.0.0.0/0 as none", () => {
+  it("treats an allow-list of 0.0.0.0/0, or of networks broader than a /8, as none", () => {
+    for (const allowedCidrs of [["0.0.0.0/0"], ["0.0.0.0/1", "128.0.0.0/1"], ["10.0.0.0/7"]])
+      assert.deepEqual(
+        problems("prod", (e) => (e.grafana = { allowedCidrs })),
+        [grafanaOpen],
+        allowedCidrs.join(),
+      );
     assert.deepEqual(
-      problems("prod", (e) => (e.grafana = { allowedCidrs: ["0.0.0.0/0"] })),
-      [grafanaOpen],
+      problems("prod", (e) => (e.grafana = { allowedCidrs: ["10.0.0.0/8"] })),
+      [],
+      "a /8 is still an allow-list",
     );
   });
 

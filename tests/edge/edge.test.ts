@@ -529,7 +529,7 @@ describe("edge: with an ACM certificate and no zone (HTTPS), Cognito and an allo
     const ipSet = run.get("aws:wafv2/ipSet:IpSet", "llmplatform-dev-edge-grafana-allowed").inputs;
     assert.deepEqual([ipSet.scope, ipSet.addresses], ["REGIONAL", allowed]);
     const rules = run.get("aws:wafv2/webAcl:WebAcl", "llmplatform-dev-edge-web-acl").inputs.rules;
-    assert.ok(rules.some((r: any) => r.name === "grafana-allowed-networks-only"));
+    assert.ok(rules.some((r: any) => r.name === "allowed-networks-or-gateway-only"));
     assert.equal(
       run.ofType("aws:secretsmanager/secret:Secret").filter((x) => x.name.includes("oidc")).length,
       0,

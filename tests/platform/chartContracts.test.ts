@@ -22,6 +22,8 @@ import { mimirHaLabels } from "../../components/observability/prometheus";
 import { chartCache } from "../../verify/charts";
 import { itUnless } from "../../verify/pending";
 import { podInstances, resolveTargetPort, selects, serviceSelects } from "../../verify/model";
+import { restrictedViolations } from "../../verify/checks/podSecurity";
+import { secretReads } from "../../verify/rbac";
 import { verifyStack, type StackVerification } from "../../verify/stack";
 import { runStack, stacks } from "../../verify/program";
 
@@ -60,6 +62,56 @@ for (const stack of stacks) {
         const rendered = v.renders.filter((r) => "objects" in r);
         // Releases of charts not cached are the pending tests of "chart packages" below.
         assert.ok(rendered.length > 0);
+      });
+
+      it("runs every chart's pods at Pod Security `restricted`, but the node agents whose code says why", () => {
+        // Each exception's reason is written where its values are: gpuRuntime.ts (device plugin,
+        // its never-scheduled MPS daemon, DCGM), collectors.ts (the log agent), registry.ts and
+        // prometheus.ts (node-exporter).
+        const exceptions = [
+          "DaemonSet kube-system/nvidia-device-plugin",
+          "DaemonSet kube-system/nvidia-device-plugin-mps-control-daemon",
+          "DaemonSet observability/dcgm-exporter",
+          "DaemonSet observability/otel-agent-agent",
+          "DaemonSet observability/kube-prometheus-stack-prometheus-node-exporter",
+        ];
+        const notRestricted = podInstances(v.model)
+          .filter((p) => p.origin.startsWith("chart:") && restrictedViolations(p.spec).length > 0)
+          .map((p) => p.owner);
+        const unexpected = notRestricted.filter((owner) => !exceptions.includes(owner));
+        assert.deepEqual(
+          unexpected,
+          [],
+          unexpected
+            .map((owner) => {
+              const pod = podInstances(v.model).find((p) => p.owner === owner)!;
+              return `${owner}: ${restrictedViolations(pod.spec).join("; ")}`;
+            })
+            .join("\n"),
+        );
+      });
+
+      it("lets only the secrets operator and the Prometheus operator read Secrets cluster-wide", () => {
+        const rendered = (release: string) =>
+          v.model.releases.some((r) => r.name === release && r.source === "rendered");
+        // Each writes Secrets in other namespaces (the synced ones; generated configs) and reads the
+        // Secrets it is pointed at; neither chart can narrow its ClusterRole.
+        const allowed = [
+          ...(rendered("external-secrets")
+            ? ["ServiceAccount external-secrets/external-secrets"]
+            : []),
+          ...(rendered("kube-prometheus-stack")
+            ? ["ServiceAccount observability/kps-operator"]
+            : []),
+        ];
+        const clusterWide = secretReads(v.model.objects.map((o) => o.obj)).filter(
+          (r) => r.scope === "*",
+        );
+        assert.deepEqual(
+          [...new Set(clusterWide.map((r) => r.subject))].sort(),
+          allowed.sort(),
+          clusterWide.map((r) => `${r.subject} via ${r.via}`).join("\n"),
+        );
       });
 
       it("proves the chart contract: Services, ports and pod labels as the program addresses them", () => {
