@@ -25,12 +25,13 @@ export { dashboards } from "./grafana";
 /**
  * The admission webhooks the control plane calls in this namespace, each only on the pods that serve
  * it and on its one port: the Prometheus Operator's (PrometheusRule and AlertmanagerConfig
- * validation), and, where Mimir runs, its rollout-operator's (8443; Mimir's chart cannot be rendered
- * here, so its pods are selected by release). The source stays the VPC: EKS places the control
+ * validation), and, where Mimir runs, its rollout-operator's (8443, pods as the chart contract
+ * names them). The source stays the VPC: EKS places the control
  * plane's ENIs in any of the cluster's subnets, public and private alike.
  */
 function controlPlaneWebhookPolicies(vpcCidr: string, mimir: boolean): NetworkPolicyDef[] {
   const operator = chartWorkloads.prometheusOperator;
+  const rollout = chartWorkloads.mimirRolloutOperator;
   const fromControlPlane = (name: string, podLabels: Record<string, string>, port: number) => ({
     name,
     spec: {
@@ -48,9 +49,9 @@ function controlPlaneWebhookPolicies(vpcCidr: string, mimir: boolean): NetworkPo
     ...(mimir
       ? [
           fromControlPlane(
-            "allow-control-plane-to-mimir-rollout-operator-webhook-8443",
-            { "app.kubernetes.io/instance": "mimir" },
-            8443,
+            `allow-control-plane-to-mimir-rollout-operator-webhook-${rollout.ports[0].containerPort}`,
+            { ...rollout.podLabels },
+            rollout.ports[0].containerPort,
           ),
         ]
       : []),

@@ -179,6 +179,21 @@ export const chartWorkloads = {
     podLabels: { app: "kube-prometheus-stack-operator", release: "kube-prometheus-stack" },
     ports: [{ name: "https", containerPort: 10250 }],
   },
+  /**
+   * Mimir's rollout-operator (a subchart, aliased `rollout_operator`): serves its admission webhooks
+   * on `https`. Labels from grafana/helm-charts charts/rollout-operator `selectorLabels`, as rendered
+   * under the alias.
+   */
+  mimirRolloutOperator: {
+    release: "mimir",
+    namespace: observability,
+    name: "mimir-rollout-operator",
+    podLabels: {
+      "app.kubernetes.io/name": "rollout-operator",
+      "app.kubernetes.io/instance": "mimir",
+    },
+    ports: [{ name: "https", containerPort: 8443 }],
+  },
   /** External Secrets Operator's controller: metrics for Prometheus on `metrics`. */
   externalSecretsController: {
     release: "external-secrets",

@@ -602,7 +602,7 @@ for (const stack of stacks) {
       ]);
     });
 
-    it("admits Grafana's load balancer traffic from the public subnets only, and webhook calls on the operator's port only", async () => {
+    it("admits Grafana's load balancer traffic from the public subnets only, and webhook calls only on the webhook pods and ports", async () => {
       const run = await runStack(stack);
       const np = (n: string) =>
         run.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", `observability-${n}`).inputs.spec;
@@ -618,6 +618,16 @@ for (const stack of stacks) {
         matchLabels: { app: "kube-prometheus-stack-operator", release: "kube-prometheus-stack" },
       });
       assert.deepEqual(webhook.ingress[0].ports, [{ protocol: "TCP", port: 10250 }]);
+      if (mimir) {
+        const rollout = np("allow-control-plane-to-mimir-rollout-operator-webhook-8443");
+        assert.deepEqual(rollout.podSelector, {
+          matchLabels: {
+            "app.kubernetes.io/name": "rollout-operator",
+            "app.kubernetes.io/instance": "mimir",
+          },
+        });
+        assert.deepEqual(rollout.ingress[0].ports, [{ protocol: "TCP", port: 8443 }]);
+      }
     });
   });
 }
