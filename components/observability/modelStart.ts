@@ -25,6 +25,13 @@ export const startBudgetMetric = "llmplatform:model_start_budget_seconds";
 
 /** A slow start alerts for this long after the pod became Ready, then resolves. */
 const alertWindowSeconds = 3600;
+/**
+ * How far back the alert looks for a pod's shortest measured start. kube-state-metrics' Ready time is
+ * the Ready condition's last transition, so a pod whose readiness flaps (overload, a restart) shows a
+ * later one and a longer "start"; the minimum over the window keeps its real first start, as long as
+ * the pod was Ready at some point in the window before (longer than the alert window itself).
+ */
+const firstStartLookback = "2h";
 
 interface RecordingRule {
   readonly record: string;
@@ -60,7 +67,8 @@ export function modelStartAlert(b: ModelStartBudgets): AlertRule {
   return {
     alert: "ModelServerSlowStart",
     expr:
-      `${podStartMetric} > on (variant) group_left () (${startBudgetMetric} * ${factor})` +
+      `min_over_time(${podStartMetric}[${firstStartLookback}])` +
+      ` > on (variant) group_left () (${startBudgetMetric} * ${factor})` +
       ` and on (namespace, pod) (time() - ${ready} < ${alertWindowSeconds})`,
     for: "1m",
     labels: { severity: "warning" },

@@ -16,15 +16,18 @@ import { runStack, stackConfig, stacks } from "../../verify/program";
 
 const budgets = { budgets: { baseline: 200, awq: 200 }, marginPercent: 50 };
 const ns = 'namespace="llm-baseline"';
-/** A pod's kube-state-metrics series: scheduled and Ready timestamps (constant), its app label. */
-const pod = (name: string, app: string, scheduled: number, ready: number) => [
+/**
+ * A pod's kube-state-metrics series: scheduled and Ready timestamps, its app label. The Ready time is
+ * constant, or a promtool value sequence (a later transition when readiness flaps).
+ */
+const pod = (name: string, app: string, scheduled: number, ready: number | string) => [
   {
     series: `kube_pod_status_scheduled_time{${ns},pod="${name}",uid="${name}"}`,
     values: `${scheduled}x200`,
   },
   {
     series: `kube_pod_status_ready_time{${ns},pod="${name}",uid="${name}"}`,
-    values: `${ready}x200`,
+    values: typeof ready === "number" ? `${ready}x200` : ready,
   },
   {
     series: `kube_pod_labels{${ns},pod="${name}",uid="${name}",label_app="${app}"}`,
@@ -50,6 +53,8 @@ describe("observability: model start time", function () {
           ...pod("vllm-baseline-1", "vllm-baseline", 100, 500),
           ...pod("vllm-awq-1", "vllm-awq", 100, 350),
           ...pod("adapter-sync-1", "adapter-sync", 100, 900),
+          // awq-2 started in 150 s; at 50 min its readiness flapped (Ready again at 3000 s): not slow.
+          ...pod("vllm-awq-2", "vllm-awq", 100, "250x49 3000x150"),
         ],
         promql_expr_test: [
           {
@@ -57,6 +62,7 @@ describe("observability: model start time", function () {
             eval_time: "5m",
             exp_samples: [
               { labels: `${podStartMetric}{${ns},pod="vllm-awq-1",variant="awq"}`, value: 250 },
+              { labels: `${podStartMetric}{${ns},pod="vllm-awq-2",variant="awq"}`, value: 150 },
               {
                 labels: `${podStartMetric}{${ns},pod="vllm-baseline-1",variant="baseline"}`,
                 value: 400,
@@ -75,6 +81,20 @@ describe("observability: model start time", function () {
         alert_rule_test: [
           {
             eval_time: "5m",
+            alertname: alert.alert,
+            exp_alerts: [
+              {
+                exp_labels: { ...slow, severity: "warning" },
+                exp_annotations: {
+                  summary: "baseline: vllm-baseline-1 took 6m 40s to serve",
+                  description: alert.annotations.description,
+                },
+              },
+            ],
+          },
+          // After awq-2's flap its "start" reads 2900 s, but its first one was 150 s: still only baseline.
+          {
+            eval_time: "55m",
             alertname: alert.alert,
             exp_alerts: [
               {
