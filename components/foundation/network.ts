@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { NetworkConfig } from "../config/platformConfig";
 import type { AwsContext } from "../platform/context";
 import { awsProviderOf, serviceTrustPolicy } from "../lib/aws/iam";
+import { inAddressOrder } from "../lib/aws/stsEndpoint";
 import type { PolicyDocument } from "../platform/policyDocument";
 
 /** Subnet tags the AWS Load Balancer Controller uses to discover where to place load balancers. */
@@ -47,6 +48,12 @@ export class Network extends pulumi.ComponentResource {
    * `pulumi up`/refresh): where pods reach S3 through the gateway endpoint.
    */
   readonly s3Cidrs: pulumi.Output<string[]>;
+  /**
+   * The private addresses of the STS interface endpoint's network interfaces (one per private subnet,
+   * in address order): what pods without internet egress resolve the regional STS name to, and the
+   * only VPC addresses their NetworkPolicy opens (lib/aws/stsEndpoint.ts).
+   */
+  readonly stsEndpointAddresses: pulumi.Output<string[]>;
   /** The STS interface endpoint's regional URL (private DNS off): set as a pod's STS endpoint. */
   readonly stsEndpointUrl: pulumi.Output<string>;
 
@@ -65,12 +72,14 @@ export class Network extends pulumi.ComponentResource {
     this.privateSubnetIds = network.privateSubnetIds;
     this.publicSubnetCidrs = subnetCidrs(this, network.publicSubnetIds, args.network);
     this.s3Cidrs = endpoints.s3Cidrs;
+    this.stsEndpointAddresses = endpoints.stsEndpointAddresses;
     this.stsEndpointUrl = endpoints.stsEndpointUrl;
     this.registerOutputs({
       vpcId: this.vpcId,
       publicSubnetIds: this.publicSubnetIds,
       privateSubnetIds: this.privateSubnetIds,
       s3Cidrs: this.s3Cidrs,
+      stsEndpointAddresses: this.stsEndpointAddresses,
       stsEndpointUrl: this.stsEndpointUrl,
     });
   }
@@ -106,7 +115,11 @@ function awsEndpoints(
   parent: pulumi.Resource,
   network: awsx.ec2.Vpc,
   args: NetworkArgs,
-): { s3Cidrs: pulumi.Output<string[]>; stsEndpointUrl: pulumi.Output<string> } {
+): {
+  s3Cidrs: pulumi.Output<string[]>;
+  stsEndpointAddresses: pulumi.Output<string[]>;
+  stsEndpointUrl: pulumi.Output<string>;
+} {
   const routeTableIds = pulumi
     .all([network.routeTableAssociations, network.privateSubnetIds])
     .apply(([associations, subnets]) =>
@@ -164,6 +177,7 @@ function awsEndpoints(
   );
   return {
     s3Cidrs: s3.cidrBlocks,
+    stsEndpointAddresses: endpointAddresses(name, parent, sts, args.network.availabilityZones),
     // The first DNS entry is the endpoint's regional name; the others are per AZ.
     stsEndpointUrl: sts.dnsEntries.apply((entries) => {
       const dns = entries[0]?.dnsName;
@@ -171,6 +185,39 @@ function awsEndpoints(
       return `https://${dns}`;
     }),
   };
+}
+
+/**
+ * The private addresses of an interface endpoint's network interfaces, read back from EC2: one lookup
+ * per private subnet (so the count is known at preview, as `subnetCidrs` does), in address order (EC2
+ * lists the interfaces in no fixed order). An endpoint interface is requester-managed: its address
+ * stays for the life of the endpoint in that subnet, and a replaced endpoint brings new addresses to
+ * the pods and policies built on them in the same `pulumi up`.
+ */
+function endpointAddresses(
+  name: string,
+  parent: pulumi.Resource,
+  endpoint: aws.ec2.VpcEndpoint,
+  count: number,
+): pulumi.Output<string[]> {
+  const addresses = Array.from(
+    { length: count },
+    (_, i) =>
+      aws.ec2.getNetworkInterfaceOutput(
+        {
+          id: endpoint.networkInterfaceIds.apply((ids) => {
+            const id = [...ids].sort()[i];
+            if (!id)
+              throw new Error(
+                `${name}-sts: the interface endpoint reports ${ids.length} network interfaces, expected ${count} (one per private subnet)`,
+              );
+            return id;
+          }),
+        },
+        { parent },
+      ).privateIp,
+  );
+  return pulumi.all(addresses).apply(inAddressOrder);
 }
 
 /** The awsx VPC: private subnets for nodes and pods, public ones for load balancers, NAT per config. */
