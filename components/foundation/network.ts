@@ -54,8 +54,6 @@ export class Network extends pulumi.ComponentResource {
    * only VPC addresses their NetworkPolicy opens (lib/aws/stsEndpoint.ts).
    */
   readonly stsEndpointAddresses: pulumi.Output<string[]>;
-  /** The STS interface endpoint's regional URL (private DNS off): set as a pod's STS endpoint. */
-  readonly stsEndpointUrl: pulumi.Output<string>;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:aws:Network", name, {}, opts);
@@ -73,14 +71,12 @@ export class Network extends pulumi.ComponentResource {
     this.publicSubnetCidrs = subnetCidrs(this, network.publicSubnetIds, args.network);
     this.s3Cidrs = endpoints.s3Cidrs;
     this.stsEndpointAddresses = endpoints.stsEndpointAddresses;
-    this.stsEndpointUrl = endpoints.stsEndpointUrl;
     this.registerOutputs({
       vpcId: this.vpcId,
       publicSubnetIds: this.publicSubnetIds,
       privateSubnetIds: this.privateSubnetIds,
       s3Cidrs: this.s3Cidrs,
       stsEndpointAddresses: this.stsEndpointAddresses,
-      stsEndpointUrl: this.stsEndpointUrl,
     });
   }
 }
@@ -107,19 +103,18 @@ export function privateRouteTableIds(
  *   which S3 serves, take it too instead of the NAT gateways). Its default policy (full access) is
  *   kept: IAM and the bucket policies decide who reads what, and the nodes' ECR pulls cross it too.
  * - STS through an interface endpoint in every private subnet, private DNS off: IRSA's web-identity
- *   exchange works without the internet for the pods told its URL (`AWS_ENDPOINT_URL_STS`), while
- *   every other pod keeps the public STS name (their NetworkPolicies exclude the VPC from HTTPS egress).
+ *   exchange works without the internet for the pods that resolve the regional STS name to the
+ *   endpoint's addresses themselves (`hostAliases`, lib/aws/stsEndpoint.ts), while every other pod
+ *   keeps the public STS name (their NetworkPolicies exclude the VPC from HTTPS egress). Private DNS
+ *   on would move every IRSA pod's STS calls into the VPC, so every one of their policies would have
+ *   to open the endpoint too; off, only the pods that need it change.
  */
 function awsEndpoints(
   name: string,
   parent: pulumi.Resource,
   network: awsx.ec2.Vpc,
   args: NetworkArgs,
-): {
-  s3Cidrs: pulumi.Output<string[]>;
-  stsEndpointAddresses: pulumi.Output<string[]>;
-  stsEndpointUrl: pulumi.Output<string>;
-} {
+): { s3Cidrs: pulumi.Output<string[]>; stsEndpointAddresses: pulumi.Output<string[]> } {
   const routeTableIds = pulumi
     .all([network.routeTableAssociations, network.privateSubnetIds])
     .apply(([associations, subnets]) =>
@@ -178,12 +173,6 @@ function awsEndpoints(
   return {
     s3Cidrs: s3.cidrBlocks,
     stsEndpointAddresses: endpointAddresses(name, parent, sts, args.network.availabilityZones),
-    // The first DNS entry is the endpoint's regional name; the others are per AZ.
-    stsEndpointUrl: sts.dnsEntries.apply((entries) => {
-      const dns = entries[0]?.dnsName;
-      if (!dns) throw new Error(`${name}-sts: the interface endpoint reports no DNS name`);
-      return `https://${dns}`;
-    }),
   };
 }
 
