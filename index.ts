@@ -258,7 +258,7 @@ export = async () => {
       availabilityZones: config.network.availabilityZones,
       // Streaming servers reach S3 and STS through the VPC's endpoints, not the internet.
       s3Cidrs: network.s3Cidrs,
-      stsEndpointUrl: network.stsEndpointUrl,
+      stsEndpointAddresses: network.stsEndpointAddresses,
       models: config.models,
       ...(config.hfToken ? { hfToken: config.hfToken } : {}),
       secrets,

@@ -27,6 +27,12 @@ describe("any region", () => {
         .map((o) => `${r.type} ${r.name}: ${o}`);
     });
     assert.deepEqual(named, [], `the stack file's region was ${String(committed)}`);
+    // Streaming servers resolve this region's STS name to the VPC's endpoint.
+    const pod = run.get("kubernetes:apps/v1:Deployment", "vllm-baseline").inputs.spec.template.spec;
+    assert.deepEqual(
+      [...new Set(pod.hostAliases.flatMap((a: { hostnames: string[] }) => a.hostnames))],
+      [`sts.${region}.amazonaws.com`],
+    );
     const text = formatText(stackEstimate("dev", parseConfig(raw, "dev"), run.resources));
     assert.match(text, new RegExp(`^Cost estimate of stack dev \\(${region},`));
     assert.match(text, /^Prices borrowed from us-west-2 \(none read for eu-west-1\): /m);

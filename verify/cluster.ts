@@ -332,7 +332,12 @@ export function addressIn(cidr: string, offset: number): string {
  */
 export function buildModel(
   run: StackRun,
-  net: { readonly vpcCidr: string; readonly loadBalancerCidr: string },
+  net: {
+    readonly vpcCidr: string;
+    readonly loadBalancerCidr: string;
+    /** The STS interface endpoint's addresses, as EC2 reports them (none: the model has no endpoint). */
+    readonly stsEndpointAddresses?: readonly string[];
+  },
   renders: readonly ReleaseRender[] = [],
 ): ClusterModel {
   const objects: ClusterObject[] = run.resources
@@ -380,6 +385,7 @@ export function buildModel(
     loadBalancerAddress: addressIn(net.loadBalancerCidr, 10),
     // An S3 address of the mocked gateway endpoint's prefix list (what its NetworkPolicy names).
     s3Address: addressIn(testS3Cidrs[testS3Cidrs.length - 1]!, 10),
+    stsEndpointAddresses: net.stsEndpointAddresses ?? [],
     internetAddress,
   };
 }

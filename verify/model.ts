@@ -76,6 +76,8 @@ export interface ClusterModel {
   readonly loadBalancerAddress: string;
   /** An S3 address in the region (inside the gateway endpoint's prefix list). */
   readonly s3Address: string;
+  /** The STS interface endpoint's addresses (its network interfaces in the private subnets). */
+  readonly stsEndpointAddresses: readonly string[];
   /** An address on the internet, neither AWS's nor the VPC's (huggingface.co, say). */
   readonly internetAddress: string;
 }
@@ -102,6 +104,7 @@ export function objectsModel(
     vpcAddress,
     loadBalancerAddress: vpcAddress,
     s3Address: "52.218.128.10",
+    stsEndpointAddresses: [],
     internetAddress,
     ...extra,
   };

@@ -218,6 +218,7 @@ function mockState(args: pulumi.runtime.MockResourceArgs, region: string): Recor
         Array.from({ length: azs }, (_, i) => `subnet-${kind}-${i + 1}`);
       const layout = mockSubnetLayout(inputs as Parameters<typeof mockSubnetLayout>[0]);
       mockSubnets.clear();
+      mockInterfaces.clear();
       for (const kind of ["public", "private"] as const)
         ids(kind).forEach((id, i) => mockSubnets.set(id, layout[kind][i]!));
       return {
@@ -232,19 +233,28 @@ function mockState(args: pulumi.runtime.MockResourceArgs, region: string): Recor
         })),
       };
     }
-    case "aws:ec2/vpcEndpoint:VpcEndpoint":
-      return inputs.vpcEndpointType === "Gateway"
-        ? { ...inputs, arn, prefixListId: "pl-0mock0001", cidrBlocks: [...testS3Cidrs] }
-        : {
-            ...inputs,
-            arn,
-            dnsEntries: [
-              {
-                dnsName: `vpce-0mock-${args.name}.${String(inputs.serviceName).split(".").pop()}.${region}.vpce.amazonaws.com`,
-                hostedZoneId: "Z0MOCKVPCE0001",
-              },
-            ],
-          };
+    case "aws:ec2/vpcEndpoint:VpcEndpoint": {
+      if (inputs.vpcEndpointType === "Gateway")
+        return { ...inputs, arn, prefixListId: "pl-0mock0001", cidrBlocks: [...testS3Cidrs] };
+      // One network interface per subnet (getNetworkInterface answers for them), listed in no fixed
+      // order by EC2: reversed here, so the program cannot lean on the order.
+      const interfaces = ((inputs.subnetIds ?? []) as string[]).map((subnetId, i) => {
+        const id = `eni-0mock-${args.name}-${i + 1}`;
+        mockInterfaces.set(id, subnetId);
+        return id;
+      });
+      return {
+        ...inputs,
+        arn,
+        networkInterfaceIds: interfaces.reverse(),
+        dnsEntries: [
+          {
+            dnsName: `vpce-0mock-${args.name}.${String(inputs.serviceName).split(".").pop()}.${region}.vpce.amazonaws.com`,
+            hostedZoneId: "Z0MOCKVPCE0001",
+          },
+        ],
+      };
+    }
     case "aws:iam/role:Role": {
       const name = inputs.name ?? `${args.name}-generated`;
       return { ...inputs, name, arn: `arn:aws:iam::${testAccountId}:role/${name}` };
@@ -310,10 +320,25 @@ function mockState(args: pulumi.runtime.MockResourceArgs, region: string): Recor
 
 /** Subnet id -> CIDR of the VPC the last run created (what `aws.ec2.getSubnet` answers). */
 const mockSubnets = new Map<string, string>();
+/** Network interface id -> subnet id of the interface endpoints the last run created. */
+const mockInterfaces = new Map<string, string>();
 
 /** IPv4 address <-> number. */
 const ipNumber = (ip: string) => ip.split(".").reduce((a, o) => a * 256 + Number(o), 0);
 const ipString = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+
+/** The address the mocked EC2 gives an interface endpoint's network interface in a subnet. */
+export function mockEndpointAddress(subnetCidr: string): string {
+  return ipString(ipNumber(subnetCidr.split("/")[0]!) + 10);
+}
+
+/**
+ * The STS interface endpoint's addresses the mocks report for a VPC's inputs: one per private subnet
+ * (the endpoint's subnets), in address order. The whole-cluster model places the endpoint there.
+ */
+export function mockStsEndpointAddresses(vpc: Parameters<typeof mockSubnetLayout>[0]): string[] {
+  return mockSubnetLayout(vpc).private.map(mockEndpointAddress);
+}
 
 /**
  * The subnets awsx's `Auto` strategy lays out for a VPC's inputs: each AZ gets the next block of
@@ -361,6 +386,7 @@ function accessDenied(action: string): Error {
 function mockCall(
   args: pulumi.runtime.MockCallArgs,
   account: MockAccount,
+  region: string,
 ): Record<string, unknown> {
   switch (args.token) {
     case "aws:servicequotas/getServiceQuota:getServiceQuota": {
@@ -386,6 +412,24 @@ function mockCall(
       return { id: "Z1H1FL5HABSF5" };
     case "aws:elb/getServiceAccount:getServiceAccount":
       return { id: "797873946194", arn: "arn:aws:iam::797873946194:root" };
+    case "aws:ec2/getNetworkInterface:getNetworkInterface": {
+      const id = String(args.inputs.id);
+      const subnetId = mockInterfaces.get(id);
+      const cidr = subnetId ? mockSubnets.get(subnetId) : undefined;
+      if (!subnetId || !cidr) throw new Error(`getNetworkInterface: unknown mock interface ${id}`);
+      const privateIp = mockEndpointAddress(cidr);
+      const az = Number(subnetId.split("-").pop()) - 1;
+      return {
+        id,
+        subnetId,
+        privateIp,
+        privateIps: [privateIp],
+        availabilityZone: `${region}${"abcdef"[az] ?? "a"}`,
+        interfaceType: "vpc_endpoint",
+        requesterManaged: true,
+        vpcId: "vpc-0mock0000000001",
+      };
+    }
     case "aws:ec2/getSubnet:getSubnet": {
       const cidrBlock = mockSubnets.get(String(args.inputs.id));
       if (!cidrBlock) throw new Error(`getSubnet: unknown mock subnet ${String(args.inputs.id)}`);
@@ -501,7 +545,7 @@ async function runProgramOnce(
         registered.push(args);
         return { id: `${args.name}-id`, state: mockState(args, region) };
       },
-      call: (args) => mockCall(args, account),
+      call: (args) => mockCall(args, account, region),
     },
     "llm-platform",
     stack,

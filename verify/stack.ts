@@ -2,7 +2,7 @@
  * The whole-cluster verification of one stack run: render its Helm releases with the real charts
  * (where the packages can be had), build the cluster model, run every check.
  */
-import { mockSubnetLayout, type StackRun } from "./program";
+import { mockStsEndpointAddresses, mockSubnetLayout, type StackRun } from "./program";
 import { renderReleases, type ReleaseRender } from "./charts";
 import { buildModel, releasesOf } from "./cluster";
 import { checkCluster, checkRenderedSchemas, type Finding } from "./checks";
@@ -19,21 +19,26 @@ export interface StackVerification {
   readonly helmUnavailable?: string;
 }
 
-/** The VPC CIDR, a public subnet's CIDR and the Kubernetes version a run was built with. */
+/**
+ * The VPC CIDR, a public subnet's CIDR, the STS interface endpoint's addresses (as the mocked EC2
+ * reports them) and the Kubernetes version a run was built with.
+ */
 function clusterFacts(run: StackRun): {
   vpcCidr: string;
   loadBalancerCidr: string;
+  stsEndpointAddresses: string[];
   kubeVersion: string;
 } {
   const vpc = run.ofType("awsx:ec2:Vpc")[0];
   const cluster = run.ofType("eks:index:Cluster")[0];
   if (!vpc || !cluster) throw new Error(`stack ${run.stack} has no VPC or EKS cluster`);
-  const publicSubnet = mockSubnetLayout(vpc.inputs as Parameters<typeof mockSubnetLayout>[0])
-    .public[0];
+  const layout = vpc.inputs as Parameters<typeof mockSubnetLayout>[0];
+  const publicSubnet = mockSubnetLayout(layout).public[0];
   if (!publicSubnet) throw new Error(`stack ${run.stack} has no public subnet`);
   return {
     vpcCidr: vpc.inputs.cidrBlock,
     loadBalancerCidr: publicSubnet,
+    stsEndpointAddresses: mockStsEndpointAddresses(layout),
     kubeVersion: `${cluster.inputs.version}.0`,
   };
 }
@@ -46,7 +51,7 @@ export async function verifyStack(
   run: StackRun,
   opts: { render: boolean; pull: boolean; log?: (line: string) => void },
 ): Promise<StackVerification> {
-  const { vpcCidr, loadBalancerCidr, kubeVersion } = clusterFacts(run);
+  const { vpcCidr, loadBalancerCidr, stsEndpointAddresses, kubeVersion } = clusterFacts(run);
   let renders: ReleaseRender[] = [];
   let helmUnavailable: string | undefined;
   if (opts.render) {
@@ -57,7 +62,7 @@ export async function verifyStack(
       helmUnavailable = (e as Error).message;
     }
   }
-  const model = buildModel(run, { vpcCidr, loadBalancerCidr }, renders);
+  const model = buildModel(run, { vpcCidr, loadBalancerCidr, stsEndpointAddresses }, renders);
   const schema = await checkRenderedSchemas(model);
   const renderFailures: Finding[] = renders.flatMap((r) =>
     "error" in r

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { NetworkConfig } from "../config/platformConfig";
 import type { AwsContext } from "../platform/context";
 import { awsProviderOf, serviceTrustPolicy } from "../lib/aws/iam";
+import { inAddressOrder } from "../lib/aws/stsEndpoint";
 import type { PolicyDocument } from "../platform/policyDocument";
 
 /** Subnet tags the AWS Load Balancer Controller uses to discover where to place load balancers. */
@@ -47,8 +48,12 @@ export class Network extends pulumi.ComponentResource {
    * `pulumi up`/refresh): where pods reach S3 through the gateway endpoint.
    */
   readonly s3Cidrs: pulumi.Output<string[]>;
-  /** The STS interface endpoint's regional URL (private DNS off): set as a pod's STS endpoint. */
-  readonly stsEndpointUrl: pulumi.Output<string>;
+  /**
+   * The private addresses of the STS interface endpoint's network interfaces (one per private subnet,
+   * in address order): what pods without internet egress resolve the regional STS name to, and the
+   * only VPC addresses their NetworkPolicy opens (lib/aws/stsEndpoint.ts).
+   */
+  readonly stsEndpointAddresses: pulumi.Output<string[]>;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmplatform:aws:Network", name, {}, opts);
@@ -65,13 +70,13 @@ export class Network extends pulumi.ComponentResource {
     this.privateSubnetIds = network.privateSubnetIds;
     this.publicSubnetCidrs = subnetCidrs(this, network.publicSubnetIds, args.network);
     this.s3Cidrs = endpoints.s3Cidrs;
-    this.stsEndpointUrl = endpoints.stsEndpointUrl;
+    this.stsEndpointAddresses = endpoints.stsEndpointAddresses;
     this.registerOutputs({
       vpcId: this.vpcId,
       publicSubnetIds: this.publicSubnetIds,
       privateSubnetIds: this.privateSubnetIds,
       s3Cidrs: this.s3Cidrs,
-      stsEndpointUrl: this.stsEndpointUrl,
+      stsEndpointAddresses: this.stsEndpointAddresses,
     });
   }
 }
@@ -98,15 +103,18 @@ export function privateRouteTableIds(
  *   which S3 serves, take it too instead of the NAT gateways). Its default policy (full access) is
  *   kept: IAM and the bucket policies decide who reads what, and the nodes' ECR pulls cross it too.
  * - STS through an interface endpoint in every private subnet, private DNS off: IRSA's web-identity
- *   exchange works without the internet for the pods told its URL (`AWS_ENDPOINT_URL_STS`), while
- *   every other pod keeps the public STS name (their NetworkPolicies exclude the VPC from HTTPS egress).
+ *   exchange works without the internet for the pods that resolve the regional STS name to the
+ *   endpoint's addresses themselves (`hostAliases`, lib/aws/stsEndpoint.ts), while every other pod
+ *   keeps the public STS name (their NetworkPolicies exclude the VPC from HTTPS egress). Private DNS
+ *   on would move every IRSA pod's STS calls into the VPC, so every one of their policies would have
+ *   to open the endpoint too; off, only the pods that need it change.
  */
 function awsEndpoints(
   name: string,
   parent: pulumi.Resource,
   network: awsx.ec2.Vpc,
   args: NetworkArgs,
-): { s3Cidrs: pulumi.Output<string[]>; stsEndpointUrl: pulumi.Output<string> } {
+): { s3Cidrs: pulumi.Output<string[]>; stsEndpointAddresses: pulumi.Output<string[]> } {
   const routeTableIds = pulumi
     .all([network.routeTableAssociations, network.privateSubnetIds])
     .apply(([associations, subnets]) =>
@@ -164,13 +172,41 @@ function awsEndpoints(
   );
   return {
     s3Cidrs: s3.cidrBlocks,
-    // The first DNS entry is the endpoint's regional name; the others are per AZ.
-    stsEndpointUrl: sts.dnsEntries.apply((entries) => {
-      const dns = entries[0]?.dnsName;
-      if (!dns) throw new Error(`${name}-sts: the interface endpoint reports no DNS name`);
-      return `https://${dns}`;
-    }),
+    stsEndpointAddresses: endpointAddresses(name, parent, sts, args.network.availabilityZones),
   };
+}
+
+/**
+ * The private addresses of an interface endpoint's network interfaces, read back from EC2: one lookup
+ * per private subnet (so the count is known at preview, as `subnetCidrs` does), in address order (EC2
+ * lists the interfaces in no fixed order). An endpoint interface is requester-managed: its address
+ * stays for the life of the endpoint in that subnet, and a replaced endpoint brings new addresses to
+ * the pods and policies built on them in the same `pulumi up`.
+ */
+function endpointAddresses(
+  name: string,
+  parent: pulumi.Resource,
+  endpoint: aws.ec2.VpcEndpoint,
+  count: number,
+): pulumi.Output<string[]> {
+  const addresses = Array.from(
+    { length: count },
+    (_, i) =>
+      aws.ec2.getNetworkInterfaceOutput(
+        {
+          id: endpoint.networkInterfaceIds.apply((ids) => {
+            const id = [...ids].sort()[i];
+            if (!id)
+              throw new Error(
+                `${name}-sts: the interface endpoint reports ${ids.length} network interfaces, expected ${count} (one per private subnet)`,
+              );
+            return id;
+          }),
+        },
+        { parent },
+      ).privateIp,
+  );
+  return pulumi.all(addresses).apply(inAddressOrder);
 }
 
 /** The awsx VPC: private subnets for nodes and pods, public ones for load balancers, NAT per config. */

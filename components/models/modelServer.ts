@@ -13,6 +13,7 @@ import {
   waitForWeightsContainer,
   weightSourceArgs,
   weightSourceEnv,
+  weightSourceHostAliases,
   type WeightSource,
 } from "./weightSource";
 
@@ -200,6 +201,7 @@ function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input.apps.v
       : []),
     ...(v.lora ? [adapterDirInitContainer(p.image)] : []),
   ];
+  const hostAliases = weightSourceHostAliases(p.source);
   return {
     ...(v.autoscaling ? {} : { replicas: v.replicas ?? 0 }),
     revisionHistoryLimit: 3,
@@ -219,6 +221,8 @@ function modelServerDeploymentSpec(p: ModelServerParams): k8s.types.input.apps.v
         automountServiceAccountToken: false,
         // No `<SERVICE>_PORT=tcp://...` variables: vLLM reads VLLM_* ones as its own settings.
         enableServiceLinks: false,
+        // A streaming server resolves the regional STS name to the VPC's interface endpoint.
+        ...(hostAliases ? { hostAliases } : {}),
         terminationGracePeriodSeconds: modelShutdown.terminationGracePeriodSeconds,
         nodeSelector: { ...workloadLabels.gpu, [nodeGroupLabel]: p.nodeGroup },
         tolerations: [{ key: gpuTaint.key, operator: "Exists", effect: "NoSchedule" }],

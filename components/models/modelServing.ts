@@ -65,8 +65,11 @@ export interface ModelServingArgs {
   readonly availabilityZones: number;
   /** S3's address ranges behind the VPC's gateway endpoint: where streaming servers may connect. */
   readonly s3Cidrs: pulumi.Input<string[]>;
-  /** The VPC's STS interface endpoint: streaming servers get credentials without the internet. */
-  readonly stsEndpointUrl: pulumi.Input<string>;
+  /**
+   * The addresses of the VPC's STS interface endpoint: streaming servers resolve the regional STS name
+   * to them and may connect to them alone in the VPC, so they get credentials without the internet.
+   */
+  readonly stsEndpointAddresses: pulumi.Input<string[]>;
   readonly models: ModelsConfig;
   /** Hugging Face token (secret). Config validation guarantees it when a variant is gated. */
   readonly hfToken?: pulumi.Output<string>;
@@ -180,7 +183,7 @@ function weightSource(
     markerKey: stagedMarkerKey(v.model, v.revision),
     streamer: models.store.streamer,
     region: args.ctx.region,
-    stsEndpointUrl: args.stsEndpointUrl,
+    stsEndpointAddresses: args.stsEndpointAddresses,
   };
 }
 
@@ -283,7 +286,12 @@ export class ModelServing extends pulumi.ComponentResource {
     createNetworkPolicies(
       modelNamespace,
       args.namespace,
-      modelTrafficPolicies(args.ctx.vpcCidr, args.s3Cidrs, sources, reg),
+      modelTrafficPolicies(
+        args.ctx.vpcCidr,
+        { s3Cidrs: args.s3Cidrs, stsEndpointAddresses: args.stsEndpointAddresses },
+        sources,
+        reg,
+      ),
       { parent: this },
     );
     this.fileSystemId = cache.fileSystemId;

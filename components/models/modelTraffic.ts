@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { modelCallers, modelServerName, servicePort } from "../platform/registry";
 import { type Registry } from "../platform/designs";
+import { stsEndpointCidrs } from "../lib/aws/stsEndpoint";
 import { allowHttpsEgress, podsIn, type NetworkPolicyDef } from "../lib/k8s/networkPolicies";
 import { weightsFromLabel } from "./modelServer";
 import type { WeightSource } from "./weightSource";
@@ -32,19 +33,30 @@ function modelClientPolicy(variant: string, reg: Registry): NetworkPolicyDef {
   };
 }
 
+/** The VPC's private paths to AWS a streaming server may take. */
+export interface AwsEndpoints {
+  /** S3's regional ranges behind the gateway endpoint (its prefix list as read at deploy time). */
+  readonly s3Cidrs: pulumi.Input<string[]>;
+  /** The STS interface endpoint's addresses, one per private subnet. */
+  readonly stsEndpointAddresses: pulumi.Input<string[]>;
+}
+
 /**
  * The namespace's model traffic: each server's callers in; out, by where the weights come from.
  * Streaming servers reach S3 through the gateway endpoint (S3's regional ranges, which a NetworkPolicy
- * can only name as CIDRs: the endpoint's prefix list as read at deploy time) and STS through its
- * interface endpoint in the VPC, on 443; nothing on the internet. Hub servers reach the Hugging Face
- * Hub (and its CDN) over HTTPS, as before.
+ * can only name as CIDRs) and STS through its interface endpoint (its addresses, each a /32), on 443;
+ * nothing else in the VPC, nothing on the internet. Hub servers reach the Hugging Face Hub (and its
+ * CDN) over HTTPS, as before.
  */
 export function modelTrafficPolicies(
   vpcCidr: string,
-  s3Cidrs: pulumi.Input<string[]>,
+  endpoints: AwsEndpoints,
   sources: ReadonlySet<WeightSource["kind"]>,
   reg: Registry,
 ): NetworkPolicyDef[] {
+  const https = [{ protocol: "TCP", port: 443 }];
+  const to = (cidrs: pulumi.Input<string[]>) =>
+    pulumi.output(cidrs).apply((list) => list.map((cidr) => ({ ipBlock: { cidr } })));
   return [
     ...Object.keys(reg.models).map((v) => modelClientPolicy(v, reg)),
     ...(sources.has("hub")
@@ -64,15 +76,13 @@ export function modelTrafficPolicies(
               podSelector: { matchLabels: { [weightsFromLabel]: "store" } },
               policyTypes: ["Egress"],
               egress: [
+                { to: to(endpoints.s3Cidrs), ports: https },
+                // Known once the endpoint exists: a first preview shows the rule as unknown, as it
+                // does the pods' hostAliases; no wider range stands in for them.
                 {
-                  to: pulumi
-                    .output(s3Cidrs)
-                    .apply((cidrs) => cidrs.map((cidr) => ({ ipBlock: { cidr } }))),
-                  ports: [{ protocol: "TCP", port: 443 }],
+                  to: to(pulumi.output(endpoints.stsEndpointAddresses).apply(stsEndpointCidrs)),
+                  ports: https,
                 },
-                // The STS interface endpoint's addresses are in the private subnets, known only after
-                // it exists; the VPC is the narrowest range a policy can name before.
-                { to: [{ ipBlock: { cidr: vpcCidr } }], ports: [{ protocol: "TCP", port: 443 }] },
               ],
             },
           },

@@ -5,13 +5,16 @@
  * - `store`: vLLM gets the `s3://` prefix of the staged revision as its model and streams the
  *   safetensors with the Run:ai Model Streamer (`--load-format runai_streamer`; its concurrency and CPU
  *   buffer from config), the small configuration and tokenizer files through boto3. Credentials come
- *   from the pod's IRSA role (read-only on the store's prefix) through the STS interface endpoint, S3
- *   through the gateway endpoint: no internet, no HF token. Hub access is switched off (`HF_HUB_OFFLINE`),
- *   so nothing waits on a connection the NetworkPolicy drops.
+ *   from the pod's IRSA role (read-only on the store's prefix) through the STS interface endpoint,
+ *   whose addresses the pod resolves the regional STS name to (lib/aws/stsEndpoint.ts: whichever SDK
+ *   the streamer's version resolves credentials with, boto3 or the AWS C++ SDK), S3 through the
+ *   gateway endpoint: no internet, no HF token. Hub access is switched off (`HF_HUB_OFFLINE`), so
+ *   nothing waits on a connection the NetworkPolicy drops.
  * - `hub`: today's path, for a variant the streamer cannot serve: vLLM downloads the pinned revision
  *   from the Hub into the EFS cache (`HF_HOME`), with the token when the model is gated.
  */
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
+import { stsClientEnv, stsHostAliases, type HostAlias } from "../lib/aws/stsEndpoint";
 import { restrictedContainerSecurityContext } from "../lib/k8s/security";
 
 /** The model store a `store` variant streams from. */
@@ -24,8 +27,8 @@ export interface StoreSource {
   readonly markerKey: string;
   readonly streamer: { readonly concurrency: number; readonly memoryLimitMiB: number };
   readonly region: string;
-  /** The STS interface endpoint (IRSA without the internet). */
-  readonly stsEndpointUrl: pulumi.Input<string>;
+  /** The STS interface endpoint's addresses (IRSA without the internet). */
+  readonly stsEndpointAddresses: pulumi.Input<string[]>;
 }
 
 /** The Hub, as a fallback. */
@@ -65,19 +68,25 @@ export function weightSourceArgs(s: WeightSource): {
 }
 
 /**
- * Environment of a streaming server. The region is explicit because pods cannot reach the instance
- * metadata (launch template hop limit 1), and boto3 hands it to the streamer's S3 client; no S3
- * endpoint override: the gateway endpoint serves the regional name. STS goes to the interface
- * endpoint (`AWS_ENDPOINT_URL_STS`, honoured by boto3's web-identity provider), not the internet.
+ * Environment of a streaming server's containers. The region is explicit because pods cannot reach
+ * the instance metadata (launch template hop limit 1), and boto3 hands it to the streamer's S3
+ * client; no S3 endpoint override: the gateway endpoint serves the regional name. STS: the regional
+ * name, which the pod resolves to the interface endpoint (`weightSourceHostAliases`); no
+ * `AWS_ENDPOINT_URL_STS` (why: `stsClientEnv`).
  */
 export function weightSourceEnv(s: WeightSource): Record<string, pulumi.Input<string>> {
   if (s.kind === "hub") return {};
-  return {
-    AWS_REGION: s.region,
-    AWS_DEFAULT_REGION: s.region,
-    AWS_ENDPOINT_URL_STS: s.stsEndpointUrl,
-    HF_HUB_OFFLINE: "1",
-  };
+  return { ...stsClientEnv(s.region), HF_HUB_OFFLINE: "1" };
+}
+
+/**
+ * A streaming server's `hostAliases`: the regional STS name at the endpoint's addresses, for every
+ * container of the pod (the wait step and vLLM alike). None for a Hub server, which reaches the
+ * public STS name as any other pod does.
+ */
+export function weightSourceHostAliases(s: WeightSource): pulumi.Output<HostAlias[]> | undefined {
+  if (s.kind === "hub") return undefined;
+  return pulumi.output(s.stsEndpointAddresses).apply((ips) => stsHostAliases(s.region, ips));
 }
 
 /** Seconds between the wait step's checks. */

@@ -26,6 +26,9 @@ import {
 } from "../../components/models/modelStoreLayout";
 import { images } from "../../components/platform/versions";
 import { checkCluster } from "../../verify/checks";
+import { checkStsResolution } from "../../verify/checks/flows";
+import { denied } from "../../verify/checks/networkPolicies";
+import { podInstances, selects, type ClusterModel, type PodInstance } from "../../verify/model";
 import { verifyStack } from "../../verify/stack";
 import {
   configProblems,
@@ -35,10 +38,38 @@ import {
   stacks,
   testAccountId,
   testOidcIssuer,
+  testS3Cidrs,
 } from "../../verify/program";
 
 const mistral = "mistralai/Mistral-7B-Instruct-v0.3";
 const commit = "c170c708c41dac9275d15a8fff4eca08d52bab71";
+
+/** IPv4 addresses in numeric order. */
+const byAddress = (a: string, b: string) => {
+  const n = (ip: string) => ip.split(".").reduce((x, o) => x * 256 + Number(o), 0);
+  return n(a) - n(b);
+};
+
+/**
+ * Where the NetworkPolicies let a pod connect on 443, as their peers say it: ipBlock CIDRs, and any
+ * other peer (pods, namespaces, everything) spelled out, so a test sees every way out, sorted.
+ */
+function httpsEgress(model: ClusterModel, pod: PodInstance): string[] {
+  const out: string[] = [];
+  for (const { obj } of model.objects) {
+    if (obj.kind !== "NetworkPolicy" || obj.metadata.namespace !== pod.namespace) continue;
+    if (!selects(obj.spec.podSelector, pod.labels)) continue;
+    for (const rule of obj.spec.egress ?? []) {
+      const ports = rule.ports as { port?: number | string }[] | undefined;
+      if (ports && !ports.some((p) => p.port === undefined || p.port === 443)) continue;
+      const to = (rule.to ?? []) as Record<string, any>[];
+      if (to.length === 0) out.push("everywhere");
+      for (const peer of to)
+        out.push(peer.ipBlock && !peer.ipBlock.except ? peer.ipBlock.cidr : JSON.stringify(peer));
+    }
+  }
+  return out.sort();
+}
 
 /** Node.js 22.18+ strips types by default; 22.6-22.17 need the flag (the project needs Node 22). */
 const stripTypes = (process as { features?: { typescript?: string } }).features?.typescript
@@ -438,16 +469,109 @@ for (const stack of stacks) {
       const streamers = Object.entries(stackConfig(stack).models.variants)
         .filter(([, v]) => v.weightsFrom === "store")
         .map(([v]) => `Deployment llm-baseline/vllm-${v}`);
+      const denials = [
+        ...[443, 80].map((port) => [
+          `streaming model servers -/-> the internet:${port}`,
+          `the internet (e.g. huggingface.co):${port}`,
+        ]),
+        [
+          "streaming model servers -/-> public AWS APIs (STS only through the VPC's endpoint)",
+          "AWS APIs:443",
+        ],
+        [
+          "streaming model servers -/-> the VPC:443 (the STS endpoint's addresses only)",
+          "a VPC address (pods, the Kubernetes API):443",
+        ],
+      ];
       assert.deepEqual(
         leaked.map((f) => `${f.subject}: ${f.message}`).sort(),
-        [443, 80]
-          .flatMap((port) =>
-            streamers.map(
-              (d) =>
-                `streaming model servers -/-> the internet:${port}: ${d} -> the internet (e.g. huggingface.co):${port}: allowed, and must not be`,
-            ),
+        denials
+          .flatMap(([flow, to]) =>
+            streamers.map((d) => `${flow}: ${d} -> ${to}: allowed, and must not be`),
           )
           .sort(),
+      );
+    });
+
+    it("resolves STS to the VPC's endpoint in every pod with an AWS identity and no internet, and opens 443 to its addresses and S3 only", async () => {
+      const { model } = await verifyStack(await runStack(stack), { render: false, pull: false });
+      const { region, network, models } = stackConfig(stack);
+      const endpoint = model.stsEndpointAddresses;
+      assert.equal(endpoint.length, network.availabilityZones, "one address per private subnet");
+      const roleOf = (p: PodInstance): string | undefined =>
+        model.objects.find(
+          ({ obj }) =>
+            obj.kind === "ServiceAccount" &&
+            obj.metadata.namespace === p.namespace &&
+            obj.metadata.name === (p.spec.serviceAccountName ?? "default"),
+        )?.obj.metadata.annotations?.["eks.amazonaws.com/role-arn"];
+      const internet = { ip: model.internetAddress, name: "the internet" };
+      const offline = podInstances(model).filter((p) => {
+        const role = roleOf(p)?.split(":role/")[1];
+        return (
+          role !== undefined &&
+          model.permittedRoles.includes(role) &&
+          denied(model, { pod: p }, internet, 443) !== undefined
+        );
+      });
+      // The streaming servers are the only such pods (staging, benchmarks and the adapter sync
+      // keep HTTPS to the internet, and with it the public STS name).
+      assert.deepEqual(
+        offline.map((p) => p.owner).sort(),
+        Object.entries(models.variants)
+          .filter(([, v]) => v.weightsFrom === "store")
+          .map(([v]) => `Deployment llm-baseline/vllm-${v}`)
+          .sort(),
+      );
+      for (const pod of offline) {
+        assert.deepEqual(
+          pod.spec.hostAliases,
+          endpoint.map((ip) => ({ ip, hostnames: [`sts.${region}.amazonaws.com`] })),
+          pod.owner,
+        );
+        assert.deepEqual(
+          httpsEgress(model, pod),
+          [...testS3Cidrs, ...endpoint.map((ip) => `${ip}/32`)].sort(),
+          pod.owner,
+        );
+        for (const ip of endpoint)
+          assert.equal(denied(model, { pod }, { ip, name: "STS endpoint" }, 443), undefined, ip);
+        assert.equal(denied(model, { pod }, { ip: model.s3Address, name: "S3" }, 443), undefined);
+        assert.ok(denied(model, { pod }, { ip: model.vpcAddress, name: "a pod" }, 443));
+      }
+      assert.deepEqual(checkStsResolution(model, podInstances(model)), []);
+    });
+
+    it("reports a streaming pod whose STS name leads elsewhere, or whose SDKs may ask the global name", async () => {
+      const { model } = await verifyStack(await runStack(stack), { render: false, pull: false });
+      const region = stackConfig(stack).region;
+      const host = `sts.${region}.amazonaws.com`;
+      const [first, ...rest] = model.stsEndpointAddresses;
+      const broken = model.objects.map((o) => {
+        if (o.obj.kind !== "Deployment" || o.obj.metadata.name !== "vllm-baseline") return o;
+        const obj = structuredClone(o.obj);
+        const pod = obj.spec.template.spec;
+        // One AZ's address swapped for a pod's; the wait step on the SDKs' legacy default.
+        pod.hostAliases = [model.vpcAddress, ...rest].map((ip) => ({ ip, hostnames: [host] }));
+        pod.initContainers[0].env = pod.initContainers[0].env.filter(
+          (e: { name: string }) => e.name !== "AWS_STS_REGIONAL_ENDPOINTS",
+        );
+        return { ...o, obj };
+      });
+      const found = checkStsResolution(
+        { ...model, objects: broken },
+        podInstances({ ...model, objects: broken }),
+      );
+      const owner = "Deployment llm-baseline/vllm-baseline";
+      const wrong = (c: string) =>
+        `${owner} container ${c}: resolves ${host} to [${[...rest, model.vpcAddress].sort(byAddress).join(", ")}], not the STS interface endpoint's addresses [${[first, ...rest].join(", ")}]`;
+      assert.deepEqual(
+        found.map((f) => `${f.subject}: ${f.message}`),
+        [
+          `${owner} container wait-for-weights: does not set AWS_STS_REGIONAL_ENDPOINTS=regional: an SDK on the legacy default calls sts.amazonaws.com, outside the aliases and the endpoint's certificate`,
+          wrong("wait-for-weights"),
+          wrong("vllm"),
+        ],
       );
     });
   });

@@ -21,14 +21,29 @@ import {
   cloneStackConfig,
   configProblems,
   fakeSecret,
+  mockStsEndpointAddresses,
   runProgram,
   runStack,
   stackConfig,
   stacks,
   testS3Cidrs,
+  type StackName,
+  type StackRun,
 } from "../../verify/program";
 
 const D = "kubernetes:apps/v1:Deployment";
+
+/** The STS interface endpoint's addresses the mocked EC2 reports for a run's VPC. */
+function stsAddresses(run: StackRun): string[] {
+  const vpc = run.ofType("awsx:ec2:Vpc")[0]!;
+  return mockStsEndpointAddresses(vpc.inputs as Parameters<typeof mockStsEndpointAddresses>[0]);
+}
+
+/** A streaming pod's hostAliases: the regional STS name of the run's region at each address. */
+function stsAliases(run: StackRun): { ip: string; hostnames: string[] }[] {
+  const region = stackConfig(run.stack as StackName).region;
+  return stsAddresses(run).map((ip) => ({ ip, hostnames: [`sts.${region}.amazonaws.com`] }));
+}
 /** Every registered variant, in registry order: each must be deployed, scheduled and reachable. */
 const variants = Object.keys(registry.models);
 /** The design's model endpoints: a registry may add variants, never drop these. */
@@ -268,7 +283,7 @@ for (const stack of stacks) {
         DO_NOT_TRACK: "1",
         AWS_REGION: region,
         AWS_DEFAULT_REGION: region,
-        AWS_ENDPOINT_URL_STS: `https://vpce-0mock-llmplatform-${stack}-sts.sts.${region}.vpce.amazonaws.com`,
+        AWS_STS_REGIONAL_ENDPOINTS: "regional",
         HF_HUB_OFFLINE: "1",
       });
       assert.ok(!("HF_TOKEN" in env), "the token is never an env value");
@@ -277,6 +292,7 @@ for (const stack of stacks) {
     it("streams every store variant from its pinned revision in S3, and keeps the Hub fallback pinned too", async () => {
       const run = await runStack(stack);
       const models = parseConfig(cloneStackConfig(stack), stack).models;
+      const region = stackConfig(stack).region;
       const bucket = `llmplatform-${stack}-models-20261123`;
       for (const [v, c] of Object.entries(models.variants)) {
         const dep = run.get(D, `vllm-${v}`).inputs.spec.template;
@@ -308,6 +324,18 @@ for (const stack of stacks) {
           assert.equal(waitEnv.STORE_BUCKET, bucket);
           assert.equal(waitEnv.STAGED_MARKER, `models/.staged/${c.model}/${c.revision}.json`);
           assert.deepEqual(wait.resources.requests, wait.resources.limits, "Guaranteed QoS");
+          // Both steps resolve the regional STS name of the stack's region to the VPC's STS
+          // interface endpoint (the pod's hosts file), whichever SDK asks.
+          assert.deepEqual(dep.spec.hostAliases, stsAliases(run), v);
+          for (const container of [wait, dep.spec.containers[0]]) {
+            const e = Object.fromEntries(container.env.map((x: any) => [x.name, x.value]));
+            assert.deepEqual(
+              [e.AWS_REGION, e.AWS_DEFAULT_REGION, e.AWS_STS_REGIONAL_ENDPOINTS],
+              [region, region, "regional"],
+              `${v} ${container.name}`,
+            );
+            assert.ok(!("AWS_ENDPOINT_URL_STS" in e), "one mechanism: the name");
+          }
         } else {
           assert.deepEqual(args.slice(0, 5), [
             c.model,
@@ -318,6 +346,7 @@ for (const stack of stacks) {
           ]);
           assert.equal(dep.spec.serviceAccountName, "model-server", v);
           assert.equal(mounts.includes("hf-token"), c.gated, `${v}: the token only when gated`);
+          assert.equal(dep.spec.hostAliases, undefined, `${v}: the public STS name, as any pod`);
         }
       }
       assert.equal(models.variants.lora!.weightsFrom, "hub", "adapters resolve against a Hub id");
@@ -508,13 +537,14 @@ for (const stack of stacks) {
       assert.deepEqual(store.podSelector, {
         matchLabels: { "llmplatform.io/weights-from": "store" },
       });
+      // S3's prefix list and the STS endpoint's own addresses: no other VPC address.
       assert.deepEqual(store.egress, [
         {
           to: testS3Cidrs.map((cidr) => ({ ipBlock: { cidr } })),
           ports: [{ protocol: "TCP", port: 443 }],
         },
         {
-          to: [{ ipBlock: { cidr: parseConfig(cloneStackConfig(stack), stack).network.cidr } }],
+          to: stsAddresses(run).map((ip) => ({ ipBlock: { cidr: `${ip}/32` } })),
           ports: [{ protocol: "TCP", port: 443 }],
         },
       ]);

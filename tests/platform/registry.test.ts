@@ -685,7 +685,7 @@ async function renderPlatform(
         privateSubnetIds: ["subnet-1", "subnet-2"],
         availabilityZones: 2,
         s3Cidrs: ["52.218.128.0/17"],
-        stsEndpointUrl: "https://vpce-1.sts.us-west-2.vpce.amazonaws.com",
+        stsEndpointAddresses: ["10.0.0.20", "10.0.64.20"],
         models: modelsConfig,
         hfToken: pulumi.output("hf_test"),
         namespace: ns.names["llm-baseline"],

@@ -25,6 +25,7 @@ import {
   type LabelSelector,
   type PodInstance,
 } from "../model";
+import { inAddressOrder, stsRegionalHostname } from "../../components/lib/aws/stsEndpoint";
 import { weightsFromLabel } from "../../components/models/modelServer";
 import { stagingApp } from "../../components/models/modelStaging";
 import { denied, type Peer } from "./networkPolicies";
@@ -188,8 +189,9 @@ function benchmarkFlows(): Flow[] {
 
 /**
  * The model store's traffic: the staging Jobs reach the Hugging Face Hub and S3; streaming model
- * servers reach S3 through the gateway endpoint (STS: `irsaFlows`) and nothing on the internet,
- * on any port; Hub-fallback servers still reach the Hub.
+ * servers reach S3 through the gateway endpoint (STS: `irsaFlows`) and nothing on the internet, on
+ * any port, nor the public AWS APIs, nor any other VPC address on 443 (pods, the Kubernetes API);
+ * Hub-fallback servers still reach the Hub.
  */
 function modelStoreFlows(model: ClusterModel): Flow[] {
   const streamers: PodSet = {
@@ -222,6 +224,22 @@ function modelStoreFlows(model: ClusterModel): Flow[] {
       deny: true,
     })),
     {
+      name: "streaming model servers -/-> public AWS APIs (STS only through the VPC's endpoint)",
+      from: streamers,
+      to: { ip: awsApiAddress, name: "AWS APIs" },
+      port: 443,
+      optional: true,
+      deny: true,
+    },
+    {
+      name: "streaming model servers -/-> the VPC:443 (the STS endpoint's addresses only)",
+      from: streamers,
+      to: { ip: model.vpcAddress, name: "a VPC address (pods, the Kubernetes API)" },
+      port: 443,
+      optional: true,
+      deny: true,
+    },
+    {
       name: "Hub-fallback model servers -> Hugging Face Hub",
       from: hubServers,
       to: internet,
@@ -231,10 +249,31 @@ function modelStoreFlows(model: ClusterModel): Flow[] {
   ];
 }
 
+/** The addresses a pod's `hostAliases` give a host, in address order ([] when it leaves it to DNS). */
+function aliasedAddresses(spec: any, host: string): string[] {
+  return inAddressOrder(
+    (spec.hostAliases ?? [])
+      .filter((a: { hostnames?: string[] }) => (a.hostnames ?? []).includes(host))
+      .map((a: { ip: string }) => a.ip),
+  );
+}
+
+/** The STS hosts a pod's `hostAliases` name (`sts.` names): the pod resolves STS itself. */
+function aliasedStsHosts(spec: any): string[] {
+  return [
+    ...new Set<string>(
+      (spec.hostAliases ?? []).flatMap((a: { hostnames?: string[] }) =>
+        (a.hostnames ?? []).filter((h) => h.startsWith("sts.")),
+      ),
+    ),
+  ];
+}
+
 /**
  * Every pod running with an IRSA role that carries permissions reaches AWS APIs (STS, S3) on 443: the
- * public endpoints, or, for pods told to use the VPC's STS interface endpoint (`AWS_ENDPOINT_URL_STS`
- * on every container), STS inside the VPC.
+ * public endpoints, or, for pods that resolve the regional STS name to the VPC's STS interface
+ * endpoint themselves (`hostAliases`; `checkStsResolution` proves they do so correctly), each of the
+ * endpoint's addresses.
  */
 function irsaFlows(model: ClusterModel, pods: readonly PodInstance[]): Flow[] {
   const roleName = (arn: string | undefined) => arn?.split(":role/")[1]?.split("/").pop();
@@ -246,35 +285,91 @@ function irsaFlows(model: ClusterModel, pods: readonly PodInstance[]): Flow[] {
           roleName(o.obj.metadata.annotations?.["eks.amazonaws.com/role-arn"]) ?? "",
         ),
     )
-    .map(({ obj }) => {
+    .flatMap(({ obj }): Flow[] => {
       const from = {
         namespace: obj.metadata.namespace!,
         selector: {},
         serviceAccount: obj.metadata.name,
       };
       const mine = podsOf(pods, from);
-      const viaEndpoint =
-        mine.length > 0 &&
-        mine.every((p) =>
-          containersOf(p.spec).every((c) =>
-            (c.env ?? []).some((e: { name: string }) => e.name === "AWS_ENDPOINT_URL_STS"),
-          ),
-        );
+      const viaEndpoint = mine.length > 0 && mine.every((p) => aliasedStsHosts(p.spec).length > 0);
       return viaEndpoint
-        ? {
-            name: `${obj.metadata.namespace}/${obj.metadata.name} (IRSA) -> STS interface endpoint`,
+        ? model.stsEndpointAddresses.map((ip) => ({
+            name: `${obj.metadata.namespace}/${obj.metadata.name} (IRSA) -> STS interface endpoint ${ip}`,
             from,
-            to: { ip: model.vpcAddress, name: "STS interface endpoint (VPC)" },
+            to: { ip, name: `STS interface endpoint (${ip})` },
             port: 443,
-          }
-        : {
-            name: `${obj.metadata.namespace}/${obj.metadata.name} (IRSA) -> AWS APIs`,
-            from,
-            to: { ip: awsApiAddress, name: "AWS APIs" },
-            port: 443,
-            optional: true,
-          };
+          }))
+        : [
+            {
+              name: `${obj.metadata.namespace}/${obj.metadata.name} (IRSA) -> AWS APIs`,
+              from,
+              to: { ip: awsApiAddress, name: "AWS APIs" },
+              port: 443,
+              optional: true,
+            },
+          ];
     });
+}
+
+/**
+ * Pods that resolve STS themselves (`hostAliases` naming an `sts.` host) reach the VPC's STS interface
+ * endpoint from every container, whatever SDK it runs: each container names its region (the SDKs
+ * build `sts.<region>.amazonaws.com` from it) and asks for the regional endpoint
+ * (`AWS_STS_REGIONAL_ENDPOINTS=regional`; on the legacy default some SDKs call `sts.amazonaws.com`,
+ * which neither the aliases nor the endpoint's certificate cover), and the pod resolves that name to
+ * exactly the endpoint's addresses (a missing one loses an AZ; a foreign one sends the web-identity
+ * token elsewhere). components/lib/aws/stsEndpoint.ts.
+ */
+export function checkStsResolution(model: ClusterModel, pods: readonly PodInstance[]): Finding[] {
+  const f = findings("sts-endpoint");
+  const endpoint = inAddressOrder(model.stsEndpointAddresses);
+  for (const pod of pods) {
+    const aliased = aliasedStsHosts(pod.spec);
+    if (aliased.length === 0) continue;
+    if (endpoint.length === 0) {
+      f.add(
+        pod.owner,
+        "resolves STS through hostAliases, but the cluster has no STS interface endpoint",
+      );
+      continue;
+    }
+    const used = new Set<string>();
+    for (const c of containersOf(pod.spec)) {
+      const subject = `${pod.owner} container ${c.name}`;
+      const env = new Map<string, string | undefined>(
+        (c.env ?? []).map((e: { name: string; value?: string }) => [e.name, e.value]),
+      );
+      const regions = [
+        ...new Set([env.get("AWS_REGION"), env.get("AWS_DEFAULT_REGION")].filter((r) => r)),
+      ] as string[];
+      if (regions.length !== 1) {
+        f.add(
+          subject,
+          regions.length === 0
+            ? "names no region (AWS_REGION, AWS_DEFAULT_REGION): its SDK cannot build the regional STS name"
+            : `names two regions (${regions.join(", ")})`,
+        );
+        continue;
+      }
+      if (env.get("AWS_STS_REGIONAL_ENDPOINTS") !== "regional")
+        f.add(
+          subject,
+          "does not set AWS_STS_REGIONAL_ENDPOINTS=regional: an SDK on the legacy default calls sts.amazonaws.com, outside the aliases and the endpoint's certificate",
+        );
+      const host = stsRegionalHostname(regions[0]!);
+      used.add(host);
+      const ips = aliasedAddresses(pod.spec, host);
+      if (ips.join() !== endpoint.join())
+        f.add(
+          subject,
+          `resolves ${host} to [${ips.join(", ")}], not the STS interface endpoint's addresses [${endpoint.join(", ")}]`,
+        );
+    }
+    for (const host of aliased.filter((h) => !used.has(h)))
+      f.add(pod.owner, `hostAliases name ${host}, which no container's region builds`);
+  }
+  return f.out;
 }
 
 /** The API server (control-plane ENIs in the VPC) reaches every admission webhook's pods. */

@@ -2,7 +2,7 @@
 import { podInstances, ref, type ClusterModel } from "../model";
 import { validateManifest } from "../schema";
 import { checkAddresses } from "./addresses";
-import { checkFlows, checkLoadBalancerOnly } from "./flows";
+import { checkFlows, checkLoadBalancerOnly, checkStsResolution } from "./flows";
 import { checkMonitors } from "./monitors";
 import { checkPolicySelectors } from "./networkPolicies";
 import { checkPodSecurity } from "./podSecurity";
@@ -13,7 +13,10 @@ import { checkTeardown } from "./teardown";
 
 export type { Finding } from "./problem";
 
-/** The synchronous checks: wiring, policies, monitors, Pod Security, quota, references, teardown. */
+/**
+ * The synchronous checks: wiring, policies, STS resolution, monitors, Pod Security, quota,
+ * references, teardown.
+ */
 export function checkCluster(model: ClusterModel): Finding[] {
   const pods = podInstances(model);
   // Pods a chart contract stands in for carry labels and ports only: wiring checks use them, while
@@ -23,6 +26,7 @@ export function checkCluster(model: ClusterModel): Finding[] {
     ...checkAddresses(model, pods),
     ...checkPolicySelectors(model, pods),
     ...checkFlows(model, pods),
+    ...checkStsResolution(model, specified),
     ...checkLoadBalancerOnly(model, pods),
     ...checkMonitors(model, pods),
     ...checkPodSecurity(model, specified),
