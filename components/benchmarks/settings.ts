@@ -6,6 +6,7 @@
 import { benchmarkScenarios, servingVariants, type BenchmarksConfig } from "../config/benchmarks";
 import { replicaRange, variantConfig, type ModelsConfig } from "../config/models";
 import { chartEndpoints, httpUrl } from "../platform/chartContracts";
+import { hfHome, modelCacheMount } from "../platform/modelCacheLayout";
 import { modelNamespace, modelServerName, modelUrl, serviceDesign } from "../platform/registry";
 import type { Settings, VariantTarget } from "./program/results.mts";
 
@@ -37,8 +38,8 @@ export const benchmarkNames = {
  */
 export const modelCache = {
   claim: "model-cache",
-  mountPath: "/models",
-  hfHome: "/models/huggingface",
+  mountPath: modelCacheMount,
+  hfHome,
   user: { uid: 2000, gid: 0 },
 };
 
