@@ -6,7 +6,12 @@
 import { benchmarkScenarios, servingVariants, type BenchmarksConfig } from "../config/benchmarks";
 import { replicaRange, variantConfig, type ModelsConfig } from "../config/models";
 import { chartEndpoints, httpUrl } from "../platform/chartContracts";
-import { hfHome, modelCacheMount } from "../platform/modelCacheLayout";
+import {
+  hfHome,
+  hubTokenizerPath,
+  modelCacheMount,
+  tokenizerDir,
+} from "../platform/modelCacheLayout";
 import { modelNamespace, modelServerName, modelUrl, serviceDesign } from "../platform/registry";
 import type { Settings, VariantTarget } from "./program/results.mts";
 
@@ -34,7 +39,9 @@ export const benchmarkNames = {
 
 /**
  * The shared model cache as the model servers mount it (models/modelServer.ts, modelServing.ts): the
- * client reads the tokenizer and prompt sets from it, read-only, as the same user.
+ * client reads the tokenizer and prompt sets from it, read-only, as the same user. A store variant's
+ * tokenizer is the directory its staging Job publishes, a Hub variant's the snapshot its server
+ * downloaded (platform/modelCacheLayout.ts).
  */
 export const modelCache = {
   claim: "model-cache",
@@ -65,6 +72,10 @@ function target(m: ModelsConfig, variant: string, heldReplicas: number): Variant
     url: modelUrl(variant),
     model: v.model,
     servedModelName: v.servedModelName,
+    tokenizer:
+      v.weightsFrom === "store"
+        ? tokenizerDir(v.model, v.revision)
+        : hubTokenizerPath(v.model, v.revision),
     deployment: modelServerName(variant),
     scaledObject: v.autoscaling ? modelServerName(variant) : null,
     replicas: v.autoscaling ? heldReplicas : replicaRange(v).max,

@@ -34,9 +34,16 @@ export interface Scenario {
 export interface VariantTarget {
   /** Its Service (`http://vllm-<variant>.<namespace>.svc.cluster.local`). */
   readonly url: string;
-  /** The Hugging Face model (the client's tokenizer). */
+  /** The Hugging Face model (for the report). */
   readonly model: string;
+  /** The name requests carry (`--served-model-name` of its server). */
   readonly servedModelName: string;
+  /**
+   * The client's tokenizer on the shared model cache: a directory (the staging Job's tokenizer
+   * directory of a store variant, or the Hub snapshot of a Hub variant's pinned commit), or, for a Hub
+   * variant pinned to a tag, the Hub cache's ref file `refs/<tag>`, which names the snapshot's commit.
+   */
+  readonly tokenizer: string;
   readonly deployment: string;
   /** Its KEDA ScaledObject, or null for a variant with a fixed replica count. */
   readonly scaledObject: string | null;
