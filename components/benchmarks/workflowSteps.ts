@@ -304,7 +304,13 @@ export function clientArgs(dataset: "random" | "prompt-set"): string[] {
       : ["--dataset-name", "custom", "--dataset-path", param("prompt-set")]),
     ...["--input-len", param("input-len"), "--output-len", param("output-len")],
     ...["--num-prompts", param("num-prompts"), "--request-rate", param("request-rate")],
-    ...["--max-concurrency", param("max-concurrency"), "--seed", "0"],
+    // The scenario's seed, then the attempt: other prompts for every scenario and every retry.
+    ...[
+      "--max-concurrency",
+      param("max-concurrency"),
+      "--seed",
+      `${param("seed")}${param("attempt")}`,
+    ],
     ...["--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "50,95,99"],
     // The variant already serves (the readiness step); this only waits for its Service endpoint.
     ...["--ready-check-timeout-sec", "300", "--disable-tqdm"],
@@ -359,7 +365,7 @@ export function clientStep(
   client: { cpu: string; memory: string },
   timeoutMinutes: number,
 ): Template {
-  const params = ["variant", "run-id", "url", "served-model-name", "tokenizer", "scenario"];
+  const params = ["variant", "run-id", "url", "served-model-name", "tokenizer", "scenario", "seed"];
   params.push("input-len", "output-len", "num-prompts", "request-rate", "max-concurrency");
   params.push("attempt", ...(dataset === "prompt-set" ? ["prompt-set"] : []));
   const compute = { cpu: client.cpu, memory: client.memory };

@@ -56,6 +56,7 @@ const variantParams = [
 /** A scenario's values, from the resume step's item. */
 const scenarioParams = [
   "scenario",
+  "seed",
   "input-len",
   "output-len",
   "num-prompts",
