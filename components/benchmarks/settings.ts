@@ -76,6 +76,7 @@ function target(m: ModelsConfig, variant: string, heldReplicas: number): Variant
       v.weightsFrom === "store"
         ? tokenizerDir(v.model, v.revision)
         : hubTokenizerPath(v.model, v.revision),
+    loraModules: v.lora?.adapters ?? [],
     deployment: modelServerName(variant),
     scaledObject: v.autoscaling ? modelServerName(variant) : null,
     replicas: v.autoscaling ? heldReplicas : replicaRange(v).max,

@@ -333,7 +333,10 @@ export function clientArgs(dataset: "random" | "prompt-set"): string[] {
  * What runs `vllm bench serve` (POSIX sh, the image's /bin/sh). Its first two arguments are
  * `--tokenizer <path>`: a directory on the model cache is passed on as it is; a file is a Hub cache ref
  * (`refs/<tag>`, a Hub variant pinned to a tag), which holds the commit whose snapshot has the files.
- * A missing tokenizer fails at once, saying who writes it. The rest are the client's flags.
+ * A missing tokenizer fails at once, saying who writes it. The rest are the client's flags. A variant
+ * that serves LoRA adapters (`LORA_MODULES`, space-separated names) gets `--lora-modules <names>
+ * --lora-assignment round-robin`: each request names an adapter in turn instead of the base model
+ * (a list Argo cannot expand into separate arguments, hence the script).
  */
 export const clientScript = [
   "set -eu",
@@ -350,6 +353,10 @@ export const clientScript = [
     " variant's, a Hub variant's model server downloads it (docs/operations.md)\" >&2",
   "  exit 1",
   "fi",
+  'if [ -n "${LORA_MODULES:-}" ]; then',
+  "  set -f",
+  '  set -- "$@" --lora-modules $LORA_MODULES --lora-assignment round-robin',
+  "fi",
   'exec vllm bench serve --tokenizer "$tok" "$@"',
   "",
 ].join("\n");
@@ -365,7 +372,8 @@ export function clientStep(
   client: { cpu: string; memory: string },
   timeoutMinutes: number,
 ): Template {
-  const params = ["variant", "run-id", "url", "served-model-name", "tokenizer", "scenario", "seed"];
+  const params = ["variant", "run-id", "url", "served-model-name", "tokenizer", "lora-modules"];
+  params.push("scenario", "seed");
   params.push("input-len", "output-len", "num-prompts", "request-rate", "max-concurrency");
   params.push("attempt", ...(dataset === "prompt-set" ? ["prompt-set"] : []));
   const compute = { cpu: client.cpu, memory: client.memory };
@@ -389,7 +397,7 @@ export function clientStep(
       imagePullPolicy: "IfNotPresent",
       command: ["/bin/sh", "-c", clientScript, "vllm-bench-serve"],
       args: clientArgs(dataset),
-      env: clientEnv(),
+      env: [...clientEnv(), { name: "LORA_MODULES", value: param("lora-modules") }],
       resources: { requests: compute, limits: compute },
       securityContext: restrictedContainerSecurityContext(),
       terminationMessagePolicy: "FallbackToLogsOnError",

@@ -180,6 +180,7 @@ for (const stack of stacks) {
         );
         const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
         assert.equal(env.HF_HUB_OFFLINE, "1", "no download, no token");
+        assert.equal(env.LORA_MODULES, "{{inputs.parameters.lora-modules}}");
         assert.equal(env.TZ, "UTC", "vLLM stamps its result in local time");
         const flag = (f: string) => c.args[c.args.indexOf(f) + 1];
         assert.deepEqual(c.args.slice(0, 2), ["--tokenizer", "{{inputs.parameters.tokenizer}}"]);
@@ -492,7 +493,7 @@ for (const stack of stacks) {
 describe("benchmarks: the client's tokenizer (its sh wrapper, with a fake vllm)", () => {
   const commit = "c170c708c41dac9275d15a8fff4eca08d52bab71";
   /** Runs the client's script as its container does, `vllm` replaced by one that prints its args. */
-  function client(args: string[]) {
+  function client(args: string[], env: Record<string, string> = {}) {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "bench-client-"));
     fs.mkdirSync(path.join(root, "bin"));
     fs.writeFileSync(path.join(root, "bin", "vllm"), '#!/bin/sh\nprintf "%s\\n" "$@"\n', {
@@ -501,7 +502,7 @@ describe("benchmarks: the client's tokenizer (its sh wrapper, with a fake vllm)"
     const at = (p: string) => path.join(root, p);
     const run = (a: string[] = args.map((x) => (x.startsWith("/") ? at(x) : x))) => {
       const r = spawnSync("/bin/sh", ["-c", clientScript, "vllm-bench-serve", ...a], {
-        env: { PATH: `${at("bin")}:${process.env.PATH}` },
+        env: { PATH: `${at("bin")}:${process.env.PATH}`, ...env },
         encoding: "utf8",
       });
       return { status: r.status, argv: r.stdout.trim().split("\n"), err: r.stderr };
@@ -558,6 +559,34 @@ describe("benchmarks: the client's tokenizer (its sh wrapper, with a fake vllm)"
     ]);
     const byCommit = c.run(["--tokenizer", c.at(withRevision(commit)), "--disable-tqdm"]);
     assert.deepEqual(byCommit.argv, byTag.argv);
+  });
+
+  it("spreads a LoRA variant's requests over its adapters, round-robin; others ask the base model", () => {
+    const config = stackConfig("dev");
+    const settings = benchmarkSettings(config.benchmarks, config.models);
+    const items = planRun(settings, JSON.stringify(Object.keys(settings.variants)), "r", "w").items;
+    for (const item of items) {
+      const lora = config.models.variants[item.variant!]!.lora;
+      assert.equal(item["lora-modules"], (lora?.adapters ?? []).join(" "), item.variant);
+    }
+    const lora = items.find((i) => i.variant === "lora")!;
+    assert.equal(lora["lora-modules"], "lora-v1 lora-v2");
+    const dir = tokenizerDir("m/x", commit);
+    const run = (modules: string) => {
+      const c = client(["--tokenizer", dir, "--model", "served"], { LORA_MODULES: modules });
+      fs.mkdirSync(c.at(dir), { recursive: true });
+      return c.run().argv.slice(4);
+    };
+    assert.deepEqual(run(lora["lora-modules"]), [
+      "--model",
+      "served",
+      "--lora-modules",
+      "lora-v1",
+      "lora-v2",
+      "--lora-assignment",
+      "round-robin",
+    ]);
+    assert.deepEqual(run(""), ["--model", "served"]);
   });
 });
 

@@ -36,6 +36,8 @@ function variantItem(variant: string, v: VariantTarget, runId: string): VariantI
     url: v.url,
     "served-model-name": v.servedModelName,
     tokenizer: v.tokenizer,
+    // Names are DNS labels: a space-separated list the client's script splits.
+    "lora-modules": v.loraModules.join(" "),
     deployment: v.deployment,
     "scaled-object": v.scaledObject ?? "",
     replicas: String(v.replicas),

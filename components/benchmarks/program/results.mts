@@ -45,6 +45,12 @@ export interface VariantTarget {
    * variant pinned to a tag, the Hub cache's ref file `refs/<tag>`, which names the snapshot's commit.
    */
   readonly tokenizer: string;
+  /**
+   * The LoRA adapters a variant serves by name (`models.variants.<v>.lora.adapters`), empty for one
+   * that serves none: the client spreads its requests over them, so the run measures the adapters,
+   * not the base model under them.
+   */
+  readonly loraModules: readonly string[];
   readonly deployment: string;
   /** Its KEDA ScaledObject, or null for a variant with a fixed replica count. */
   readonly scaledObject: string | null;
