@@ -80,6 +80,7 @@ function target(m: ModelsConfig, variant: string, heldReplicas: number): Variant
     deployment: modelServerName(variant),
     scaledObject: v.autoscaling ? modelServerName(variant) : null,
     replicas: v.autoscaling ? heldReplicas : replicaRange(v).max,
+    minReplicas: replicaRange(v).min,
     maxModelLen: v.maxModelLen,
   };
 }

@@ -547,5 +547,14 @@ describe("benchmark program: its pure parts", () => {
       () => planRun(short, "awq", "r", "w"),
       /scenario chat-rate1: input 512 \+ output 128 tokens exceed the max context of awq \(maxModelLen 256\)/,
     );
+    // A variant outside the defaults (preview checks those) whose floor is above the held replicas.
+    const floor = {
+      ...settings,
+      variants: { ...settings.variants, judge: { ...settings.variants.judge!, minReplicas: 2 } },
+    };
+    assert.throws(
+      () => planRun(floor, "judge", "r", "w"),
+      /variants: judge always runs 2 replicas; a run would hold it at 1 \(benchmarks.replicas\) and take capacity from its users/,
+    );
   });
 });

@@ -56,6 +56,8 @@ export interface VariantTarget {
   readonly scaledObject: string | null;
   /** Replicas it serves during the run (held ones for autoscaled variants). */
   readonly replicas: number;
+  /** Replicas it always runs (its autoscaler's floor; its count when fixed): a hold never goes below. */
+  readonly minReplicas: number;
   readonly maxModelLen: number;
 }
 
