@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import { parseConfig } from "../../components/config/platformConfig";
 import {
   benchmarkCost,
+  formatBenchmarkCostMarkdown,
   formatBenchmarkCostText,
   parseComparison,
   stackBenchmarkCost,
@@ -88,6 +89,24 @@ describe("cost: $ per 1M output tokens from a benchmark comparison", () => {
     assert.equal(strict.rows.find((r) => r.variant === "baseline")!.scenario, "chat-rate1");
     assert.equal(strict.rows.find((r) => r.variant === "awq")!.scenario, "chat-rate1");
     assert.equal(usdPerMillion(1, 2, 1000 / 3600), (2 * 1e6) / 1000);
+  });
+
+  it("says when the run marked its scenarios against another SLO than the stack prices at", () => {
+    // The fixture was recorded at dev's SLO (2000 ms); prod's is 1000 ms.
+    assert.equal(fixture().slo.ttftP95Ms, stackConfig("dev").benchmarks.slo.ttftP95Ms);
+    const dev = stackBenchmarkCost(fixture(), stackConfig("dev"));
+    assert.equal(dev.runSloTtftP95Ms, 2000);
+    assert.doesNotMatch(formatBenchmarkCostText(dev), /Note:/);
+    assert.doesNotMatch(formatBenchmarkCostMarkdown(dev), /Note:/);
+    const prod = stackBenchmarkCost(fixture(), stackConfig("prod"));
+    assert.equal(prod.sloTtftP95Ms, stackConfig("prod").benchmarks.slo.ttftP95Ms);
+    const note =
+      /Note: the run marked its scenarios against p95 TTFT ≤ 2000 ms \(the ✓ in its comparison\.md\); priced here at the stack's SLO, 1000 ms/;
+    assert.match(formatBenchmarkCostText(prod), note);
+    assert.match(formatBenchmarkCostMarkdown(prod), note);
+    // At 1000 ms awq's chat-c16 (p95 1500 ms) is out: its point moves to chat-rate4, unlike its ✓.
+    assert.equal(dev.rows.find((r) => r.variant === "awq")!.scenario, "chat-c16");
+    assert.equal(prod.rows.find((r) => r.variant === "awq")!.scenario, "chat-rate4");
   });
 
   it("refuses a file that is not a comparison, saying what it expected", () => {
