@@ -132,9 +132,9 @@ export function argoWorkflowsValues(managedNamespace: string) {
     },
     controller: {
       rbac: { create: false },
-      // One controller, so the chart sets LEADER_ELECTION_DISABLE=true: the Role below has no
-      // coordination.k8s.io leases rule (`argoControllerRules`). Two replicas would need one, or the
-      // controller never leads and runs no workflow (tests/addons/argoWorkflows.test.ts checks the render).
+      // One controller, so the chart sets LEADER_ELECTION_DISABLE=true: its Role has no
+      // coordination.k8s.io leases rule (`argoControllerRules`). Two replicas would need one, or no
+      // controller ever leads and no workflow runs (tests/addons/argoWorkflows.test.ts: the render).
       replicas: 1,
       extraArgs: ["--managed-namespace", managedNamespace],
       workflowNamespaces: [managedNamespace],

@@ -240,9 +240,8 @@ type Problem = { path: (string | number)[]; message: string };
 /**
  * What the benchmark config asks that the models cannot do: an unknown or non-serving variant, a
  * scenario longer than a benchmarked variant's max context, more held replicas than it may run or
- * fewer than it always runs, a
- * client larger than the model namespace's LimitRange admits (`containerMax`). Paths are relative to
- * `llm-platform:benchmarks`.
+ * fewer than it always runs, a client larger than the model namespace's LimitRange admits
+ * (`containerMax`). Paths are relative to `llm-platform:benchmarks`.
  */
 export function benchmarkProblems(
   b: BenchmarksInput,

@@ -237,7 +237,8 @@ function sloNote(b: BenchmarkCost): string | undefined {
   if (b.runSloTtftP95Ms === b.sloTtftP95Ms) return undefined;
   return (
     `Note: the run marked its scenarios against p95 TTFT ≤ ${b.runSloTtftP95Ms} ms (the ✓ in its ` +
-    `comparison.md); priced here at the stack's SLO, ${b.sloTtftP95Ms} ms, so operating points may differ from those marks.`
+    `comparison.md); priced here at the stack's SLO, ${b.sloTtftP95Ms} ms, so operating points ` +
+    `may differ from those marks.`
   );
 }
 

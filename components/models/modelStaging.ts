@@ -26,9 +26,10 @@ const paths = {
 
 /**
  * Bash shared by the check and upload steps: publish the model's files other than its weights
- * (`notTokenizerFiles`) in `$TOKENIZER_DIR` on the shared cache (platform/modelCacheLayout.ts), whole or not at all. The directory is
- * filled aside (a hidden sibling, by the command given as argument: from the staging copy or from the
- * store), must then hold config.json, and is renamed into place, so a reader never sees half of it.
+ * (`notTokenizerFiles`) in `$TOKENIZER_DIR` on the shared cache (platform/modelCacheLayout.ts), whole
+ * or not at all. The directory is filled aside (a hidden sibling, by the command given as argument:
+ * from the staging copy or from the store), must then hold config.json, and is renamed into place,
+ * so a reader never sees half of it.
  * An existing directory is kept: it only ever appears complete, and one revision's files never change.
  * One Job per model and revision writes it, so leftovers of a killed attempt are removed first.
  */
