@@ -132,6 +132,10 @@ export function argoWorkflowsValues(managedNamespace: string) {
     },
     controller: {
       rbac: { create: false },
+      // One controller, so the chart sets LEADER_ELECTION_DISABLE=true: its Role has no
+      // coordination.k8s.io leases rule (`argoControllerRules`). Two replicas would need one, or no
+      // controller ever leads and no workflow runs (tests/addons/argoWorkflows.test.ts: the render).
+      replicas: 1,
       extraArgs: ["--managed-namespace", managedNamespace],
       workflowNamespaces: [managedNamespace],
       clusterWorkflowTemplates: { enabled: false },

@@ -6,6 +6,12 @@
 import { benchmarkScenarios, servingVariants, type BenchmarksConfig } from "../config/benchmarks";
 import { replicaRange, variantConfig, type ModelsConfig } from "../config/models";
 import { chartEndpoints, httpUrl } from "../platform/chartContracts";
+import {
+  hfHome,
+  hubTokenizerPath,
+  modelCacheMount,
+  tokenizerDir,
+} from "../platform/modelCacheLayout";
 import { modelNamespace, modelServerName, modelUrl, serviceDesign } from "../platform/registry";
 import type { Settings, VariantTarget } from "./program/results.mts";
 
@@ -33,12 +39,14 @@ export const benchmarkNames = {
 
 /**
  * The shared model cache as the model servers mount it (models/modelServer.ts, modelServing.ts): the
- * client reads the tokenizer and prompt sets from it, read-only, as the same user.
+ * client reads the tokenizer and prompt sets from it, read-only, as the same user. A store variant's
+ * tokenizer is the directory its staging Job publishes, a Hub variant's the snapshot its server
+ * downloaded (platform/modelCacheLayout.ts).
  */
 export const modelCache = {
   claim: "model-cache",
-  mountPath: "/models",
-  hfHome: "/models/huggingface",
+  mountPath: modelCacheMount,
+  hfHome,
   user: { uid: 2000, gid: 0 },
 };
 
@@ -64,9 +72,15 @@ function target(m: ModelsConfig, variant: string, heldReplicas: number): Variant
     url: modelUrl(variant),
     model: v.model,
     servedModelName: v.servedModelName,
+    tokenizer:
+      v.weightsFrom === "store"
+        ? tokenizerDir(v.model, v.revision)
+        : hubTokenizerPath(v.model, v.revision),
+    loraModules: v.lora?.adapters ?? [],
     deployment: modelServerName(variant),
     scaledObject: v.autoscaling ? modelServerName(variant) : null,
     replicas: v.autoscaling ? heldReplicas : replicaRange(v).max,
+    minReplicas: replicaRange(v).min,
     maxModelLen: v.maxModelLen,
   };
 }

@@ -266,8 +266,8 @@ export function reportStep(servable: readonly string[]): Template {
 
 /**
  * Environment of the client: vLLM's caches in writable volumes (read-only root filesystem), the
- * tokenizer from the shared model cache only (offline: no Hugging Face token, no internet), results
- * timestamped in UTC.
+ * tokenizer from the shared model cache only (`HF_HUB_OFFLINE`: no Hugging Face token, no Hub
+ * download), results timestamped in UTC.
  */
 function clientEnv(): { name: string; value: string }[] {
   const home = "/home/vllm";
@@ -287,18 +287,30 @@ function clientEnv(): { name: string; value: string }[] {
   }).map(([name, value]) => ({ name, value }));
 }
 
-/** The client's flags: one scenario against the variant's Service, result saved for the record step. */
+/**
+ * The client's flags: one scenario against the variant's Service, result saved for the record step.
+ * The tokenizer comes first (`clientScript` resolves it). `--model` is the served name: with
+ * `--tokenizer` given, vLLM's client uses `--model` only as the requests' `model` field (no
+ * `--served-model-name`), for the prompts' alignment with the server's `/tokenize` and as the result's
+ * `model_id`; a Hub id there would name no model the server knows.
+ */
 export function clientArgs(dataset: "random" | "prompt-set"): string[] {
   return [
+    ...["--tokenizer", param("tokenizer")],
     ...["--backend", "openai", "--endpoint", "/v1/completions"],
-    ...["--base-url", param("url"), "--model", param("model")],
-    ...["--served-model-name", param("served-model-name")],
+    ...["--base-url", param("url"), "--model", param("served-model-name")],
     ...(dataset === "random"
       ? ["--dataset-name", "random"]
       : ["--dataset-name", "custom", "--dataset-path", param("prompt-set")]),
     ...["--input-len", param("input-len"), "--output-len", param("output-len")],
     ...["--num-prompts", param("num-prompts"), "--request-rate", param("request-rate")],
-    ...["--max-concurrency", param("max-concurrency"), "--seed", "0"],
+    // The scenario's seed, then the attempt: other prompts for every scenario and every retry.
+    ...[
+      "--max-concurrency",
+      param("max-concurrency"),
+      "--seed",
+      `${param("seed")}${param("attempt")}`,
+    ],
     ...["--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "50,95,99"],
     // The variant already serves (the readiness step); this only waits for its Service endpoint.
     ...["--ready-check-timeout-sec", "300", "--disable-tqdm"],
@@ -318,16 +330,50 @@ export function clientArgs(dataset: "random" | "prompt-set"): string[] {
 }
 
 /**
+ * What runs `vllm bench serve` (POSIX sh, the image's /bin/sh). Its first two arguments are
+ * `--tokenizer <path>`: a directory on the model cache is passed on as it is; a file is a Hub cache ref
+ * (`refs/<tag>`, a Hub variant pinned to a tag), which holds the commit whose snapshot has the files.
+ * A missing tokenizer fails at once, saying who writes it. The rest are the client's flags. A variant
+ * that serves LoRA adapters (`LORA_MODULES`, space-separated names) gets `--lora-modules <names>
+ * --lora-assignment round-robin`: each request names an adapter in turn instead of the base model
+ * (a list Argo cannot expand into separate arguments, hence the script).
+ */
+export const clientScript = [
+  "set -eu",
+  'if [ "${1:-}" != --tokenizer ] || [ $# -lt 2 ]; then',
+  '  echo "usage: --tokenizer <path on the model cache> <vllm bench serve flags>" >&2',
+  "  exit 2",
+  "fi",
+  "ref=$2",
+  "shift 2",
+  "tok=$ref",
+  'if [ -f "$ref" ]; then tok="${ref%/refs/*}/snapshots/$(cat "$ref")"; fi',
+  'if [ ! -d "$tok" ]; then',
+  '  echo "no tokenizer at $tok on the model cache: the model staging Job publishes a store' +
+    " variant's, a Hub variant's model server downloads it (docs/operations.md)\" >&2",
+  "  exit 1",
+  "fi",
+  'if [ -n "${LORA_MODULES:-}" ]; then',
+  "  set -f",
+  '  set -- "$@" --lora-modules $LORA_MODULES --lora-assignment round-robin',
+  "fi",
+  'exec vllm bench serve --tokenizer "$tok" "$@"',
+  "",
+].join("\n");
+
+/**
  * The benchmark client: `vllm bench serve` from the image the variant runs (no new image; its
- * entrypoint is `vllm serve`, so the command is set), on a CPU node, with the tokenizer read-only from
- * the model cache. Its result is uploaded as `raw/<scenario>.<attempt>.json` even when it failed.
+ * entrypoint is `vllm serve`, so the command is set), on a CPU node, with the variant's tokenizer
+ * read-only from the model cache (`clientScript`). Its result is uploaded as
+ * `raw/<scenario>.<attempt>.json` even when it failed.
  */
 export function clientStep(
   dataset: "random" | "prompt-set",
   client: { cpu: string; memory: string },
   timeoutMinutes: number,
 ): Template {
-  const params = ["variant", "run-id", "url", "model", "served-model-name", "scenario"];
+  const params = ["variant", "run-id", "url", "served-model-name", "tokenizer", "lora-modules"];
+  params.push("scenario", "seed");
   params.push("input-len", "output-len", "num-prompts", "request-rate", "max-concurrency");
   params.push("attempt", ...(dataset === "prompt-set" ? ["prompt-set"] : []));
   const compute = { cpu: client.cpu, memory: client.memory };
@@ -349,9 +395,9 @@ export function clientStep(
       name: "main",
       image: images.vllm,
       imagePullPolicy: "IfNotPresent",
-      command: ["vllm", "bench", "serve"],
+      command: ["/bin/sh", "-c", clientScript, "vllm-bench-serve"],
       args: clientArgs(dataset),
-      env: clientEnv(),
+      env: [...clientEnv(), { name: "LORA_MODULES", value: param("lora-modules") }],
       resources: { requests: compute, limits: compute },
       securityContext: restrictedContainerSecurityContext(),
       terminationMessagePolicy: "FallbackToLogsOnError",

@@ -148,7 +148,10 @@ export const benchmarksSchema = z.strictObject({
    * serves (autoscaled, or a fixed count above 0).
    */
   variants: z.array(z.string()).min(1).optional(),
-  /** Replicas an autoscaled variant is held at while its scenarios run (KEDA paused-replicas). Default 1. */
+  /**
+   * Replicas an autoscaled variant is held at while its scenarios run (KEDA paused-replicas: exactly
+   * this many). Between the minReplicas and maxReplicas of every benchmarked variant. Default 1.
+   */
   replicas: z.number().int().min(1).max(16).default(1),
   /** The latency target costs are quoted at: p95 time to first token, in milliseconds. Default 2000. */
   slo: z
@@ -236,9 +239,9 @@ type Problem = { path: (string | number)[]; message: string };
 
 /**
  * What the benchmark config asks that the models cannot do: an unknown or non-serving variant, a
- * scenario longer than a benchmarked variant's max context, more held replicas than it may run, a
- * client larger than the model namespace's LimitRange admits (`containerMax`). Paths are relative to
- * `llm-platform:benchmarks`.
+ * scenario longer than a benchmarked variant's max context, more held replicas than it may run or
+ * fewer than it always runs, a client larger than the model namespace's LimitRange admits
+ * (`containerMax`). Paths are relative to `llm-platform:benchmarks`.
  */
 export function benchmarkProblems(
   b: BenchmarksInput,
@@ -291,6 +294,16 @@ export function benchmarkProblems(
       out.push({
         path: ["replicas"],
         message: `expected at most the maxReplicas of variant ${v} (${a.maxReplicas}), got ${b.replicas}`,
+      });
+    }
+    // The hold sets the count exactly (KEDA paused-replicas): below the floor it would take serving
+    // capacity away from the variant's users for the whole run.
+    if (a && b.replicas < a.minReplicas) {
+      out.push({
+        path: ["replicas"],
+        message:
+          `expected at least the minReplicas of variant ${v} (${a.minReplicas}), got ${b.replicas}: ` +
+          `a run holds it at exactly that many replicas`,
       });
     }
   }

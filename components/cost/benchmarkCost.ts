@@ -4,7 +4,8 @@
  * table. Pure.
  *
  * Per variant and prompt shape, the operating point is the stated latency target's: among the
- * scenarios whose p95 time to first token is within the stack's SLO (`benchmarks.slo.ttftP95Ms`) with
+ * scenarios whose p95 time to first token is within the stack's SLO (`benchmarks.slo.ttftP95Ms`; a
+ * note says when the run marked its scenarios against another, the comparison's `slo`) with
  * no failed request, the one with the highest measured output throughput (the highest load the SLO
  * allows, whether loads were swept by rate or by concurrency). There, the variant's replicas cost
  * their instance type's hourly price, SPOT and On-Demand:
@@ -25,6 +26,8 @@ import type { PriceTable } from "./prices";
 const comparisonSchema = z.object({
   format: z.literal("llm-platform/benchmark-comparison@1"),
   runId: z.string(),
+  /** The SLO the run marked its scenarios against (✓ in comparison.md): the stack's at run time. */
+  slo: z.object({ ttftP95Ms: z.number() }),
   variants: z.array(
     z.object({
       variant: z.string(),
@@ -88,7 +91,10 @@ export interface VariantTokenCost {
 
 export interface BenchmarkCost {
   readonly runId: string;
+  /** The SLO the operating points are chosen at: the stack's (`benchmarks.slo`). */
   readonly sloTtftP95Ms: number;
+  /** The SLO the run itself marked its scenarios against (the comparison's), when it differs. */
+  readonly runSloTtftP95Ms: number;
   readonly region: string;
   readonly pricesAsOf: string;
   readonly rows: readonly VariantTokenCost[];
@@ -155,6 +161,7 @@ export function benchmarkCost(c: BenchmarkComparison, ctx: BenchmarkCostContext)
   return {
     runId: c.runId,
     sloTtftP95Ms: ctx.sloTtftP95Ms,
+    runSloTtftP95Ms: c.slo.ttftP95Ms,
     region: ctx.prices.region,
     pricesAsOf: ctx.prices.asOf,
     rows: rows.map((r) => ({ ...r, savingVsBaseline: saving(r, rows, ctx.baselineFamily) })),
@@ -222,10 +229,25 @@ const point = (r: VariantTokenCost) =>
 const instance = (r: VariantTokenCost) =>
   `${r.replicas} × ${r.instanceType}${r.instanceTypeFrom === "measured" ? "" : " (not measured: its GPU group's)"}`;
 
+/**
+ * What to say when the run marked its scenarios against another SLO than the stack's (the config
+ * changed since, or the file comes from another stack): its ✓ marks and these operating points differ.
+ */
+function sloNote(b: BenchmarkCost): string | undefined {
+  if (b.runSloTtftP95Ms === b.sloTtftP95Ms) return undefined;
+  return (
+    `Note: the run marked its scenarios against p95 TTFT ≤ ${b.runSloTtftP95Ms} ms (the ✓ in its ` +
+    `comparison.md); priced here at the stack's SLO, ${b.sloTtftP95Ms} ms, so operating points ` +
+    `may differ from those marks.`
+  );
+}
+
 /** The section of `npm run cost -- <stack> --benchmarks <file>`. */
 export function formatBenchmarkCostText(b: BenchmarkCost): string {
+  const note = sloNote(b);
   const lines = [
     `$ per 1M output tokens (benchmark ${b.runId}; at the SLO p95 TTFT ≤ ${b.sloTtftP95Ms} ms with no failed request; ${b.region} prices of ${b.pricesAsOf})`,
+    ...(note ? [`  ${note}`] : []),
   ];
   for (const r of b.rows) {
     const price = r.usdPerMillionTokens;
@@ -241,9 +263,11 @@ export function formatBenchmarkCostText(b: BenchmarkCost): string {
 
 /** The same as a Markdown table, for the pull request's cost comment. */
 export function formatBenchmarkCostMarkdown(b: BenchmarkCost): string {
+  const note = sloNote(b);
   return [
     `#### $ per 1M output tokens (benchmark \`${b.runId}\`, SLO p95 TTFT ≤ ${b.sloTtftP95Ms} ms)`,
     "",
+    ...(note ? [note, ""] : []),
     "| Shape | Variant | Operating point | Nodes | SPOT $/1M | On-Demand $/1M | vs baseline |",
     "| --- | --- | --- | --- | ---: | ---: | --- |",
     ...b.rows.map(

@@ -3,7 +3,8 @@
  * estimate. Pure.
  *
  * Each run holds every default variant at `benchmarks.replicas`. Replicas above the variant's minimum
- * are extra SPOT nodes for: a cold start (scale-up from the minimum), every scenario of the matrix
+ * are extra SPOT nodes for: a cold start (scale-up from the minimum: the variant's predicted scale-up
+ * with nothing cached, config/coldStart.ts, as `npm run cost` prints it), every scenario of the matrix
  * (estimated from its prompts, rate or concurrency and assumed latencies), and the autoscaler's
  * cool-down after the release (`idleMinutes`, before a min-0 variant returns to zero). A variant whose
  * minimum already covers the held replicas adds nothing: its nodes are in the GPU line at idle.
@@ -15,15 +16,17 @@ import {
   type BenchmarkScenario,
   type BenchmarksConfig,
 } from "../config/benchmarks";
+import { variantColdStarts } from "../config/coldStart";
 import { variantConfig, variantNodeGroup, type ModelsConfig } from "../config/models";
 import type { GpuNodeGroupConfig } from "../config/platformConfig";
 import { onDemandHourly, spotHourly, type Estimate, type LineItem } from "./estimate";
 import type { PriceTable } from "./prices";
 
-/** Stated guesses for a run's length (replace with a real run's `durationSeconds` to refine). */
+/**
+ * Stated guesses for a run's length (replace with a real run's `durationSeconds` to refine). The cold
+ * start is not one of them: each variant's is its predicted scale-up (platform/coldStart.ts).
+ */
 export const benchmarkRunAssumptions = {
-  /** Minutes from the hold to a serving replica when the variant was below it (SPOT node + model load). */
-  coldStartMinutes: 10,
   /** Inter-token latency, ms, for estimating how long a scenario's requests take. */
   itlMs: 30,
   /** Time to first token, ms, likewise. */
@@ -85,13 +88,18 @@ export function scheduledBenchmarkItem(
   if (!b.schedule) return undefined;
   const runs = runsPerYear(b.schedule.cron) / 12;
   const matrixMinutes = benchmarkScenarios(b).reduce((n, s) => n + scenarioMinutes(s, a), 0);
+  const starts = variantColdStarts(c.models, c.gpuGroups);
   const held = b.variants.flatMap((v) => {
     const auto = variantConfig(c.models, v).autoscaling;
     const extra = auto ? Math.max(0, b.replicas - auto.minReplicas) : 0;
     if (extra === 0) return [];
     const type = variantInstanceType(t, c.models, c.gpuGroups, v);
-    const hours = (a.coldStartMinutes + matrixMinutes + auto!.idleMinutes) / 60;
-    return [{ v, extra, type, hours, spot: spotHourly(t, type), od: onDemandHourly(t, type) }];
+    const start = starts.find((x) => x.variant === v);
+    if (!start) throw new Error(`variant ${v}: no cold-start budget on its GPU group`);
+    const coldStartMinutes = start.budget.scaleUp.first / 60;
+    const hours = (coldStartMinutes + matrixMinutes + auto!.idleMinutes) / 60;
+    const spot = spotHourly(t, type);
+    return [{ v, extra, type, hours, coldStartMinutes, spot, od: onDemandHourly(t, type) }];
   });
   const monthly = (price: "spot" | "od") =>
     held.reduce((n, h) => n + runs * h.extra * h.hours * h[price], 0);
@@ -103,7 +111,7 @@ export function scheduledBenchmarkItem(
           .map(
             (h) =>
               `${h.v} ${h.extra} × ${h.type} SPOT $${h.spot.toFixed(4)}/h × ${h.hours.toFixed(2)} h ` +
-              `(cold start ${a.coldStartMinutes} min + scenarios ${matrixMinutes.toFixed(1)} min, assumed + cool-down)`,
+              `(cold start ${h.coldStartMinutes.toFixed(1)} min predicted + scenarios ${matrixMinutes.toFixed(1)} min assumed + cool-down)`,
           )
           .join(" + ");
   return {

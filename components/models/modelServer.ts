@@ -7,6 +7,7 @@ import { gpuTaint, nodeGroupLabel, workloadLabels } from "../platform/scheduling
 import { scaledObjectSpec, type Autoscaler } from "./autoscaling";
 import { httpProbe, restrictedContainerSecurityContext } from "../lib/k8s/security";
 import { modelProbePeriods } from "../platform/coldStart";
+import { hfHome, modelCacheMount } from "../platform/modelCacheLayout";
 import { hfTokenDir, hfTokenMount, hfTokenVolume } from "./podParts";
 import { vllmArgs } from "./vllmCommand";
 import {
@@ -22,9 +23,9 @@ export const vllmUser = { uid: 2000, gid: 0 };
 
 /** Where things live inside a model server pod. */
 const modelPaths = {
-  cache: "/models",
-  hfHome: "/models/huggingface",
-  adapters: "/models/adapters",
+  cache: modelCacheMount,
+  hfHome,
+  adapters: `${modelCacheMount}/adapters`,
   home: "/home/vllm",
 };
 

@@ -63,8 +63,11 @@ export interface RepoFile {
   readonly lfs?: { readonly sha256: string; readonly size: number };
 }
 
-/** Weight formats vLLM's streamer does not read, or that duplicate the safetensors. */
-const otherWeights = /\.(bin|pt|pth|ckpt|gguf|h5|msgpack|onnx|ot|tflite|safetensors)$/;
+/**
+ * Weight formats vLLM's streamer does not read, or that duplicate the safetensors (every one of them
+ * is also left out of the tokenizer directory, platform/modelCacheLayout.ts `notTokenizerFiles`).
+ */
+export const otherWeights = /\.(bin|pt|pth|ckpt|gguf|h5|msgpack|onnx|ot|tflite|safetensors)$/;
 
 /**
  * The files to stage: top-level files only (vLLM's streamer lists one level), without `.gitattributes`

@@ -9,6 +9,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { images } from "../platform/versions";
 import { sourceFile } from "../platform/sourceFiles";
 import { restrictedContainerSecurityContext } from "../lib/k8s/security";
+import { modelCacheMount, notTokenizerFiles, tokenizerDir } from "../platform/modelCacheLayout";
 import { modelPrefix, stagedMarkerKey, stagingDir } from "./modelStoreLayout";
 import { cacheWriterPod, hfTokenDir, hfTokenMount, hfTokenVolume } from "./podParts";
 
@@ -17,34 +18,90 @@ export const stagingApp = "model-stage";
 
 /** Where things are inside a staging pod. */
 const paths = {
-  cache: "/models",
+  cache: modelCacheMount,
   scripts: "/scripts",
   /** Written by the check step when the store has the model: the later steps then do nothing. */
   skipFile: "/tmp/already-staged",
 };
 
-/** Check step: is the model's marker in the store? (A listing, which the prefix-scoped role may do.) */
+/**
+ * Bash shared by the check and upload steps: publish the model's files other than its weights
+ * (`notTokenizerFiles`) in `$TOKENIZER_DIR` on the shared cache (platform/modelCacheLayout.ts), whole
+ * or not at all. The directory is filled aside (a hidden sibling, by the command given as argument:
+ * from the staging copy or from the store), must then hold config.json, and is renamed into place,
+ * so a reader never sees half of it.
+ * An existing directory is kept: it only ever appears complete, and one revision's files never change.
+ * One Job per model and revision writes it, so leftovers of a killed attempt are removed first.
+ */
+export const publishTokenizerFunctions = [
+  "tokenizer_tmp=''",
+  'trap \'[ -z "$tokenizer_tmp" ] || rm -rf "$tokenizer_tmp"\' EXIT',
+  "publish_tokenizer() {",
+  '  if [ -d "$TOKENIZER_DIR" ]; then',
+  '    echo "$MODEL@$REVISION: tokenizer files already in $TOKENIZER_DIR"',
+  "    return 0",
+  "  fi",
+  '  local parent="${TOKENIZER_DIR%/*}" name="${TOKENIZER_DIR##*/}"',
+  '  mkdir -p "$parent"',
+  '  rm -rf "$parent/.$name.tmp."*',
+  '  tokenizer_tmp=$(mktemp -d "$parent/.$name.tmp.XXXXXX")',
+  '  "$@" "$tokenizer_tmp"',
+  '  if [ ! -f "$tokenizer_tmp/config.json" ]; then',
+  '    echo "$MODEL@$REVISION: no config.json among the files to publish in $TOKENIZER_DIR" >&2',
+  "    return 1",
+  "  fi",
+  '  chmod 755 "$tokenizer_tmp"',
+  "  # rename(2): fails, rather than moving into it, when the directory appeared meanwhile.",
+  '  if ! mv -T "$tokenizer_tmp" "$TOKENIZER_DIR" && [ ! -d "$TOKENIZER_DIR" ]; then return 1; fi',
+  '  echo "$MODEL@$REVISION: tokenizer files published in $TOKENIZER_DIR"',
+  "}",
+  "copy_from_staging() {",
+  "  local f",
+  '  for f in "$STAGING_DIR"/*; do',
+  '    [ -f "$f" ] || continue',
+  `    case "\${f##*/}" in ${notTokenizerFiles.join(" | ")}) continue ;; esac`,
+  '    cp "$f" "$1/"',
+  "  done",
+  "}",
+  "copy_from_store() {",
+  `  aws s3 cp --recursive --only-show-errors ${notTokenizerFiles.map((p) => `--exclude '${p}'`).join(" ")} \\`,
+  '    "s3://$STORE_BUCKET/$MODEL_PREFIX" "$1"',
+  "}",
+];
+
+/**
+ * Check step: is the model's marker in the store? (A listing, which the prefix-scoped role may do.)
+ * When it is, the later steps do nothing, and the tokenizer directory is filled from the store if it
+ * is missing: a model staged before the platform published that directory gets it without restaging.
+ */
 export const checkScript = [
   "#!/bin/bash",
   "set -euo pipefail",
+  ...publishTokenizerFunctions,
   'found=$(aws s3api list-objects-v2 --bucket "$STORE_BUCKET" --prefix "$MARKER_KEY" \\',
   "  --max-items 1 --query 'Contents[0].Key' --output text)",
   'if [ "$found" = "$MARKER_KEY" ]; then',
   '  echo "$MODEL@$REVISION is in the model store already (s3://$STORE_BUCKET/$MARKER_KEY)"',
   '  touch "$SKIP_FILE"',
+  "  publish_tokenizer copy_from_store",
   "else",
   '  echo "$MODEL@$REVISION is not in the model store yet: staging it"',
   "fi",
   "",
 ].join("\n");
 
-/** Upload step: the files, then the manifest as the marker, then the staging copy goes. */
+/**
+ * Upload step: the files, then the tokenizer directory, then the manifest as the marker (so a model
+ * the store marks staged has its tokenizer directory too), then the staging copy goes.
+ */
 export const uploadScript = [
   "#!/bin/bash",
   "set -euo pipefail",
   'if [ -e "$SKIP_FILE" ]; then echo "$MODEL@$REVISION: already in the model store"; exit 0; fi',
+  ...publishTokenizerFunctions,
   'aws s3 sync --only-show-errors --exclude manifest.json --exclude "*.part" \\',
   '  "$STAGING_DIR/" "s3://$STORE_BUCKET/$MODEL_PREFIX"',
+  "publish_tokenizer copy_from_staging",
   'aws s3 cp --only-show-errors "$STAGING_DIR/manifest.json" "s3://$STORE_BUCKET/$MARKER_KEY"',
   'rm -rf "$STAGING_DIR"',
   'echo "$MODEL@$REVISION staged: s3://$STORE_BUCKET/$MODEL_PREFIX"',
@@ -88,6 +145,7 @@ export function stagingJobSpec(p: StagingJobParams): k8s.types.input.batch.v1.Jo
     MODEL_PREFIX: modelPrefix(p.model, p.revision),
     MARKER_KEY: stagedMarkerKey(p.model, p.revision),
     STAGING_DIR: stagingDir(paths.cache, p.model, p.revision),
+    TOKENIZER_DIR: tokenizerDir(p.model, p.revision),
     SKIP_FILE: paths.skipFile,
     AWS_REGION: p.region,
     // Read-only root filesystem: the AWS CLI keeps its cache under HOME, an emptyDir.

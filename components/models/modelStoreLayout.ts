@@ -6,7 +6,9 @@
  *   s3://<store bucket>/models/.staged/<org>/<name>/<revision>.json  the manifest, written last
  *
  * Weights sit directly under their prefix because the Run:ai streamer lists one level only. The marker
- * lies outside that prefix, so vLLM never downloads it with the configuration files.
+ * lies outside that prefix, so vLLM never downloads it with the configuration files. The staging Job
+ * also publishes each model's non-weight files on the shared cache, for readers that do not stream
+ * from S3 (platform/modelCacheLayout.ts `tokenizerDir`: the benchmark client reads them too).
  */
 import { createHash } from "node:crypto";
 

@@ -175,6 +175,16 @@ describe("Argo Workflows: the real chart renders what the values promise", funct
       args[args.indexOf("--executor-image") + 1],
       `${images.argoExec.registry}/${images.argoExec.repository}:${images.argoExec.tag}`,
     );
+    // One controller without leader election: its Role grants no leases (argoControllerRules).
+    assert.equal(d.spec.replicas, 1);
+    assert.deepEqual(
+      c.env.find((e: any) => e.name === "LEADER_ELECTION_DISABLE"),
+      { name: "LEADER_ELECTION_DISABLE", value: "true" },
+    );
+    assert.ok(
+      !argoControllerRules().some((r) => r.apiGroups?.includes("coordination.k8s.io")),
+      "no lease rule: the controller must not need one",
+    );
     const controllerTag = String(c.image).split(":").pop()!;
     assert.equal(
       images.argoExec.tag,

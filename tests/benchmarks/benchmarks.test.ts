@@ -4,14 +4,23 @@
  * the client reaches every variant's port and nothing else is opened.
  */
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { programSources } from "../../components/benchmarks/benchmarks";
 import {
   benchmarkNames,
   benchmarkSettings,
   modelCache,
 } from "../../components/benchmarks/settings";
-import { metricPrefix, recordedMetrics } from "../../components/benchmarks/workflowSteps";
+import {
+  clientScript,
+  metricPrefix,
+  recordedMetrics,
+} from "../../components/benchmarks/workflowSteps";
+import { planRun } from "../../components/benchmarks/program/plan.mjs";
+import { tokenizerDir } from "../../components/platform/modelCacheLayout";
 import { dcgmPodLabels } from "../../components/benchmarks/program/main.mjs";
 import { prefixReadWritePolicy } from "../../components/lib/aws/bucketPolicies";
 import { podMonitorSpecs } from "../../components/observability/prometheus";
@@ -152,13 +161,14 @@ for (const stack of stacks) {
       });
     });
 
-    it("benchmarks with the variants' own vLLM image on CPU nodes, reading the tokenizer from the model cache", async () => {
+    it("benchmarks with the variants' own vLLM image on CPU nodes, offline, the model cache mounted read-only", async () => {
       const spec = template(await runStack(stack), stack).spec;
       const config = stackConfig(stack);
       for (const name of ["bench", "bench-prompt-set"]) {
         const c = tmpl(spec, name).container;
         assert.equal(c.image, images.vllm);
-        assert.deepEqual(c.command, ["vllm", "bench", "serve"]);
+        assert.deepEqual(c.command, ["/bin/sh", "-c", clientScript, "vllm-bench-serve"]);
+        assert.match(clientScript, /\nexec vllm bench serve --tokenizer "\$tok" "\$@"\n$/);
         const compute = {
           cpu: config.benchmarks.client.cpu,
           memory: config.benchmarks.client.memory,
@@ -170,9 +180,14 @@ for (const stack of stacks) {
         );
         const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
         assert.equal(env.HF_HUB_OFFLINE, "1", "no download, no token");
+        assert.equal(env.LORA_MODULES, "{{inputs.parameters.lora-modules}}");
         assert.equal(env.TZ, "UTC", "vLLM stamps its result in local time");
         const flag = (f: string) => c.args[c.args.indexOf(f) + 1];
+        assert.deepEqual(c.args.slice(0, 2), ["--tokenizer", "{{inputs.parameters.tokenizer}}"]);
         assert.equal(flag("--base-url"), "{{inputs.parameters.url}}");
+        // Requests name the served model; the tokenizer is a path, so --model is nothing else.
+        assert.equal(flag("--model"), "{{inputs.parameters.served-model-name}}");
+        assert.ok(!c.args.includes("--served-model-name"));
         assert.equal(flag("--percentile-metrics"), "ttft,tpot,itl,e2el");
         assert.equal(flag("--metric-percentiles"), "50,95,99");
         assert.equal(flag("--dataset-name"), name === "bench" ? "random" : "custom");
@@ -207,6 +222,75 @@ for (const stack of stacks) {
         [server.securityContext.runAsUser, server.securityContext.runAsGroup],
         [modelCache.user.uid, modelCache.user.gid],
       );
+    });
+
+    it("gives every variant's client a tokenizer the platform writes, on the volume the client mounts", async () => {
+      const run = await runStack(stack);
+      const config = stackConfig(stack);
+      const settings = benchmarkSettings(config.benchmarks, config.models);
+      const spec = template(run, stack).spec;
+      const client = tmpl(spec, "bench");
+      const clientCache = client.volumes.find((v: any) => v.name === "model-cache");
+      const clientMount = client.container.volumeMounts.find((m: any) => m.name === "model-cache");
+      const user = (pod: any) => [pod.securityContext.runAsUser, pod.securityContext.runAsGroup];
+      // Where a pod mounts the model-cache claim, and whether it sets an fsGroup (EFS access points
+      // assign the owner; a chown by fsGroup would fail there, so no pod sets one).
+      const cacheMount = (pod: any, container: any) => {
+        const v = pod.volumes.find((x: any) => x.persistentVolumeClaim);
+        assert.equal(
+          v.persistentVolumeClaim.claimName,
+          clientCache.persistentVolumeClaim.claimName,
+        );
+        assert.equal(pod.securityContext.fsGroup, undefined);
+        return container.volumeMounts.find((m: any) => m.name === v.name).mountPath;
+      };
+      assert.equal(spec.securityContext.fsGroup, undefined);
+      const kinds = new Set<string>();
+      const plan = planRun(settings, JSON.stringify(Object.keys(settings.variants)), "r", "w");
+      for (const [v, target] of Object.entries(settings.variants)) {
+        const variant = config.models.variants[v]!;
+        kinds.add(variant.weightsFrom);
+        // The plan step hands the variant's tokenizer to the client as its --tokenizer.
+        assert.equal(plan.items.find((i) => i.variant === v)!.tokenizer, target.tokenizer);
+        const server = run.get("kubernetes:apps/v1:Deployment", modelServerName(v)).inputs.spec
+          .template.spec;
+        assert.deepEqual(user(server), user(spec), v);
+        if (variant.weightsFrom === "store") {
+          // The staging Job of the variant's model and revision publishes that directory.
+          const job = run
+            .ofType("kubernetes:batch/v1:Job")
+            .find(
+              (j) =>
+                j.inputs.metadata.annotations["llmplatform.io/model"] === variant.model &&
+                j.inputs.metadata.annotations["llmplatform.io/revision"] === variant.revision,
+            );
+          assert.ok(job, `${v}: a staging Job for ${variant.model}@${variant.revision}`);
+          const pod = job.inputs.spec.template.spec;
+          const upload = pod.containers[0];
+          const env = Object.fromEntries(upload.env.map((e: any) => [e.name, e.value]));
+          assert.equal(target.tokenizer, env.TOKENIZER_DIR, v);
+          assert.equal(target.tokenizer, tokenizerDir(variant.model, variant.revision));
+          assert.equal(cacheMount(pod, upload), clientMount.mountPath, `${v}: same mount path`);
+          assert.deepEqual(user(pod), user(spec), `${v}: the Job writes as the client reads`);
+        } else {
+          // The Hub cache's snapshot of the commit the server pins, under its HF_HOME.
+          const vllm = server.containers[0];
+          const revision = vllm.args[vllm.args.indexOf("--revision") + 1];
+          assert.equal(revision, variant.revision);
+          const hfHome = vllm.env.find((e: any) => e.name === "HF_HOME").value;
+          assert.ok(hfHome.startsWith(`${cacheMount(server, vllm)}/`), v);
+          const repo = `${hfHome}/hub/models--${variant.model.split("/").join("--")}`;
+          assert.equal(
+            target.tokenizer,
+            /^[0-9a-f]{40}$/.test(revision)
+              ? `${repo}/snapshots/${revision}`
+              : `${repo}/refs/${revision}`,
+            v,
+          );
+        }
+        assert.ok(target.tokenizer.startsWith(`${clientMount.mountPath}/`), v);
+      }
+      assert.deepEqual([...kinds].sort(), ["hub", "store"], "both kinds of variant are checked");
     });
 
     it("ships the program as written, with the settings it is built from", async () => {
@@ -405,6 +489,106 @@ for (const stack of stacks) {
     });
   });
 }
+
+describe("benchmarks: the client's tokenizer (its sh wrapper, with a fake vllm)", () => {
+  const commit = "c170c708c41dac9275d15a8fff4eca08d52bab71";
+  /** Runs the client's script as its container does, `vllm` replaced by one that prints its args. */
+  function client(args: string[], env: Record<string, string> = {}) {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "bench-client-"));
+    fs.mkdirSync(path.join(root, "bin"));
+    fs.writeFileSync(path.join(root, "bin", "vllm"), '#!/bin/sh\nprintf "%s\\n" "$@"\n', {
+      mode: 0o755,
+    });
+    const at = (p: string) => path.join(root, p);
+    const run = (a: string[] = args.map((x) => (x.startsWith("/") ? at(x) : x))) => {
+      const r = spawnSync("/bin/sh", ["-c", clientScript, "vllm-bench-serve", ...a], {
+        env: { PATH: `${at("bin")}:${process.env.PATH}`, ...env },
+        encoding: "utf8",
+      });
+      return { status: r.status, argv: r.stdout.trim().split("\n"), err: r.stderr };
+    };
+    return { at, run };
+  }
+
+  it("passes a store variant's directory on, and says who writes it when it is missing", () => {
+    const dir = tokenizerDir("mistralai/Mistral-7B-Instruct-v0.3", commit);
+    const c = client(["--tokenizer", dir, "--model", "mistral-7b-instruct"]);
+    const missing = c.run();
+    assert.equal(missing.status, 1);
+    assert.match(missing.err, /no tokenizer at .* the model staging Job publishes/);
+    fs.mkdirSync(c.at(dir), { recursive: true });
+    const ok = c.run();
+    assert.equal(ok.status, 0, ok.err);
+    assert.deepEqual(ok.argv, [
+      "bench",
+      "serve",
+      "--tokenizer",
+      c.at(dir),
+      "--model",
+      "mistral-7b-instruct",
+    ]);
+    assert.equal(c.run(["--model", "x"]).status, 2, "--tokenizer comes first");
+  });
+
+  it("reads a Hub variant's snapshot, through the cache's ref when the revision is a tag", () => {
+    const config = stackConfig("dev");
+    const lora = config.models.variants.lora!;
+    assert.equal(lora.weightsFrom, "hub");
+    const withRevision = (revision: string) =>
+      benchmarkSettings(config.benchmarks, {
+        ...config.models,
+        variants: { ...config.models.variants, lora: { ...lora, revision } },
+      }).variants.lora!.tokenizer;
+    const repo = `/models/huggingface/hub/models--${lora.model.replace("/", "--")}`;
+    assert.equal(withRevision(commit), `${repo}/snapshots/${commit}`);
+    assert.equal(withRevision("v1.0"), `${repo}/refs/v1.0`);
+    // The Hub cache as huggingface_hub leaves it after a download by tag: the snapshot is named by
+    // the commit, refs/<tag> holds the commit (no newline).
+    const c = client(["--tokenizer", withRevision("v1.0"), "--disable-tqdm"]);
+    fs.mkdirSync(c.at(`${repo}/snapshots/${commit}`), { recursive: true });
+    fs.mkdirSync(c.at(`${repo}/refs`), { recursive: true });
+    fs.writeFileSync(c.at(`${repo}/refs/v1.0`), commit);
+    const byTag = c.run();
+    assert.equal(byTag.status, 0, byTag.err);
+    assert.deepEqual(byTag.argv, [
+      "bench",
+      "serve",
+      "--tokenizer",
+      c.at(`${repo}/snapshots/${commit}`),
+      "--disable-tqdm",
+    ]);
+    const byCommit = c.run(["--tokenizer", c.at(withRevision(commit)), "--disable-tqdm"]);
+    assert.deepEqual(byCommit.argv, byTag.argv);
+  });
+
+  it("spreads a LoRA variant's requests over its adapters, round-robin; others ask the base model", () => {
+    const config = stackConfig("dev");
+    const settings = benchmarkSettings(config.benchmarks, config.models);
+    const items = planRun(settings, JSON.stringify(Object.keys(settings.variants)), "r", "w").items;
+    for (const item of items) {
+      const lora = config.models.variants[item.variant!]!.lora;
+      assert.equal(item["lora-modules"], (lora?.adapters ?? []).join(" "), item.variant);
+    }
+    const lora = items.find((i) => i.variant === "lora")!;
+    assert.equal(lora["lora-modules"], "lora-v1 lora-v2");
+    const dir = tokenizerDir("m/x", commit);
+    const run = (modules: string) => {
+      const c = client(["--tokenizer", dir, "--model", "served"], { LORA_MODULES: modules });
+      fs.mkdirSync(c.at(dir), { recursive: true });
+      return c.run().argv.slice(4);
+    };
+    assert.deepEqual(run(lora["lora-modules"]), [
+      "--model",
+      "served",
+      "--lora-modules",
+      "lora-v1",
+      "lora-v2",
+      "--lora-assignment",
+      "round-robin",
+    ]);
+    assert.deepEqual(run(""), ["--model", "served"]);
+  });
+});
 
 describe("benchmarks: a schedule", () => {
   it("runs the template from a CronWorkflow only when the stack schedules it", async () => {

@@ -12,7 +12,8 @@ import { programSources } from "../../components/benchmarks/benchmarks";
 import { benchmarkSettings } from "../../components/benchmarks/settings";
 import { benchmarkWorkflowSpec } from "../../components/benchmarks/workflowTemplate";
 import type { Settings, VllmResult } from "../../components/benchmarks/program/results.mts";
-import { stackConfig } from "../../verify/program";
+import { stackConfig, stacks } from "../../verify/program";
+import { planRun } from "../../components/benchmarks/program/plan.mjs";
 import { ArgoSimulator } from "./argoSimulator";
 
 /** A saved `vllm bench serve` result with the figures a test cares about (the rest consistent). */
@@ -457,7 +458,8 @@ describe("benchmark program: its pure parts", () => {
   });
 
   it("turns a scenario into the client's flag values: no rate = all at once, no limit = every prompt in flight", async () => {
-    const { scenarioItem } = await import("../../components/benchmarks/program/results.mjs");
+    const { scenarioItem, scenarioSeed } =
+      await import("../../components/benchmarks/program/results.mjs");
     const base = { name: "s", shape: "s", inputLen: 10, outputLen: 5, numPrompts: 50 };
     assert.deepEqual(
       scenarioItem(
@@ -466,6 +468,7 @@ describe("benchmark program: its pure parts", () => {
       ),
       {
         scenario: "s",
+        seed: scenarioSeed("s"),
         "input-len": "10",
         "output-len": "5",
         "num-prompts": "50",
@@ -481,6 +484,46 @@ describe("benchmark program: its pure parts", () => {
     assert.equal(rate["request-rate"], "0.5");
     assert.equal(rate["max-concurrency"], "50");
     assert.equal(rate["prompt-set"], "");
+  });
+
+  it("sends other prompts in every scenario and every retry (seed), the same ones to every variant", async () => {
+    const { scenarioItem } = await import("../../components/benchmarks/program/results.mjs");
+    for (const stack of stacks) {
+      const c = stackConfig(stack);
+      const st = benchmarkSettings(c.benchmarks, c.models);
+      const sim = new ArgoSimulator(benchmarkWorkflowSpec(c.benchmarks, st), programSources(), {
+        name: "benchmark-s",
+        parameters: { variants: "", "run-id": "" },
+      });
+      const [v1, v2] = planRun(st, "", "r", "w").items as [
+        Record<string, string>,
+        Record<string, string>,
+      ];
+      // The seed the client gets, as Argo substitutes the bench step's parameters.
+      const seed = (
+        v: Record<string, string>,
+        scenario: (typeof st.scenarios)[number],
+        n: number,
+      ) => {
+        const params: Record<string, string> = {
+          ...v,
+          ...scenarioItem(scenario, st.modelCacheRoot),
+          attempt: String(n),
+        };
+        delete params["prompt-set"];
+        const args: string[] = sim.template("bench", params).container.args;
+        return args[args.indexOf("--seed") + 1]!;
+      };
+      const [a, b] = st.scenarios as [(typeof st.scenarios)[0], (typeof st.scenarios)[0]];
+      assert.equal(a.shape, b.shape, "two scenarios of one shape");
+      assert.notEqual(seed(v1, a, 0), seed(v1, b, 0), `${stack}: two scenarios of one shape`);
+      assert.notEqual(seed(v1, a, 0), seed(v1, a, 1), `${stack}: two attempts of one scenario`);
+      assert.equal(seed(v1, a, 0), seed(v2, a, 0), `${stack}: ${v1.variant} and ${v2.variant}`);
+      // Every scenario and attempt of the stack's matrix, up to the most retries config allows.
+      const all = st.scenarios.flatMap((s) => Array.from({ length: 11 }, (_, n) => seed(v1, s, n)));
+      assert.equal(new Set(all).size, all.length, `${stack}: no seed twice`);
+      for (const x of all) assert.ok(/^\d+$/.test(x) && Number(x) < 2 ** 32, x);
+    }
   });
 
   it("plans the submission's variants, in its order, refusing a scenario beyond a variant's context", async () => {
@@ -503,6 +546,15 @@ describe("benchmark program: its pure parts", () => {
     assert.throws(
       () => planRun(short, "awq", "r", "w"),
       /scenario chat-rate1: input 512 \+ output 128 tokens exceed the max context of awq \(maxModelLen 256\)/,
+    );
+    // A variant outside the defaults (preview checks those) whose floor is above the held replicas.
+    const floor = {
+      ...settings,
+      variants: { ...settings.variants, judge: { ...settings.variants.judge!, minReplicas: 2 } },
+    };
+    assert.throws(
+      () => planRun(floor, "judge", "r", "w"),
+      /variants: judge always runs 2 replicas; a run would hold it at 1 \(benchmarks.replicas\) and take capacity from its users/,
     );
   });
 });

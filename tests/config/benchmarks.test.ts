@@ -134,6 +134,17 @@ describe("config: benchmarks", () => {
         `${key}.replicas: expected at most the maxReplicas of variant baseline (${baseline().autoscaling!.maxReplicas}), got ${baseline().autoscaling!.maxReplicas + 1}`,
     },
     {
+      what: "holding fewer replicas than a variant always runs (the hold would lower its capacity)",
+      edit: (b, raw) => {
+        const awq = raw["llm-platform:models"].variants.awq.autoscaling;
+        Object.assign(awq, { minReplicas: 2, maxReplicas: 3 });
+        delete awq.workingHours;
+        b.replicas = 1;
+      },
+      expect: () =>
+        `${key}.replicas: expected at least the minReplicas of variant awq (2), got 1: a run holds it at exactly that many replicas`,
+    },
+    {
       what: "a client larger than the model namespace admits",
       edit: (b) => (b.client = { cpu: "64", memory: "1Gi" }),
       expect: () =>

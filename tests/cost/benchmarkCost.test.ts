@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import { parseConfig } from "../../components/config/platformConfig";
 import {
   benchmarkCost,
+  formatBenchmarkCostMarkdown,
   formatBenchmarkCostText,
   parseComparison,
   stackBenchmarkCost,
@@ -26,6 +27,7 @@ import { inventory } from "../../components/cost/inventory";
 import { usWest2 } from "../../components/cost/prices";
 import { formatComment, formatText, type StackEstimate } from "../../components/cost/report";
 import { benchmarkScenarios } from "../../components/config/benchmarks";
+import { variantColdStarts } from "../../components/config/coldStart";
 import { cloneStackConfig, runStack, stackConfig } from "../../verify/program";
 import { fixtureComparison, fixtureFile } from "../benchmarks/comparisonFixture";
 
@@ -88,6 +90,24 @@ describe("cost: $ per 1M output tokens from a benchmark comparison", () => {
     assert.equal(strict.rows.find((r) => r.variant === "baseline")!.scenario, "chat-rate1");
     assert.equal(strict.rows.find((r) => r.variant === "awq")!.scenario, "chat-rate1");
     assert.equal(usdPerMillion(1, 2, 1000 / 3600), (2 * 1e6) / 1000);
+  });
+
+  it("says when the run marked its scenarios against another SLO than the stack prices at", () => {
+    // The fixture was recorded at dev's SLO (2000 ms); prod's is 1000 ms.
+    assert.equal(fixture().slo.ttftP95Ms, stackConfig("dev").benchmarks.slo.ttftP95Ms);
+    const dev = stackBenchmarkCost(fixture(), stackConfig("dev"));
+    assert.equal(dev.runSloTtftP95Ms, 2000);
+    assert.doesNotMatch(formatBenchmarkCostText(dev), /Note:/);
+    assert.doesNotMatch(formatBenchmarkCostMarkdown(dev), /Note:/);
+    const prod = stackBenchmarkCost(fixture(), stackConfig("prod"));
+    assert.equal(prod.sloTtftP95Ms, stackConfig("prod").benchmarks.slo.ttftP95Ms);
+    const note =
+      /Note: the run marked its scenarios against p95 TTFT ≤ 2000 ms \(the ✓ in its comparison\.md\); priced here at the stack's SLO, 1000 ms/;
+    assert.match(formatBenchmarkCostText(prod), note);
+    assert.match(formatBenchmarkCostMarkdown(prod), note);
+    // At 1000 ms awq's chat-c16 (p95 1500 ms) is out: its point moves to chat-rate4, unlike its ✓.
+    assert.equal(dev.rows.find((r) => r.variant === "awq")!.scenario, "chat-c16");
+    assert.equal(prod.rows.find((r) => r.variant === "awq")!.scenario, "chat-rate4");
   });
 
   it("refuses a file that is not a comparison, saying what it expected", () => {
@@ -163,9 +183,10 @@ describe("cost: a scheduled benchmark's GPU time", () => {
     (raw["llm-platform:benchmarks"] as any).schedule = { cron: "0 3 * * 0" };
     const dev = parseConfig(raw, "dev");
     // dev: 4 variants at min 0, held at 1: each an extra g5.xlarge (the group's dearest, SPOT
-    // $0.4024/h) for 10 min cold start + the matrix + 30 idle minutes. Matrix (100 prompts, 128 out,
-    // one request 4.34 s): rate 1: 104.34 s, rate 4: 29.34 s, c16: 7 waves 30.38 + 4.34 s = 34.72 s;
-    // 168.4 s = 2.806667 min. Per variant-run 42.806667 min = 0.713444 h; 52 runs / 12 months.
+    // $0.4024/h) for its predicted cold start (scale-up with nothing cached, as `npm run cost` prints
+    // it: baseline 395 s, awq 385 s, lora 657 s from the Hub, judge 396 s) + the matrix + 30 idle
+    // minutes. Matrix (100 prompts, 128 out, one request 4.34 s): rate 1: 104.34 s, rate 4: 29.34 s,
+    // c16: 7 waves 30.38 + 4.34 s = 34.72 s; 168.4 s = 2.806667 min. 52 runs / 12 months.
     assert.equal(dev.benchmarks.scenarios.shapes.length, 1);
     close(
       benchmarkScenarios(dev.benchmarks).reduce((n, s) => n + scenarioMinutes(s), 0),
@@ -176,13 +197,24 @@ describe("cost: a scheduled benchmark's GPU time", () => {
       { ...dev, gpuGroups: dev.nodeGroups.gpu },
       priceTableFor(dev.region),
     )!;
-    const hours = (10 + 168.4 / 60 + 30) / 60;
-    close(item.monthly.peak, (52 / 12) * 4 * 0.4024 * hours, "monthly SPOT");
+    assert.deepEqual(
+      variantColdStarts(dev.models, dev.nodeGroups.gpu).map((x) => x.budget.scaleUp.first),
+      [395, 385, 657, 396],
+    );
+    // Variant-hours of one run: (395 + 385 + 657 + 396) s = 30.55 min of cold starts, 4 × the matrix,
+    // 4 × 30 min cool-down: (30.55 + 11.226667 + 120) / 60 = 2.696278 h.
+    const hours = ((395 + 385 + 657 + 396) / 60 + (4 * 168.4) / 60 + 4 * 30) / 60;
+    close(hours, 2.6962778, "variant-hours per run");
+    close(item.monthly.peak, (52 / 12) * 0.4024 * hours, "monthly SPOT");
     close(item.monthly.idle, item.monthly.peak, "the same at idle");
-    close(item.onDemandEquivalent!.peak, (52 / 12) * 4 * 1.006 * hours, "monthly On-Demand");
+    close(item.onDemandEquivalent!.peak, (52 / 12) * 1.006 * hours, "monthly On-Demand");
     assert.match(
       item.basis.peak,
-      /^4\.33 runs\/month \(0 3 \* \* 0\) × baseline 1 × g5\.xlarge SPOT/,
+      /^4\.33 runs\/month \(0 3 \* \* 0\) × baseline 1 × g5\.xlarge SPOT \$0\.4024\/h × 0\.66 h \(cold start 6\.6 min predicted \+ scenarios 2\.8 min assumed \+ cool-down\)/,
+    );
+    assert.match(
+      item.basis.peak,
+      /lora 1 × g5\.xlarge SPOT \$0\.4024\/h × 0\.73 h \(cold start 10\.9 min/,
     );
 
     const prodRaw = cloneStackConfig("prod");

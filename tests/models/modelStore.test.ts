@@ -4,7 +4,7 @@
  * revision).
  */
 import * as assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -16,7 +16,12 @@ import {
   onlyWriterStatement,
   prefixReadPolicy,
 } from "../../components/lib/aws/bucketPolicies";
-import { stagingJobSpec, stageProgram } from "../../components/models/modelStaging";
+import {
+  checkScript,
+  stagingJobSpec,
+  stageProgram,
+  uploadScript,
+} from "../../components/models/modelStaging";
 import { storedModels } from "../../components/models/modelStore";
 import {
   modelPrefix,
@@ -24,6 +29,7 @@ import {
   stagingJobName,
   storeModelUri,
 } from "../../components/models/modelStoreLayout";
+import { notTokenizerFiles, tokenizerDir } from "../../components/platform/modelCacheLayout";
 import { images } from "../../components/platform/versions";
 import { checkCluster } from "../../verify/checks";
 import { checkStsResolution } from "../../verify/checks/flows";
@@ -328,8 +334,220 @@ describe("model store: the staging Job", () => {
       const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
       assert.equal(env.MARKER_KEY, stagedMarkerKey(mistral, commit));
       assert.equal(env.MODEL_PREFIX, modelPrefix(mistral, commit));
+      assert.equal(env.TOKENIZER_DIR, tokenizerDir(mistral, commit));
       assert.ok(!("HF_TOKEN" in env));
     }
+  });
+});
+
+/**
+ * An `aws` stand-in for the staging scripts (bash): the bucket is a directory under `$FAKE_S3`; it
+ * lists a key, copies a file, or copies the files of a prefix (top level, as the store holds them)
+ * minus `--exclude` patterns. Each call is logged with whether `$TOKENIZER_DIR` existed at that moment.
+ */
+const fakeAws = [
+  "#!/bin/bash",
+  "set -euo pipefail",
+  'if [ -d "$TOKENIZER_DIR" ]; then has=yes; else has=no; fi',
+  'printf \'%s | tokenizer dir: %s\\n\' "$*" "$has" >> "$FAKE_AWS_LOG"',
+  'local_path() { case "$1" in s3://*) echo "$FAKE_S3/${1#s3://}" ;; *) echo "$1" ;; esac; }',
+  "excludes=(); pos=(); recursive=0; bucket=''; prefix=''",
+  "while [ $# -gt 0 ]; do",
+  '  case "$1" in',
+  '    --exclude) excludes+=("$2"); shift 2 ;;',
+  "    --recursive) recursive=1; shift ;;",
+  "    --only-show-errors) shift ;;",
+  "    --bucket) bucket=$2; shift 2 ;;",
+  "    --prefix) prefix=$2; shift 2 ;;",
+  "    --*) shift 2 ;;",
+  '    *) pos+=("$1"); shift ;;',
+  "  esac",
+  "done",
+  'case "${pos[0]} ${pos[1]}" in',
+  '  "s3api list-objects-v2")',
+  '    if [ -f "$FAKE_S3/$bucket/$prefix" ]; then echo "$prefix"; else echo None; fi ;;',
+  '  "s3 sync" | "s3 cp")',
+  '    src=$(local_path "${pos[2]}"); dst=$(local_path "${pos[3]}")',
+  '    if [ "${pos[1]}" = sync ] || [ "$recursive" = 1 ]; then',
+  '      [ -d "$src" ] || exit 0',
+  '      mkdir -p "$dst"',
+  '      for f in "$src"/*; do',
+  '        [ -f "$f" ] || continue',
+  '        for p in "${excludes[@]}"; do [[ "${f##*/}" == $p ]] && continue 2; done',
+  '        cp "$f" "$dst/"',
+  "      done",
+  "    else",
+  '      mkdir -p "$(dirname "$dst")"; cp "$src" "$dst"',
+  "    fi ;;",
+  '  *) echo "fake aws: not supported: $*" >&2; exit 2 ;;',
+  "esac",
+  "",
+].join("\n");
+
+/**
+ * The staging Job's environment with its paths under a scratch root, the fake `aws` first on PATH,
+ * and a runner for the check and upload scripts as the Job runs them (bash).
+ */
+function stagingScripts() {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "staging-scripts-"));
+  const bin = path.join(root, "bin");
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, "aws"), fakeAws, { mode: 0o755 });
+  const pod = (
+    stagingJobSpec({
+      model: mistral,
+      revision: commit,
+      gated: false,
+      bucket: "store",
+      region: "us-west-2",
+      serviceAccount: "model-stage",
+      cacheClaim: "model-cache",
+      scriptsConfigMap: "model-stage-scripts",
+      tokenSecret: "hf-token",
+      user: { uid: 2000, gid: 0 },
+    }).template as any
+  ).spec;
+  const at = (p: string) => path.join(root, p);
+  const env: Record<string, string> = Object.fromEntries(
+    pod.containers[0].env.map((e: any) => [
+      e.name,
+      e.value.startsWith("/") ? at(e.value) : e.value,
+    ]),
+  );
+  Object.assign(env, {
+    PATH: `${bin}:${process.env.PATH}`,
+    FAKE_S3: at("s3"),
+    FAKE_AWS_LOG: at("aws.log"),
+  });
+  fs.mkdirSync(path.dirname(env.SKIP_FILE!), { recursive: true });
+  const run = (script: string) => {
+    const file = at(`${Math.random().toString(36).slice(2)}.sh`);
+    fs.writeFileSync(file, script);
+    const r = spawnSync("bash", [file], { env, encoding: "utf8" });
+    return { status: r.status, out: r.stdout + r.stderr };
+  };
+  const calls = () =>
+    fs.existsSync(env.FAKE_AWS_LOG!)
+      ? fs.readFileSync(env.FAKE_AWS_LOG!, "utf8").trim().split("\n")
+      : [];
+  const ls = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []);
+  const store = at(`s3/store/${modelPrefix(mistral, commit)}`);
+  return {
+    env,
+    run,
+    calls,
+    ls,
+    store,
+    check: () => run(checkScript),
+    upload: () => run(uploadScript),
+  };
+}
+
+describe("model store: the staging scripts (bash, against a fake AWS CLI)", function () {
+  this.timeout(20_000);
+
+  it("publishes a staged model's files but its weights on the shared cache, whole, before the marker", async () => {
+    const s = stagingScripts();
+    assert.equal(s.env.TOKENIZER_DIR!.endsWith(tokenizerDir(mistral, commit)), true);
+    const check = s.check();
+    assert.equal(check.status, 0, check.out);
+    assert.ok(!fs.existsSync(s.env.SKIP_FILE!), "not in the store yet: staged");
+    // The real download program fills the staging directory from a fake Hub.
+    const staged = await stage(repo, { STAGING_DIR: s.env.STAGING_DIR! });
+    assert.equal(staged.code, 0, staged.out);
+    const upload = s.upload();
+    assert.equal(upload.status, 0, upload.out);
+    const nonWeights = [
+      "config.json",
+      "model.safetensors.index.json",
+      "tokenizer.json",
+      "tokenizer.model.v3",
+    ];
+    assert.deepEqual(s.ls(s.env.TOKENIZER_DIR!), nonWeights);
+    assert.equal(
+      fs.readFileSync(path.join(s.env.TOKENIZER_DIR!, "tokenizer.json"), "utf8"),
+      repo["tokenizer.json"],
+    );
+    assert.equal(fs.statSync(s.env.TOKENIZER_DIR!).mode & 0o777, 0o755);
+    assert.deepEqual(
+      s.ls(s.store),
+      [
+        ...nonWeights,
+        "model-00001-of-00002.safetensors",
+        "model-00002-of-00002.safetensors",
+      ].sort(),
+    );
+    // The marker is written once the tokenizer directory exists: "staged" implies both.
+    const marker = s.calls().find((c) => c.startsWith("s3 cp") && c.includes("/.staged/"))!;
+    assert.match(marker, new RegExp(`${stagedMarkerKey(mistral, commit)} \\| tokenizer dir: yes$`));
+    assert.ok(!fs.existsSync(s.env.STAGING_DIR!), "the staging copy is gone");
+    assert.deepEqual(
+      s.ls(path.dirname(s.env.TOKENIZER_DIR!)),
+      [commit],
+      "nothing but the directory itself (no temporary one)",
+    );
+  });
+
+  it("fills the directory from the store for a model staged before it existed, without restaging", () => {
+    const s = stagingScripts();
+    fs.mkdirSync(s.store, { recursive: true });
+    for (const f of ["config.json", "tokenizer.json", "tokenizer.model.v3", "model.safetensors"])
+      fs.writeFileSync(path.join(s.store, f), f);
+    fs.mkdirSync(
+      path.dirname(path.join(s.env.FAKE_S3!, "store", stagedMarkerKey(mistral, commit))),
+      {
+        recursive: true,
+      },
+    );
+    fs.writeFileSync(path.join(s.env.FAKE_S3!, "store", stagedMarkerKey(mistral, commit)), "{}");
+    const check = s.check();
+    assert.equal(check.status, 0, check.out);
+    assert.ok(fs.existsSync(s.env.SKIP_FILE!), "the later steps do nothing");
+    assert.deepEqual(s.ls(s.env.TOKENIZER_DIR!), [
+      "config.json",
+      "tokenizer.json",
+      "tokenizer.model.v3",
+    ]);
+    const [list, copy, ...rest] = s.calls();
+    assert.match(list!, /^s3api list-objects-v2 /);
+    assert.equal(rest.length, 0);
+    // Every weight format is left in the store: only the small files are downloaded.
+    for (const p of notTokenizerFiles) assert.ok(copy!.includes(`--exclude ${p} `), p);
+    assert.match(copy!, new RegExp(`s3://store/${modelPrefix(mistral, commit)} `));
+    const upload = s.upload();
+    assert.equal(upload.status, 0, upload.out);
+    assert.equal(s.calls().length, 2, "the upload step does nothing");
+    // Run again (a replaced Job): the directory is kept, nothing is downloaded.
+    const again = s.check();
+    assert.equal(again.status, 0, again.out);
+    assert.match(again.out, /tokenizer files already in/);
+    assert.equal(s.calls().filter((c) => c.startsWith("s3 cp")).length, 1);
+  });
+
+  it("leaves every weight format the staging program knows out of the tokenizer directory", async () => {
+    const { otherWeights } = await import("../../components/models/modelStage.mjs");
+    const formats = /\\.\((.+)\)\$/.exec(otherWeights.source)![1]!.split("|");
+    assert.ok(formats.includes("safetensors") && formats.includes("bin"), otherWeights.source);
+    for (const ext of formats) assert.ok(notTokenizerFiles.includes(`*.${ext}`), ext);
+  });
+
+  it("never leaves half a directory: a failed fill publishes nothing, a killed attempt's leftover goes", () => {
+    const s = stagingScripts();
+    fs.mkdirSync(s.store, { recursive: true });
+    fs.writeFileSync(path.join(s.store, "tokenizer.json"), "{}");
+    const markerFile = path.join(s.env.FAKE_S3!, "store", stagedMarkerKey(mistral, commit));
+    fs.mkdirSync(path.dirname(markerFile), { recursive: true });
+    fs.writeFileSync(markerFile, "{}");
+    const parent = path.dirname(s.env.TOKENIZER_DIR!);
+    fs.mkdirSync(path.join(parent, `.${commit}.tmp.killed`), { recursive: true });
+    const failed = s.check();
+    assert.notEqual(failed.status, 0);
+    assert.match(failed.out, /no config\.json among the files to publish/);
+    assert.deepEqual(s.ls(parent), [], "neither the directory nor a temporary one");
+    fs.writeFileSync(path.join(s.store, "config.json"), "{}");
+    const ok = s.check();
+    assert.equal(ok.status, 0, ok.out);
+    assert.deepEqual(s.ls(parent), [commit]);
   });
 });
 

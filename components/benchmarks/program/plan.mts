@@ -34,8 +34,10 @@ function variantItem(variant: string, v: VariantTarget, runId: string): VariantI
     variant,
     "run-id": runId,
     url: v.url,
-    model: v.model,
     "served-model-name": v.servedModelName,
+    tokenizer: v.tokenizer,
+    // Names are DNS labels: a space-separated list the client's script splits.
+    "lora-modules": v.loraModules.join(" "),
     deployment: v.deployment,
     "scaled-object": v.scaledObject ?? "",
     replicas: String(v.replicas),
@@ -46,8 +48,8 @@ function variantItem(variant: string, v: VariantTarget, runId: string): VariantI
 
 /**
  * The run: its id (the submission's, else the workflow's name) and its variants. Throws listing every
- * problem: an unknown variant, one named twice, a scenario longer than a variant's max context, a
- * run id that cannot be a key segment.
+ * problem: an unknown variant, one named twice, one the hold would scale below its minReplicas, a
+ * scenario longer than a variant's max context, a run id that cannot be a key segment.
  */
 export function planRun(
   settings: Settings,
@@ -72,6 +74,12 @@ export function planRun(
       return;
     }
     if (requested.indexOf(v) !== i) problems.push(`variants: ${v} is named twice`);
+    if (target.scaledObject && target.replicas < target.minReplicas) {
+      problems.push(
+        `variants: ${v} always runs ${target.minReplicas} replicas; a run would hold it at ` +
+          `${target.replicas} (benchmarks.replicas) and take capacity from its users`,
+      );
+    }
     for (const s of settings.scenarios) {
       if (s.inputLen + s.outputLen > target.maxModelLen) {
         problems.push(

@@ -14,6 +14,7 @@
  * Shipped as written (a ConfigMap) and run by the pinned Node.js image, which strips the types: only
  * erasable syntax, and imports of Node's own modules and of this folder's files.
  */
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -34,14 +35,29 @@ export interface Scenario {
 export interface VariantTarget {
   /** Its Service (`http://vllm-<variant>.<namespace>.svc.cluster.local`). */
   readonly url: string;
-  /** The Hugging Face model (the client's tokenizer). */
+  /** The Hugging Face model (for the report). */
   readonly model: string;
+  /** The name requests carry (`--served-model-name` of its server). */
   readonly servedModelName: string;
+  /**
+   * The client's tokenizer on the shared model cache: a directory (the staging Job's tokenizer
+   * directory of a store variant, or the Hub snapshot of a Hub variant's pinned commit), or, for a Hub
+   * variant pinned to a tag, the Hub cache's ref file `refs/<tag>`, which names the snapshot's commit.
+   */
+  readonly tokenizer: string;
+  /**
+   * The LoRA adapters a variant serves by name (`models.variants.<v>.lora.adapters`), empty for one
+   * that serves none: the client spreads its requests over them, so the run measures the adapters,
+   * not the base model under them.
+   */
+  readonly loraModules: readonly string[];
   readonly deployment: string;
   /** Its KEDA ScaledObject, or null for a variant with a fixed replica count. */
   readonly scaledObject: string | null;
   /** Replicas it serves during the run (held ones for autoscaled variants). */
   readonly replicas: number;
+  /** Replicas it always runs (its autoscaler's floor; its count when fixed): a hold never goes below. */
+  readonly minReplicas: number;
   readonly maxModelLen: number;
 }
 
@@ -287,6 +303,20 @@ export function pendingScenarios(
 }
 
 /**
+ * The seed of a scenario's prompts (and request arrival times): six digits from a stable hash of its
+ * name. The client's `--seed` is this followed by the attempt's number (`<seed><attempt>`,
+ * workflowSteps.ts `clientArgs`), so every scenario of a shape, and every retry of one scenario, sends
+ * other prompts: vLLM's prefix cache (on by default) would otherwise answer a later load, or a retry,
+ * from what an earlier one left. Attempts are 0-10 (at most 10 retries), one or two digits after six,
+ * so two (scenario, attempt) pairs share a seed only if their names' hashes do. The same scenario gets
+ * the same seed in every variant (like for like) and in every run (comparable runs).
+ */
+export function scenarioSeed(name: string): string {
+  const h = createHash("sha256").update(name).digest().readUInt32BE(0);
+  return String(100_000 + (h % 900_000));
+}
+
+/**
  * A pending scenario as the workflow's loop item: every value a string, as the client's flags take
  * them. No rate means all requests at once (`inf`), limited by the concurrency; no concurrency limit
  * means as many in flight as prompts.
@@ -294,6 +324,7 @@ export function pendingScenarios(
 export function scenarioItem(s: Scenario, modelCacheRoot: string): Record<string, string> {
   return {
     scenario: s.name,
+    seed: scenarioSeed(s.name),
     "input-len": String(s.inputLen),
     "output-len": String(s.outputLen),
     "num-prompts": String(s.numPrompts),
