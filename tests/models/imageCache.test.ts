@@ -110,6 +110,8 @@ describe("vLLM image cache", () => {
         );
       assert.ok(repo, "the cached repository exists before the first pull");
       assert.deepEqual(repo.inputs.encryptionConfigurations, [{ encryptionType: "KMS" }]);
+      // Emptied on destroy exactly when the stack says so (on in dev), like every repository.
+      assert.equal(repo.inputs.forceDelete, stackConfig("dev").destroyDeletesData);
       const nodeRole = run.get("aws:iam/role:Role", "llmplatform-dev-node").inputs.name;
       const policy = run
         .ofType("aws:ecr/repositoryPolicy:RepositoryPolicy")
@@ -117,6 +119,18 @@ describe("vLLM image cache", () => {
       assert.deepEqual(policy, [
         cachedImagePullPolicy(`arn:aws:iam::${testAccountId}:role/${nodeRole}`),
       ]);
+    });
+
+    it("follows destroyDeletesData the other way too (off keeps the cached images, as in prod)", async () => {
+      const raw = withCache(secret());
+      const flipped = !stackConfig("dev").destroyDeletesData;
+      raw["llm-platform:destroyDeletesData"] = flipped;
+      const other = await runProgram("dev", raw);
+      if (other.error) throw other.error;
+      const repo = other
+        .ofType("aws:ecr/repository:Repository")
+        .find((r) => r.inputs.name.startsWith("llmplatform-dev-hub/"));
+      assert.equal(repo?.inputs.forceDelete, flipped);
     });
 
     it("runs every vLLM container from the cached image, the same tag", () => {
