@@ -93,6 +93,10 @@ const regionLiterals: Record<string, { readonly names: number; readonly why: str
     names: 1,
     why: "an image reference written into a resource to test the image-tags policy",
   },
+  "tests/workflows.test.ts": {
+    names: 1,
+    why: "the region of the test workflow's second mocha run (LLM_PLATFORM_TEST_REGION)",
+  },
   "tests/regions.test.ts": {
     names: 3,
     why: "runs dev in a region it sets itself and reads the borrowed-prices line",
