@@ -48,4 +48,28 @@ export default tseslint.config(
       "@typescript-eslint/no-unsafe-return": "off",
     },
   },
+  {
+    // Mocha loads every test file before it runs a test: whatever throws then (a root-level hook, or a
+    // stack file read at load time) aborts the whole suite with "0 passing", and a broken stack file
+    // must instead fail the tests that read it, by name. So hooks live inside a describe, and the
+    // stack files are read inside tests and hooks, not at module scope or in a describe's body.
+    files: ["tests/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector:
+            "Program > ExpressionStatement > CallExpression[callee.name=/^(before|after|beforeEach|afterEach)$/]",
+          message:
+            "A root-level hook runs for the whole suite: when it throws (e.g. on a broken stack file), mocha aborts every test. Put it inside the describe that needs it, or compute the value lazily in the tests.",
+        },
+        {
+          selector:
+            "CallExpression[callee.name=/^(stackConfig|cloneStackConfig|readStackConfig|configProblems|runStack|runProgram)$/]:not(:function:not(CallExpression:matches([callee.name=/^(describe|context)$/], [callee.object.name=/^(describe|context)$/]) > :function) CallExpression)",
+          message:
+            "This reads a stack file while mocha loads the tests (module scope or a describe's body): a broken stack file would then abort the whole suite. Read it inside an it() or a hook of the describe.",
+        },
+      ],
+    },
+  },
 );

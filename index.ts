@@ -132,6 +132,11 @@ export = async () => {
       stack: config.stack,
       kubernetesVersion: config.cluster.kubernetesVersion,
       namespaces: config.namespaces,
+      // On destroy a namespace is gone only once its volume claims are, and a released claim's EBS
+      // volume is deleted by the EBS CSI driver: the namespaces (and their claims) go before the
+      // storage add-ons, so the driver still runs when the volumes are released. It deletes them
+      // asynchronously, within seconds; README's teardown step checks for a stray one.
+      dependsOn: [compute],
     },
     k8sOnly,
   );

@@ -19,6 +19,7 @@ const steps = (job: any) =>
     run?: string;
     with?: Record<string, unknown>;
     "working-directory"?: string;
+    env?: Record<string, string>;
   }[];
 
 describe("GitHub workflows", () => {
@@ -34,7 +35,7 @@ describe("GitHub workflows", () => {
     );
   });
 
-  it("lint, render the real charts, type-check and test on every push and pull request, on Node 22", () => {
+  it("lint, render the real charts, type-check and test on every push and pull request, on Node 22, then test in another region", () => {
     const w = load("test.yml");
     assert.deepEqual(Object.keys(w.on).sort(), ["pull_request", "push"]);
     const s = steps(w.jobs.test);
@@ -44,8 +45,16 @@ describe("GitHub workflows", () => {
     );
     assert.deepEqual(
       s.filter((x) => x.run).map((x) => x.run),
-      ["npm ci", "npm run lint", "npm run charts -- dev && npm run charts -- prod", "npm test"],
+      [
+        "npm ci",
+        "npm run lint",
+        "npm run charts -- dev && npm run charts -- prod",
+        "npm test",
+        "npx mocha",
+      ],
     );
+    // The second mocha run puts both stack files in another region (verify/program.ts).
+    assert.deepEqual(s.at(-1)!.env, { LLM_PLATFORM_TEST_REGION: "eu-west-1" });
   });
 
   it("preview both stacks on pull requests with the official Pulumi action, the policy pack, OIDC and a PR comment", () => {

@@ -31,9 +31,14 @@ export function mockOidcIssuer(region: string): string {
 export function mockOidcProviderArn(region: string): string {
   return `arn:aws:iam::${testAccountId}:oidc-provider/${mockOidcIssuer(region)}`;
 }
-/** An issuer for tests that build IRSA roles without running the program. */
-export const testOidcIssuer = mockOidcIssuer("us-west-2");
-export const testOidcProviderArn = mockOidcProviderArn("us-west-2");
+/**
+ * The ARN the mocks give a resource of `type` (e.g. `aws:kms/key:Key`) named `name` in `region`: what
+ * the program reads back as its `arn`. Tests of a stack pass the stack's region
+ * (`stackConfig(stack).region`), never a literal one.
+ */
+export function mockResourceArn(region: string, type: string, name: string): string {
+  return `arn:aws:mock:${region}:${testAccountId}:${type.split(":").pop()}/${name}`;
+}
 
 /**
  * What the mocked AWS account answers the preflight (components/foundation/preflight.ts), per run.
@@ -116,8 +121,16 @@ export function fakeSecret(key: string): string {
 }
 
 /**
+ * The environment variable that puts every stack file the harness reads in another region:
+ * `LLM_PLATFORM_TEST_REGION=eu-west-1 npm test` runs the whole suite as if `aws:region` said so in
+ * both stack files (the committed region is one choice, and no test may assume it).
+ */
+export const testRegionVariable = "LLM_PLATFORM_TEST_REGION";
+
+/**
  * Reads `Pulumi.<stack>.yaml`; `secure:` values, and declared secrets the file does not hold, become
- * fake secrets so nothing real is needed.
+ * fake secrets so nothing real is needed. With `LLM_PLATFORM_TEST_REGION` set, its value replaces the
+ * file's `aws:region` (validated like any stack value, by the tests that parse the config).
  */
 export function readStackConfig(stack: string): { raw: RawConfig; secretKeys: string[] } {
   const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
@@ -143,6 +156,8 @@ export function readStackConfig(stack: string): { raw: RawConfig; secretKeys: st
       raw[key] = fakeNestedSecrets(value, key);
     }
   }
+  const region = process.env[testRegionVariable];
+  if (region) raw["aws:region"] = region;
   return { raw, secretKeys };
 }
 
@@ -190,7 +205,7 @@ export function stackConfig(stack: StackName): PlatformConfig {
 /** Outputs the mocks return per resource type: what the program reads from each resource. */
 function mockState(args: pulumi.runtime.MockResourceArgs, region: string): Record<string, unknown> {
   const inputs = args.inputs as Record<string, any>;
-  const arn = `arn:aws:mock:${region}:${testAccountId}:${args.type.split(":").pop()}/${args.name}`;
+  const arn = mockResourceArn(region, args.type, args.name);
   const oidcIssuer = mockOidcIssuer(region);
   switch (args.type) {
     case "eks:index:Cluster":
@@ -534,8 +549,9 @@ async function runProgramOnce(
     ...new Set([...file.secretKeys, ...secretConfigKeys.filter((k) => raw && k in raw)]),
   ];
   const config = raw ?? file.raw;
-  // The mocks answer in the stack's region, as AWS would (ARNs, the OIDC issuer, endpoints).
-  const region = typeof config["aws:region"] === "string" ? config["aws:region"] : "us-east-1";
+  // The mocks answer in the stack's region, as AWS would (ARNs, the OIDC issuer, endpoints). A config
+  // without one fails validation before any resource; no real region stands in for it.
+  const region = typeof config["aws:region"] === "string" ? config["aws:region"] : "no-region";
   const registered: pulumi.runtime.MockResourceArgs[] = [];
   const options = new Map<string, { opts: pulumi.ResourceOptions; resource: pulumi.Resource }>();
 

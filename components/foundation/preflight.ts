@@ -29,6 +29,15 @@ export const preflightKeys = {
   instanceTypeOfferings: "llm-platform:nodeGroups.preflight.instanceTypeOfferings",
 } as const;
 
+/**
+ * The command that turns a check off: `--path`, because the switch is a field of the
+ * `llm-platform:nodeGroups` object (without it, `pulumi config set` would store a new top-level key
+ * named `nodeGroups.preflight...`, which the program refuses as unknown); quoted for the shell.
+ */
+export function skipCheckCommand(key: string): string {
+  return `pulumi config set --path '${key}' false`;
+}
+
 /** What the checks found: errors stop the deployment, warnings are printed. */
 export interface PreflightFindings {
   readonly errors: string[];
@@ -139,7 +148,7 @@ export function quotaFindings(
     if (value < n.first) {
       errors.push(
         `${what}. Ask AWS before deploying (approval can take a day), ${ask}. ` +
-          `To deploy without this check, e.g. without servicequotas:GetServiceQuota, set ${preflightKeys.serviceQuotas} false`,
+          `To deploy without this check, e.g. without servicequotas:GetServiceQuota: ${skipCheckCommand(preflightKeys.serviceQuotas)}`,
       );
     } else {
       warnings.push(
@@ -176,7 +185,7 @@ export function offeringFindings(
           ? `remove ${missing.length === 1 ? "it" : "them"} (${keep.join(", ")} ${keep.length === 1 ? "is" : "are"} offered)`
           : "choose types the region offers: aws ec2 describe-instance-type-offerings --region " +
             region) +
-        `. To deploy without this check, set ${preflightKeys.instanceTypeOfferings} false`,
+        `. To deploy without this check: ${skipCheckCommand(preflightKeys.instanceTypeOfferings)}`,
     ];
   });
   return { errors, warnings: [] };
@@ -191,7 +200,7 @@ export interface PreflightSwitches {
 /** A refused or failed read, explained: which permission it needs and how to skip the check. */
 function unreadable(what: string, permissions: string, key: string, e: unknown): string {
   const why = (e instanceof Error ? e.message : String(e)).split("\n")[0] || "no detail given";
-  return `preflight could not read ${what} (${why}); grant ${permissions} to the identity running pulumi, or set ${key} false to skip the check`;
+  return `preflight could not read ${what} (${why}); grant ${permissions} to the identity running pulumi, or skip the check: ${skipCheckCommand(key)}`;
 }
 
 /**

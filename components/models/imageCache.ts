@@ -87,6 +87,10 @@ export class ImageCache extends pulumi.ComponentResource {
         // The cache refreshes a tag from upstream: tags must stay mutable here.
         imageTagMutability: "MUTABLE",
         encryptionConfigurations: [{ encryptionType: "KMS" }],
+        // Once a node has pulled through the cache the repository holds the image, and ECR refuses
+        // to delete a repository that holds images: like every repository, emptied on destroy
+        // exactly when `llm-platform:destroyDeletesData` says so (on in dev, off in prod).
+        forceDelete: args.ctx.destroyDeletesData,
       },
       { parent: this },
     );

@@ -75,13 +75,21 @@ export const mimirStatefulComponents = ["ingester", "store_gateway", "compactor"
  *
  * HA deduplication: every Prometheus replica scrapes the same targets and remote-writes them with its
  * own `prometheus_replica` label. The HA tracker elects one replica per `cluster` and ingests only its
- * samples (dropping the replica label); the other replica's requests are answered 202 (Mimir
- * pkg/distributor/errors.go: replicas did not match -> 202 Accepted), so Prometheus counts them as
- * sent, never failed, and PrometheusRemoteStorageFailures cannot fire from duplicates. Without it the
- * second copy of every sample is rejected 400 (duplicate or out-of-order), which Prometheus counts as
- * failed. The tracker's key-value store is set explicitly to memberlist (supported since Mimir 2.17,
- * the default from 3.0; Consul and etcd are deprecated), which the chart already runs for its rings:
- * no Consul or etcd. Failover to the other replica after 30 s without samples from the elected one.
+ * samples (dropping the replica label); the other replica's requests are answered 202: the
+ * remote-write handler (grafana/mimir pkg/distributor/push.go, `toHTTPStatus`) answers the code
+ * `errorCauseToHTTPStatusCode` (pkg/distributor/errors.go) gives the error's cause, and it maps
+ * REPLICAS_DID_NOT_MATCH to 202 Accepted. So Prometheus counts them as sent, never failed, and
+ * PrometheusRemoteStorageFailures cannot fire from duplicates. Without it the second copy of every
+ * sample is rejected 400 (duplicate or out-of-order), which Prometheus counts as failed.
+ * The tracker's key-value store is set explicitly to memberlist, which the chart already runs for its
+ * rings: no Consul or etcd. Memberlist is supported for the HA tracker since Mimir 2.17 and the
+ * recommended store since 3.0 (grafana/mimir#12998; chart 6.2.0 ships Mimir 3.2.0); the upstream
+ * guide "Migrate HA tracker from Consul or etcd to memberlist"
+ * (docs/sources/mimir/configure/migrate-ha-tracker-to-memberlist.md) ends with exactly this Helm
+ * value, `mimir.structuredConfig.distributor.ha_tracker.kvstore.store: memberlist`. Older Mimir doc
+ * pages, some still served as "latest" or "next" (the key-value store page), say memberlist is not
+ * supported for the HA tracker: that predates 2.17. Consul and etcd remain supported
+ * (grafana/mimir#13596). Failover to the other replica after 30 s without samples from the elected one.
  * What others push (the OTLP collector, Tempo's span metrics) carries no replica label, so Mimir
  * accepts it without deduplication (observability.ts sends it to Mimir directly where Mimir runs).
  */

@@ -1,8 +1,10 @@
 /**
- * The AWS regions a stack may name, from AWS's own region table as the AWS CDK maintains it
- * (`@aws-cdk/region-info`, pinned exactly in package.json; 2.269.0 of 2026-09-15 lists 46 regions in 7
- * partitions). A region AWS has not launched (`us-west-9`) is an error at validation, not a failed
- * `pulumi up`. A region launched after that release needs a package bump.
+ * Every AWS region, from AWS's own region table as the AWS CDK maintains it
+ * (`@aws-cdk/region-info`, pinned exactly in package.json; 2.269.0 of 2026-09-15 lists 46 regions in 8
+ * partitions: aws 34, aws-cn 2, aws-us-gov 2, aws-iso 2, aws-iso-b 2, aws-iso-f 2, aws-iso-e 1,
+ * aws-eusc 1). A region AWS has not launched (`us-west-9`) is an error at validation, not a failed
+ * `pulumi up`, and so is one outside the `aws` partition (components/config/region.ts). A region
+ * launched after that release needs a package bump.
  */
 import { RegionInfo } from "@aws-cdk/region-info";
 

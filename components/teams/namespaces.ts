@@ -64,6 +64,12 @@ export interface NamespacesArgs {
   readonly namespaces: NamespacesConfig;
   /** The registry the namespaces come from. Default: the platform's. */
   readonly registry?: Registry;
+  /**
+   * What the namespaces themselves (their quotas and policies follow them) wait for, and outlive on
+   * destroy: the storage add-ons, so a namespace's deletion, which waits for its volume claims to go,
+   * ends while the CSI driver still runs to delete the released volumes. Default none.
+   */
+  readonly dependsOn?: pulumi.Resource[];
 }
 
 /**
@@ -87,7 +93,7 @@ export class Namespaces extends pulumi.ComponentResource {
       const namespace = new k8s.core.v1.Namespace(
         `${ns}-namespace`,
         { metadata: { name: ns, labels } },
-        o,
+        { ...o, dependsOn: args.dependsOn ?? [] },
       );
       const nsName = namespace.metadata.name;
       const meta = (suffix: string) => ({

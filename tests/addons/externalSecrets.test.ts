@@ -19,10 +19,12 @@ import { chartPackagePath } from "../../verify/charts";
 import {
   cloneStackConfig,
   fakeSecret,
+  mockResourceArn,
   runStack,
   stackConfig,
   stacks,
   testAccountId,
+  type StackName,
 } from "../../verify/program";
 import { boundRules, secretReads } from "../../verify/rbac";
 import { renderedObjects } from "../../verify/stack";
@@ -199,7 +201,7 @@ for (const stack of stacks) {
           stackConfig(stack).region,
           testAccountId,
           prefix,
-          mockArn(key),
+          mockArn(stack, key),
         ),
       );
     });
@@ -219,7 +221,7 @@ for (const stack of stacks) {
       const config = stackConfig(stack);
       const externalSecrets = run.ofType(ES);
       assert.ok(externalSecrets.length > 0);
-      const keyArn = mockArn(run.get("aws:kms/key:Key", `${prefix}-external-secrets-key`));
+      const keyArn = mockArn(stack, run.get("aws:kms/key:Key", `${prefix}-external-secrets-key`));
       for (const es of externalSecrets) {
         const ns = es.inputs.metadata.namespace;
         const store = run
@@ -279,9 +281,9 @@ for (const stack of stacks) {
   });
 }
 
-/** The ARN the mocks give a KMS key (verify/program.ts `mockState`). */
-function mockArn(key: { name: string }): string {
-  return `arn:aws:mock:us-west-2:${testAccountId}:Key/${key.name}`;
+/** The ARN the mocks give a stack's KMS key, in the stack's region (verify/program.ts `mockState`). */
+function mockArn(stack: StackName, key: { type: string; name: string }): string {
+  return mockResourceArn(stackConfig(stack).region, key.type, key.name);
 }
 
 const cached = (pin: { chart: string; version: string }) =>

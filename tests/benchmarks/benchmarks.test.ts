@@ -37,7 +37,7 @@ import {
   runStack,
   stackConfig,
   stacks,
-  testOidcIssuer,
+  mockOidcIssuer,
   validateKubernetesObject,
 } from "../../verify/program";
 import { verifyStack } from "../../verify/stack";
@@ -336,11 +336,12 @@ for (const stack of stacks) {
       const run = await runStack(stack);
       const role = run.get("aws:iam/role:Role", `${prefix}-benchmarks`);
       assert.equal(role.inputs.name, `${prefix}-benchmark-irsa`);
+      const issuer = mockOidcIssuer(stackConfig(stack).region);
       assert.deepEqual(
         JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Condition.StringEquals,
         {
-          [`${testOidcIssuer}:sub`]: "system:serviceaccount:llm-baseline:benchmark",
-          [`${testOidcIssuer}:aud`]: "sts.amazonaws.com",
+          [`${issuer}:sub`]: "system:serviceaccount:llm-baseline:benchmark",
+          [`${issuer}:aud`]: "sts.amazonaws.com",
         },
       );
       const bucket = `arn:aws:s3:::${prefix}-results-20261123`;

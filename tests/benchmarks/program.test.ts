@@ -69,18 +69,33 @@ async function fakePrometheus(answer: (query: string) => unknown[] = () => []) {
   return { url, queries, close: () => new Promise((r) => server.close(r)) };
 }
 
-// The dev stack's benchmarks, read when the tests run (a broken stack file fails them by name).
-let config: ReturnType<typeof stackConfig>;
-let settings: Settings;
-let spec: ReturnType<typeof benchmarkWorkflowSpec>;
-before(() => {
-  config = stackConfig("dev");
-  settings = benchmarkSettings(config.benchmarks, config.models);
-  spec = benchmarkWorkflowSpec(config.benchmarks, settings);
-});
+/**
+ * The dev stack's benchmarks: its config, the program's settings and the WorkflowTemplate's spec. Read
+ * on first use, inside a test, so a broken stack file fails the tests that need it, by name (a
+ * root-level hook would abort the whole suite instead).
+ */
+let devBenchmarks:
+  | {
+      config: ReturnType<typeof stackConfig>;
+      settings: Settings;
+      spec: ReturnType<typeof benchmarkWorkflowSpec>;
+    }
+  | undefined;
+function dev(): NonNullable<typeof devBenchmarks> {
+  if (!devBenchmarks) {
+    const config = stackConfig("dev");
+    const settings = benchmarkSettings(config.benchmarks, config.models);
+    devBenchmarks = {
+      config,
+      settings,
+      spec: benchmarkWorkflowSpec(config.benchmarks, settings),
+    };
+  }
+  return devBenchmarks;
+}
 const files = (prometheusUrl: string) => ({
   ...programSources(),
-  "settings.json": JSON.stringify({ ...settings, prometheusUrl }),
+  "settings.json": JSON.stringify({ ...dev().settings, prometheusUrl }),
 });
 
 /** Drives a workflow's steps in the template's order, one scenario attempt at a time. */
@@ -146,14 +161,14 @@ describe("benchmark program: a run against a fake S3 bucket, step by step as the
   it("resumes an interrupted run without repeating finished scenarios, and says what was retried and why", async () => {
     const parameters = { variants: '["awq"]', "run-id": "nightly-1" };
     const first = new Run(
-      new ArgoSimulator(spec, files(prometheus.url), { name: "benchmark-first", parameters }),
+      new ArgoSimulator(dev().spec, files(prometheus.url), { name: "benchmark-first", parameters }),
     );
     const [awq] = await first.plan();
     assert.equal(awq!["run-id"], "nightly-1");
     const { items } = await first.resume(awq!);
     assert.deepEqual(
       items.map((s) => s.scenario),
-      settings.scenarios.map((s) => s.name),
+      dev().settings.scenarios.map((s) => s.name),
     );
     const [s1, s2, s3] = items as [
       Record<string, string>,
@@ -202,7 +217,7 @@ describe("benchmark program: a run against a fake S3 bucket, step by step as the
     // Resubmitted with the same run id: only the third scenario runs.
     const second = new Run(
       new ArgoSimulator(
-        spec,
+        dev().spec,
         files(prometheus.url),
         { name: "benchmark-second", parameters },
         first.sim.bucket,
@@ -270,7 +285,7 @@ describe("benchmark program: a run against a fake S3 bucket, step by step as the
 
   it("runs again a scenario recorded with another definition (config changed between attempts)", async () => {
     const run = new Run(
-      new ArgoSimulator(spec, files(prometheus.url), {
+      new ArgoSimulator(dev().spec, files(prometheus.url), {
         name: "benchmark-x",
         parameters: { variants: "awq", "run-id": "" },
       }),
@@ -290,7 +305,7 @@ describe("benchmark program: a run against a fake S3 bucket, step by step as the
 
   it("reports a run with a missing scenario as failed, naming it", async () => {
     const run = new Run(
-      new ArgoSimulator(spec, files(prometheus.url), {
+      new ArgoSimulator(dev().spec, files(prometheus.url), {
         name: "benchmark-y",
         parameters: { variants: "awq", "run-id": "partial" },
       }),
@@ -305,14 +320,16 @@ describe("benchmark program: a run against a fake S3 bucket, step by step as the
     const summary = run.sim.readJson("benchmarks/awq/partial/summary.json");
     assert.deepEqual(
       summary.missing,
-      settings.scenarios.slice(1).map((s) => s.name),
+      dev()
+        .settings.scenarios.slice(1)
+        .map((s) => s.name),
     );
     assert.deepEqual(summary.retried, [
       {
         scenario: s2!.scenario,
         attempts: 1,
         reasons: [
-          `attempt 1: the variant did not serve within ${config.benchmarks.readyTimeoutMinutes} minutes (its readiness step failed)`,
+          `attempt 1: the variant did not serve within ${dev().config.benchmarks.readyTimeoutMinutes} minutes (its readiness step failed)`,
         ],
       },
     ]);
@@ -324,8 +341,8 @@ describe("benchmark program: a run against a fake S3 bucket, step by step as the
     assert.match(
       md,
       new RegExp(
-        `- awq: ${settings.scenarios
-          .slice(1)
+        `- awq: ${dev()
+          .settings.scenarios.slice(1)
           .map((s) => s.name)
           .join(", ")}`,
       ),
@@ -334,7 +351,7 @@ describe("benchmark program: a run against a fake S3 bucket, step by step as the
 
   it("refuses, before holding any GPU, a variant the platform does not serve or a bad run id (the shipped files under Node)", async () => {
     const sim = new ArgoSimulator(
-      spec,
+      dev().spec,
       files(prometheus.url),
       { name: "benchmark-z", parameters: { variants: '["awq","nope","awq"]', "run-id": "Bad_Id" } },
       undefined,
@@ -372,10 +389,10 @@ describe("benchmark program: GPU use from DCGM over the scenario's window", func
     );
     try {
       const workflow = { name: "benchmark-g", parameters: { variants: "awq", "run-id": "gpu" } };
-      const sim = new ArgoSimulator(spec, files(prometheus.url), workflow);
+      const sim = new ArgoSimulator(dev().spec, files(prometheus.url), workflow);
       const run = new Run(
         sim,
-        new ArgoSimulator(spec, files(prometheus.url), workflow, sim.bucket, true),
+        new ArgoSimulator(dev().spec, files(prometheus.url), workflow, sim.bucket, true),
       );
       const [awq] = await run.plan();
       const [s1] = (await run.resume(awq!)).items;
@@ -415,7 +432,7 @@ describe("benchmark program: GPU use from DCGM over the scenario's window", func
 
   it("records the scenario anyway when Prometheus cannot answer, saying what was not measured", async () => {
     const run = new Run(
-      new ArgoSimulator(spec, files("http://127.0.0.1:9"), {
+      new ArgoSimulator(dev().spec, files("http://127.0.0.1:9"), {
         name: "benchmark-h",
         parameters: { variants: "awq", "run-id": "noprom" },
       }),
@@ -533,15 +550,18 @@ describe("benchmark program: its pure parts", () => {
     assert.deepEqual(requestedVariants(" judge, awq ", []), ["judge", "awq"]);
     assert.deepEqual(requestedVariants('["awq"]', []), ["awq"]);
     assert.throws(() => requestedVariants("[1]", []), /expected a JSON list of variant names/);
-    const plan = planRun(settings, "judge,baseline", "", "benchmark-abc12");
+    const plan = planRun(dev().settings, "judge,baseline", "", "benchmark-abc12");
     assert.equal(plan.runId, "benchmark-abc12");
     assert.deepEqual(
       plan.items.map((i: Record<string, string>) => i.variant),
       ["judge", "baseline"],
     );
     const short = {
-      ...settings,
-      variants: { ...settings.variants, awq: { ...settings.variants.awq!, maxModelLen: 256 } },
+      ...dev().settings,
+      variants: {
+        ...dev().settings.variants,
+        awq: { ...dev().settings.variants.awq!, maxModelLen: 256 },
+      },
     };
     assert.throws(
       () => planRun(short, "awq", "r", "w"),
@@ -549,8 +569,11 @@ describe("benchmark program: its pure parts", () => {
     );
     // A variant outside the defaults (preview checks those) whose floor is above the held replicas.
     const floor = {
-      ...settings,
-      variants: { ...settings.variants, judge: { ...settings.variants.judge!, minReplicas: 2 } },
+      ...dev().settings,
+      variants: {
+        ...dev().settings.variants,
+        judge: { ...dev().settings.variants.judge!, minReplicas: 2 },
+      },
     };
     assert.throws(
       () => planRun(floor, "judge", "r", "w"),

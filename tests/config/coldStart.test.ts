@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { podStartBudgets, variantColdStarts } from "../../components/config/coldStart";
 import { ConfigError, parseConfig } from "../../components/config/platformConfig";
+import { regionWarnings } from "../../components/config/region";
 import { cloneStackConfig, repoRoot, stacks } from "../../verify/program";
 
 function parsed(edit: (r: Record<string, any>) => void) {
@@ -34,7 +35,8 @@ describe("config: the cold-start budget", () => {
           c.models.variants[s.variant]!.startupTimeoutSeconds >= s.budget.serverStart.first,
         );
       }
-      assert.deepEqual(c.warnings, [], stack);
+      // No warning but the region's own (an opt-in region's reminder, where the region is one).
+      assert.deepEqual(c.warnings, regionWarnings(c.region), stack);
     }
   });
 
@@ -73,6 +75,7 @@ describe("config: the cold-start budget", () => {
     )!;
     assert.ok(judge.budget.scaleUp.restart > 300, "a plain image pull makes the start long");
     assert.deepEqual(config!.warnings, [
+      ...regionWarnings(config!.region),
       `llm-platform:models.variants.judge.autoscaling.idleMinutes: judge scales to zero after 5 idle minutes, less than its predicted cold start on group inference (${judge.budget.scaleUp.restart} s with warm caches): the next request waits longer than the idle window saved; raise idleMinutes or keep a replica`,
     ]);
     // A variant that keeps a replica never idles to zero: no warning, whatever its window.
@@ -81,7 +84,7 @@ describe("config: the cold-start budget", () => {
       judgeCfg.autoscaling = { ...judgeCfg.autoscaling, minReplicas: 1, idleMinutes: 5 };
       r["llm-platform:nodeGroups"].gpu[0].fastImagePull = false;
     });
-    assert.deepEqual(kept.config?.warnings, []);
+    assert.deepEqual(kept.config?.warnings, regionWarnings(config!.region));
   });
 
   it("gives each variant's start-time rule its predicted first pod start", () => {

@@ -10,7 +10,9 @@ import {
   defaultKubernetesVersion,
   supportedKubernetesVersions,
 } from "../../components/platform/versions";
-import { cloneStackConfig, runProgram, type RawConfig } from "../../verify/program";
+import { regionWarnings } from "../../components/config/region";
+import { knownRegions } from "../../components/platform/regions";
+import { cloneStackConfig, configProblems, runProgram, type RawConfig } from "../../verify/program";
 
 /** Parses a copy of the real dev stack config after `edit` breaks it; returns the error lines. */
 function problemsAfter(edit: (raw: RawConfig & Record<string, any>) => void): string[] {
@@ -137,13 +139,15 @@ describe("config: the real stack files", () => {
 
   it("accepts a single-type GPU group and warns that it limits SPOT capacity pools", () => {
     const raw = cloneStackConfig("dev") as Record<string, any>;
-    assert.deepEqual(parseConfig(raw, "dev").warnings, []);
+    // Besides the region's own warning, where it is an opt-in region.
+    const regional = regionWarnings(String(raw["aws:region"]));
+    assert.deepEqual(parseConfig(raw, "dev").warnings, regional);
     raw["llm-platform:nodeGroups"].gpu[0].instanceTypes = ["g5.xlarge"];
     const c = parseConfig(raw, "dev");
     assert.deepEqual(c.nodeGroups.gpu[0]!.instanceTypes, ["g5.xlarge"]);
-    assert.equal(c.warnings.length, 1);
+    assert.equal(c.warnings.length, regional.length + 1);
     assert.match(
-      c.warnings[0]!,
+      c.warnings.at(-1)!,
       /^llm-platform:nodeGroups\.gpu\[0\]\.instanceTypes: group \S+ has one instance type \(g5\.xlarge\), which limits it to that type's SPOT capacity pools/,
     );
   });
@@ -160,17 +164,49 @@ describe("config: the real stack files", () => {
     assert.equal(parseConfig(raw, "dev").destroyDeletesData, true);
   });
 
-  it("accepts every AWS region, and warns that an opt-in region must be enabled first", () => {
+  it("accepts every region of the aws partition, and warns that an opt-in region must be enabled first", () => {
     const raw = cloneStackConfig("dev") as Record<string, any>;
-    for (const region of ["us-east-1", "eu-west-1", "ap-southeast-2", "eusc-de-east-1"]) {
-      raw["aws:region"] = region;
-      assert.equal(parseConfig(raw, "dev").region, region);
-      assert.deepEqual(parseConfig(raw, "dev").warnings, []);
+    const commercial = [...knownRegions().values()].filter((r) => r.partition === "aws");
+    assert.equal(commercial.length, 34, "@aws-cdk/region-info 2.269.0 lists 34 (regions.ts)");
+    for (const { name, optIn } of commercial) {
+      raw["aws:region"] = name;
+      const c = parseConfig(raw, "dev");
+      assert.equal(c.region, name);
+      assert.equal(c.warnings.length, optIn ? 1 : 0, name);
     }
     raw["aws:region"] = "af-south-1";
     assert.deepEqual(parseConfig(raw, "dev").warnings, [
       "aws:region: af-south-1 is an opt-in region: enable it for the account (AWS console, Account → AWS Regions) before pulumi up, or every call fails",
     ]);
+  });
+
+  it("refuses a region outside the aws partition, naming the key and the partition", () => {
+    // 46 regions in 8 partitions (regions.ts); the program writes the aws partition's endpoints only.
+    const partitions = new Map<string, string[]>();
+    for (const r of knownRegions().values())
+      partitions.set(r.partition, [...(partitions.get(r.partition) ?? []), r.name]);
+    assert.equal(knownRegions().size, 46);
+    assert.deepEqual([...partitions.keys()].sort(), [
+      "aws",
+      "aws-cn",
+      "aws-eusc",
+      "aws-iso",
+      "aws-iso-b",
+      "aws-iso-e",
+      "aws-iso-f",
+      "aws-us-gov",
+    ]);
+    for (const [partition, names] of partitions) {
+      if (partition === "aws") continue;
+      for (const region of names) {
+        assert.deepEqual(
+          configProblems("dev", (r) => (r["aws:region"] = region)),
+          [
+            `aws:region: ${region} is a region of the ${partition} partition; the program supports the aws partition only (China, GovCloud, ISO and European Sovereign Cloud regions need their own partition's endpoints and ARNs, which it does not write): expected a region such as us-west-2`,
+          ],
+        );
+      }
+    }
   });
 
   it("defaults optional keys", () => {
@@ -308,7 +344,7 @@ describe("config: bad input names the key and what was expected", () => {
       what: "a well-formed region AWS has not launched",
       edit: (r) => (r["aws:region"] = "us-west-9"),
       expect:
-        "aws:region: us-west-9 is not an AWS region (regions starting us-: us-east-1, us-east-2, us-gov-east-1",
+        "aws:region: us-west-9 is not an AWS region (regions starting us-: us-east-1, us-east-2, us-west-1, us-west-2); expected a region such as us-west-2 (the list: @aws-cdk/region-info)",
     },
     {
       what: "a CPU instance type that does not exist (a typo)",

@@ -6,7 +6,7 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { parseConfig } from "../../components/config/platformConfig";
+import { parseConfig, type PlatformConfig } from "../../components/config/platformConfig";
 import {
   benchmarkCost,
   formatBenchmarkCostMarkdown,
@@ -32,6 +32,18 @@ import { cloneStackConfig, runStack, stackConfig } from "../../verify/program";
 import { fixtureComparison, fixtureFile } from "../benchmarks/comparisonFixture";
 
 const fixture = () => JSON.parse(fs.readFileSync(fixtureFile, "utf8"));
+/**
+ * The figures worked out by hand below are us-west-2's prices (components/cost/prices.ts), so the dev
+ * config they price is pinned to that region, whatever region the stack file (or
+ * LLM_PLATFORM_TEST_REGION) names. `edit` changes the raw config first.
+ */
+const handPricedRegion = "us-west-2";
+function devPricedByHand(edit: (raw: Record<string, any>) => void = () => {}): PlatformConfig {
+  const raw = cloneStackConfig("dev") as Record<string, any>;
+  raw["aws:region"] = handPricedRegion;
+  edit(raw);
+  return parseConfig(raw, "dev");
+}
 const close = (actual: number | undefined, expected: number, what: string) =>
   assert.ok(
     actual !== undefined && Math.abs(actual - expected) < 1e-6,
@@ -47,7 +59,7 @@ describe("cost: $ per 1M output tokens from a benchmark comparison", () => {
   it("prices each variant at the highest load within the SLO, SPOT and On-Demand, as worked out by hand", () => {
     // dev: SLO p95 TTFT <= 2000 ms; g5.xlarge $1.006/h On-Demand, SPOT 0.4 × = $0.4024/h;
     // g6.xlarge $0.8048/h, SPOT $0.32192/h. One replica each.
-    const c = stackBenchmarkCost(fixture(), stackConfig("dev"));
+    const c = stackBenchmarkCost(fixture(), devPricedByHand());
     const row = (v: string) => c.rows.find((r) => r.variant === v && r.shape === "chat")!;
     // baseline: chat-c16 has p95 2600 ms > 2000, so chat-rate4 (360 tok/s) is the operating point.
     // SPOT 0.4024 / (360 × 3600) × 1e6 = 0.4024 / 1.296 = 0.310494; On-Demand 1.006 / 1.296 = 0.776235.
@@ -118,7 +130,8 @@ describe("cost: $ per 1M output tokens from a benchmark comparison", () => {
   });
 
   it("prints the table with the stack's estimate and in the pull request's cost comment", async () => {
-    const config = stackConfig("dev");
+    const config = devPricedByHand();
+    // The resources of the stack file's run: the inventory takes its region from the config.
     const run = await runStack("dev");
     // What `npm run cost -- dev --benchmarks <file>` prints (scripts/cost.ts).
     const e: StackEstimate = withBenchmarks(
@@ -179,9 +192,9 @@ describe("cost: a scheduled benchmark's GPU time", () => {
   });
 
   it("prices the extra SPOT nodes of a weekly dev run by hand, and nothing where minReplicas covers it", () => {
-    const raw = cloneStackConfig("dev");
-    (raw["llm-platform:benchmarks"] as any).schedule = { cron: "0 3 * * 0" };
-    const dev = parseConfig(raw, "dev");
+    const dev = devPricedByHand(
+      (raw) => (raw["llm-platform:benchmarks"].schedule = { cron: "0 3 * * 0" }),
+    );
     // dev: 4 variants at min 0, held at 1: each an extra g5.xlarge (the group's dearest, SPOT
     // $0.4024/h) for its predicted cold start (scale-up with nothing cached, as `npm run cost` prints
     // it: baseline 395 s, awq 385 s, lora 657 s from the Hub, judge 396 s) + the matrix + 30 idle
@@ -241,7 +254,10 @@ describe("cost: a scheduled benchmark's GPU time", () => {
     (raw["llm-platform:benchmarks"] as any).schedule = { cron: "0 3 * * 0" };
     const dev = parseConfig(raw, "dev");
     const base = estimate(inventory(dev, (await runStack("dev")).resources));
-    const item = scheduledBenchmarkItem({ ...dev, gpuGroups: dev.nodeGroups.gpu }, usWest2)!;
+    const item = scheduledBenchmarkItem(
+      { ...dev, gpuGroups: dev.nodeGroups.gpu },
+      priceTableFor(dev.region),
+    )!;
     const e = withLineItem(base, item);
     assert.equal(e.items.at(-1)!.id, "benchmark-schedule");
     close(e.total.monthly.peak, base.total.monthly.peak + item.monthly.peak, "total");

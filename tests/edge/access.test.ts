@@ -7,7 +7,13 @@ import * as assert from "node:assert/strict";
 import { ConfigError, parseConfig } from "../../components/config/platformConfig";
 import { gatewayAuthAnnotations, grafanaAuthAnnotations } from "../../components/edge/albIngress";
 import { oversizeBodyLabel, wafLogging, webAclRules } from "../../components/edge/waf";
-import { cloneStackConfig, runStack, stackConfig, stacks } from "../../verify/program";
+import {
+  cloneStackConfig,
+  mockResourceArn,
+  runStack,
+  stackConfig,
+  stacks,
+} from "../../verify/program";
 
 const WEB_ACL = "aws:wafv2/webAcl:WebAcl";
 const ING = "kubernetes:networking.k8s.io/v1:Ingress";
@@ -157,7 +163,7 @@ for (const stack of stacks) {
       for (const name of ["platform-ingress", "grafana-ingress"])
         assert.equal(
           run.get(ING, name).inputs.metadata.annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"],
-          `arn:aws:mock:us-west-2:111122223333:WebAcl/${prefix}-edge-web-acl`,
+          mockResourceArn(stackConfig(stack).region, WEB_ACL, `${prefix}-edge-web-acl`),
         );
       const logs = run.get("aws:cloudwatch/logGroup:LogGroup", `${prefix}-edge-waf-logs`).inputs;
       assert.deepEqual(
@@ -272,8 +278,7 @@ describe("edge: an anonymous door to the whole internet is refused", () => {
       problems(
         "prod",
         (e) =>
-          (e.wafAclArn =
-            "arn:aws:wafv2:us-west-2:111122223333:regional/webacl/x/00000000-0000-4000-8000-000000000002"),
+          (e.wafAclArn = `arn:aws:wafv2:${stackConfig("prod").region}:111122223333:regional/webacl/x/00000000-0000-4000-8000-000000000002`),
       ),
       [
         "llm-platform:edge.wafAclArn: expected either the program's web ACL (waf.enabled) or your own: set waf.enabled: false to attach this one",

@@ -175,8 +175,9 @@ const ING = "kubernetes:networking.k8s.io/v1:Ingress";
 const R = "kubernetes:helm.sh/v3:Release";
 /** The ALB DNS name the mocked controller reports in a stack's region. */
 const alb = (stack: "dev" | "prod") => mockAlbHostname(stackConfig(stack).region);
-const certArn =
-  "arn:aws:acm:us-west-2:111122223333:certificate/00000000-0000-4000-8000-00000000000a";
+/** The operator's ACM certificate, in the stack's region (where the load balancer uses it). */
+const certArn = (stack: "dev" | "prod") =>
+  `arn:aws:acm:${stackConfig(stack).region}:111122223333:certificate/00000000-0000-4000-8000-00000000000a`;
 
 /** A stack's config with its edge replaced by `edge` (everything else as committed). */
 function withEdge(stack: "dev" | "prod", edge: Record<string, unknown>) {
@@ -205,10 +206,14 @@ const oidc = {
   userInfoEndpoint: `${issuer}/userinfo`,
   clientId: "grafana-client",
 };
-const cognito = {
-  userPoolArn: "arn:aws:cognito-idp:us-west-2:111122223333:userpool/us-west-2_EXAMPLE1",
-  userPoolClientId: "exampleclientid",
-  userPoolDomain: "llmplatform-example",
+/** A Cognito user pool in the stack's region. */
+const cognito = (stack: "dev" | "prod") => {
+  const region = stackConfig(stack).region;
+  return {
+    userPoolArn: `arn:aws:cognito-idp:${region}:111122223333:userpool/${region}_EXAMPLE1`,
+    userPoolClientId: "exampleclientid",
+    userPoolDomain: "llmplatform-example",
+  };
 };
 const RB = "kubernetes:rbac.authorization.k8s.io/v1";
 
@@ -492,8 +497,8 @@ describe("edge: with an ACM certificate and no zone (HTTPS), Cognito and an allo
       "dev",
       withEdge("dev", {
         ...hosts,
-        certificateArn: certArn,
-        grafana: { auth: { cognito }, allowedCidrs: allowed },
+        certificateArn: certArn("dev"),
+        grafana: { auth: { cognito: cognito("dev") }, allowedCidrs: allowed },
         allowAnonymousFromAnywhere: ["gateway"],
       }),
     );
@@ -507,7 +512,7 @@ describe("edge: with an ACM certificate and no zone (HTTPS), Cognito and an allo
       run.get(ING, "platform-ingress").inputs.metadata.annotations[
         "alb.ingress.kubernetes.io/certificate-arn"
       ],
-      certArn,
+      certArn("dev"),
     );
     assert.deepEqual(run.outputs.dnsRecords, [
       { name: "api.example.org", type: "CNAME", value: alb("dev") },
@@ -519,10 +524,11 @@ describe("edge: with an ACM certificate and no zone (HTTPS), Cognito and an allo
   it("puts a Cognito login in front of Grafana, and lets only its allowed networks reach it (WAF)", () => {
     const a = run.get(ING, "grafana-ingress").inputs.metadata.annotations;
     assert.equal(a["alb.ingress.kubernetes.io/auth-type"], "cognito");
+    const pool = cognito("dev");
     assert.deepEqual(JSON.parse(a["alb.ingress.kubernetes.io/auth-idp-cognito"]), {
-      userPoolARN: cognito.userPoolArn,
-      userPoolClientID: cognito.userPoolClientId,
-      userPoolDomain: cognito.userPoolDomain,
+      userPoolARN: pool.userPoolArn,
+      userPoolClientID: pool.userPoolClientId,
+      userPoolDomain: pool.userPoolDomain,
     });
     // One HTTPS listener for both hosts: the allow-list cannot be the listener's, it is the WAF's.
     assert.equal(a["alb.ingress.kubernetes.io/inbound-cidrs"], "0.0.0.0/0");

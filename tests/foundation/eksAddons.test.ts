@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { addonSpecs } from "../../components/foundation/eksAddons";
 import { kubernetesMinors, supportedKubernetesVersions } from "../../components/platform/versions";
+import { registry } from "../../components/platform/registry";
 import { runStack, stacks } from "../../verify/program";
 
 describe("EKS add-ons", () => {
@@ -136,6 +137,37 @@ describe("EKS add-ons", () => {
           run.get("aws:eks/addon:Addon", `${prefix}-networking-kube-proxy`).dependsOn,
           [],
         );
+      });
+
+      it("deletes every namespace, and with it its volume claims, before the CSI drivers that delete their volumes", async () => {
+        const run = await runStack(stack);
+        // Both CSI drivers are add-ons of the compute set, which every namespace depends on: on
+        // destroy Pulumi deletes the namespaces (a namespace is gone once its claims are) first.
+        for (const driver of ["aws-ebs-csi-driver", "aws-efs-csi-driver"])
+          assert.equal(
+            run.get("aws:eks/addon:Addon", `${prefix}-compute-${driver}`).parent,
+            `${prefix}-compute`,
+          );
+        const namespaces = run.ofType("kubernetes:core/v1:Namespace");
+        assert.deepEqual(
+          namespaces.map((n) => n.inputs.metadata.name).sort(),
+          Object.keys(registry.namespaces).sort(),
+        );
+        for (const ns of namespaces)
+          assert.deepEqual(ns.dependsOn, [`llmplatform:aws:EksAddons::${prefix}-compute`], ns.name);
+        // The claims live in these namespaces: the program's own (the EFS model cache) and those of
+        // the releases that keep data (Prometheus, Loki, Tempo, Mimir, Grafana).
+        const claims = run.ofType("kubernetes:core/v1:PersistentVolumeClaim");
+        assert.ok(claims.length > 0);
+        for (const c of claims)
+          assert.ok(registry.namespaces[c.inputs.metadata.namespace], `claim ${c.name}`);
+        const stores = ["kube-prometheus-stack", "loki", "tempo", "mimir", "grafana"];
+        const releases = run
+          .ofType("kubernetes:helm.sh/v3:Release")
+          .filter((r) => stores.includes(r.name));
+        assert.ok(releases.length >= 4, releases.map((r) => r.name).join(", "));
+        for (const r of releases)
+          assert.ok(registry.namespaces[r.inputs.namespace], `${r.name} in ${r.inputs.namespace}`);
       });
     });
   }

@@ -8,14 +8,24 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   nodeGroupSpecs,
   offeringFindings,
+  preflightKeys,
   quotaFindings,
   quotaIncreaseCommand,
   quotaNeeds,
+  skipCheckCommand,
 } from "../../components/foundation/preflight";
+import { parseConfig } from "../../components/config/platformConfig";
 import { cpuNodeGroupSpec, gpuNodeGroupSpec } from "../../components/foundation/nodeGroupSpecs";
 import { instanceShapes } from "../../components/platform/instanceTypes";
 import { vcpuQuotas } from "../../components/platform/serviceQuotas";
-import { cloneStackConfig, runProgram, runStack, stackConfig, stacks } from "../../verify/program";
+import {
+  cloneStackConfig,
+  configProblems,
+  runProgram,
+  runStack,
+  stackConfig,
+  stacks,
+} from "../../verify/program";
 
 const gpuGroup = (name: string, instanceTypes: string[], desiredSize = 0, maxSize = 4) =>
   gpuNodeGroupSpec({
@@ -70,6 +80,24 @@ describe("preflight: which quota each node group draws on", () => {
   });
 });
 
+describe("preflight: the switches", () => {
+  it("tells how to switch a check off with a command that works: --path into llm-platform:nodeGroups", () => {
+    for (const key of Object.values(preflightKeys)) {
+      assert.equal(skipCheckCommand(key), `pulumi config set --path '${key}' false`);
+      // What `pulumi config set` without --path would store: a top-level key, refused as unknown.
+      assert.deepEqual(
+        configProblems("dev", (r) => (r[key] = "false")),
+        [`${key}: unknown key (check its spelling)`],
+      );
+      // What it stores with --path: the field, which switches the check off.
+      const off = cloneStackConfig("dev") as Record<string, any>;
+      const field = key.split(".").at(-1) as keyof typeof preflightKeys;
+      off["llm-platform:nodeGroups"].preflight = { [field]: false };
+      assert.equal(parseConfig(off, "dev").nodeGroups.preflight[field], false);
+    }
+  });
+});
+
 describe("preflight: what the quotas mean for the deployment", () => {
   const needs = quotaNeeds([gpuGroup("inference", ["g5.xlarge", "g6.xlarge"], 0, 4)]);
   const code = "L-3819A6DF";
@@ -83,7 +111,7 @@ describe("preflight: what the quotas mean for the deployment", () => {
       'EC2 quota L-3819A6DF "All G and VT Spot Instance Requests" in eu-west-1 is 0 vCPUs',
       "node group inference (SPOT g5.xlarge/g6.xlarge, 4 vCPUs a node) needs 4 vCPUs for one node and 16 for its maxSize 4",
       "aws service-quotas request-service-quota-increase --service-code ec2 --quota-code L-3819A6DF --desired-value 16 --region eu-west-1",
-      "set llm-platform:nodeGroups.preflight.serviceQuotas false",
+      "To deploy without this check, e.g. without servicequotas:GetServiceQuota: pulumi config set --path 'llm-platform:nodeGroups.preflight.serviceQuotas' false",
     ])
       assert.ok(e.includes(part), `${part}\nnot in\n${e}`);
   });
@@ -143,7 +171,7 @@ describe("preflight: what the quotas mean for the deployment", () => {
     assert.equal(f.errors.length, 1);
     assert.match(
       f.errors[0]!,
-      /^llm-platform:nodeGroups\.gpu\[0\]\.instanceTypes: g6\.xlarge is not offered in eu-west-1; remove it \(g5\.xlarge is offered\)/,
+      /^llm-platform:nodeGroups\.gpu\[0\]\.instanceTypes: g6\.xlarge is not offered in eu-west-1; remove it \(g5\.xlarge is offered\)\. To deploy without this check: pulumi config set --path 'llm-platform:nodeGroups\.preflight\.instanceTypeOfferings' false$/,
     );
     assert.match(
       offeringFindings(specs, new Set(["g5.xlarge", "g6.xlarge"]), "x").errors[0]!,
@@ -209,9 +237,12 @@ describe("preflight: the program under a mocked account", () => {
     const denied = await runProgram("dev", undefined, { denied: ["servicequotas", "ec2"] });
     assert.match(
       denied.error?.message ?? "",
-      /could not read the EC2 vCPU Service Quotas \(.*AccessDeniedException.*\); grant servicequotas:GetServiceQuota and servicequotas:GetAWSDefaultServiceQuota .* or set llm-platform:nodeGroups\.preflight\.serviceQuotas false/,
+      /could not read the EC2 vCPU Service Quotas \(.*AccessDeniedException.*\); grant servicequotas:GetServiceQuota and servicequotas:GetAWSDefaultServiceQuota .* or skip the check: pulumi config set --path 'llm-platform:nodeGroups\.preflight\.serviceQuotas' false/,
     );
-    assert.match(denied.error!.message, /grant ec2:DescribeInstanceTypeOfferings/);
+    assert.match(
+      denied.error!.message,
+      /grant ec2:DescribeInstanceTypeOfferings .* or skip the check: pulumi config set --path 'llm-platform:nodeGroups\.preflight\.instanceTypeOfferings' false/,
+    );
     // With the quota check off, a 0 quota and a refused quota read go unnoticed.
     const raw = cloneStackConfig("dev") as Record<string, any>;
     raw["llm-platform:nodeGroups"].preflight = { serviceQuotas: false };

@@ -9,17 +9,21 @@ import {
   dockerHubRegistry,
 } from "../../components/models/imageCache";
 import { ConfigError, parseConfig } from "../../components/config/platformConfig";
+import { knownRegions } from "../../components/platform/regions";
 import { images } from "../../components/platform/versions";
 import {
   cloneStackConfig,
   runProgram,
   runStack,
+  stackConfig,
   stacks,
   testAccountId,
   type StackRun,
 } from "../../verify/program";
 
-const secret = `arn:aws:secretsmanager:us-west-2:${testAccountId}:secret:ecr-pullthroughcache/docker-hub-AbCdEf`;
+/** The operator's Docker Hub credential, in `region` (by default dev's, where ECR reads it). */
+const secret = (region = stackConfig("dev").region) =>
+  `arn:aws:secretsmanager:${region}:${testAccountId}:secret:ecr-pullthroughcache/docker-hub-AbCdEf`;
 
 function withCache(arn: string) {
   const raw = cloneStackConfig("dev") as Record<string, any>;
@@ -58,12 +62,16 @@ describe("vLLM image cache", () => {
         return (e as ConfigError).problems;
       }
     };
-    assert.deepEqual(problems(secret), []);
-    assert.deepEqual(problems(secret.replace("ecr-pullthroughcache/", "dockerhub/")), [
+    assert.deepEqual(problems(secret()), []);
+    assert.deepEqual(problems(secret().replace("ecr-pullthroughcache/", "dockerhub/")), [
       "llm-platform:models.imageCache.dockerHubCredentialArn: expected a Secrets Manager secret ARN whose name starts with ecr-pullthroughcache/ (ECR requires the prefix)",
     ]);
-    assert.deepEqual(problems(secret.replace("us-west-2", "eu-west-1")), [
-      "llm-platform:models.imageCache.dockerHubCredentialArn: expected a secret in the stack's region us-west-2 (ECR reads it there), got eu-west-1",
+    const region = stackConfig("dev").region;
+    const elsewhere = [...knownRegions().values()].find(
+      (r) => r.partition === "aws" && r.name !== region,
+    )!.name;
+    assert.deepEqual(problems(secret(elsewhere)), [
+      `llm-platform:models.imageCache.dockerHubCredentialArn: expected a secret in the stack's region ${region} (ECR reads it there), got ${elsewhere}`,
     ]);
   });
 
@@ -81,7 +89,7 @@ describe("vLLM image cache", () => {
   describe("configured", () => {
     let run: StackRun;
     before(async () => {
-      run = await runProgram("dev", withCache(secret));
+      run = await runProgram("dev", withCache(secret()));
       if (run.error) throw run.error;
     });
 
@@ -93,7 +101,7 @@ describe("vLLM image cache", () => {
           rule!.inputs.upstreamRegistryUrl,
           rule!.inputs.credentialArn,
         ],
-        ["llmplatform-dev-hub", dockerHubRegistry, secret],
+        ["llmplatform-dev-hub", dockerHubRegistry, secret()],
       );
       const repo = run
         .ofType("aws:ecr/repository:Repository")
@@ -102,6 +110,8 @@ describe("vLLM image cache", () => {
         );
       assert.ok(repo, "the cached repository exists before the first pull");
       assert.deepEqual(repo.inputs.encryptionConfigurations, [{ encryptionType: "KMS" }]);
+      // Emptied on destroy exactly when the stack says so (on in dev), like every repository.
+      assert.equal(repo.inputs.forceDelete, stackConfig("dev").destroyDeletesData);
       const nodeRole = run.get("aws:iam/role:Role", "llmplatform-dev-node").inputs.name;
       const policy = run
         .ofType("aws:ecr/repositoryPolicy:RepositoryPolicy")
@@ -111,8 +121,21 @@ describe("vLLM image cache", () => {
       ]);
     });
 
+    it("follows destroyDeletesData the other way too (off keeps the cached images, as in prod)", async () => {
+      const raw = withCache(secret());
+      const flipped = !stackConfig("dev").destroyDeletesData;
+      raw["llm-platform:destroyDeletesData"] = flipped;
+      const other = await runProgram("dev", raw);
+      if (other.error) throw other.error;
+      const repo = other
+        .ofType("aws:ecr/repository:Repository")
+        .find((r) => r.inputs.name.startsWith("llmplatform-dev-hub/"));
+      assert.equal(repo?.inputs.forceDelete, flipped);
+    });
+
     it("runs every vLLM container from the cached image, the same tag", () => {
-      const url = `${testAccountId}.dkr.ecr.us-west-2.amazonaws.com/llmplatform-dev-hub/${images.vllm}`;
+      const region = stackConfig("dev").region;
+      const url = `${testAccountId}.dkr.ecr.${region}.amazonaws.com/llmplatform-dev-hub/${images.vllm}`;
       const vllm = run
         .ofType("kubernetes:apps/v1:Deployment")
         .filter((d) => d.name.startsWith("vllm-"));

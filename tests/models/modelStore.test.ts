@@ -43,7 +43,7 @@ import {
   stackConfig,
   stacks,
   testAccountId,
-  testOidcIssuer,
+  mockOidcIssuer,
   testS3Cidrs,
 } from "../../verify/program";
 
@@ -618,9 +618,10 @@ for (const stack of stacks) {
           run.get("aws:iam/role:Role", `llmplatform-${stack}-models-store-${role}`).inputs
             .assumeRolePolicy,
         );
+        const issuer = mockOidcIssuer(stackConfig(stack).region);
         assert.deepEqual(trust.Statement[0].Condition.StringEquals, {
-          [`${testOidcIssuer}:sub`]: `system:serviceaccount:llm-baseline:${account}`,
-          [`${testOidcIssuer}:aud`]: "sts.amazonaws.com",
+          [`${issuer}:sub`]: `system:serviceaccount:llm-baseline:${account}`,
+          [`${issuer}:aud`]: "sts.amazonaws.com",
         });
       }
     });

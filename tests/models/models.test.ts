@@ -22,6 +22,7 @@ import {
   configProblems,
   fakeSecret,
   mockStsEndpointAddresses,
+  mockResourceArn,
   runProgram,
   runStack,
   stackConfig,
@@ -440,7 +441,11 @@ for (const stack of stacks) {
       // Only TLS: without TLS everything is refused; mounts through a mount target are allowed
       // explicitly (once a policy exists nothing is allowed implicitly, and the CSI driver's mounts
       // are anonymous).
-      const arn = `arn:aws:mock:us-west-2:111122223333:FileSystem/llmplatform-${stack}-models`;
+      const arn = mockResourceArn(
+        stackConfig(stack).region,
+        "aws:efs/fileSystem:FileSystem",
+        `llmplatform-${stack}-models`,
+      );
       assert.deepEqual(
         JSON.parse(
           run.get("aws:efs/fileSystemPolicy:FileSystemPolicy", `llmplatform-${stack}-models`).inputs

@@ -38,13 +38,20 @@ import {
 import { objectsModel, podInstances, type KObject } from "../../verify/model";
 import { denied } from "../../verify/checks/networkPolicies";
 import {
+  mockOidcIssuer,
+  mockOidcProviderArn,
   readStackConfig,
   runStack,
   stacks,
-  testOidcIssuer,
-  testOidcProviderArn,
   type StackName,
 } from "../../verify/program";
+
+/**
+ * The region of the context these tests build for the components themselves (no stack file is run
+ * for them): their own choice, so what they expect does not follow a stack file's `aws:region`.
+ */
+const region = "us-west-2";
+const oidcIssuer = mockOidcIssuer(region);
 
 /** The recipe's team API: a namespace, the API in it, and its gateway route. */
 const example: ServiceDesign = {
@@ -305,8 +312,8 @@ describe("registry: add a team API (README recipe)", () => {
       assert.ok(role);
       const trust = JSON.parse(role.inputs.assumeRolePolicy);
       assert.deepEqual(trust.Statement[0].Condition.StringEquals, {
-        [`${testOidcIssuer}:sub`]: "system:serviceaccount:example:example-sa",
-        [`${testOidcIssuer}:aud`]: "sts.amazonaws.com",
+        [`${oidcIssuer}:sub`]: "system:serviceaccount:example:example-sa",
+        [`${oidcIssuer}:aud`]: "sts.amazonaws.com",
       });
       const policies = aws.filter(
         (r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name.includes("example-api"),
@@ -613,7 +620,7 @@ async function renderPlatform(
             name,
             arn: `arn:aws:test:::${name}`,
             bucket: name,
-            repositoryUrl: `111122223333.dkr.ecr.us-west-2.amazonaws.com/${name}`,
+            repositoryUrl: `111122223333.dkr.ecr.${region}.amazonaws.com/${name}`,
           },
         };
       },
@@ -642,7 +649,7 @@ async function renderPlatform(
     const lbc = new pulumi.ComponentResource("test:index:Controller", "lbc");
     const secrets = {
       namePrefix: "llm-dev",
-      kmsKeyArn: "arn:aws:kms:us-west-2:111122223333:key/test",
+      kmsKeyArn: `arn:aws:kms:${region}:111122223333:key/test`,
       refreshInterval: "1h",
       recoveryWindowDays: 0,
       ready: [lbc],
@@ -651,14 +658,14 @@ async function renderPlatform(
       stack,
       clusterName: "llm-dev",
       namePrefix: "llm-dev",
-      region: "us-west-2",
+      region,
       vpcCidr: "10.0.0.0/16",
       serviceCidr: "172.20.0.0/16",
       loadBalancerCidrs: ["10.0.32.0/22"],
       partition: "aws",
       accountId: "111122223333",
       destroyDeletesData: false,
-      oidc: { providerArn: testOidcProviderArn, issuer: testOidcIssuer },
+      oidc: { providerArn: mockOidcProviderArn(region), issuer: oidcIssuer },
     };
     const services = new PlatformServices(
       "test",
