@@ -26,7 +26,7 @@ const paths = {
 
 /**
  * Bash shared by the check and upload steps: publish the model's files other than its weights
- * (`notTokenizerFiles`) in `$TOKENIZER_DIR` on the shared cache (platform/modelCacheLayout.ts), whole
+ * (`notTokenizerFiles`) in `$MODEL_FILES_DIR` on the shared cache (platform/modelCacheLayout.ts), whole
  * or not at all. The directory is filled aside (a hidden sibling, by the command given as argument:
  * from the staging copy or from the store), must then hold config.json, and is renamed into place,
  * so a reader never sees half of it.
@@ -37,23 +37,23 @@ export const publishTokenizerFunctions = [
   "tokenizer_tmp=''",
   'trap \'[ -z "$tokenizer_tmp" ] || rm -rf "$tokenizer_tmp"\' EXIT',
   "publish_tokenizer() {",
-  '  if [ -d "$TOKENIZER_DIR" ]; then',
-  '    echo "$MODEL@$REVISION: tokenizer files already in $TOKENIZER_DIR"',
+  '  if [ -d "$MODEL_FILES_DIR" ]; then',
+  '    echo "$MODEL@$REVISION: tokenizer files already in $MODEL_FILES_DIR"',
   "    return 0",
   "  fi",
-  '  local parent="${TOKENIZER_DIR%/*}" name="${TOKENIZER_DIR##*/}"',
+  '  local parent="${MODEL_FILES_DIR%/*}" name="${MODEL_FILES_DIR##*/}"',
   '  mkdir -p "$parent"',
   '  rm -rf "$parent/.$name.tmp."*',
   '  tokenizer_tmp=$(mktemp -d "$parent/.$name.tmp.XXXXXX")',
   '  "$@" "$tokenizer_tmp"',
   '  if [ ! -f "$tokenizer_tmp/config.json" ]; then',
-  '    echo "$MODEL@$REVISION: no config.json among the files to publish in $TOKENIZER_DIR" >&2',
+  '    echo "$MODEL@$REVISION: no config.json among the files to publish in $MODEL_FILES_DIR" >&2',
   "    return 1",
   "  fi",
   '  chmod 755 "$tokenizer_tmp"',
   "  # rename(2): fails, rather than moving into it, when the directory appeared meanwhile.",
-  '  if ! mv -T "$tokenizer_tmp" "$TOKENIZER_DIR" && [ ! -d "$TOKENIZER_DIR" ]; then return 1; fi',
-  '  echo "$MODEL@$REVISION: tokenizer files published in $TOKENIZER_DIR"',
+  '  if ! mv -T "$tokenizer_tmp" "$MODEL_FILES_DIR" && [ ! -d "$MODEL_FILES_DIR" ]; then return 1; fi',
+  '  echo "$MODEL@$REVISION: tokenizer files published in $MODEL_FILES_DIR"',
   "}",
   "copy_from_staging() {",
   "  local f",
@@ -145,7 +145,9 @@ export function stagingJobSpec(p: StagingJobParams): k8s.types.input.batch.v1.Jo
     MODEL_PREFIX: modelPrefix(p.model, p.revision),
     MARKER_KEY: stagedMarkerKey(p.model, p.revision),
     STAGING_DIR: stagingDir(paths.cache, p.model, p.revision),
-    TOKENIZER_DIR: tokenizerDir(p.model, p.revision),
+    // Not TOKENIZER_DIR: policy scanners (Polaris' sensitiveContainerEnvVar) take any plain env
+    // name holding "token" for a credential.
+    MODEL_FILES_DIR: tokenizerDir(p.model, p.revision),
     SKIP_FILE: paths.skipFile,
     AWS_REGION: p.region,
     // Read-only root filesystem: the AWS CLI keeps its cache under HOME, an emptyDir.

@@ -268,7 +268,7 @@ for (const stack of stacks) {
           const pod = job.inputs.spec.template.spec;
           const upload = pod.containers[0];
           const env = Object.fromEntries(upload.env.map((e: any) => [e.name, e.value]));
-          assert.equal(target.tokenizer, env.TOKENIZER_DIR, v);
+          assert.equal(target.tokenizer, env.MODEL_FILES_DIR, v);
           assert.equal(target.tokenizer, tokenizerDir(variant.model, variant.revision));
           assert.equal(cacheMount(pod, upload), clientMount.mountPath, `${v}: same mount path`);
           assert.deepEqual(user(pod), user(spec), `${v}: the Job writes as the client reads`);

@@ -334,7 +334,7 @@ describe("model store: the staging Job", () => {
       const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
       assert.equal(env.MARKER_KEY, stagedMarkerKey(mistral, commit));
       assert.equal(env.MODEL_PREFIX, modelPrefix(mistral, commit));
-      assert.equal(env.TOKENIZER_DIR, tokenizerDir(mistral, commit));
+      assert.equal(env.MODEL_FILES_DIR, tokenizerDir(mistral, commit));
       assert.ok(!("HF_TOKEN" in env));
     }
   });
@@ -343,12 +343,12 @@ describe("model store: the staging Job", () => {
 /**
  * An `aws` stand-in for the staging scripts (bash): the bucket is a directory under `$FAKE_S3`; it
  * lists a key, copies a file, or copies the files of a prefix (top level, as the store holds them)
- * minus `--exclude` patterns. Each call is logged with whether `$TOKENIZER_DIR` existed at that moment.
+ * minus `--exclude` patterns. Each call is logged with whether `$MODEL_FILES_DIR` existed at that moment.
  */
 const fakeAws = [
   "#!/bin/bash",
   "set -euo pipefail",
-  'if [ -d "$TOKENIZER_DIR" ]; then has=yes; else has=no; fi',
+  'if [ -d "$MODEL_FILES_DIR" ]; then has=yes; else has=no; fi',
   'printf \'%s | tokenizer dir: %s\\n\' "$*" "$has" >> "$FAKE_AWS_LOG"',
   'local_path() { case "$1" in s3://*) echo "$FAKE_S3/${1#s3://}" ;; *) echo "$1" ;; esac; }',
   "excludes=(); pos=(); recursive=0; bucket=''; prefix=''",
@@ -448,7 +448,7 @@ describe("model store: the staging scripts (bash, against a fake AWS CLI)", func
 
   it("publishes a staged model's files but its weights on the shared cache, whole, before the marker", async () => {
     const s = stagingScripts();
-    assert.equal(s.env.TOKENIZER_DIR!.endsWith(tokenizerDir(mistral, commit)), true);
+    assert.equal(s.env.MODEL_FILES_DIR!.endsWith(tokenizerDir(mistral, commit)), true);
     const check = s.check();
     assert.equal(check.status, 0, check.out);
     assert.ok(!fs.existsSync(s.env.SKIP_FILE!), "not in the store yet: staged");
@@ -463,12 +463,12 @@ describe("model store: the staging scripts (bash, against a fake AWS CLI)", func
       "tokenizer.json",
       "tokenizer.model.v3",
     ];
-    assert.deepEqual(s.ls(s.env.TOKENIZER_DIR!), nonWeights);
+    assert.deepEqual(s.ls(s.env.MODEL_FILES_DIR!), nonWeights);
     assert.equal(
-      fs.readFileSync(path.join(s.env.TOKENIZER_DIR!, "tokenizer.json"), "utf8"),
+      fs.readFileSync(path.join(s.env.MODEL_FILES_DIR!, "tokenizer.json"), "utf8"),
       repo["tokenizer.json"],
     );
-    assert.equal(fs.statSync(s.env.TOKENIZER_DIR!).mode & 0o777, 0o755);
+    assert.equal(fs.statSync(s.env.MODEL_FILES_DIR!).mode & 0o777, 0o755);
     assert.deepEqual(
       s.ls(s.store),
       [
@@ -482,7 +482,7 @@ describe("model store: the staging scripts (bash, against a fake AWS CLI)", func
     assert.match(marker, new RegExp(`${stagedMarkerKey(mistral, commit)} \\| tokenizer dir: yes$`));
     assert.ok(!fs.existsSync(s.env.STAGING_DIR!), "the staging copy is gone");
     assert.deepEqual(
-      s.ls(path.dirname(s.env.TOKENIZER_DIR!)),
+      s.ls(path.dirname(s.env.MODEL_FILES_DIR!)),
       [commit],
       "nothing but the directory itself (no temporary one)",
     );
@@ -503,7 +503,7 @@ describe("model store: the staging scripts (bash, against a fake AWS CLI)", func
     const check = s.check();
     assert.equal(check.status, 0, check.out);
     assert.ok(fs.existsSync(s.env.SKIP_FILE!), "the later steps do nothing");
-    assert.deepEqual(s.ls(s.env.TOKENIZER_DIR!), [
+    assert.deepEqual(s.ls(s.env.MODEL_FILES_DIR!), [
       "config.json",
       "tokenizer.json",
       "tokenizer.model.v3",
@@ -538,7 +538,7 @@ describe("model store: the staging scripts (bash, against a fake AWS CLI)", func
     const markerFile = path.join(s.env.FAKE_S3!, "store", stagedMarkerKey(mistral, commit));
     fs.mkdirSync(path.dirname(markerFile), { recursive: true });
     fs.writeFileSync(markerFile, "{}");
-    const parent = path.dirname(s.env.TOKENIZER_DIR!);
+    const parent = path.dirname(s.env.MODEL_FILES_DIR!);
     fs.mkdirSync(path.join(parent, `.${commit}.tmp.killed`), { recursive: true });
     const failed = s.check();
     assert.notEqual(failed.status, 0);
