@@ -14,6 +14,13 @@
  * Not a team or platform namespace either: anyone allowed to create pods there could borrow its
  * service account.
  *
+ * Two bindings the chart makes to Kubernetes' built-in roles, which policy scanners reading the
+ * rendered files alone report as admin or exec grants (the roles are not in the files):
+ * `system:auth-delegator` (cluster-wide) and `extension-apiserver-authentication-reader` (in
+ * kube-system). The metrics API server needs both, as every aggregated API server does: the first to
+ * ask the API server who a caller is and what it may do, the second to read the client-CA ConfigMap.
+ * Neither grants Secrets or pods/exec.
+ *
  * Which Prometheus: the in-cluster Prometheus (kps-prometheus:9090) in every stack, not Mimir. A
  * 30-second control loop wants the newest samples with the fewest hops; Mimir adds remote-write lag
  * and a query-frontend cache and is there for long-term history (Grafana), which scaling never reads.
