@@ -88,7 +88,7 @@ const regionLiterals: Record<string, { readonly names: number; readonly why: str
     why: "the STS endpoint helpers (pure), across regions and partitions the test passes",
   },
   "tests/models/modelStore.test.ts": {
-    names: 2,
+    names: 1,
     why: "the staging Job's spec and its scripts (pure), for a region the test passes",
   },
   "tests/observability/observability.test.ts": {

@@ -294,23 +294,24 @@ describe("model store: the staging program (the shipped file under Node)", () =>
   });
 });
 
-describe("model store: the staging Job", () => {
-  const spec = (gated: boolean) =>
-    stagingJobSpec({
-      model: mistral,
-      revision: commit,
-      gated,
-      bucket: "store",
-      region: "us-west-2",
-      serviceAccount: "model-stage",
-      cacheClaim: "model-cache",
-      scriptsConfigMap: "model-stage-scripts",
-      tokenSecret: "hf-token",
-      user: { uid: 2000, gid: 0 },
-    });
+/** The staging Job of the test's model (pure: a region and names the test passes). */
+const stagingSpec = (gated: boolean) =>
+  stagingJobSpec({
+    model: mistral,
+    revision: commit,
+    gated,
+    bucket: "store",
+    region: "us-west-2",
+    serviceAccount: "model-stage",
+    cacheClaim: "model-cache",
+    scriptsConfigMap: "model-stage-scripts",
+    tokenSecret: "hf-token",
+    user: { uid: 2000, gid: 0 },
+  });
 
+describe("model store: the staging Job", () => {
   it("checks the store, downloads from the Hub, then uploads: the token reaches the download step only", () => {
-    const pod = (spec(true).template as any).spec;
+    const pod = (stagingSpec(true).template as any).spec;
     const steps = [...pod.initContainers, ...pod.containers];
     assert.deepEqual(
       steps.map((c: any) => [c.name, c.image, c.command.join(" ")]),
@@ -327,7 +328,9 @@ describe("model store: the staging Job", () => {
       tokenMounts.map((c: any) => c.name),
       ["download"],
     );
-    assert.ok(!(spec(false).template as any).spec.volumes.some((v: any) => v.name === "hf-token"));
+    assert.ok(
+      !(stagingSpec(false).template as any).spec.volumes.some((v: any) => v.name === "hf-token"),
+    );
     assert.deepEqual(pod.nodeSelector, { workload: "cpu" });
     for (const c of steps) {
       assert.equal(c.securityContext.readOnlyRootFilesystem, true, c.name);
@@ -393,20 +396,7 @@ function stagingScripts() {
   const bin = path.join(root, "bin");
   fs.mkdirSync(bin);
   fs.writeFileSync(path.join(bin, "aws"), fakeAws, { mode: 0o755 });
-  const pod = (
-    stagingJobSpec({
-      model: mistral,
-      revision: commit,
-      gated: false,
-      bucket: "store",
-      region: "us-west-2",
-      serviceAccount: "model-stage",
-      cacheClaim: "model-cache",
-      scriptsConfigMap: "model-stage-scripts",
-      tokenSecret: "hf-token",
-      user: { uid: 2000, gid: 0 },
-    }).template as any
-  ).spec;
+  const pod = (stagingSpec(false).template as any).spec;
   const at = (p: string) => path.join(root, p);
   const env: Record<string, string> = Object.fromEntries(
     pod.containers[0].env.map((e: any) => [
