@@ -48,6 +48,14 @@ export function findPromtool(): string | undefined {
   return onPath() ?? fromDebianPackage(cached);
 }
 
+/** Grafana's substitutions: built-in intervals, then `$var` / `${var}` as a matching regex. */
+export function grafanaToPromql(expr: string): string {
+  return expr
+    .replace(/\$__(rate_)?interval/g, "5m")
+    .replace(/\$__range/g, "1h")
+    .replace(/\$\{?\w+\}?/g, ".*");
+}
+
 /** `promtool check rules` over the given groups: ok, or promtool's own report of what is wrong. */
 export function checkRules(
   promtool: string,

@@ -8,17 +8,14 @@
  * can be had the checks are pending, unless CI is set: CI must check them.
  */
 import * as assert from "node:assert/strict";
-import { checkRules, findPromtool, type RuleFileRule } from "../../verify/promtool";
+import {
+  checkRules,
+  findPromtool,
+  grafanaToPromql,
+  type RuleFileRule,
+} from "../../verify/promtool";
 import { runStack, stacks } from "../../verify/program";
 import { itUnless } from "../../verify/pending";
-
-/** Grafana's substitutions: built-in intervals, then `$var` / `${var}` as a matching regex. */
-export function grafanaToPromql(expr: string): string {
-  return expr
-    .replace(/\$__(rate_)?interval/g, "5m")
-    .replace(/\$__range/g, "1h")
-    .replace(/\$\{?\w+\}?/g, ".*");
-}
 
 interface Dashboard {
   panels?: { targets?: { expr?: string }[] }[];
