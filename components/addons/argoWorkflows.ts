@@ -147,7 +147,10 @@ export function argoWorkflowsValues(managedNamespace: string) {
       podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
       securityContext: restrictedContainerSecurityContext(),
       // Plain HTTP on `metrics` (9090) for the in-cluster Prometheus. Custom metrics not updated for a
-      // week are dropped, so a renamed scenario does not linger.
+      // week are dropped (the GC runs every TTL, so a series goes 1-2 weeks after its last update):
+      // a renamed scenario does not linger, and the benchmark gauges, one series per run
+      // (`recordedMetricLabels`), stay bounded by the runs of the last two weeks. The dashboard reads
+      // them from Prometheus (30 days back), not from the controller.
       metricsConfig: { enabled: true, secure: false, metricsTTL: "168h" },
       workflowDefaults: {
         spec: {

@@ -169,18 +169,33 @@ export const recordedMetrics: readonly { name: string; file: string; help: strin
 export const metricPrefix = "benchmark_";
 
 /**
+ * Labels of the record step's gauges. `run_id` lets the Benchmarks dashboard show, per variant, the
+ * scenarios of its latest run only (the run whose newest `completed_timestamp_seconds` is the
+ * latest), never a later partial run's scenarios mixed with an older run's. It adds one series per
+ * gauge, variant and scenario for each run: runs are rare (on demand, or a CronWorkflow off by
+ * default), and the controller drops a series `metricsTTL` after its last update (its `runCustomGC`
+ * ticks every TTL, so 1-2 TTLs; components/addons/argoWorkflows.ts), so it exports only the runs of
+ * the last week or two. Argo substitutes `{{inputs.parameters.*}}` in labels (v4.0.6
+ * `computeMetrics`) and allows only alphanumerics and `_` in label keys.
+ */
+export const recordedMetricLabels = {
+  variant: param("variant"),
+  scenario: param("scenario"),
+  run_id: param("run-id"),
+} as const;
+
+/**
  * record: the attempt's vLLM result becomes the scenario's record in S3 (or a note of why the attempt
  * does not count, and exit 3), with GPU use from DCGM over the scenario's window; its figures become
- * Prometheus gauges labelled by variant and scenario (the Benchmarks dashboard's).
+ * Prometheus gauges labelled by variant, scenario and run id (the Benchmarks dashboard's).
  */
 export function recordStep(): Template {
   const measured = recordedMetrics.map((m) => ({
     name: `${metricPrefix}${m.name}`,
+    // Unchanged since the gauges were first emitted: a running controller refuses a metric whose help
+    // differs from the one it first registered under that name (v4.0.6 `matchExistingMetric`).
     help: `Benchmark: ${m.help} (latest recorded scenario)`,
-    labels: [
-      { key: "variant", value: param("variant") },
-      { key: "scenario", value: param("scenario") },
-    ],
+    labels: Object.entries(recordedMetricLabels).map(([key, value]) => ({ key, value })),
     when: m.gpu
       ? "{{status}} == Succeeded && {{outputs.parameters.gpu-measured}} == true"
       : "{{status}} == Succeeded",

@@ -312,13 +312,27 @@ for (const stack of stacks) {
 
     it("gives each scenario's figures to Prometheus under the names the Benchmarks dashboard reads", async () => {
       const spec = template(await runStack(stack), stack).spec;
-      const emitted = tmpl(spec, "record").metrics.prometheus.map(
-        (m: any) => `argo_workflows_${m.name}`,
-      );
+      const record = tmpl(spec, "record");
+      const emitted = record.metrics.prometheus.map((m: any) => `argo_workflows_${m.name}`);
       assert.deepEqual(
         emitted,
         recordedMetrics.map((m) => `argo_workflows_${metricPrefix}${m.name}`),
       );
+      // Every gauge names its variant, scenario and run (the dashboard picks each variant's latest
+      // run by run_id), from the record step's own inputs; label keys are Argo-valid.
+      const inputNames = record.inputs.parameters.map((p: { name: string }) => p.name);
+      for (const m of record.metrics.prometheus) {
+        assert.deepEqual(m.labels, [
+          { key: "variant", value: "{{inputs.parameters.variant}}" },
+          { key: "scenario", value: "{{inputs.parameters.scenario}}" },
+          { key: "run_id", value: "{{inputs.parameters.run-id}}" },
+        ]);
+        for (const l of m.labels) {
+          assert.match(l.key, /^\w+$/, `${m.name}: label key ${l.key}`);
+          const input = /^\{\{inputs\.parameters\.([\w-]+)\}\}$/.exec(l.value)![1];
+          assert.ok(inputNames.includes(input), `${m.name}: ${input} is an input of record`);
+        }
+      }
       const queried = [...dashboards.benchmarks!.matchAll(/argo_workflows_benchmark_\w+/g)].map(
         (m) => m[0],
       );
