@@ -41,19 +41,21 @@ interface Recorded {
 }
 
 const scenarios = ["chat-rate1", "chat-rate4", "chat-c16"];
-const recorded: Recorded[] = [
-  // baseline, run r1: all three scenarios, exported from minutes 10-30 until minute 250.
-  ...scenarios.map((scenario, i) => ({
-    variant: "baseline",
+/** Run r1 of a variant by controller-a: every scenario, exported from `from` on until minute 250. */
+const completeRun = (variant: string, from: number, completedAt: number, value: number) =>
+  scenarios.map((scenario, i) => ({
+    variant,
     run: "r1",
     scenario,
     pod: "controller-a",
-    from: 10 + 10 * i,
+    from: from + 10 * i,
     to: 250,
-    completedAt: 1_000 + 100 * i,
-    value: 100 + i,
+    completedAt: completedAt + 100 * i,
+    value: value + i,
     gpu: true,
-  })),
+  }));
+const recorded: Recorded[] = [
+  ...completeRun("baseline", 10, 1_000, 100),
   // baseline, run r2, later and partial: only chat-rate1 (lower figures, no GPU measured), recorded at
   // minute 200 by a restarted controller.
   {
@@ -68,17 +70,7 @@ const recorded: Recorded[] = [
     gpu: false,
   },
   // awq, run r1 only (the same run covered both variants).
-  ...scenarios.map((scenario, i) => ({
-    variant: "awq",
-    run: "r1",
-    scenario,
-    pod: "controller-a",
-    from: 40 + 10 * i,
-    to: 250,
-    completedAt: 2_000 + 100 * i,
-    value: 300 + i,
-    gpu: true,
-  })),
+  ...completeRun("awq", 40, 2_000, 300),
 ];
 
 /** A gauge's value for a recorded scenario: its completion time, or a figure distinct per gauge. */
