@@ -9,8 +9,10 @@ import { chartEndpoints, httpUrl } from "../platform/chartContracts";
 import {
   hfHome,
   hubTokenizerPath,
+  modelCacheClaim,
   modelCacheMount,
   tokenizerDir,
+  vllmUser,
 } from "../platform/modelCacheLayout";
 import { modelNamespace, modelServerName, modelUrl, serviceDesign } from "../platform/registry";
 import type { Settings, VariantTarget } from "./program/results.mts";
@@ -44,10 +46,10 @@ export const benchmarkNames = {
  * downloaded (platform/modelCacheLayout.ts).
  */
 export const modelCache = {
-  claim: "model-cache",
+  claim: modelCacheClaim,
   mountPath: modelCacheMount,
   hfHome,
-  user: { uid: 2000, gid: 0 },
+  user: vllmUser,
 };
 
 /** Where the program reads and writes inside a step's pod. */

@@ -376,6 +376,16 @@ export const clientScript = [
   "",
 ].join("\n");
 
+/** The variant's facts the client steps take (the variant-level DAGs pass these down). */
+export const clientVariantParams = [
+  "variant",
+  "run-id",
+  "url",
+  "served-model-name",
+  "tokenizer",
+  "lora-modules",
+];
+
 /**
  * The benchmark client: `vllm bench serve` from the image the variant runs (no new image; its
  * entrypoint is `vllm serve`, so the command is set), on a CPU node, with the variant's tokenizer
@@ -387,7 +397,7 @@ export function clientStep(
   client: { cpu: string; memory: string },
   timeoutMinutes: number,
 ): Template {
-  const params = ["variant", "run-id", "url", "served-model-name", "tokenizer", "lora-modules"];
+  const params = [...clientVariantParams];
   params.push("scenario", "seed");
   params.push("input-len", "output-len", "num-prompts", "request-rate", "max-concurrency");
   params.push("attempt", ...(dataset === "prompt-set" ? ["prompt-set"] : []));

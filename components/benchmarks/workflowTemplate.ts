@@ -22,6 +22,7 @@ import type { BenchmarksConfig } from "../config/benchmarks";
 import { benchmarkNames, modelCache } from "./settings";
 import {
   clientStep,
+  clientVariantParams,
   holdStep,
   planStep,
   readyStep,
@@ -43,12 +44,7 @@ const inputs = (...names: string[]) => ({ parameters: names.map((name) => ({ nam
 
 /** A variant's facts, from the plan step's item down to every step that needs them. */
 const variantParams = [
-  "variant",
-  "run-id",
-  "url",
-  "served-model-name",
-  "tokenizer",
-  "lora-modules",
+  ...clientVariantParams,
   "deployment",
   "scaled-object",
   "replicas",
@@ -192,12 +188,7 @@ function scenarioDag(b: Pick<BenchmarksConfig, "retries">): Template {
     arguments: {
       parameters: [
         ...passInputs(
-          "variant",
-          "run-id",
-          "url",
-          "served-model-name",
-          "tokenizer",
-          "lora-modules",
+          ...clientVariantParams,
           ...scenarioParams.filter((p) => p !== "prompt-set" || template !== "bench"),
         ).parameters,
         { name: "attempt", value: "{{retries}}" },

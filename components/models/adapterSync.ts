@@ -17,15 +17,16 @@ import { sourceFile } from "../platform/sourceFiles";
 import { allowHttpsEgress, createNetworkPolicies } from "../lib/k8s/networkPolicies";
 import { restrictedContainerSecurityContext } from "../lib/k8s/security";
 import { cacheWriterPod } from "./podParts";
+import { adaptersDir, modelCacheMount } from "../platform/modelCacheLayout";
 
 /** Where adapters live: in the bucket, in the cache (mirror = last download), and where vLLM reads them. */
 const adapterPaths = {
   /** Key prefix in the adapters bucket: `adapters/<name>/adapter_config.json`, `adapter_model.safetensors`. */
   bucketPrefix: "adapters/",
   /** Last downloaded copy of each adapter (outside the resolver directory: vLLM never reads it). */
-  mirror: "/models/.adapter-sync/mirror",
+  mirror: `${modelCacheMount}/.adapter-sync/mirror`,
   /** vLLM's resolver directory (VLLM_LORA_RESOLVER_CACHE_DIR). */
-  served: "/models/adapters",
+  served: adaptersDir,
   scripts: "/scripts",
 };
 
@@ -91,7 +92,7 @@ interface AdapterSyncJobParams {
 function adapterSyncCronJobSpec(p: AdapterSyncJobParams): k8s.types.input.batch.v1.CronJobSpec {
   const env = Object.entries(p.env).map(([name, value]) => ({ name, value }));
   const mounts = [
-    { name: "model-cache", mountPath: "/models" },
+    { name: "model-cache", mountPath: modelCacheMount },
     { name: "tmp", mountPath: "/tmp" },
     { name: "scripts", mountPath: adapterPaths.scripts, readOnly: true },
   ];

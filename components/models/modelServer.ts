@@ -7,7 +7,7 @@ import { gpuTaint, nodeGroupLabel, workloadLabels } from "../platform/scheduling
 import { scaledObjectSpec, type Autoscaler } from "./autoscaling";
 import { httpProbe, restrictedContainerSecurityContext } from "../lib/k8s/security";
 import { modelProbePeriods } from "../platform/coldStart";
-import { hfHome, modelCacheMount } from "../platform/modelCacheLayout";
+import { adaptersDir, hfHome, modelCacheMount, vllmUser } from "../platform/modelCacheLayout";
 import { hfTokenDir, hfTokenMount, hfTokenVolume } from "./podParts";
 import { vllmArgs } from "./vllmCommand";
 import {
@@ -18,14 +18,11 @@ import {
   type WeightSource,
 } from "./weightSource";
 
-/** UID of the `vllm` user the vLLM image ships (GID 0, OpenShift-style group-writable image files). */
-export const vllmUser = { uid: 2000, gid: 0 };
-
 /** Where things live inside a model server pod. */
 const modelPaths = {
   cache: modelCacheMount,
   hfHome,
-  adapters: `${modelCacheMount}/adapters`,
+  adapters: adaptersDir,
   home: "/home/vllm",
 };
 

@@ -12,7 +12,8 @@ import {
 import { type Registry } from "../platform/designs";
 import { AdapterSync } from "./adapterSync";
 import { createNetworkPolicies } from "../lib/k8s/networkPolicies";
-import { compileCacheDir, ModelServer, vllmUser } from "./modelServer";
+import { compileCacheDir, ModelServer } from "./modelServer";
+import { modelCacheClaim, vllmUser } from "../platform/modelCacheLayout";
 import { modelTrafficPolicies } from "./modelTraffic";
 import { ModelStore, storedModels } from "./modelStore";
 import { ImageCache } from "./imageCache";
@@ -114,7 +115,7 @@ function modelCache(name: string, parent: pulumi.Resource, args: ModelServingArg
   const claim = new k8s.core.v1.PersistentVolumeClaim(
     `${name}-cache`,
     {
-      metadata: { name: "model-cache", namespace: args.namespace, labels },
+      metadata: { name: modelCacheClaim, namespace: args.namespace, labels },
       spec: {
         accessModes: ["ReadWriteMany"],
         storageClassName: storageClass.metadata.name,

@@ -10,8 +10,21 @@
  *   /models/compile-cache/<vLLM tag>/<variant>/                         torch.compile and Triton
  */
 
+/** The cache's PersistentVolumeClaim in the model namespace (models/modelServing.ts creates it). */
+export const modelCacheClaim = "model-cache";
+
 /** Where every pod mounts the cache. */
 export const modelCacheMount = "/models";
+
+/** vLLM's LoRA resolver directory (VLLM_LORA_RESOLVER_CACHE_DIR), one folder per adapter. */
+export const adaptersDir = `${modelCacheMount}/adapters`;
+
+/**
+ * The user every pod that reads or writes the cache runs as: the `vllm` user the vLLM image ships
+ * (UID 2000, GID 0, OpenShift-style group-writable image files), so the files one writes the others
+ * can read.
+ */
+export const vllmUser = { uid: 2000, gid: 0 };
 
 /** `HF_HOME` of the pods that use the Hugging Face cache on it; the Hub cache is `<HF_HOME>/hub`. */
 export const hfHome = `${modelCacheMount}/huggingface`;
