@@ -221,7 +221,7 @@ export type EdgeConfig = z.output<typeof edgeSchema>;
 const broadestAllowListPrefix = 8;
 
 /** Whether a CIDR list admits the internet at large (any network broader than a /8). */
-export function admitsEveryone(cidrs: readonly string[]): boolean {
+export function admitsTheInternet(cidrs: readonly string[]): boolean {
   return cidrs.some((c) => (parseCidr(c)?.prefix ?? 32) < broadestAllowListPrefix);
 }
 
@@ -232,7 +232,7 @@ export function anonymousAtEdge(
 ): boolean {
   if (host === "gateway") return e.gateway.jwtValidation === undefined;
   const allowList = e.grafana.allowedCidrs;
-  return e.grafana.auth === undefined && (!allowList || admitsEveryone(allowList));
+  return e.grafana.auth === undefined && (!allowList || admitsTheInternet(allowList));
 }
 
 type EdgeShape = Omit<EdgeConfig, "waf"> & { waf: { enabled: boolean } };
@@ -279,7 +279,7 @@ export function edgeAccessProblems(
         "with the gateway, so its allow-list is a WAF rule",
     });
   }
-  const open = admitsEveryone(e.inboundCidrs);
+  const open = admitsTheInternet(e.inboundCidrs);
   const allowed = new Set(e.allowAnonymousFromAnywhere);
   for (const host of edgeHosts) {
     const exposed = open && anonymousAtEdge(e, host);
